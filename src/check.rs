@@ -1,0 +1,282 @@
+//! `cunxiang check`: everything that can be known before air time — the
+//! station file, every schedule, every audio file they name — plus the
+//! warnings a careful operator wants (collisions, quiet hours, finished date
+//! ranges, daily files not uploaded yet) and a short summary.
+
+use crate::diag::{self, Diagnostic};
+use crate::i18n::{Lang, Msg};
+use crate::load::Station;
+use crate::media::{self, MediaError, MediaInfo};
+use crate::planner::{self, Firing, Rules, Skip};
+use crate::schedule::{Broadcast, Priority, Times};
+use crate::tomlread::show_duration;
+use chrono::{DateTime, Duration as TimeDelta, NaiveDate, Utc};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+/// How many days ahead `check` looks for collisions and missing daily files.
+pub const LOOKAHEAD_DAYS: i64 = 7;
+
+/// What probing the station's audio files found, by path relative to the
+/// audio folder.
+#[derive(Debug, Default, Clone)]
+pub struct MediaTable {
+    pub files: BTreeMap<String, Result<MediaInfo, MediaError>>,
+}
+
+impl MediaTable {
+    /// Probes (once) a file relative to the audio folder.
+    pub fn probe(&mut self, station: &Station, rel: &str) -> &Result<MediaInfo, MediaError> {
+        let audio = station.audio_dir();
+        self.files.entry(rel.to_string()).or_insert_with(|| media::resolve_under(&audio, rel).and_then(|p| media::probe(&p)))
+    }
+
+    /// The length of a file probed before, if it plays.
+    pub fn length(&self, rel: &str) -> Option<Duration> {
+        self.files.get(rel).and_then(|r| r.as_ref().ok()).map(|i| i.duration)
+    }
+}
+
+/// One day's totals in the summary.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DayTotal {
+    pub date: NaiveDate,
+    pub firings: usize,
+    pub skipped: usize,
+    #[serde(rename = "air_time_s")]
+    pub air_secs: u64,
+}
+
+/// The outcome of a check.
+#[derive(Debug)]
+pub struct Report {
+    pub station_name: String,
+    pub timezone: String,
+    pub files: usize,
+    pub invalid_files: usize,
+    pub broadcasts: usize,
+    pub enabled: usize,
+    pub audio_files: usize,
+    pub audio_ok: usize,
+    pub days: Vec<DayTotal>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+}
+
+/// Start of a local day as an instant.
+pub fn day_start(rules: &Rules, d: NaiveDate) -> DateTime<Utc> {
+    planner::local_instant(rules.tz, d.and_hms_opt(0, 0, 0).expect("midnight")).expect("a day has a start")
+}
+
+/// Checks the station as of `now`.
+pub fn check(station: &Station, now: DateTime<Utc>) -> Report {
+    let rules = Rules::from_config(&station.config);
+    let today = now.with_timezone(&rules.tz).date_naive();
+    let mut diags = station.diagnostics();
+    let mut media = MediaTable::default();
+
+    // Every static file named by any parsed broadcast, valid file or not.
+    let all: Vec<&Broadcast> = station.all_broadcasts().collect();
+    let mut reported: HashSet<(String, String)> = HashSet::new();
+    for b in &all {
+        for (path, line) in b.audio_paths() {
+            if path.is_dated() {
+                continue;
+            }
+            let rel = path.template().to_string();
+            if let Err(e) = media.probe(station, &rel) {
+                if reported.insert((b.file.clone(), rel.clone())) {
+                    diags.push(
+                        Diagnostic::error(Some(b.file.clone()), e.to_msg(&format!("{}/{}", station.config.audio_dir.display(), rel)))
+                            .at(Some((line, 1)))
+                            .in_broadcast(Some(&b.name)),
+                    );
+                }
+            }
+        }
+    }
+
+    let on_air = station.broadcasts();
+    let by_name: HashMap<&str, &Broadcast> = on_air.iter().map(|b| (b.name.as_str(), b)).collect();
+    let mut warn = |b: &Broadcast, msg: Msg| {
+        diags.push(Diagnostic::warning(Some(b.file.clone()), msg).at(Some((b.line, 1))).in_broadcast(Some(&b.name)));
+    };
+
+    // Finished date ranges and fixed times inside quiet hours.
+    for b in &on_air {
+        if let Some(u) = b.until.filter(|u| *u < today) {
+            warn(b, Msg::WarnRangeOver { name: b.name.clone(), until: u.to_string() });
+        }
+        if let (Times::At(times), Some(q), true) = (&b.times, station.config.quiet_hours, b.priority != Priority::Emergency) {
+            for t in times.iter().filter(|t| q.contains(**t)) {
+                warn(b, Msg::WarnQuietHours { name: b.name.clone(), time: t.format("%H:%M:%S").to_string(), quiet: q.to_string() });
+            }
+        }
+    }
+
+    // The next days: daily files, cron firings in quiet hours, collisions.
+    let from = day_start(&rules, today);
+    let to = day_start(&rules, today + TimeDelta::days(LOOKAHEAD_DAYS));
+    let plan = planner::firings(&on_air, &rules, from, to);
+    let mut quiet_warned: HashSet<&str> = HashSet::new();
+    let mut dated_warned: HashSet<(String, String)> = HashSet::new();
+    for f in &plan {
+        let Some(b) = by_name.get(f.broadcast.as_str()) else { continue };
+        if f.skip == Some(Skip::QuietHours) && matches!(b.times, Times::Cron { .. }) && quiet_warned.insert(&b.name) {
+            let local = f.scheduled_at.with_timezone(&rules.tz);
+            let q = station.config.quiet_hours.map(|q| q.to_string()).unwrap_or_default();
+            warn(b, Msg::WarnQuietHours { name: b.name.clone(), time: local.format("%Y-%m-%d %H:%M:%S").to_string(), quiet: q });
+        }
+        if f.skip.is_some() {
+            continue;
+        }
+        for (p, _) in b.audio_paths().filter(|(p, _)| p.is_dated()) {
+            let rel = p.resolve(f.local_date);
+            if media.probe(station, &rel).is_err() && dated_warned.insert((b.name.clone(), rel.clone())) {
+                warn(
+                    b,
+                    Msg::WarnDateFileMissing {
+                        name: b.name.clone(),
+                        date: f.local_date.to_string(),
+                        path: format!("{}/{}", station.config.audio_dir.display(), rel),
+                    },
+                );
+            }
+        }
+    }
+    let durations: Vec<Option<Duration>> = plan.iter().map(|f| expected(f, &media)).collect();
+    let outcomes = planner::simulate(&plan, &durations);
+    let mut collision_warned: HashSet<(String, String)> = HashSet::new();
+    for (i, o) in outcomes.iter().enumerate() {
+        if let Some(blocker) = o.missed_because {
+            let f = &plan[i];
+            let bf = &plan[blocker];
+            let Some(b) = by_name.get(f.broadcast.as_str()) else { continue };
+            if !collision_warned.insert((f.broadcast.clone(), bf.broadcast.clone())) {
+                continue;
+            }
+            let end = bf.scheduled_at + TimeDelta::from_std(durations[blocker].unwrap_or_default()).unwrap_or_default();
+            let show = |t: DateTime<Utc>| t.with_timezone(&rules.tz).format("%Y-%m-%d %H:%M:%S").to_string();
+            warn(
+                b,
+                Msg::WarnCollisionMissed {
+                    name: f.broadcast.clone(),
+                    at: show(f.scheduled_at),
+                    blocker: bf.broadcast.clone(),
+                    start: show(end),
+                    catch_up: show_duration(f.catch_up),
+                },
+            );
+        }
+    }
+
+    // Summary figures.
+    let mut days = Vec::new();
+    for n in 0..LOOKAHEAD_DAYS {
+        let d = today + TimeDelta::days(n);
+        let (mut firings, mut skipped, mut air) = (0, 0, Duration::ZERO);
+        for (f, dur) in plan.iter().zip(&durations).filter(|(f, _)| f.local_date == d) {
+            if f.skip.is_some() {
+                skipped += 1;
+            } else {
+                firings += 1;
+                air += dur.unwrap_or_default();
+            }
+        }
+        days.push(DayTotal { date: d, firings, skipped, air_secs: air.as_secs() });
+    }
+    diag::sort(&mut diags);
+    let static_files: HashSet<String> =
+        all.iter().flat_map(|b| b.audio_paths()).filter(|(p, _)| !p.is_dated()).map(|(p, _)| p.template().to_string()).collect();
+    Report {
+        station_name: station.config.name.clone(),
+        timezone: station.config.timezone.name().to_string(),
+        files: station.files.len(),
+        invalid_files: station.files.iter().filter(|f| !f.is_valid()).count(),
+        broadcasts: all.len(),
+        enabled: all.iter().filter(|b| b.enabled).count(),
+        audio_files: static_files.len(),
+        audio_ok: static_files.iter().filter(|f| media.length(f).is_some()).count(),
+        days,
+        diagnostics: diags,
+    }
+}
+
+/// Expected air time of a firing from probed lengths.
+pub fn expected(f: &Firing, media: &MediaTable) -> Option<Duration> {
+    f.expected_duration(&|rel| media.length(rel))
+}
+
+/// `check`'s text output.
+pub fn render(report: &Report, lang: Lang) -> String {
+    let mut s = String::new();
+    let l = |zh: &str, en: &str| lang.pick(zh, en).to_string();
+    s.push_str(&format!("{} · {} ({})\n", l("村响 检查", "cunxiang check"), report.station_name, report.timezone));
+    s.push_str(&match lang {
+        Lang::Zh => format!(
+            "节目单文件 {} 个（{} 个有错误、未生效）；节目 {} 个（{} 个启用）；音频文件 {} 个（{} 个可播放）\n",
+            report.files, report.invalid_files, report.broadcasts, report.enabled, report.audio_files, report.audio_ok
+        ),
+        Lang::En => format!(
+            "{} schedule files ({} with errors, not on air); {} broadcasts ({} enabled); {} audio files ({} playable)\n",
+            report.files, report.invalid_files, report.broadcasts, report.enabled, report.audio_files, report.audio_ok
+        ),
+    });
+    s.push_str(&l("未来 7 天每日播出：\n", "Air time per day, next 7 days:\n"));
+    let mut table = crate::view::table();
+    table.set_header(vec![l("日期", "date"), l("播出次数", "firings"), l("不播（静音/节假日）", "skipped"), l("播出时长", "air time")]);
+    for d in &report.days {
+        table.add_row(vec![
+            crate::view::date_with_weekday(d.date, lang),
+            d.firings.to_string(),
+            d.skipped.to_string(),
+            show_duration(Duration::from_secs(d.air_secs)),
+        ]);
+    }
+    s.push_str(&table.to_string());
+    s.push('\n');
+    if !report.diagnostics.is_empty() {
+        s.push('\n');
+        for d in &report.diagnostics {
+            s.push_str(&d.render(lang));
+            s.push('\n');
+        }
+    }
+    s.push('\n');
+    s.push_str(&match (lang, report.errors(), report.warnings()) {
+        (Lang::Zh, 0, 0) => "结果：没有发现问题。\n".to_string(),
+        (Lang::Zh, 0, w) => format!("结果：没有错误，{w} 个警告。\n"),
+        (Lang::Zh, e, w) => format!("结果：{e} 个错误，{w} 个警告。有错误的节目单文件不会生效，请按提示改正后再运行 cunxiang check。\n"),
+        (Lang::En, 0, 0) => "Result: no problems found.\n".to_string(),
+        (Lang::En, 0, w) => format!("Result: no errors, {w} warnings.\n"),
+        (Lang::En, e, w) => format!("Result: {e} errors, {w} warnings. Schedule files with errors do not go on air; fix them and run cunxiang check again.\n"),
+    });
+    s
+}
+
+/// `check --format json`.
+pub fn to_json(report: &Report, lang: Lang) -> serde_json::Value {
+    serde_json::json!({
+        "station": report.station_name,
+        "timezone": report.timezone,
+        "schedule_files": report.files,
+        "invalid_schedule_files": report.invalid_files,
+        "broadcasts": report.broadcasts,
+        "enabled": report.enabled,
+        "audio_files": report.audio_files,
+        "audio_playable": report.audio_ok,
+        "days": report.days,
+        "errors": report.errors(),
+        "warnings": report.warnings(),
+        "diagnostics": report.diagnostics.iter().map(|d| d.to_json(lang)).collect::<Vec<_>>(),
+    })
+}

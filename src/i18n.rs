@@ -1,0 +1,527 @@
+//! The operator-facing catalogue: every message a village operator reads, in
+//! Simplified Chinese (default) and English, in one place.
+//!
+//! Code elsewhere builds a [`Msg`] value carrying the facts (key, value, file);
+//! only this module turns it into words, so wording changes are one diff and
+//! both languages stay in step.
+
+use std::fmt::Write as _;
+
+/// The language operator-facing text is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Simplified Chinese, the default: operators read Chinese.
+    #[default]
+    Zh,
+    /// English, for technicians and developers who ask for it.
+    En,
+}
+
+impl Lang {
+    /// Parses a `--lang` value (`zh`, `zh-CN`, `en`, `en_US.UTF-8`, ...).
+    pub fn parse(s: &str) -> Option<Lang> {
+        let s = s.trim().to_ascii_lowercase();
+        if s.starts_with("en") {
+            Some(Lang::En)
+        } else if s.starts_with("zh") || s.starts_with("cn") {
+            Some(Lang::Zh)
+        } else {
+            None
+        }
+    }
+
+    /// Picks the language from an explicit choice, else from the locale
+    /// variables (`LC_ALL`, `LC_MESSAGES`, `LANG`): English only when the
+    /// locale says English, Chinese otherwise (a `C` locale included).
+    pub fn detect(explicit: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Lang {
+        if let Some(l) = explicit.and_then(Lang::parse) {
+            return l;
+        }
+        for var in ["CUNXIANG_LANG", "LC_ALL", "LC_MESSAGES", "LANG"] {
+            if let Some(v) = env(var).filter(|v| !v.is_empty()) {
+                return if v.to_ascii_lowercase().starts_with("en") {
+                    Lang::En
+                } else {
+                    Lang::Zh
+                };
+            }
+        }
+        Lang::Zh
+    }
+
+    /// Picks one of two texts.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+/// What kind of value a key wants; named in "wrong type" messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    Text,
+    Integer,
+    Number,
+    Bool,
+    Date,
+    TextList,
+    TextOrList,
+    BoolOrText,
+    DurationText,
+    Table,
+    TableList,
+    DateList,
+}
+
+impl Want {
+    fn describe(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Want::Text, Lang::Zh) => "文字（用英文双引号括起来，如 \"文字\"）",
+            (Want::Text, Lang::En) => "a text in double quotes, like \"text\"",
+            (Want::Integer, Lang::Zh) => "整数（不加引号，如 3）",
+            (Want::Integer, Lang::En) => "a whole number without quotes, like 3",
+            (Want::Number, Lang::Zh) => "数字（不加引号，如 0.8）",
+            (Want::Number, Lang::En) => "a number without quotes, like 0.8",
+            (Want::Bool, Lang::Zh) => "true 或 false（不加引号）",
+            (Want::Bool, Lang::En) => "true or false, without quotes",
+            (Want::Date, Lang::Zh) => "日期（如 2026-12-01）",
+            (Want::Date, Lang::En) => "a date, like 2026-12-01",
+            (Want::TextList, Lang::Zh) => "文字列表（如 [\"07:30\", \"12:00\"]）",
+            (Want::TextList, Lang::En) => "a list of texts, like [\"07:30\", \"12:00\"]",
+            (Want::TextOrList, Lang::Zh) => "文字或文字列表（如 \"一封信.mp3\" 或 [\"a.mp3\", \"b.mp3\"]）",
+            (Want::TextOrList, Lang::En) => "a text or a list of texts, like \"letter.mp3\" or [\"a.mp3\", \"b.mp3\"]",
+            (Want::BoolOrText, Lang::Zh) => "true、false 或提示音文件名（如 \"提示音.mp3\"）",
+            (Want::BoolOrText, Lang::En) => "true, false or a chime file name, like \"chime.mp3\"",
+            (Want::DurationText, Lang::Zh) => "时长文字（如 \"20s\"、\"10m\"、\"1h\"）",
+            (Want::DurationText, Lang::En) => "a duration text, like \"20s\", \"10m\" or \"1h\"",
+            (Want::Table, Lang::Zh) => "表（如 [output] 段落）",
+            (Want::Table, Lang::En) => "a table (a [section])",
+            (Want::TableList, Lang::Zh) => "[[broadcast]] 段落",
+            (Want::TableList, Lang::En) => "[[broadcast]] sections",
+            (Want::DateList, Lang::Zh) => "日期列表（如 [2026-10-01, 2026-10-02]）",
+            (Want::DateList, Lang::En) => "a list of dates, like [2026-10-01, 2026-10-02]",
+        }
+    }
+}
+
+/// The TOML type actually found, for "wrong type" messages.
+pub fn found_type(lang: Lang, toml_type: &str) -> &'static str {
+    match (toml_type, lang) {
+        ("string", Lang::Zh) => "文字",
+        ("string", Lang::En) => "a text",
+        ("integer", Lang::Zh) => "整数",
+        ("integer", Lang::En) => "a whole number",
+        ("float", Lang::Zh) => "小数",
+        ("float", Lang::En) => "a decimal number",
+        ("boolean", Lang::Zh) => "true/false",
+        ("boolean", Lang::En) => "true/false",
+        ("datetime", Lang::Zh) => "日期时间",
+        ("datetime", Lang::En) => "a date/time",
+        ("array", Lang::Zh) => "列表",
+        ("array", Lang::En) => "a list",
+        ("table", Lang::Zh) => "表",
+        ("table", Lang::En) => "a table",
+        (_, Lang::Zh) => "其他类型",
+        (_, Lang::En) => "another type",
+    }
+}
+
+/// Every operator-facing finding. Fields carry the facts; [`Msg::render`]
+/// writes them out in the chosen language, always with what to do next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    // --- files and syntax ---
+    FileUnreadable { detail: String },
+    NotUtf8,
+    TomlSyntax { detail: String },
+    NoBroadcasts,
+    NoScheduleFiles { dir: String },
+    FolderMissing { key: &'static str, dir: String },
+
+    // --- keys and types ---
+    UnknownKey { key: String, suggestion: Option<String>, allowed: Vec<&'static str> },
+    WrongType { key: String, want: Want, found: String },
+    MissingKey { key: &'static str, example: &'static str },
+    EmptyValue { key: String },
+
+    // --- broadcast values ---
+    EmptyName,
+    DuplicateName { name: String, first: String },
+    AtAndCron,
+    NoTimes,
+    BadTime { value: String },
+    DuplicateTime { value: String },
+    BadCron { value: String, detail: String },
+    BadDay { value: String, suggestion: Option<String> },
+    BadDate { key: String, value: String },
+    UntilBeforeFrom { from: String, until: String },
+    BadRepeat { value: i64 },
+    BadDuration { key: String, value: String, max: &'static str },
+    BadPriority { value: String, suggestion: Option<String> },
+    BadVolume { value: String },
+
+    // --- audio files ---
+    PathAbsolute { path: String },
+    PathEscapes { path: String },
+    BadPlaceholder { path: String, placeholder: String },
+    FileMissing { path: String },
+    NotAFile { path: String },
+    FileEmpty { path: String },
+    FileUndecodable { path: String, detail: String },
+
+    // --- station file ---
+    BadTimezone { value: String, suggestion: Option<String> },
+    BadQuietHours { value: String },
+    BadOutput { value: String },
+    BadListen { value: String },
+
+    // --- warnings ---
+    WarnCollisionMissed { name: String, at: String, blocker: String, start: String, catch_up: String },
+    WarnQuietHours { name: String, time: String, quiet: String },
+    WarnRangeOver { name: String, until: String },
+    WarnDateFileMissing { name: String, date: String, path: String },
+}
+
+fn list(items: &[&str]) -> String {
+    items.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+}
+
+impl Msg {
+    /// The message in `lang`: what is wrong, then what to write instead.
+    pub fn render(&self, lang: Lang) -> String {
+        use Lang::*;
+        let mut s = String::new();
+        let w = &mut s;
+        match (self, lang) {
+            (Msg::FileUnreadable { detail }, Zh) => {
+                let _ = write!(w, "无法读取文件：{detail}。请检查文件是否存在、是否有读取权限");
+            }
+            (Msg::FileUnreadable { detail }, En) => {
+                let _ = write!(w, "cannot read the file: {detail}; check that it exists and is readable");
+            }
+            (Msg::NotUtf8, Zh) => {
+                let _ = write!(w, "文件不是 UTF-8 编码。请用记事本“另存为”并选择 UTF-8 编码");
+            }
+            (Msg::NotUtf8, En) => {
+                let _ = write!(w, "the file is not UTF-8 text; save it again with UTF-8 encoding");
+            }
+            (Msg::TomlSyntax { detail }, Zh) => {
+                let _ = write!(w, "TOML 格式错误：{detail}。请检查这一行的引号、方括号和等号是否完整、成对");
+            }
+            (Msg::TomlSyntax { detail }, En) => {
+                let _ = write!(w, "TOML syntax error: {detail}; check the quotes, brackets and `=` on this line");
+            }
+            (Msg::NoBroadcasts, Zh) => {
+                let _ = write!(w, "文件里没有任何 [[broadcast]] 节目，不会播出任何内容。请添加 [[broadcast]] 段落，或删除此文件");
+            }
+            (Msg::NoBroadcasts, En) => {
+                let _ = write!(w, "the file has no [[broadcast]] entries, so nothing from it goes on air; add a [[broadcast]] section or delete the file");
+            }
+            (Msg::NoScheduleFiles { dir }, Zh) => {
+                let _ = write!(w, "节目单文件夹 `{dir}` 里没有 .toml 文件，不会播出任何内容。请把节目单文件放进这个文件夹");
+            }
+            (Msg::NoScheduleFiles { dir }, En) => {
+                let _ = write!(w, "the schedules folder `{dir}` holds no .toml files, so nothing goes on air; put schedule files there");
+            }
+            (Msg::FolderMissing { key, dir }, Zh) => {
+                let _ = write!(w, "文件夹 `{dir}`（{key}）不存在。请创建它，或在 cunxiang.toml 的 [folders] 里改正 `{key}`");
+            }
+            (Msg::FolderMissing { key, dir }, En) => {
+                let _ = write!(w, "the folder `{dir}` ({key}) does not exist; create it or correct `{key}` under [folders] in cunxiang.toml");
+            }
+            (Msg::UnknownKey { key, suggestion, allowed }, Zh) => {
+                let _ = write!(w, "未知的键 `{key}`。");
+                match suggestion {
+                    Some(s) => {
+                        let _ = write!(w, "你是不是想写 `{s}`？");
+                    }
+                    None => {
+                        let _ = write!(w, "可以使用的键：{}", list(allowed));
+                    }
+                }
+            }
+            (Msg::UnknownKey { key, suggestion, allowed }, En) => {
+                let _ = write!(w, "unknown key `{key}`; ");
+                match suggestion {
+                    Some(s) => {
+                        let _ = write!(w, "did you mean `{s}`?");
+                    }
+                    None => {
+                        let _ = write!(w, "the keys allowed here are {}", list(allowed));
+                    }
+                }
+            }
+            (Msg::WrongType { key, want, found }, _) => {
+                let found = found_type(lang, found);
+                match lang {
+                    Zh => {
+                        let _ = write!(w, "`{key}` 的值类型不对：这里写的是{found}，应该是{}", want.describe(lang));
+                    }
+                    En => {
+                        let _ = write!(w, "`{key}` has the wrong type: found {found}, expected {}", want.describe(lang));
+                    }
+                }
+            }
+            (Msg::MissingKey { key, example }, Zh) => {
+                let _ = write!(w, "缺少必填的键 `{key}`。请添加一行，例如：{example}");
+            }
+            (Msg::MissingKey { key, example }, En) => {
+                let _ = write!(w, "the required key `{key}` is missing; add a line such as: {example}");
+            }
+            (Msg::EmptyValue { key }, Zh) => {
+                let _ = write!(w, "`{key}` 不能为空。请至少写一项");
+            }
+            (Msg::EmptyValue { key }, En) => {
+                let _ = write!(w, "`{key}` must not be empty; give at least one item");
+            }
+            (Msg::EmptyName, Zh) => {
+                let _ = write!(w, "节目名称 `name` 不能为空。请写上节目名称，如 name = \"致广大市民朋友的一封信\"");
+            }
+            (Msg::EmptyName, En) => {
+                let _ = write!(w, "`name` must not be empty; write the broadcast's title, like name = \"Open letter\"");
+            }
+            (Msg::DuplicateName { name, first }, Zh) => {
+                let _ = write!(w, "节目名称 `{name}` 重复，已在 {first} 用过。每个节目名称必须唯一，请改一个名字");
+            }
+            (Msg::DuplicateName { name, first }, En) => {
+                let _ = write!(w, "the broadcast name `{name}` is already used at {first}; every name must be unique, rename one of them");
+            }
+            (Msg::AtAndCron, Zh) => {
+                let _ = write!(w, "`at` 和 `cron` 只能写一个。固定时间请用 at = [\"07:30\"]，复杂规则才用 cron");
+            }
+            (Msg::AtAndCron, En) => {
+                let _ = write!(w, "give either `at` or `cron`, not both; use at = [\"07:30\"] for fixed times, cron only for complex rules");
+            }
+            (Msg::NoTimes, Zh) => {
+                let _ = write!(w, "没有写播出时间。请添加 at = [\"07:30\", \"12:00\"]，或 cron = \"30 7 * * 1-5\"");
+            }
+            (Msg::NoTimes, En) => {
+                let _ = write!(w, "no air time given; add at = [\"07:30\", \"12:00\"] or cron = \"30 7 * * 1-5\"");
+            }
+            (Msg::BadTime { value }, Zh) => {
+                let _ = write!(w, "时间 `{value}` 无效。请用 24 小时制写成 \"时:分\" 或 \"时:分:秒\"，如 \"07:30\"、\"18:30:15\"");
+            }
+            (Msg::BadTime { value }, En) => {
+                let _ = write!(w, "`{value}` is not a valid time; write 24-hour \"HH:MM\" or \"HH:MM:SS\", like \"07:30\" or \"18:30:15\"");
+            }
+            (Msg::DuplicateTime { value }, Zh) => {
+                let _ = write!(w, "时间 `{value}` 写了两次。请删除重复的一项");
+            }
+            (Msg::DuplicateTime { value }, En) => {
+                let _ = write!(w, "the time `{value}` is listed twice; remove the duplicate");
+            }
+            (Msg::BadCron { value, detail }, Zh) => {
+                let _ = write!(w, "cron 表达式 `{value}` 无效（{detail}）。格式是“分 时 日 月 星期”五项，如 \"30 7 * * 1-5\" 表示周一到周五 07:30");
+            }
+            (Msg::BadCron { value, detail }, En) => {
+                let _ = write!(w, "the cron expression `{value}` is invalid ({detail}); write five fields \"minute hour day month weekday\", like \"30 7 * * 1-5\" for 07:30 Monday to Friday");
+            }
+            (Msg::BadDay { value, suggestion }, Zh) => {
+                let _ = write!(w, "星期 `{value}` 无效。");
+                if let Some(s) = suggestion {
+                    let _ = write!(w, "你是不是想写 `{s}`？");
+                }
+                let _ = write!(w, "可以写 mon tue wed thu fri sat sun、周一…周日、weekdays（工作日）或 weekends（周末）");
+            }
+            (Msg::BadDay { value, suggestion }, En) => {
+                let _ = write!(w, "`{value}` is not a day of the week; ");
+                if let Some(s) = suggestion {
+                    let _ = write!(w, "did you mean `{s}`? ");
+                }
+                let _ = write!(w, "write mon tue wed thu fri sat sun, weekdays or weekends");
+            }
+            (Msg::BadDate { key, value }, Zh) => {
+                let _ = write!(w, "`{key}` 的日期 `{value}` 无效。请写成 年-月-日，如 {key} = 2026-12-01（不加引号、不带时间）");
+            }
+            (Msg::BadDate { key, value }, En) => {
+                let _ = write!(w, "`{key}` = `{value}` is not a valid date; write year-month-day, like {key} = 2026-12-01 (no quotes, no time)");
+            }
+            (Msg::UntilBeforeFrom { from, until }, Zh) => {
+                let _ = write!(w, "结束日期 until = {until} 早于开始日期 from = {from}，这个节目一次也不会播。请检查两个日期");
+            }
+            (Msg::UntilBeforeFrom { from, until }, En) => {
+                let _ = write!(w, "until = {until} is before from = {from}, so the broadcast would never play; check both dates");
+            }
+            (Msg::BadRepeat { value }, Zh) => {
+                let _ = write!(w, "重复次数 repeat = {value} 无效。请写 1 到 100 之间的整数，如 repeat = 3");
+            }
+            (Msg::BadRepeat { value }, En) => {
+                let _ = write!(w, "repeat = {value} is out of range; write a whole number from 1 to 100, like repeat = 3");
+            }
+            (Msg::BadDuration { key, value, max }, Zh) => {
+                let _ = write!(w, "`{key}` 的时长 `{value}` 无效。请写成如 \"20s\"（秒）、\"10m\"（分钟）、\"1h\"（小时），最长 {max}");
+            }
+            (Msg::BadDuration { key, value, max }, En) => {
+                let _ = write!(w, "`{key}` = `{value}` is not a valid duration; write e.g. \"20s\", \"10m\" or \"1h\", at most {max}");
+            }
+            (Msg::BadPriority { value, suggestion }, Zh) => {
+                let _ = write!(w, "优先级 `{value}` 无效。");
+                if let Some(s) = suggestion {
+                    let _ = write!(w, "你是不是想写 `{s}`？");
+                }
+                let _ = write!(w, "可以写 \"normal\"（普通）、\"important\"（重要）或 \"emergency\"（紧急）");
+            }
+            (Msg::BadPriority { value, suggestion }, En) => {
+                let _ = write!(w, "`{value}` is not a priority; ");
+                if let Some(s) = suggestion {
+                    let _ = write!(w, "did you mean `{s}`? ");
+                }
+                let _ = write!(w, "write \"normal\", \"important\" or \"emergency\"");
+            }
+            (Msg::BadVolume { value }, Zh) => {
+                let _ = write!(w, "音量 volume = {value} 无效。请写 0 到 1 之间的数字，1 为原始音量，如 volume = 0.8");
+            }
+            (Msg::BadVolume { value }, En) => {
+                let _ = write!(w, "volume = {value} is out of range; write a number from 0 to 1 (1 = the file's own level), like volume = 0.8");
+            }
+            (Msg::PathAbsolute { path }, Zh) => {
+                let _ = write!(w, "`{path}` 是绝对路径。只能播放 audio 文件夹里的文件，请写相对 audio 文件夹的路径，如 \"一封信.mp3\"");
+            }
+            (Msg::PathAbsolute { path }, En) => {
+                let _ = write!(w, "`{path}` is an absolute path; only files under the audio folder can play, write a path relative to it, like \"letter.mp3\"");
+            }
+            (Msg::PathEscapes { path }, Zh) => {
+                let _ = write!(w, "`{path}` 指向 audio 文件夹之外。只能播放 audio 文件夹里的文件，请把文件复制进去并去掉 `..`");
+            }
+            (Msg::PathEscapes { path }, En) => {
+                let _ = write!(w, "`{path}` points outside the audio folder; only files under it can play, copy the file there and drop the `..`");
+            }
+            (Msg::BadPlaceholder { path, placeholder }, Zh) => {
+                let _ = write!(w, "`{path}` 里的 `{placeholder}` 无法识别。文件名里只能用 {{date}}（播出当天的日期，如 2026-12-01）");
+            }
+            (Msg::BadPlaceholder { path, placeholder }, En) => {
+                let _ = write!(w, "`{placeholder}` in `{path}` is not known; the only placeholder is {{date}} (the day it plays, like 2026-12-01)");
+            }
+            (Msg::FileMissing { path }, Zh) => {
+                let _ = write!(w, "音频文件 `{path}` 不存在。请把文件复制到 audio 文件夹，或改正文件名（注意大小写和扩展名）");
+            }
+            (Msg::FileMissing { path }, En) => {
+                let _ = write!(w, "the audio file `{path}` does not exist; copy it into the audio folder or correct the name (mind case and extension)");
+            }
+            (Msg::NotAFile { path }, Zh) => {
+                let _ = write!(w, "`{path}` 是文件夹，不是音频文件。请写出文件夹里的具体文件名");
+            }
+            (Msg::NotAFile { path }, En) => {
+                let _ = write!(w, "`{path}` is a folder, not an audio file; name the file inside it");
+            }
+            (Msg::FileEmpty { path }, Zh) => {
+                let _ = write!(w, "音频文件 `{path}` 是空的（0 字节）。请重新复制或重新录制这个文件");
+            }
+            (Msg::FileEmpty { path }, En) => {
+                let _ = write!(w, "the audio file `{path}` is empty (0 bytes); copy or record it again");
+            }
+            (Msg::FileUndecodable { path, detail }, Zh) => {
+                let _ = write!(w, "音频文件 `{path}` 无法解码（{detail}）。请确认它是完整的 MP3/WAV/FLAC/OGG 文件，可用手机或电脑重新导出为 MP3");
+            }
+            (Msg::FileUndecodable { path, detail }, En) => {
+                let _ = write!(w, "the audio file `{path}` cannot be decoded ({detail}); make sure it is a complete MP3/WAV/FLAC/OGG file, or export it again as MP3");
+            }
+            (Msg::BadTimezone { value, suggestion }, Zh) => {
+                let _ = write!(w, "时区 `{value}` 无效。");
+                if let Some(s) = suggestion {
+                    let _ = write!(w, "你是不是想写 `{s}`？");
+                }
+                let _ = write!(w, "请写 IANA 时区名，如 timezone = \"Asia/Shanghai\"");
+            }
+            (Msg::BadTimezone { value, suggestion }, En) => {
+                let _ = write!(w, "`{value}` is not a time zone; ");
+                if let Some(s) = suggestion {
+                    let _ = write!(w, "did you mean `{s}`? ");
+                }
+                let _ = write!(w, "write an IANA zone name, like timezone = \"Asia/Shanghai\"");
+            }
+            (Msg::BadQuietHours { value }, Zh) => {
+                let _ = write!(w, "静音时段 `{value}` 无效。请写成 \"开始-结束\"，如 quiet_hours = \"22:00-06:00\"");
+            }
+            (Msg::BadQuietHours { value }, En) => {
+                let _ = write!(w, "quiet hours `{value}` are invalid; write \"start-end\", like quiet_hours = \"22:00-06:00\"");
+            }
+            (Msg::BadOutput { value }, Zh) => {
+                let _ = write!(w, "输出设备 `{value}` 无效。请写 \"rodio\"（默认声卡）、\"rodio:设备名\"、\"null\" 或 \"capture:文件路径\"");
+            }
+            (Msg::BadOutput { value }, En) => {
+                let _ = write!(w, "the output device `{value}` is invalid; write \"rodio\" (default sound card), \"rodio:NAME\", \"null\" or \"capture:PATH\"");
+            }
+            (Msg::BadListen { value }, Zh) => {
+                let _ = write!(w, "控制地址 `{value}` 无效。请写成 IP:端口，如 listen = \"127.0.0.1:7878\"");
+            }
+            (Msg::BadListen { value }, En) => {
+                let _ = write!(w, "the control address `{value}` is invalid; write IP:PORT, like listen = \"127.0.0.1:7878\"");
+            }
+            (Msg::WarnCollisionMissed { name, at, blocker, start, catch_up }, Zh) => {
+                let _ = write!(w, "`{name}` 在 {at} 与 `{blocker}` 冲突：要等到 {start} 才能开始，超过补播窗口 {catch_up}，将被漏播。请错开播出时间，或调整优先级 / catch_up");
+            }
+            (Msg::WarnCollisionMissed { name, at, blocker, start, catch_up }, En) => {
+                let _ = write!(w, "`{name}` at {at} collides with `{blocker}`: it could not start before {start}, past its catch-up window of {catch_up}, so it would be missed; move one of them, or change priority / catch_up");
+            }
+            (Msg::WarnQuietHours { name, time, quiet }, Zh) => {
+                let _ = write!(w, "`{name}` 的播出时间 {time} 在静音时段 {quiet} 内，普通节目届时不会播出。请改时间，或紧急节目设 priority = \"emergency\"");
+            }
+            (Msg::WarnQuietHours { name, time, quiet }, En) => {
+                let _ = write!(w, "`{name}` airs at {time}, inside the quiet hours {quiet}, so it will be skipped; move it, or mark a real emergency priority = \"emergency\"");
+            }
+            (Msg::WarnRangeOver { name, until }, Zh) => {
+                let _ = write!(w, "`{name}` 的结束日期 {until} 已经过去，不会再播出。如不再需要可删除；需要继续播请改 until");
+            }
+            (Msg::WarnRangeOver { name, until }, En) => {
+                let _ = write!(w, "`{name}` ended on {until} and will not play again; delete it, or move `until` to keep it on air");
+            }
+            (Msg::WarnDateFileMissing { name, date, path }, Zh) => {
+                let _ = write!(w, "`{name}` 在 {date} 需要的文件 `{path}` 还没有。请在播出前上传到 audio 文件夹");
+            }
+            (Msg::WarnDateFileMissing { name, date, path }, En) => {
+                let _ = write!(w, "`{name}` needs `{path}` on {date} and it is not there yet; upload it to the audio folder before air time");
+            }
+        }
+        s
+    }
+}
+
+/// Fixed UI words (headers, labels) that are not findings.
+pub fn word(lang: Lang, key: &str) -> &'static str {
+    let (zh, en) = match key {
+        "error" => ("错误", "error"),
+        "warning" => ("警告", "warning"),
+        "time" => ("播出时间", "scheduled"),
+        "end" => ("预计结束", "ends"),
+        "broadcast" => ("节目", "broadcast"),
+        "files" => ("文件", "files"),
+        "priority" => ("优先级", "priority"),
+        "note" => ("备注", "note"),
+        "normal" => ("普通", "normal"),
+        "important" => ("重要", "important"),
+        "emergency" => ("紧急", "emergency"),
+        "day_total" => ("当日合计", "day total"),
+        "firings" => ("次", "firings"),
+        "air_time" => ("播出时长", "air time"),
+        "skipped_quiet" => ("静音时段，不播", "skipped: quiet hours"),
+        "skipped_holiday" => ("节假日，不播", "skipped: holiday"),
+        "chime" => ("提示音", "chime"),
+        "unknown_len" => ("时长未知", "length unknown"),
+        _ => ("?", "?"),
+    };
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detect_prefers_explicit_then_locale() {
+        let none = |_: &str| None;
+        assert_eq!(Lang::detect(None, none), Lang::Zh);
+        assert_eq!(Lang::detect(Some("en"), none), Lang::En);
+        let en = |k: &str| (k == "LANG").then(|| "en_US.UTF-8".to_string());
+        assert_eq!(Lang::detect(None, en), Lang::En);
+        assert_eq!(Lang::detect(Some("zh"), en), Lang::Zh);
+        let c = |k: &str| (k == "LANG").then(|| "C.UTF-8".to_string());
+        assert_eq!(Lang::detect(None, c), Lang::Zh);
+    }
+}

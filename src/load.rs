@@ -1,0 +1,172 @@
+//! The station folder on disk: reads `cunxiang.toml` and every
+//! `schedules/*.toml`, each file on its own so one broken file never hides
+//! or takes down the others.
+
+use crate::diag::Diagnostic;
+use crate::i18n::Msg;
+use crate::schedule::{self, Broadcast, Parsed};
+use crate::station::{self, StationConfig, STATION_FILE};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// One schedule file and what parsing it gave.
+#[derive(Debug)]
+pub struct ScheduleFile {
+    pub path: PathBuf,
+    /// The name shown to operators (`schedules/一封信.toml`).
+    pub shown: String,
+    pub parsed: Parsed,
+}
+
+impl ScheduleFile {
+    /// Whether this file goes on air (it has no errors).
+    pub fn is_valid(&self) -> bool {
+        self.parsed.is_valid()
+    }
+}
+
+/// A station folder, read.
+#[derive(Debug)]
+pub struct Station {
+    pub dir: PathBuf,
+    pub config: StationConfig,
+    /// Findings about `cunxiang.toml` and the folders.
+    pub station_diags: Vec<Diagnostic>,
+    /// Schedule files in name order.
+    pub files: Vec<ScheduleFile>,
+}
+
+impl Station {
+    /// Reads the station in `dir`. Never fails: every problem is a finding.
+    pub fn load(dir: &Path) -> Station {
+        let mut station_diags = Vec::new();
+        let cfg_path = dir.join(STATION_FILE);
+        let config = match read_text(&cfg_path) {
+            Ok(None) => StationConfig::default(),
+            Ok(Some(text)) => {
+                let p = station::parse(STATION_FILE, &text);
+                station_diags.extend(p.diagnostics);
+                p.config
+            }
+            Err(msg) => {
+                station_diags.push(Diagnostic::error(Some(STATION_FILE.into()), msg));
+                StationConfig::default()
+            }
+        };
+        let mut st = Station { dir: dir.to_path_buf(), config, station_diags, files: Vec::new() };
+        let audio = st.audio_dir();
+        if !audio.is_dir() {
+            let shown = shown_path(dir, &audio);
+            st.station_diags.push(Diagnostic::error(None, Msg::FolderMissing { key: "audio", dir: shown }));
+        }
+        let sched_dir = st.schedules_dir();
+        let sched_shown = shown_path(dir, &sched_dir);
+        match std::fs::read_dir(&sched_dir) {
+            Err(_) => st.station_diags.push(Diagnostic::error(None, Msg::FolderMissing { key: "schedules", dir: sched_shown })),
+            Ok(entries) => {
+                let mut paths: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")))
+                    .collect();
+                paths.sort();
+                if paths.is_empty() {
+                    st.station_diags.push(Diagnostic::warning(None, Msg::NoScheduleFiles { dir: sched_shown }));
+                }
+                for path in paths {
+                    let shown = shown_path(dir, &path);
+                    let parsed = match read_text(&path) {
+                        Ok(Some(text)) => schedule::parse(&shown, &text),
+                        Ok(None) => Parsed::default(),
+                        Err(msg) => Parsed { broadcasts: Vec::new(), diagnostics: vec![Diagnostic::error(Some(shown.clone()), msg)] },
+                    };
+                    st.files.push(ScheduleFile { path, shown, parsed });
+                }
+            }
+        }
+        st.check_duplicate_names();
+        st
+    }
+
+    /// A broadcast name used in two files: the later file is in error, so
+    /// the earlier one stays on air unchanged.
+    fn check_duplicate_names(&mut self) {
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for f in &mut self.files {
+            let mut new_diags = Vec::new();
+            for b in &f.parsed.broadcasts {
+                match seen.get(&b.name) {
+                    Some(first) => new_diags.push(
+                        Diagnostic::error(Some(f.shown.clone()), Msg::DuplicateName { name: b.name.clone(), first: first.clone() })
+                            .at(Some((b.line, 1)))
+                            .in_broadcast(Some(&b.name)),
+                    ),
+                    None => {
+                        seen.insert(b.name.clone(), format!("{}:{}", f.shown, b.line));
+                    }
+                }
+            }
+            for d in &mut new_diags {
+                d.key = Some("name".into());
+            }
+            f.parsed.diagnostics.extend(new_diags);
+        }
+    }
+
+    /// The audio folder (absolute or under the station folder).
+    pub fn audio_dir(&self) -> PathBuf {
+        self.dir.join(&self.config.audio_dir)
+    }
+
+    /// The schedules folder.
+    pub fn schedules_dir(&self) -> PathBuf {
+        self.dir.join(&self.config.schedules_dir)
+    }
+
+    /// The data folder (database, logs).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join(&self.config.data_dir)
+    }
+
+    /// Broadcasts of the files that go on air.
+    pub fn broadcasts(&self) -> Vec<Broadcast> {
+        self.files.iter().filter(|f| f.is_valid()).flat_map(|f| f.parsed.broadcasts.iter().cloned()).collect()
+    }
+
+    /// Every broadcast parsed, from valid and invalid files alike (for
+    /// checking their audio files too).
+    pub fn all_broadcasts(&self) -> impl Iterator<Item = &Broadcast> {
+        self.files.iter().flat_map(|f| f.parsed.broadcasts.iter())
+    }
+
+    /// Every finding from the station file and the schedule files.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut v = self.station_diags.clone();
+        for f in &self.files {
+            v.extend(f.parsed.diagnostics.iter().cloned());
+        }
+        v
+    }
+
+    /// Whether the station file itself has errors.
+    pub fn config_has_errors(&self) -> bool {
+        self.station_diags.iter().any(|d| d.is_error())
+    }
+}
+
+/// Reads a text file; `Ok(None)` if it does not exist.
+fn read_text(path: &Path) -> Result<Option<String>, Msg> {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(&bytes).to_vec();
+            String::from_utf8(bytes).map(Some).map_err(|_| Msg::NotUtf8)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Msg::FileUnreadable { detail: e.to_string() }),
+    }
+}
+
+/// A path as operators see it: relative to the station folder, with `/`.
+pub fn shown_path(station: &Path, p: &Path) -> String {
+    let rel = p.strip_prefix(station).unwrap_or(p);
+    rel.to_string_lossy().replace('\\', "/")
+}

@@ -1,0 +1,72 @@
+//! The `cunxiang` binary: parses arguments and calls the library.
+
+use clap::{Parser, Subcommand};
+use cunxiang::commands::{self, CheckFormat, PlanFormat, PlanOpts};
+use cunxiang::i18n::Lang;
+use std::path::PathBuf;
+
+/// 村响 — village emergency-broadcast daemon / 村村响应急广播播控程序
+#[derive(Parser, Debug)]
+#[command(name = "cunxiang", version, about)]
+struct Cli {
+    /// Station folder (holds cunxiang.toml, audio/, schedules/) / 广播站文件夹
+    #[arg(long, global = true, env = "CUNXIANG_STATION", default_value = ".")]
+    station: PathBuf,
+    /// Language of messages: zh (default) or en / 提示语言
+    #[arg(long, global = true)]
+    lang: Option<String>,
+    /// More log output (-v, -vv)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check the station, every schedule and every audio file / 检查节目单和音频文件
+    Check {
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+    },
+    /// Show every firing in a window / 列出将要播出的节目
+    Plan {
+        /// First day, YYYY-MM-DD (default: today)
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Number of days
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=366))]
+        days: u32,
+        #[arg(long, value_enum, default_value = "table")]
+        format: PlanFormat,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let filter = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| filter.into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let lang = Lang::detect(cli.lang.as_deref(), |k| std::env::var(k).ok());
+    let now = chrono::Utc::now();
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    let code = match cli.command {
+        Command::Check { format } => commands::check(&cli.station, now, lang, format, &mut out),
+        Command::Plan { from, days, format } => commands::plan(&cli.station, now, lang, &PlanOpts { from, days, format }, &mut out, &mut err),
+    };
+    match code {
+        Ok(c) => std::process::exit(c),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("cunxiang: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}

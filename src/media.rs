@@ -1,0 +1,267 @@
+//! Audio files on disk: probing them (format, duration, rate, channels) so a
+//! missing, empty or undecodable file is found before air time, and the
+//! built-in chime.
+
+use crate::i18n::Msg;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::FormatOptions;
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+/// What a probe learned about a playable file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MediaInfo {
+    /// Codec short name (`mp3`, `pcm_s16le`, ...).
+    pub codec: String,
+    #[serde(with = "duration_ms")]
+    pub duration: Duration,
+    pub sample_rate: u32,
+    pub channels: u16,
+}
+
+/// Why a file cannot play.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MediaError {
+    #[error("file not found")]
+    Missing,
+    #[error("is a folder")]
+    NotAFile,
+    #[error("file is empty")]
+    Empty,
+    #[error("cannot decode: {0}")]
+    Undecodable(String),
+}
+
+impl MediaError {
+    /// The operator-facing message for a file shown as `shown`.
+    pub fn to_msg(&self, shown: &str) -> Msg {
+        let path = shown.to_string();
+        match self {
+            MediaError::Missing => Msg::FileMissing { path },
+            MediaError::NotAFile => Msg::NotAFile { path },
+            MediaError::Empty => Msg::FileEmpty { path },
+            MediaError::Undecodable(detail) => Msg::FileUndecodable { path, detail: detail.clone() },
+        }
+    }
+}
+
+mod duration_ms {
+    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+}
+
+/// Joins a schedule path to the audio folder, refusing anything that would
+/// leave it (also through symlinks).
+///
+/// # Errors
+/// [`MediaError::Missing`] when the file is not there or resolves outside.
+pub fn resolve_under(audio_dir: &Path, rel: &str) -> Result<PathBuf, MediaError> {
+    let joined = audio_dir.join(rel);
+    let real = joined.canonicalize().map_err(|_| MediaError::Missing)?;
+    let root = audio_dir.canonicalize().map_err(|_| MediaError::Missing)?;
+    if !real.starts_with(&root) {
+        return Err(MediaError::Missing);
+    }
+    Ok(real)
+}
+
+/// Probes a file: headers, then the first packets are decoded to prove the
+/// codec works. The duration comes from the headers when they carry it,
+/// else from the packet timestamps (no samples are decoded for that).
+///
+/// # Errors
+/// A [`MediaError`] saying why the file cannot play.
+pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
+    let meta = std::fs::metadata(path).map_err(|_| MediaError::Missing)?;
+    if meta.is_dir() {
+        return Err(MediaError::NotAFile);
+    }
+    if meta.len() == 0 {
+        return Err(MediaError::Empty);
+    }
+    let file = File::open(path).map_err(|e| MediaError::Undecodable(e.to_string()))?;
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let und = |e: SymError| MediaError::Undecodable(short_error(&e));
+    let probed = symphonia::default::get_probe()
+        .format(&hint, mss, &FormatOptions { enable_gapless: true, ..Default::default() }, &MetadataOptions::default())
+        .map_err(und)?;
+    let mut format = probed.format;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| MediaError::Undecodable("no audio track".into()))?
+        .clone();
+    let params = &track.codec_params;
+    let codec = symphonia::default::get_codecs()
+        .get_codec(params.codec)
+        .map_or_else(|| "unknown".to_string(), |d| d.short_name.to_string());
+    let mut decoder = symphonia::default::get_codecs().make(params, &DecoderOptions::default()).map_err(und)?;
+    let mut sample_rate = params.sample_rate.unwrap_or(0);
+    let mut channels = params.channels.map_or(0, |c| c.count() as u16);
+
+    // Decode until the first good frame; count packet durations meanwhile.
+    let mut frames: u64 = 0;
+    let mut decoded_ok = false;
+    let mut last_err = None;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(p) => p,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymError::ResetRequired) => break,
+            Err(e) => {
+                last_err = Some(short_error(&e));
+                break;
+            }
+        };
+        if packet.track_id() != track.id {
+            continue;
+        }
+        frames += packet.dur;
+        if !decoded_ok {
+            match decoder.decode(&packet) {
+                Ok(buf) => {
+                    let spec = buf.spec();
+                    sample_rate = spec.rate;
+                    channels = spec.channels.count() as u16;
+                    decoded_ok = buf.frames() > 0 || decoded_ok;
+                    if decoded_ok && params.n_frames.is_some() {
+                        break;
+                    }
+                }
+                Err(SymError::DecodeError(e)) => last_err = Some(e.to_string()),
+                Err(e) => {
+                    last_err = Some(short_error(&e));
+                    break;
+                }
+            }
+        }
+    }
+    if !decoded_ok {
+        return Err(MediaError::Undecodable(last_err.unwrap_or_else(|| "no audio data".into())));
+    }
+    let total = params.n_frames.unwrap_or(frames);
+    let duration = match (params.time_base, sample_rate) {
+        (Some(tb), _) if params.n_frames.is_some() || frames > 0 => {
+            let t = tb.calc_time(total);
+            Duration::from_secs(t.seconds) + Duration::from_secs_f64(t.frac)
+        }
+        (_, r) if r > 0 => Duration::from_secs_f64(total as f64 / r as f64),
+        _ => Duration::ZERO,
+    };
+    if duration.is_zero() {
+        return Err(MediaError::Undecodable("no audio data".into()));
+    }
+    Ok(MediaInfo { codec, duration, sample_rate, channels })
+}
+
+fn short_error(e: &SymError) -> String {
+    match e {
+        SymError::Unsupported(_) => "not a supported audio format".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Sample rate of the built-in chime.
+pub const BUILTIN_CHIME_RATE: u32 = 22_050;
+const CHIME_NOTES: [(f32, f32); 2] = [(659.25, 0.0), (523.25, 0.7)];
+const CHIME_NOTE_LEN: f32 = 0.9;
+
+/// Length of the built-in chime, used by the planner for expected ends.
+pub fn builtin_chime_duration() -> Duration {
+    Duration::from_secs_f64(builtin_chime_len() as f64 / BUILTIN_CHIME_RATE as f64)
+}
+
+fn builtin_chime_len() -> usize {
+    let last_start = CHIME_NOTES.iter().map(|n| n.1).fold(0.0, f32::max);
+    ((last_start + CHIME_NOTE_LEN) * BUILTIN_CHIME_RATE as f32).round() as usize
+}
+
+/// The built-in "ding-dong": two decaying sine notes, mono, at
+/// [`BUILTIN_CHIME_RATE`], peak about -6 dBFS.
+pub fn builtin_chime_samples() -> Vec<f32> {
+    let rate = BUILTIN_CHIME_RATE as f32;
+    let mut out = vec![0.0f32; builtin_chime_len()];
+    for (freq, start) in CHIME_NOTES {
+        let s0 = (start * rate) as usize;
+        let n = (CHIME_NOTE_LEN * rate) as usize;
+        for i in 0..n {
+            let Some(slot) = out.get_mut(s0 + i) else { break };
+            let t = i as f32 / rate;
+            let attack = (t / 0.01).min(1.0);
+            let env = attack * (-4.0 * t).exp();
+            *slot += 0.5 * env * (2.0 * std::f32::consts::PI * freq * t).sin();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_chime_is_audible_and_bounded() {
+        let s = builtin_chime_samples();
+        assert_eq!(s.len() as f64 / BUILTIN_CHIME_RATE as f64, builtin_chime_duration().as_secs_f64());
+        let peak = s.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        assert!(peak > 0.3 && peak <= 1.0, "peak {peak}");
+    }
+
+    #[test]
+    fn probe_rejects_empty_missing_and_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("e.mp3");
+        std::fs::write(&empty, b"").unwrap();
+        assert_eq!(probe(&empty), Err(MediaError::Empty));
+        assert_eq!(probe(&dir.path().join("none.mp3")), Err(MediaError::Missing));
+        assert_eq!(probe(dir.path()), Err(MediaError::NotAFile));
+        let text = dir.path().join("t.mp3");
+        std::fs::write(&text, "这不是音频文件 this is not audio\n".repeat(50)).unwrap();
+        assert!(matches!(probe(&text), Err(MediaError::Undecodable(_))));
+    }
+
+    #[test]
+    fn probe_reads_a_wav() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("tone.wav");
+        write_test_wav(&p, 8000, 12000);
+        let info = probe(&p).unwrap();
+        assert_eq!(info.sample_rate, 8000);
+        assert_eq!(info.channels, 1);
+        assert_eq!(info.duration.as_millis(), 1500);
+    }
+
+    /// A mono 16-bit WAV of `frames` frames of a quiet tone.
+    pub(crate) fn write_test_wav(path: &Path, rate: u32, frames: u32) {
+        let mut v = Vec::new();
+        let data_len = frames * 2;
+        v.extend_from_slice(b"RIFF");
+        v.extend_from_slice(&(36 + data_len).to_le_bytes());
+        v.extend_from_slice(b"WAVEfmt ");
+        v.extend_from_slice(&16u32.to_le_bytes());
+        v.extend_from_slice(&1u16.to_le_bytes());
+        v.extend_from_slice(&1u16.to_le_bytes());
+        v.extend_from_slice(&rate.to_le_bytes());
+        v.extend_from_slice(&(rate * 2).to_le_bytes());
+        v.extend_from_slice(&2u16.to_le_bytes());
+        v.extend_from_slice(&16u16.to_le_bytes());
+        v.extend_from_slice(b"data");
+        v.extend_from_slice(&data_len.to_le_bytes());
+        for i in 0..frames {
+            let s = ((i as f32 * 0.1).sin() * 3000.0) as i16;
+            v.extend_from_slice(&s.to_le_bytes());
+        }
+        std::fs::write(path, v).unwrap();
+    }
+}

@@ -1,0 +1,273 @@
+//! The planner: (broadcasts, station rules, time window) → firings. Pure: no
+//! clock, no disk, no network. Date ranges, days, quiet hours, holidays,
+//! `{date}` resolution and DST all live here, and so does the single-output
+//! simulation that tells which firings would collide.
+
+use crate::media::builtin_chime_duration;
+use crate::schedule::{Broadcast, Chime, Priority, Times};
+use crate::station::{QuietHours, StationConfig};
+use chrono::{DateTime, Duration as TimeDelta, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// The station rules the planner applies on top of each broadcast's own.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub tz: Tz,
+    pub quiet_hours: Option<QuietHours>,
+    pub holidays: BTreeSet<NaiveDate>,
+    /// Catch-up window for broadcasts that do not set their own.
+    pub catch_up: Duration,
+}
+
+impl Rules {
+    pub fn from_config(c: &StationConfig) -> Rules {
+        Rules { tz: c.timezone, quiet_hours: c.quiet_hours, holidays: c.holidays.clone(), catch_up: c.catch_up }
+    }
+}
+
+/// Why a routine firing will not play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Skip {
+    QuietHours,
+    Holiday,
+}
+
+/// What sounds before the content of one firing, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChimeFile {
+    None,
+    Builtin,
+    File(String),
+}
+
+/// One planned play of a broadcast. Its identity is (broadcast,
+/// scheduled_at).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Firing {
+    pub broadcast: String,
+    pub scheduled_at: DateTime<Utc>,
+    /// The station-local day it belongs to (for `{date}` and reports).
+    pub local_date: NaiveDate,
+    /// Files for that day, relative to the audio folder, in play order.
+    pub files: Vec<String>,
+    pub chime: ChimeFile,
+    pub priority: Priority,
+    pub repeat: u32,
+    pub gap: Duration,
+    pub volume: f32,
+    pub catch_up: Duration,
+    pub skip: Option<Skip>,
+}
+
+impl Firing {
+    /// Expected air time: chime + files × repeat + gaps between repeats.
+    /// `None` when a file's length is unknown (missing or undecodable).
+    pub fn expected_duration(&self, length: &dyn Fn(&str) -> Option<Duration>) -> Option<Duration> {
+        let chime = match &self.chime {
+            ChimeFile::None => Duration::ZERO,
+            ChimeFile::Builtin => builtin_chime_duration(),
+            ChimeFile::File(f) => length(f)?,
+        };
+        let mut one = Duration::ZERO;
+        for f in &self.files {
+            one += length(f)?;
+        }
+        Some(chime + one * self.repeat + self.gap * self.repeat.saturating_sub(1))
+    }
+}
+
+/// Every firing of `broadcasts` with `from <= scheduled_at < to`, in time
+/// order (ties: higher priority first, then name). Skipped firings (quiet
+/// hours, holidays) are included, marked, so they can be logged.
+pub fn firings(broadcasts: &[Broadcast], rules: &Rules, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Firing> {
+    let mut out = Vec::new();
+    if to <= from {
+        return out;
+    }
+    for b in broadcasts.iter().filter(|b| b.enabled) {
+        for at in instants(b, rules.tz, from, to) {
+            let local = at.with_timezone(&rules.tz);
+            let date = local.date_naive();
+            if !b.runs_on(date) {
+                continue;
+            }
+            out.push(make_firing(b, rules, at, date, local.time()));
+        }
+    }
+    out.sort_by(|a, b| {
+        a.scheduled_at.cmp(&b.scheduled_at).then(b.priority.cmp(&a.priority)).then(a.broadcast.cmp(&b.broadcast))
+    });
+    out
+}
+
+fn make_firing(b: &Broadcast, rules: &Rules, at: DateTime<Utc>, date: NaiveDate, time: NaiveTime) -> Firing {
+    let skip = if b.priority == Priority::Emergency {
+        None
+    } else if rules.holidays.contains(&date) {
+        Some(Skip::Holiday)
+    } else if rules.quiet_hours.is_some_and(|q| q.contains(time)) {
+        Some(Skip::QuietHours)
+    } else {
+        None
+    };
+    Firing {
+        broadcast: b.name.clone(),
+        scheduled_at: at,
+        local_date: date,
+        files: b.play.iter().map(|(p, _)| p.resolve(date)).collect(),
+        chime: match &b.chime {
+            Chime::None => ChimeFile::None,
+            Chime::Builtin => ChimeFile::Builtin,
+            Chime::File(p) => ChimeFile::File(p.resolve(date)),
+        },
+        priority: b.priority,
+        repeat: b.repeat,
+        gap: b.gap,
+        volume: b.volume,
+        catch_up: b.catch_up.unwrap_or(rules.catch_up),
+        skip,
+    }
+}
+
+/// The instants a broadcast's times produce in `[from, to)`, before the
+/// date-range and day filters.
+fn instants(b: &Broadcast, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    match &b.times {
+        Times::At(times) => {
+            let first = from.with_timezone(&tz).date_naive() - TimeDelta::days(1);
+            let last = to.with_timezone(&tz).date_naive() + TimeDelta::days(1);
+            let mut v = Vec::new();
+            let mut d = first;
+            while d <= last {
+                for t in times {
+                    if let Some(at) = local_instant(tz, d.and_time(*t)) {
+                        if at >= from && at < to {
+                            v.push(at);
+                        }
+                    }
+                }
+                d += TimeDelta::days(1);
+            }
+            v
+        }
+        Times::Cron { cron, .. } => cron
+            .iter_from(from.with_timezone(&tz), croner::Direction::Forward)
+            .map(|t| t.with_timezone(&Utc))
+            .take_while(|t| *t < to)
+            .filter(|t| *t >= from)
+            .collect(),
+    }
+}
+
+/// The instant a local wall time names, with Vixie-cron DST rules: in a
+/// repeated hour the first occurrence; in a skipped hour the first valid
+/// instant after the gap (the moment the clocks jump).
+pub fn local_instant(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        LocalResult::Ambiguous(a, b) => Some(a.min(b).with_timezone(&Utc)),
+        LocalResult::None => {
+            // Walk minute by minute from the start of that minute to the
+            // first wall time that exists: that is the end of the gap.
+            let mut t = local.with_second(0)?.with_nanosecond(0)?;
+            for _ in 0..(26 * 60) {
+                t += TimeDelta::minutes(1);
+                if let Some(x) = tz.from_local_datetime(&t).earliest() {
+                    return Some(x.with_timezone(&Utc));
+                }
+            }
+            None
+        }
+    }
+}
+
+/// How one firing fares on the single output, given everything before it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// When it would start; `None` if skipped or missed.
+    pub start: Option<DateTime<Utc>>,
+    /// It had to wait behind this firing (index into the slice).
+    pub waited_for: Option<usize>,
+    /// It cannot start within its catch-up window because of this firing.
+    pub missed_because: Option<usize>,
+    /// A higher-priority firing cuts it off.
+    pub interrupted_by: Option<usize>,
+    /// It cuts off this lower-priority firing.
+    pub interrupts: Option<usize>,
+}
+
+impl Outcome {
+    /// Whether this firing collides with another one in any way.
+    pub fn collides(&self) -> bool {
+        self.waited_for.is_some() || self.missed_because.is_some() || self.interrupted_by.is_some() || self.interrupts.is_some()
+    }
+}
+
+/// Plays the firings through one output, as the daemon will: free output →
+/// start; higher priority → interrupt the current one; otherwise wait and be
+/// missed once `scheduled + catch_up` has passed. `durations[i]` is the
+/// expected length of `firings[i]` (`None` = unknown, counted as zero).
+pub fn simulate(firings: &[Firing], durations: &[Option<Duration>]) -> Vec<Outcome> {
+    let mut out = vec![Outcome::default(); firings.len()];
+    let len = |i: usize| TimeDelta::from_std(durations.get(i).copied().flatten().unwrap_or_default()).unwrap_or_default();
+    let deadline = |i: usize| firings[i].scheduled_at + TimeDelta::from_std(firings[i].catch_up).unwrap_or_default();
+    let mut current: Option<(usize, DateTime<Utc>)> = None;
+    let mut waiting: Vec<usize> = Vec::new();
+
+    // Frees the output up to `now`, starting waiting firings as it goes.
+    let advance = |now: DateTime<Utc>, current: &mut Option<(usize, DateTime<Utc>)>, waiting: &mut Vec<usize>, out: &mut Vec<Outcome>| {
+        while let Some((cur, end)) = *current {
+            if end > now {
+                break;
+            }
+            *current = None;
+            // Drop the ones whose window has closed, then take the most urgent.
+            waiting.retain(|&j| {
+                if deadline(j) < end {
+                    out[j].missed_because = Some(cur);
+                    false
+                } else {
+                    true
+                }
+            });
+            if let Some(pos) = (0..waiting.len()).max_by(|&a, &b| {
+                let (fa, fb) = (&firings[waiting[a]], &firings[waiting[b]]);
+                fa.priority.cmp(&fb.priority).then(fb.scheduled_at.cmp(&fa.scheduled_at))
+            }) {
+                let j = waiting.remove(pos);
+                out[j].start = Some(end);
+                out[j].waited_for = Some(cur);
+                *current = Some((j, end + len(j)));
+            }
+        }
+    };
+
+    for (i, f) in firings.iter().enumerate() {
+        if f.skip.is_some() {
+            continue;
+        }
+        let s = f.scheduled_at;
+        advance(s, &mut current, &mut waiting, &mut out);
+        match current {
+            None => {
+                out[i].start = Some(s);
+                current = Some((i, s + len(i)));
+            }
+            Some((cur, _)) if f.priority > firings[cur].priority => {
+                out[cur].interrupted_by = Some(i);
+                out[i].interrupts = Some(cur);
+                out[i].start = Some(s);
+                current = Some((i, s + len(i)));
+            }
+            Some(_) => waiting.push(i),
+        }
+    }
+    advance(DateTime::<Utc>::MAX_UTC, &mut current, &mut waiting, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,587 @@
+//! The schedule language: `schedules/*.toml` files of `[[broadcast]]`
+//! entries, parsed from text into validated [`Broadcast`] values.
+//!
+//! Parsing is pure (text in, values and findings out). Code past this module
+//! never re-checks a broadcast: a `Broadcast` is valid by construction.
+
+use crate::i18n::{Msg, Want};
+use crate::tomlread::{get, suggest, Reader, Val};
+use chrono::{NaiveDate, NaiveTime, Timelike, Weekday};
+use croner::parser::{CronParser, Seconds, Year};
+use croner::Cron;
+use std::collections::HashSet;
+use std::fmt;
+use std::time::Duration;
+use toml::de::DeValue;
+
+/// How urgent a broadcast is. Higher interrupts lower; emergency also
+/// ignores quiet hours and holidays ("应急优先于日常").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Normal,
+    Important,
+    Emergency,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Normal => "normal",
+            Priority::Important => "important",
+            Priority::Emergency => "emergency",
+        }
+    }
+
+    /// Parses English or Chinese names (`emergency`, `紧急`).
+    pub fn parse(s: &str) -> Option<Priority> {
+        match s.trim().to_lowercase().as_str() {
+            "normal" | "普通" | "日常" => Some(Priority::Normal),
+            "important" | "重要" => Some(Priority::Important),
+            "emergency" | "紧急" | "应急" => Some(Priority::Emergency),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What plays before the content.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Chime {
+    None,
+    /// The chime built into cunxiang.
+    Builtin,
+    /// A file under the audio folder.
+    File(AudioPath),
+}
+
+/// A path under the audio folder, checked to stay inside it. It may hold
+/// the `{date}` placeholder, resolved per firing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AudioPath {
+    template: String,
+}
+
+/// The only placeholder a file name may carry.
+pub const DATE_PLACEHOLDER: &str = "{date}";
+
+impl AudioPath {
+    /// Validates a path as written in a schedule: relative, no `..`, no
+    /// unknown `{placeholder}`.
+    pub fn parse(raw: &str) -> Result<AudioPath, Msg> {
+        let p = raw.trim().replace('\\', "/");
+        if p.is_empty() {
+            return Err(Msg::EmptyValue { key: "play".into() });
+        }
+        let looks_windows_abs = p.len() >= 2 && p.as_bytes()[1] == b':';
+        if p.starts_with('/') || looks_windows_abs {
+            return Err(Msg::PathAbsolute { path: raw.to_string() });
+        }
+        if p.split('/').any(|seg| seg == "..") {
+            return Err(Msg::PathEscapes { path: raw.to_string() });
+        }
+        let mut rest = p.as_str();
+        while let Some(i) = rest.find('{') {
+            let tail = &rest[i..];
+            let end = tail.find('}').map_or(tail.len(), |e| e + 1);
+            let ph = &tail[..end];
+            if ph != DATE_PLACEHOLDER {
+                return Err(Msg::BadPlaceholder { path: raw.to_string(), placeholder: ph.to_string() });
+            }
+            rest = &tail[end..];
+        }
+        let cleaned: Vec<&str> = p.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
+        Ok(AudioPath { template: cleaned.join("/") })
+    }
+
+    /// The path as written (normalised to `/`).
+    pub fn template(&self) -> &str {
+        &self.template
+    }
+
+    /// Whether the file changes with the day it plays.
+    pub fn is_dated(&self) -> bool {
+        self.template.contains(DATE_PLACEHOLDER)
+    }
+
+    /// The file for a given local date, relative to the audio folder.
+    pub fn resolve(&self, date: NaiveDate) -> String {
+        self.template.replace(DATE_PLACEHOLDER, &date.format("%Y-%m-%d").to_string())
+    }
+}
+
+/// When a broadcast fires within a day.
+#[derive(Debug, Clone)]
+pub enum Times {
+    /// Fixed local times of day, sorted.
+    At(Vec<NaiveTime>),
+    /// A POSIX cron expression (croner), evaluated in the station's zone.
+    Cron { expr: String, cron: Box<Cron> },
+}
+
+/// A set of weekdays (bit 0 = Monday).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Days(u8);
+
+impl Days {
+    pub const ALL: Days = Days(0x7f);
+
+    pub fn contains(self, d: Weekday) -> bool {
+        self.0 & (1 << d.num_days_from_monday()) != 0
+    }
+
+    fn add(&mut self, d: Weekday) {
+        self.0 |= 1 << d.num_days_from_monday();
+    }
+
+    /// Parses one day word, English or Chinese, or a group word.
+    fn parse_word(s: &str) -> Option<Days> {
+        use Weekday::*;
+        let one = |d: Weekday| {
+            let mut x = Days(0);
+            x.add(d);
+            Some(x)
+        };
+        match s.trim().to_lowercase().as_str() {
+            "mon" | "monday" | "周一" | "星期一" => one(Mon),
+            "tue" | "tuesday" | "周二" | "星期二" => one(Tue),
+            "wed" | "wednesday" | "周三" | "星期三" => one(Wed),
+            "thu" | "thursday" | "周四" | "星期四" => one(Thu),
+            "fri" | "friday" | "周五" | "星期五" => one(Fri),
+            "sat" | "saturday" | "周六" | "星期六" => one(Sat),
+            "sun" | "sunday" | "周日" | "周天" | "星期日" | "星期天" => one(Sun),
+            "weekdays" | "workdays" | "工作日" => Some(Days(0x1f)),
+            "weekends" | "周末" => Some(Days(0x60)),
+            "daily" | "everyday" | "每天" => Some(Days::ALL),
+            _ => None,
+        }
+    }
+}
+
+/// One validated `[[broadcast]]` entry.
+#[derive(Debug, Clone)]
+pub struct Broadcast {
+    pub name: String,
+    /// Where it was written, for messages (`schedules/x.toml:12`).
+    pub file: String,
+    pub line: usize,
+    /// Files played in sequence, each with the line it was written on.
+    pub play: Vec<(AudioPath, usize)>,
+    pub times: Times,
+    pub days: Days,
+    pub from: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    pub repeat: u32,
+    pub gap: Duration,
+    pub chime: Chime,
+    /// Line of the `chime` key, for file findings.
+    pub chime_line: usize,
+    pub priority: Priority,
+    pub volume: f32,
+    /// `None` = the station's default catch-up window.
+    pub catch_up: Option<Duration>,
+    pub enabled: bool,
+}
+
+impl Broadcast {
+    /// Whether the broadcast may fire on a local date (range and days;
+    /// holidays are a station rule, applied by the planner).
+    pub fn runs_on(&self, date: NaiveDate) -> bool {
+        use chrono::Datelike;
+        self.enabled
+            && self.from.is_none_or(|f| date >= f)
+            && self.until.is_none_or(|u| date <= u)
+            && self.days.contains(date.weekday())
+    }
+
+    /// Every audio path this broadcast references (chime file included).
+    pub fn audio_paths(&self) -> impl Iterator<Item = (&AudioPath, usize)> {
+        let chime = match &self.chime {
+            Chime::File(p) => Some((p, self.chime_line)),
+            _ => None,
+        };
+        self.play.iter().map(|(p, l)| (p, *l)).chain(chime)
+    }
+}
+
+/// The keys a `[[broadcast]]` entry may have.
+pub const BROADCAST_KEYS: &[&str] = &[
+    "name", "play", "at", "cron", "days", "from", "until", "repeat", "gap", "chime", "priority", "volume", "catch_up",
+    "enabled",
+];
+
+/// Words operators write for a key, mapped to the real key.
+const KEY_ALIASES: &[(&str, &str)] = &[
+    ("file", "play"),
+    ("files", "play"),
+    ("audio", "play"),
+    ("time", "at"),
+    ("times", "at"),
+    ("weekdays", "days"),
+    ("day", "days"),
+    ("start", "from"),
+    ("begin", "from"),
+    ("to", "until"),
+    ("end", "until"),
+    ("repeats", "repeat"),
+    ("times_per_slot", "repeat"),
+    ("loop", "repeat"),
+    ("count", "repeat"),
+    ("interval", "gap"),
+    ("pause", "gap"),
+    ("title", "name"),
+    ("level", "priority"),
+    ("vol", "volume"),
+    ("catchup", "catch_up"),
+    ("grace", "catch_up"),
+    ("enable", "enabled"),
+    ("disabled", "enabled"),
+    ("crontab", "cron"),
+];
+
+/// The most times a firing may repeat its files.
+pub const MAX_REPEAT: i64 = 100;
+
+/// The result of parsing one schedule file.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub broadcasts: Vec<Broadcast>,
+    pub diagnostics: Vec<crate::diag::Diagnostic>,
+}
+
+impl Parsed {
+    /// Whether the file is fit to go on air (no errors).
+    pub fn is_valid(&self) -> bool {
+        !self.diagnostics.iter().any(|d| d.is_error())
+    }
+}
+
+/// Parses one schedule file's text. `file` is the name used in messages.
+/// Every problem in the file is reported, not just the first.
+pub fn parse(file: &str, text: &str) -> Parsed {
+    let mut r = Reader::new(file, text);
+    let mut out = Parsed::default();
+    let Some(root) = r.parse(text) else {
+        out.diagnostics = r.diags;
+        return out;
+    };
+    let root_span = root.span();
+    let root = root.into_inner();
+    r.unknown_keys(&root, &["broadcast"], &[("broadcasts", "broadcast"), ("program", "broadcast")]);
+    let mut seen: HashSet<String> = HashSet::new();
+    match get(&root, "broadcast") {
+        None => {
+            if r.diags.is_empty() {
+                r.warn(&(root_span.start..root_span.start), "", Msg::NoBroadcasts);
+            }
+        }
+        Some(v) => match v.get_ref() {
+            DeValue::Array(items) if items.iter().all(|i| i.get_ref().is_table()) => {
+                for item in items.iter() {
+                    r.broadcast = None;
+                    if let Some(b) = broadcast(&mut r, item) {
+                        if !seen.insert(b.name.clone()) {
+                            let first = out.broadcasts.iter().find(|x: &&Broadcast| x.name == b.name).map(|x| x.line);
+                            let first = format!("{}:{}", file, first.unwrap_or(0));
+                            let span = get(item.get_ref().as_table().expect("checked"), "name").map_or(item.span(), |n| n.span());
+                            r.error(&span, "name", Msg::DuplicateName { name: b.name.clone(), first });
+                        } else {
+                            out.broadcasts.push(b);
+                        }
+                    }
+                }
+            }
+            _ => {
+                r.error(&v.span(), "broadcast", Msg::WrongType { key: "broadcast".into(), want: Want::TableList, found: v.get_ref().type_str().into() });
+            }
+        },
+    }
+    out.diagnostics = r.diags;
+    out
+}
+
+fn broadcast(r: &mut Reader<'_>, item: &Val<'_>) -> Option<Broadcast> {
+    let table = item.get_ref().as_table()?;
+    let start_errors = r.diags.iter().filter(|d| d.is_error()).count();
+    let (line, _) = r.pos(&item.span());
+
+    let name = match get(table, "name") {
+        Some(v) => r.text("name", v).and_then(|n| {
+            let n = n.trim().to_string();
+            if n.is_empty() {
+                r.error(&v.span(), "name", Msg::EmptyName);
+                None
+            } else {
+                Some(n)
+            }
+        }),
+        None => {
+            r.error(&item.span(), "name", Msg::MissingKey { key: "name", example: "name = \"致广大市民朋友的一封信\"" });
+            None
+        }
+    };
+    r.broadcast = name.clone();
+    r.unknown_keys(table, BROADCAST_KEYS, KEY_ALIASES);
+
+    let play = match get(table, "play") {
+        Some(v) => r.texts("play", v).and_then(|items| {
+            if items.is_empty() {
+                r.error(&v.span(), "play", Msg::EmptyValue { key: "play".into() });
+                return None;
+            }
+            let mut out = Vec::new();
+            for (raw, span) in items {
+                match AudioPath::parse(&raw) {
+                    Ok(p) => out.push((p, r.pos(&span).0)),
+                    Err(m) => r.error(&span, "play", m),
+                }
+            }
+            Some(out)
+        }),
+        None => {
+            r.error(&item.span(), "play", Msg::MissingKey { key: "play", example: "play = [\"一封信.mp3\"]" });
+            None
+        }
+    };
+
+    let times = match (get(table, "at"), get(table, "cron")) {
+        (Some(a), Some(c)) => {
+            r.error(&a.span(), "at", Msg::AtAndCron);
+            let _ = c;
+            None
+        }
+        (Some(a), None) => at_times(r, a),
+        (None, Some(c)) => r.text("cron", c).and_then(|expr| match parse_cron(&expr) {
+            Ok(cron) => Some(Times::Cron { expr, cron: Box::new(cron) }),
+            Err(detail) => {
+                r.error(&c.span(), "cron", Msg::BadCron { value: expr, detail });
+                None
+            }
+        }),
+        (None, None) => {
+            r.error(&item.span(), "at", Msg::NoTimes);
+            None
+        }
+    };
+
+    let days = match get(table, "days") {
+        None => Some(Days::ALL),
+        Some(v) => r.texts("days", v).and_then(|words| {
+            if words.is_empty() {
+                r.error(&v.span(), "days", Msg::EmptyValue { key: "days".into() });
+                return None;
+            }
+            let mut set = Days(0);
+            let mut ok = true;
+            for (w, span) in words {
+                match Days::parse_word(&w) {
+                    Some(d) => set.0 |= d.0,
+                    None => {
+                        let suggestion = suggest(&w, &["mon", "tue", "wed", "thu", "fri", "sat", "sun", "weekdays", "weekends"], &[]);
+                        r.error(&span, "days", Msg::BadDay { value: w, suggestion });
+                        ok = false;
+                    }
+                }
+            }
+            ok.then_some(set)
+        }),
+    };
+
+    let from = get(table, "from").map(|v| (r.date("from", v), v));
+    let until = get(table, "until").map(|v| (r.date("until", v), v));
+    if let (Some((Some(f), _)), Some((Some(u), uv))) = (&from, &until) {
+        if u < f {
+            r.error(&uv.span(), "until", Msg::UntilBeforeFrom { from: f.to_string(), until: u.to_string() });
+        }
+    }
+
+    let repeat = match get(table, "repeat") {
+        None => Some(1),
+        Some(v) => r.integer("repeat", v).and_then(|n| {
+            if (1..=MAX_REPEAT).contains(&n) {
+                Some(n as u32)
+            } else {
+                r.error(&v.span(), "repeat", Msg::BadRepeat { value: n });
+                None
+            }
+        }),
+    };
+    let gap = match get(table, "gap") {
+        None => Some(Duration::ZERO),
+        Some(v) => r.duration("gap", v, Duration::from_secs(3600), "1h"),
+    };
+    let (chime, chime_line) = match get(table, "chime") {
+        None => (Some(Chime::None), line),
+        Some(v) => {
+            let l = r.pos(&v.span()).0;
+            let c = match v.get_ref() {
+                DeValue::Boolean(true) => Some(Chime::Builtin),
+                DeValue::Boolean(false) => Some(Chime::None),
+                DeValue::String(s) => match AudioPath::parse(s) {
+                    Ok(p) => Some(Chime::File(p)),
+                    Err(m) => {
+                        r.error(&v.span(), "chime", m);
+                        None
+                    }
+                },
+                other => {
+                    r.error(&v.span(), "chime", Msg::WrongType { key: "chime".into(), want: Want::BoolOrText, found: other.type_str().into() });
+                    None
+                }
+            };
+            (c, l)
+        }
+    };
+    let priority = match get(table, "priority") {
+        None => Some(Priority::Normal),
+        Some(v) => r.text("priority", v).and_then(|s| match Priority::parse(&s) {
+            Some(p) => Some(p),
+            None => {
+                let suggestion = suggest(&s, &["normal", "important", "emergency"], &[("urgent", "emergency"), ("high", "important"), ("low", "normal")]);
+                r.error(&v.span(), "priority", Msg::BadPriority { value: s, suggestion });
+                None
+            }
+        }),
+    };
+    let volume = match get(table, "volume") {
+        None => Some(1.0),
+        Some(v) => r.number("volume", v).and_then(|x| {
+            if (0.0..=1.0).contains(&x) {
+                Some(x as f32)
+            } else {
+                r.error(&v.span(), "volume", Msg::BadVolume { value: x.to_string() });
+                None
+            }
+        }),
+    };
+    let catch_up = match get(table, "catch_up") {
+        None => Some(None),
+        Some(v) => r.duration("catch_up", v, Duration::from_secs(24 * 3600), "24h").map(Some),
+    };
+    let enabled = match get(table, "enabled") {
+        None => Some(true),
+        Some(v) => r.boolean("enabled", v),
+    };
+
+    let errors_now = r.diags.iter().filter(|d| d.is_error()).count();
+    if errors_now > start_errors {
+        return None;
+    }
+    Some(Broadcast {
+        name: name?,
+        file: r.file.clone(),
+        line,
+        play: play?,
+        times: times?,
+        days: days?,
+        from: from.and_then(|(d, _)| d),
+        until: until.and_then(|(d, _)| d),
+        repeat: repeat?,
+        gap: gap?,
+        chime: chime?,
+        chime_line,
+        priority: priority?,
+        volume: volume?,
+        catch_up: catch_up?,
+        enabled: enabled?,
+    })
+}
+
+fn at_times(r: &mut Reader<'_>, v: &Val<'_>) -> Option<Times> {
+    let items = r.texts("at", v)?;
+    if items.is_empty() {
+        r.error(&v.span(), "at", Msg::EmptyValue { key: "at".into() });
+        return None;
+    }
+    let mut out: Vec<NaiveTime> = Vec::new();
+    let mut ok = true;
+    for (s, span) in items {
+        match parse_time(&s) {
+            Some(t) if out.contains(&t) => {
+                r.error(&span, "at", Msg::DuplicateTime { value: s });
+                ok = false;
+            }
+            Some(t) => out.push(t),
+            None => {
+                r.error(&span, "at", Msg::BadTime { value: s });
+                ok = false;
+            }
+        }
+    }
+    out.sort();
+    ok.then_some(Times::At(out))
+}
+
+/// Parses `"07:30"` or `"07:30:15"` (24-hour; one-digit hours accepted).
+pub fn parse_time(s: &str) -> Option<NaiveTime> {
+    let s = s.trim().replace('：', ":");
+    let parts: Vec<&str> = s.split(':').collect();
+    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let h: u32 = parts[0].parse().ok()?;
+    let m: u32 = parts[1].parse().ok()?;
+    let sec: u32 = parts.get(2).map_or(Some(0), |x| x.parse().ok())?;
+    if parts[1].len() != 2 || parts.get(2).is_some_and(|x| x.len() != 2) {
+        return None;
+    }
+    NaiveTime::from_hms_opt(h, m, sec).filter(|t| t.hour() < 24)
+}
+
+/// Parses a POSIX cron expression: 5 fields, or 6 with seconds first;
+/// `0` and `7` are Sunday, `1-5` is Monday to Friday, names allowed.
+pub fn parse_cron(expr: &str) -> Result<Cron, String> {
+    let fields = expr.split_whitespace().count();
+    if !expr.trim().starts_with('@') && !(5..=6).contains(&fields) {
+        return Err(format!("{fields} fields, expected 5 or 6"));
+    }
+    CronParser::builder()
+        .seconds(Seconds::Optional)
+        .year(Year::Disallowed)
+        .build()
+        .parse(expr)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_parsing() {
+        assert_eq!(parse_time("07:30"), NaiveTime::from_hms_opt(7, 30, 0));
+        assert_eq!(parse_time("7:30"), NaiveTime::from_hms_opt(7, 30, 0));
+        assert_eq!(parse_time("12:00:15"), NaiveTime::from_hms_opt(12, 0, 15));
+        assert_eq!(parse_time("07：30"), NaiveTime::from_hms_opt(7, 30, 0));
+        for bad in ["24:00", "7:3", "07:60", "0730", "07:30:61", "aa:bb", "", "07:30:00:00", "-1:30"] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn audio_paths_stay_inside() {
+        assert!(AudioPath::parse("公告/{date}.mp3").unwrap().is_dated());
+        assert_eq!(AudioPath::parse("./a//b.mp3").unwrap().template(), "a/b.mp3");
+        assert!(matches!(AudioPath::parse("../x.mp3"), Err(Msg::PathEscapes { .. })));
+        assert!(matches!(AudioPath::parse("a/../../x.mp3"), Err(Msg::PathEscapes { .. })));
+        assert!(matches!(AudioPath::parse("/etc/passwd"), Err(Msg::PathAbsolute { .. })));
+        assert!(matches!(AudioPath::parse("C:\\x.mp3"), Err(Msg::PathAbsolute { .. })));
+        assert!(matches!(AudioPath::parse("{day}.mp3"), Err(Msg::BadPlaceholder { .. })));
+        let d = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        assert_eq!(AudioPath::parse("公告/{date}.mp3").unwrap().resolve(d), "公告/2026-12-01.mp3");
+    }
+
+    #[test]
+    fn cron_field_counts() {
+        assert!(parse_cron("30 7 * * 1-5").is_ok());
+        assert!(parse_cron("15 30 7 * * mon-fri").is_ok());
+        assert!(parse_cron("30 7 * *").is_err());
+        assert!(parse_cron("0 30 7 * * * 2026").is_err());
+        assert!(parse_cron("61 7 * * *").is_err());
+    }
+}

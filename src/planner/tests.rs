@@ -1,1 +1,363 @@
+//! Table tests of the planner: each rule of PRODUCT.md §4 and every
+//! schedule key, with literal schedules and fixed windows.
+
 use super::*;
+use crate::schedule;
+use chrono::{Datelike, NaiveDate, Weekday};
+
+fn bs(text: &str) -> Vec<Broadcast> {
+    let p = schedule::parse("t.toml", text);
+    assert!(p.is_valid(), "{:?}", p.diagnostics);
+    p.broadcasts
+}
+
+fn rules(tz: Tz) -> Rules {
+    Rules { tz, quiet_hours: None, holidays: BTreeSet::new(), catch_up: Duration::from_secs(600) }
+}
+
+fn sh() -> Rules {
+    rules(chrono_tz::Asia::Shanghai)
+}
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// Firings over whole local days `[first, first + days)`.
+fn over(b: &[Broadcast], r: &Rules, first: &str, days: i64) -> Vec<Firing> {
+    let start = local_instant(r.tz, d(first).and_hms_opt(0, 0, 0).unwrap()).unwrap();
+    let end = local_instant(r.tz, (d(first) + TimeDelta::days(days)).and_hms_opt(0, 0, 0).unwrap()).unwrap();
+    firings(b, r, start, end)
+}
+
+/// Local "YYYY-MM-DD HH:MM:SS +08:00" of each firing.
+fn locals(f: &[Firing], tz: Tz) -> Vec<String> {
+    f.iter().map(|f| f.scheduled_at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %:z").to_string()).collect()
+}
+
+#[test]
+fn keys_table() {
+    // (what, schedule, first day, days, expected count, expected first local, expected last local)
+    let cases: &[(&str, &str, &str, i64, usize, &str, &str)] = &[
+        ("at: three times a day", r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+at=["07:30","12:00","18:30"]"#, "2026-12-01", 2, 6, "2026-12-01 07:30:00 +08:00", "2026-12-02 18:30:00 +08:00"),
+        ("at with seconds", r#"[[broadcast]]
+name="a"
+play="x.mp3"
+at="12:00:15""#, "2026-12-01", 1, 1, "2026-12-01 12:00:15 +08:00", "2026-12-01 12:00:15 +08:00"),
+        ("days: weekends only", r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+at=["09:00"]
+days=["sat","sun"]"#, "2026-11-30", 7, 2, "2026-12-05 09:00:00 +08:00", "2026-12-06 09:00:00 +08:00"),
+        ("days: Chinese words", r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+at=["09:00"]
+days=["周一","星期三"]"#, "2026-11-30", 7, 2, "2026-11-30 09:00:00 +08:00", "2026-12-02 09:00:00 +08:00"),
+        ("days: weekdays group", r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+at=["09:00"]
+days="weekdays""#, "2026-11-30", 14, 10, "2026-11-30 09:00:00 +08:00", "2026-12-11 09:00:00 +08:00"),
+        ("from/until inclusive", r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+at=["08:00"]
+from=2026-12-02
+until=2026-12-04"#, "2026-11-30", 10, 3, "2026-12-02 08:00:00 +08:00", "2026-12-04 08:00:00 +08:00"),
+        ("from/until as text", r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+at=["08:00"]
+from="2026-12-02"
+until="2026-12-02""#, "2026-11-30", 10, 1, "2026-12-02 08:00:00 +08:00", "2026-12-02 08:00:00 +08:00"),
+        ("enabled = false plays nothing", r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+at=["08:00"]
+enabled=false"#, "2026-11-30", 10, 0, "", ""),
+        ("cron 1-5 is Monday to Friday", r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+cron="30 7 * * 1-5""#, "2026-11-30", 7, 5, "2026-11-30 07:30:00 +08:00", "2026-12-04 07:30:00 +08:00"),
+        ("cron with seconds", r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+cron="15 30 7 * * *""#, "2026-11-30", 2, 2, "2026-11-30 07:30:15 +08:00", "2026-12-01 07:30:15 +08:00"),
+        ("cron names mon-fri", r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+cron="0 8 * * mon-fri""#, "2026-12-05", 3, 1, "2026-12-07 08:00:00 +08:00", "2026-12-07 08:00:00 +08:00"),
+        ("cron 0 and 7 are Sunday", r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+cron="0 8 * * 0,7""#, "2026-11-30", 14, 2, "2026-12-06 08:00:00 +08:00", "2026-12-13 08:00:00 +08:00"),
+        ("cron and days intersect", r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+cron="0 8 * * 1-5"
+days=["mon"]"#, "2026-11-30", 7, 1, "2026-11-30 08:00:00 +08:00", "2026-11-30 08:00:00 +08:00"),
+        ("cron with from/until", r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+cron="0 8 * * *"
+from=2026-12-03
+until=2026-12-04"#, "2026-11-30", 7, 2, "2026-12-03 08:00:00 +08:00", "2026-12-04 08:00:00 +08:00"),
+    ];
+    for (what, text, first, days, count, first_local, last_local) in cases {
+        let f = over(&bs(text), &sh(), first, *days);
+        let l = locals(&f, chrono_tz::Asia::Shanghai);
+        assert_eq!(l.len(), *count, "{what}: {l:?}");
+        if *count > 0 {
+            assert_eq!(l.first().unwrap(), first_local, "{what}");
+            assert_eq!(l.last().unwrap(), last_local, "{what}");
+        }
+    }
+}
+
+#[test]
+fn cron_weekdays_never_on_weekend() {
+    let b = bs(r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+cron="30 7 * * 1-5""#);
+    let f = over(&b, &sh(), "2026-11-01", 60);
+    assert!(!f.is_empty());
+    for x in &f {
+        let local = x.scheduled_at.with_timezone(&chrono_tz::Asia::Shanghai);
+        assert!(!matches!(local.weekday(), Weekday::Sat | Weekday::Sun), "{local}");
+        assert_eq!(local.format("%H:%M:%S").to_string(), "07:30:00");
+    }
+    // 60 days from a Sunday: 8 full weeks (40) + Mon..Fri of the 9th... count weekdays directly.
+    let expected = (0..60).map(|i| d("2026-11-01") + TimeDelta::days(i)).filter(|d| d.weekday().num_days_from_monday() < 5).count();
+    assert_eq!(f.len(), expected);
+}
+
+#[test]
+fn repeat_gap_chime_priority_volume_catch_up_are_carried() {
+    let b = bs(r#"[[broadcast]]
+name="信"
+play=["a.mp3","b.mp3"]
+at=["07:30"]
+repeat=3
+gap="20s"
+chime=true
+priority="important"
+volume=0.8
+catch_up="2m"
+
+[[broadcast]]
+name="默认"
+play=["a.mp3"]
+at=["07:30"]
+chime="提示音.mp3"
+"#);
+    let f = over(&b, &sh(), "2026-12-01", 1);
+    assert_eq!(f.len(), 2);
+    // Same instant: higher priority first.
+    assert_eq!(f[0].broadcast, "信");
+    assert_eq!(f[0].repeat, 3);
+    assert_eq!(f[0].gap, Duration::from_secs(20));
+    assert_eq!(f[0].chime, ChimeFile::Builtin);
+    assert_eq!(f[0].priority, Priority::Important);
+    assert!((f[0].volume - 0.8).abs() < 1e-6);
+    assert_eq!(f[0].catch_up, Duration::from_secs(120));
+    assert_eq!(f[1].catch_up, Duration::from_secs(600), "station default");
+    assert_eq!(f[1].chime, ChimeFile::File("提示音.mp3".into()));
+    assert_eq!(f[1].volume, 1.0);
+    assert_eq!(f[1].repeat, 1);
+
+    let len = |p: &str| match p {
+        "a.mp3" => Some(Duration::from_secs(30)),
+        "b.mp3" => Some(Duration::from_secs(10)),
+        "提示音.mp3" => Some(Duration::from_secs(2)),
+        _ => None,
+    };
+    // chime + 3 × (30 + 10) + 2 × 20
+    assert_eq!(f[0].expected_duration(&len), Some(builtin_chime_duration() + Duration::from_secs(160)));
+    assert_eq!(f[1].expected_duration(&len), Some(Duration::from_secs(32)));
+    assert_eq!(f[1].expected_duration(&|_| None), None);
+}
+
+#[test]
+fn date_placeholder_uses_the_local_day() {
+    // 00:30 in Shanghai is the previous day in UTC: the file must follow the local day.
+    let b = bs(r#"[[broadcast]]
+name="公告"
+play=["公告/{date}.mp3", "尾声.mp3"]
+at=["00:30","08:00"]
+chime="提示/{date}.mp3""#);
+    let f = over(&b, &sh(), "2026-12-01", 2);
+    let files: Vec<_> = f.iter().map(|f| f.files[0].clone()).collect();
+    assert_eq!(files, ["公告/2026-12-01.mp3", "公告/2026-12-01.mp3", "公告/2026-12-02.mp3", "公告/2026-12-02.mp3"]);
+    assert_eq!(f[0].files[1], "尾声.mp3");
+    assert_eq!(f[0].chime, ChimeFile::File("提示/2026-12-01.mp3".into()));
+    assert_eq!(f[0].local_date, d("2026-12-01"));
+    assert_eq!(f[0].scheduled_at.date_naive(), d("2026-11-30"), "UTC day differs");
+}
+
+#[test]
+fn quiet_hours_and_holidays() {
+    let b = bs(r#"[[broadcast]]
+name="普通"
+play=["x.mp3"]
+at=["05:00","12:00","23:00"]
+
+[[broadcast]]
+name="重要"
+play=["x.mp3"]
+at=["23:30"]
+priority="important"
+
+[[broadcast]]
+name="紧急"
+play=["x.mp3"]
+at=["23:45"]
+priority="emergency"
+"#);
+    let mut r = sh();
+    r.quiet_hours = crate::station::QuietHours::parse("22:00-06:00");
+    r.holidays.insert(d("2026-12-02"));
+    let f = over(&b, &r, "2026-12-01", 2);
+    let table: Vec<(String, String, Option<Skip>)> = f
+        .iter()
+        .map(|f| (f.local_date.to_string() + " " + &f.scheduled_at.with_timezone(&r.tz).format("%H:%M").to_string(), f.broadcast.clone(), f.skip))
+        .collect();
+    let want = vec![
+        ("2026-12-01 05:00", "普通", Some(Skip::QuietHours)),
+        ("2026-12-01 12:00", "普通", None),
+        ("2026-12-01 23:00", "普通", Some(Skip::QuietHours)),
+        ("2026-12-01 23:30", "重要", Some(Skip::QuietHours)),
+        ("2026-12-01 23:45", "紧急", None),
+        ("2026-12-02 05:00", "普通", Some(Skip::Holiday)),
+        ("2026-12-02 12:00", "普通", Some(Skip::Holiday)),
+        ("2026-12-02 23:00", "普通", Some(Skip::Holiday)),
+        ("2026-12-02 23:30", "重要", Some(Skip::Holiday)),
+        ("2026-12-02 23:45", "紧急", None),
+    ];
+    let want: Vec<(String, String, Option<Skip>)> = want.into_iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c)).collect();
+    assert_eq!(table, want);
+}
+
+#[test]
+fn window_is_half_open() {
+    let b = bs(r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+at=["08:00"]"#);
+    let r = sh();
+    let at8 = local_instant(r.tz, d("2026-12-01").and_hms_opt(8, 0, 0).unwrap()).unwrap();
+    assert_eq!(firings(&b, &r, at8, at8 + TimeDelta::seconds(1)).len(), 1);
+    assert_eq!(firings(&b, &r, at8 - TimeDelta::seconds(1), at8).len(), 0);
+    assert_eq!(firings(&b, &r, at8, at8).len(), 0);
+}
+
+#[test]
+fn dst_new_york_fixed_times() {
+    let ny = chrono_tz::America::New_York;
+    let r = rules(ny);
+    // (what, times spec, day, expected UTC instants)
+    let cases: &[(&str, &str, &str, &[&str])] = &[
+        // 2026-03-08: 02:00 EST jumps to 03:00 EDT. 02:30 does not exist.
+        ("spring, at in the gap", r#"at=["02:30"]"#, "2026-03-08", &["2026-03-08T07:00:00Z"]),
+        ("spring, at with seconds in the gap", r#"at=["02:30:15"]"#, "2026-03-08", &["2026-03-08T07:00:00Z"]),
+        ("spring, at before the gap", r#"at=["01:30"]"#, "2026-03-08", &["2026-03-08T06:30:00Z"]),
+        ("spring, at after the gap", r#"at=["03:30"]"#, "2026-03-08", &["2026-03-08T07:30:00Z"]),
+        ("spring, cron in the gap", r#"cron="30 2 * * *""#, "2026-03-08", &["2026-03-08T07:00:00Z"]),
+        // 2026-11-01: 02:00 EDT falls back to 01:00 EST. 01:30 happens twice.
+        ("fall, at in the repeated hour", r#"at=["01:30"]"#, "2026-11-01", &["2026-11-01T05:30:00Z"]),
+        ("fall, cron in the repeated hour", r#"cron="30 1 * * *""#, "2026-11-01", &["2026-11-01T05:30:00Z"]),
+        ("fall, at after", r#"at=["02:30"]"#, "2026-11-01", &["2026-11-01T07:30:00Z"]),
+        ("normal day", r#"at=["02:30"]"#, "2026-03-09", &["2026-03-09T06:30:00Z"]),
+    ];
+    for (what, times, day, want) in cases {
+        let b = bs(&format!("[[broadcast]]\nname=\"a\"\nplay=[\"x.mp3\"]\n{times}\n"));
+        let f = over(&b, &r, day, 1);
+        let got: Vec<String> = f.iter().map(|f| f.scheduled_at.format("%Y-%m-%dT%H:%M:%SZ").to_string()).collect();
+        assert_eq!(got, *want, "{what}");
+        for x in &f {
+            assert_eq!(x.local_date, d(day), "{what}: belongs to the day it was written for");
+        }
+    }
+}
+
+#[test]
+fn dst_whole_weekend_counts() {
+    // Around both switches a daily 01:30 and 02:30 each play exactly once a day.
+    let ny = chrono_tz::America::New_York;
+    let b = bs(r#"[[broadcast]]
+name="a"
+play=["x.mp3"]
+at=["01:30","02:30"]"#);
+    for first in ["2026-03-07", "2026-10-31"] {
+        let f = over(&b, &rules(ny), first, 3);
+        assert_eq!(f.len(), 6, "{first}: {:?}", locals(&f, ny));
+    }
+}
+
+fn firing(name: &str, at_secs: i64, prio: Priority, catch_up: u64) -> Firing {
+    Firing {
+        broadcast: name.into(),
+        scheduled_at: DateTime::from_timestamp(1_800_000_000 + at_secs, 0).unwrap(),
+        local_date: d("2027-01-15"),
+        files: vec!["x.mp3".into()],
+        chime: ChimeFile::None,
+        priority: prio,
+        repeat: 1,
+        gap: Duration::ZERO,
+        volume: 1.0,
+        catch_up: Duration::from_secs(catch_up),
+        skip: None,
+    }
+}
+
+#[test]
+fn simulate_overlap_rules() {
+    use Priority::*;
+    let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    let secs = |s: i64| t0 + TimeDelta::seconds(s);
+    // A (0..100) then B at 50 waits until 100, within its 60 s window.
+    let f = vec![firing("A", 0, Normal, 600), firing("B", 50, Normal, 60)];
+    let o = simulate(&f, &[Some(Duration::from_secs(100)), Some(Duration::from_secs(10))]);
+    assert_eq!(o[1].start, Some(secs(100)));
+    assert_eq!(o[1].waited_for, Some(0));
+    assert!(o[1].missed_because.is_none());
+
+    // B's window is only 30 s: missed because of A.
+    let f = vec![firing("A", 0, Normal, 600), firing("B", 50, Normal, 30)];
+    let o = simulate(&f, &[Some(Duration::from_secs(100)), Some(Duration::from_secs(10))]);
+    assert_eq!(o[1].start, None);
+    assert_eq!(o[1].missed_because, Some(0));
+
+    // Emergency interrupts routine at once.
+    let f = vec![firing("A", 0, Normal, 600), firing("E", 50, Emergency, 0)];
+    let o = simulate(&f, &[Some(Duration::from_secs(100)), Some(Duration::from_secs(10))]);
+    assert_eq!(o[1].start, Some(secs(50)));
+    assert_eq!(o[1].interrupts, Some(0));
+    assert_eq!(o[0].interrupted_by, Some(1));
+
+    // Equal priority never interrupts; lower waits; when the output frees,
+    // the most urgent waiting one goes first.
+    let f = vec![firing("A", 0, Important, 600), firing("N", 10, Normal, 600), firing("I", 20, Important, 600)];
+    let o = simulate(&f, &[Some(Duration::from_secs(100)), Some(Duration::from_secs(10)), Some(Duration::from_secs(10))]);
+    assert_eq!(o[2].start, Some(secs(100)), "important before the earlier normal");
+    assert_eq!(o[1].start, Some(secs(110)));
+    assert!(o.iter().all(|x| x.interrupts.is_none()));
+
+    // Skipped firings take no air time.
+    let mut s = firing("S", 0, Normal, 600);
+    s.skip = Some(Skip::QuietHours);
+    let f = vec![s, firing("B", 5, Normal, 0)];
+    let o = simulate(&f, &[Some(Duration::from_secs(100)), Some(Duration::from_secs(10))]);
+    assert_eq!(o[0].start, None);
+    assert_eq!(o[1].start, Some(secs(5)));
+    assert!(!o[1].collides());
+
+    // Back-to-back is not a collision.
+    let f = vec![firing("A", 0, Normal, 0), firing("B", 100, Normal, 0)];
+    let o = simulate(&f, &[Some(Duration::from_secs(100)), Some(Duration::from_secs(10))]);
+    assert!(!o[1].collides());
+}

@@ -88,18 +88,18 @@ pub fn check(station: &Station, now: DateTime<Utc>) -> Report {
     let all: Vec<&Broadcast> = station.all_broadcasts().collect();
     let mut reported: HashSet<(String, String)> = HashSet::new();
     for b in &all {
-        for (path, line) in b.audio_paths() {
+        for (path, line, key) in b.audio_paths() {
             if path.is_dated() {
                 continue;
             }
             let rel = path.template().to_string();
             if let Err(e) = media.probe(station, &rel) {
                 if reported.insert((b.file.clone(), rel.clone())) {
-                    diags.push(
-                        Diagnostic::error(Some(b.file.clone()), e.to_msg(&format!("{}/{}", station.config.audio_dir.display(), rel)))
-                            .at(Some((line, 1)))
-                            .in_broadcast(Some(&b.name)),
-                    );
+                    let mut d = Diagnostic::error(Some(b.file.clone()), e.to_msg(&format!("{}/{}", station.config.audio_dir.display(), rel)))
+                        .at(Some((line, 1)))
+                        .in_broadcast(Some(&b.name));
+                    d.key = Some(key.to_string());
+                    diags.push(d);
                 }
             }
         }
@@ -139,7 +139,7 @@ pub fn check(station: &Station, now: DateTime<Utc>) -> Report {
         if f.skip.is_some() {
             continue;
         }
-        for (p, _) in b.audio_paths().filter(|(p, _)| p.is_dated()) {
+        for (p, _, _) in b.audio_paths().filter(|(p, _, _)| p.is_dated()) {
             let rel = p.resolve(f.local_date);
             if media.probe(station, &rel).is_err() && dated_warned.insert((b.name.clone(), rel.clone())) {
                 warn(
@@ -196,7 +196,7 @@ pub fn check(station: &Station, now: DateTime<Utc>) -> Report {
     }
     diag::sort(&mut diags);
     let static_files: HashSet<String> =
-        all.iter().flat_map(|b| b.audio_paths()).filter(|(p, _)| !p.is_dated()).map(|(p, _)| p.template().to_string()).collect();
+        all.iter().flat_map(|b| b.audio_paths()).filter(|(p, _, _)| !p.is_dated()).map(|(p, _, _)| p.template().to_string()).collect();
     Report {
         station_name: station.config.name.clone(),
         timezone: station.config.timezone.name().to_string(),

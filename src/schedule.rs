@@ -200,12 +200,13 @@ impl Broadcast {
     }
 
     /// Every audio path this broadcast references (chime file included).
-    pub fn audio_paths(&self) -> impl Iterator<Item = (&AudioPath, usize)> {
+    /// Yields (path, line, key).
+    pub fn audio_paths(&self) -> impl Iterator<Item = (&AudioPath, usize, &'static str)> {
         let chime = match &self.chime {
-            Chime::File(p) => Some((p, self.chime_line)),
+            Chime::File(p) => Some((p, self.chime_line, "chime")),
             _ => None,
         };
-        self.play.iter().map(|(p, l)| (p, *l)).chain(chime)
+        self.play.iter().map(|(p, l)| (p, *l, "play")).chain(chime)
     }
 }
 
@@ -302,6 +303,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         },
     }
     out.diagnostics = r.diags;
+    crate::diag::sort(&mut out.diagnostics);
     out
 }
 

@@ -231,7 +231,9 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
             }
         }
     }
-    ParsedStation { config: c, diagnostics: r.diags }
+    let mut diagnostics = r.diags;
+    crate::diag::sort(&mut diagnostics);
+    ParsedStation { config: c, diagnostics }
 }
 
 fn section<'t, 'i>(r: &mut Reader<'_>, root: &'t toml::de::DeTable<'i>, key: &str, allowed: &[&'static str]) -> Option<&'t toml::de::DeTable<'i>> {

@@ -188,7 +188,7 @@ pub fn plan_json(rows: &[PlanRow<'_>], all: &[Firing], tz: Tz) -> serde_json::Va
                 "priority": f.priority,
                 "repeat": f.repeat,
                 "gap_s": f.gap.as_secs_f64(),
-                "volume": f.volume,
+                "volume": (f.volume as f64 * 1000.0).round() / 1000.0,
                 "catch_up_s": f.catch_up.as_secs(),
                 "skipped": f.skip,
                 "collision": collision,

@@ -1,0 +1,215 @@
+//! The real binary: `check` and `plan` exit codes, text and JSON.
+
+mod common;
+
+use common::{cunxiang, sample_station, TempStation};
+use std::collections::BTreeSet;
+
+#[test]
+fn check_sample_station_is_clean() {
+    let out = cunxiang().args(["--lang", "en", "check"]).current_dir(sample_station()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("error:"), "{stdout}");
+    assert!(stdout.contains("0 with errors"), "{stdout}");
+    // Every audio file the sample names decodes.
+    let json = cunxiang().args(["--station"]).arg(sample_station()).args(["check", "--format", "json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["errors"], 0);
+    assert!(v["audio_files"].as_u64().unwrap() >= 5);
+    assert_eq!(v["audio_files"], v["audio_playable"]);
+}
+
+#[test]
+fn check_reports_unknown_key_on_line_7_and_exits_2() {
+    let st = TempStation::new();
+    st.wav("信.wav", 1.0);
+    st.schedule(
+        "宣传.toml",
+        "# 宣传\n\n[[broadcast]]\nname = \"一封信\"\nplay = [\"信.wav\"]\nat = [\"07:30\"]\nrepaet = 3\n",
+    );
+    let out = cunxiang().arg("--station").arg(st.path()).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("schedules/宣传.toml:7:"), "{stdout}");
+    assert!(stdout.contains("repaet"), "{stdout}");
+    assert!(stdout.contains("repeat"), "suggests the right key: {stdout}");
+    assert!(stdout.contains("错误"), "Chinese by default: {stdout}");
+
+    let en = cunxiang().arg("--station").arg(st.path()).arg("check").env("LANG", "en_US.UTF-8").output().unwrap();
+    let en = String::from_utf8_lossy(&en.stdout);
+    assert!(en.contains("schedules/宣传.toml:7:1: error: [一封信] unknown key `repaet`; did you mean `repeat`?"), "{en}");
+}
+
+#[test]
+fn check_exit_codes_for_broken_stations() {
+    // Broken station file.
+    let st = TempStation::new();
+    st.write("cunxiang.toml", "timezone = \"Mars/Olympus\"\n");
+    let out = cunxiang().arg("--station").arg(st.path()).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cunxiang.toml:1:"));
+
+    // Missing audio file.
+    let st = TempStation::new();
+    st.schedule("a.toml", "[[broadcast]]\nname = \"a\"\nplay = [\"无.mp3\"]\nat = [\"07:30\"]\n");
+    let out = cunxiang().arg("--station").arg(st.path()).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("schedules/a.toml:3:1"));
+
+    // No audio folder at all, through the environment variable.
+    let dir = tempfile::tempdir().unwrap();
+    let out = cunxiang().env("CUNXIANG_STATION", dir.path()).args(["--lang", "en", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("the folder `audio`"));
+
+    // Warnings only: exit 0.
+    let st = TempStation::new();
+    st.wav("a.wav", 1.0);
+    st.write("cunxiang.toml", "quiet_hours = \"22:00-06:00\"\n");
+    st.schedule("a.toml", "[[broadcast]]\nname = \"夜里\"\nplay = [\"a.wav\"]\nat = [\"23:00\"]\n");
+    let out = cunxiang().arg("--station").arg(st.path()).args(["--lang", "en", "check"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("warning: [夜里]") && stdout.contains("quiet hours"), "{stdout}");
+
+    // Usage error: exit 2.
+    let out = cunxiang().args(["plan", "--days", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn check_warns_of_collisions_and_finished_ranges() {
+    let st = TempStation::new();
+    st.wav("long.wav", 120.0);
+    st.wav("short.wav", 1.0);
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"长节目\"\nplay = [\"long.wav\"]\nat = [\"07:00\"]\n\n[[broadcast]]\nname = \"短节目\"\nplay = [\"short.wav\"]\nat = [\"07:01\"]\ncatch_up = \"30s\"\n\n[[broadcast]]\nname = \"旧活动\"\nplay = [\"short.wav\"]\nat = [\"09:00\"]\nuntil = 2020-01-01\n",
+    );
+    let out = cunxiang().arg("--station").arg(st.path()).args(["--lang", "en", "check"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("schedules/a.toml:6:1: warning: [短节目] `短节目`"), "{stdout}");
+    assert!(stdout.contains("collides with `长节目`"), "{stdout}");
+    assert!(stdout.contains("[旧活动] `旧活动` ended on 2020-01-01"), "{stdout}");
+}
+
+/// Local date-times of the sample station's firings from 2026-11-30 (Mon)
+/// for 7 days, worked out by hand from `schedules/*.toml`.
+fn sample_week_by_hand() -> BTreeSet<(String, String)> {
+    let mut want = BTreeSet::new();
+    let days = ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04", "2026-12-05", "2026-12-06"];
+    for (i, d) in days.iter().enumerate() {
+        let weekday = i < 5; // 11-30 is a Monday
+        if *d >= "2026-12-01" {
+            for t in ["07:30", "12:00", "18:30"] {
+                want.insert(("致广大市民朋友的一封信".to_string(), format!("{d}T{t}:00+08:00")));
+            }
+        }
+        if weekday {
+            want.insert(("移风易俗倡议书".to_string(), format!("{d}T07:40:00+08:00")));
+        } else {
+            for t in ["09:00", "16:00"] {
+                want.insert(("周末轻音乐".to_string(), format!("{d}T{t}:00+08:00")));
+            }
+        }
+        if *d <= "2026-12-05" {
+            for t in ["08:00", "17:30"] {
+                want.insert(("每日公告".to_string(), format!("{d}T{t}:00+08:00")));
+            }
+        }
+    }
+    want
+}
+
+#[test]
+fn plan_json_lists_exactly_the_sample_firings() {
+    let out = cunxiang()
+        .current_dir(sample_station())
+        .args(["plan", "--from", "2026-11-30", "--days", "7", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(String, String)> =
+        v.iter().map(|f| (f["broadcast"].as_str().unwrap().to_string(), f["scheduled_at"].as_str().unwrap().to_string())).collect();
+    let want = sample_week_by_hand();
+    assert_eq!(got.len(), want.len(), "no duplicates, nothing extra");
+    assert_eq!(got.iter().cloned().collect::<BTreeSet<_>>(), want);
+    assert_eq!(v.len(), 39);
+    // In time order.
+    let mut sorted = got.clone();
+    sorted.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(got.iter().map(|x| &x.1).collect::<Vec<_>>(), sorted.iter().map(|x| &x.1).collect::<Vec<_>>());
+    for f in &v {
+        assert!(f["files"].is_array() && f["priority"].is_string());
+        let ends = f["ends_at"].as_str().expect("every sample file has a length");
+        assert!(ends.ends_with("+08:00") && ends > f["scheduled_at"].as_str().unwrap(), "{f}");
+        assert!(f["collision"].is_null(), "the sample has no collisions: {f}");
+    }
+    // {date} resolved per day; repeat and chime carried.
+    let bulletin = v.iter().find(|f| f["broadcast"] == "每日公告" && f["date"] == "2026-12-03").unwrap();
+    assert_eq!(bulletin["files"], serde_json::json!(["公告/2026-12-03.mp3"]));
+    let letter = v.iter().find(|f| f["broadcast"] == "致广大市民朋友的一封信").unwrap();
+    assert_eq!(letter["repeat"], 3);
+    assert_eq!(letter["chime"], "builtin");
+    assert_eq!(letter["priority"], "normal");
+    let proposal = v.iter().find(|f| f["broadcast"] == "移风易俗倡议书").unwrap();
+    assert_eq!(proposal["priority"], "important");
+    assert_eq!(proposal["chime"], "提示音.mp3");
+}
+
+#[test]
+fn plan_table_shows_days_and_totals() {
+    let out = cunxiang()
+        .current_dir(sample_station())
+        .args(["--lang", "zh", "plan", "--from", "2026-12-05", "--days", "2"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout.contains("2026-12-05 09:00:00 +08:00"), "{stdout}");
+    assert!(stdout.contains("2026-12-05 周六"), "{stdout}");
+    assert!(stdout.contains("当日合计 7 次"), "{stdout}");
+    assert!(stdout.contains("当日合计 5 次"), "{stdout}");
+    assert!(stdout.contains("循环 3 次"), "{stdout}");
+}
+
+#[test]
+fn plan_marks_collisions_and_keeps_good_files_when_one_is_broken() {
+    let st = TempStation::new();
+    st.wav("long.wav", 60.0);
+    st.wav("short.wav", 2.0);
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"长\"\nplay = [\"long.wav\"]\nat = [\"07:00\"]\n\n[[broadcast]]\nname = \"急\"\nplay = [\"short.wav\"]\nat = [\"07:00:30\"]\npriority = \"emergency\"\n",
+    );
+    st.schedule("b.toml", "[[broadcast]]\nname = \"坏\"\nplay = [\"short.wav\"]\nat = [\"08:00\"]\nvolume = 3\n");
+    let out = cunxiang().arg("--station").arg(st.path()).args(["plan", "--from", "2026-12-01", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "a broken file is a config error");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("schedules/b.toml:5:"), "{stderr}");
+    let v: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v.iter().map(|f| f["broadcast"].as_str().unwrap()).collect();
+    assert_eq!(names, ["长", "急"]);
+    assert_eq!(v[0]["collision"]["interrupted_by"], "急");
+    assert_eq!(v[1]["collision"]["interrupts"], "长");
+    assert_eq!(v[0]["ends_at"], "2026-12-01T07:01:00+08:00");
+}
+
+#[test]
+fn cron_weekdays_through_the_binary() {
+    let st = TempStation::new();
+    st.wav("a.wav", 1.0);
+    st.schedule("a.toml", "[[broadcast]]\nname = \"早\"\nplay = [\"a.wav\"]\ncron = \"30 7 * * 1-5\"\n");
+    let out = cunxiang().arg("--station").arg(st.path()).args(["plan", "--from", "2026-11-28", "--days", "14", "--format", "json"]).output().unwrap();
+    let v: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let dates: Vec<&str> = v.iter().map(|f| f["date"].as_str().unwrap()).collect();
+    // 2026-11-28 is a Saturday: two full work weeks, no weekend.
+    assert_eq!(
+        dates,
+        ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04", "2026-12-07", "2026-12-08", "2026-12-09", "2026-12-10", "2026-12-11"]
+    );
+    assert!(v.iter().all(|f| f["scheduled_at"].as_str().unwrap().contains("T07:30:00+08:00")));
+}

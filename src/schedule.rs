@@ -520,6 +520,14 @@ fn at_times(r: &mut Reader<'_>, v: &Val<'_>) -> Option<Times> {
 }
 
 /// Parses `"07:30"` or `"07:30:15"` (24-hour; one-digit hours accepted).
+///
+/// ```
+/// use chrono::NaiveTime;
+/// use cunxiang::schedule::parse_time;
+/// assert_eq!(parse_time("7:30"), NaiveTime::from_hms_opt(7, 30, 0));
+/// assert_eq!(parse_time("18:30:15"), NaiveTime::from_hms_opt(18, 30, 15));
+/// assert_eq!(parse_time("24:00"), None);
+/// ```
 pub fn parse_time(s: &str) -> Option<NaiveTime> {
     let s = s.trim().replace('：', ":");
     let parts: Vec<&str> = s.split(':').collect();
@@ -537,6 +545,15 @@ pub fn parse_time(s: &str) -> Option<NaiveTime> {
 
 /// Parses a POSIX cron expression: 5 fields, or 6 with seconds first;
 /// `0` and `7` are Sunday, `1-5` is Monday to Friday, names allowed.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// let cron = cunxiang::schedule::parse_cron("30 7 * * 1-5").unwrap();
+/// // Saturday 2026-11-28 → the next firing is Monday 07:30.
+/// let sat = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
+/// let next = cron.find_next_occurrence(&sat, false).unwrap();
+/// assert_eq!(next, Utc.with_ymd_and_hms(2026, 11, 30, 7, 30, 0).unwrap());
+/// ```
 pub fn parse_cron(expr: &str) -> Result<Cron, String> {
     let fields = expr.split_whitespace().count();
     if !expr.trim().starts_with('@') && !(5..=6).contains(&fields) {

@@ -222,6 +222,13 @@ impl<'a> Reader<'a> {
 
 /// Parses `"20s"`, `"10m"`, `"1h 30m"`, `"90"` (seconds) and the Chinese
 /// units 秒/分/分钟/小时.
+///
+/// ```
+/// use std::time::Duration;
+/// use cunxiang::tomlread::parse_duration;
+/// assert_eq!(parse_duration("1h 30m"), Some(Duration::from_secs(5400)));
+/// assert_eq!(parse_duration("20秒"), Some(Duration::from_secs(20)));
+/// ```
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let t = s.trim();
     if t.is_empty() {

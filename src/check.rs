@@ -59,6 +59,8 @@ pub struct Report {
     pub audio_files: usize,
     pub audio_ok: usize,
     pub days: Vec<DayTotal>,
+    /// Every file probed (static ones and the next days' dated ones).
+    pub media: MediaTable,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -128,7 +130,8 @@ pub fn check(station: &Station, now: DateTime<Utc>) -> Report {
     let to = day_start(&rules, today + TimeDelta::days(LOOKAHEAD_DAYS));
     let plan = planner::firings(&on_air, &rules, from, to);
     let mut quiet_warned: HashSet<&str> = HashSet::new();
-    let mut dated_warned: HashSet<(String, String)> = HashSet::new();
+    // Per broadcast and template: the days whose file is missing.
+    let mut dated_missing: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for f in &plan {
         let Some(b) = by_name.get(f.broadcast.as_str()) else { continue };
         if f.skip == Some(Skip::QuietHours) && matches!(b.times, Times::Cron { .. }) && quiet_warned.insert(&b.name) {
@@ -141,16 +144,18 @@ pub fn check(station: &Station, now: DateTime<Utc>) -> Report {
         }
         for (p, _, _) in b.audio_paths().filter(|(p, _, _)| p.is_dated()) {
             let rel = p.resolve(f.local_date);
-            if media.probe(station, &rel).is_err() && dated_warned.insert((b.name.clone(), rel.clone())) {
-                warn(
-                    b,
-                    Msg::WarnDateFileMissing {
-                        name: b.name.clone(),
-                        date: f.local_date.to_string(),
-                        path: format!("{}/{}", station.config.audio_dir.display(), rel),
-                    },
-                );
+            if media.probe(station, &rel).is_err() {
+                let days = dated_missing.entry((b.name.clone(), p.template().to_string())).or_default();
+                let day = f.local_date.to_string();
+                if !days.contains(&day) {
+                    days.push(day);
+                }
             }
+        }
+    }
+    for ((name, template), dates) in dated_missing {
+        if let Some(b) = by_name.get(name.as_str()) {
+            warn(b, Msg::WarnDateFileMissing { name, dates, path: format!("{}/{}", station.config.audio_dir.display(), template) });
         }
     }
     let durations: Vec<Option<Duration>> = plan.iter().map(|f| expected(f, &media)).collect();
@@ -207,6 +212,7 @@ pub fn check(station: &Station, now: DateTime<Utc>) -> Report {
         audio_files: static_files.len(),
         audio_ok: static_files.iter().filter(|f| media.length(f).is_some()).count(),
         days,
+        media,
         diagnostics: diags,
     }
 }
@@ -231,6 +237,23 @@ pub fn render(report: &Report, lang: Lang) -> String {
             report.files, report.invalid_files, report.broadcasts, report.enabled, report.audio_files, report.audio_ok
         ),
     });
+    let playable: Vec<(&String, &MediaInfo)> = report.media.files.iter().filter_map(|(k, v)| v.as_ref().ok().map(|i| (k, i))).collect();
+    if !playable.is_empty() {
+        s.push_str(&l("可播放的音频文件：\n", "Playable audio files:\n"));
+        let mut t = crate::view::table();
+        t.set_header(vec![l("文件", "file"), l("格式", "format"), l("时长", "length"), l("采样率", "rate"), l("声道", "channels")]);
+        for (name, info) in playable {
+            t.add_row(vec![
+                name.clone(),
+                info.codec.clone(),
+                format!("{:.1}s", info.duration.as_secs_f64()),
+                format!("{} Hz", info.sample_rate),
+                info.channels.to_string(),
+            ]);
+        }
+        s.push_str(&t.to_string());
+        s.push('\n');
+    }
     s.push_str(&l("未来 7 天每日播出：\n", "Air time per day, next 7 days:\n"));
     let mut table = crate::view::table();
     table.set_header(vec![l("日期", "date"), l("播出次数", "firings"), l("不播（静音/节假日）", "skipped"), l("播出时长", "air time")]);
@@ -275,6 +298,10 @@ pub fn to_json(report: &Report, lang: Lang) -> serde_json::Value {
         "audio_files": report.audio_files,
         "audio_playable": report.audio_ok,
         "days": report.days,
+        "audio": report.media.files.iter().map(|(k, v)| match v {
+            Ok(i) => serde_json::json!({"file": k, "ok": true, "codec": i.codec, "duration_s": i.duration.as_secs_f64(), "sample_rate": i.sample_rate, "channels": i.channels}),
+            Err(e) => serde_json::json!({"file": k, "ok": false, "problem": e.to_string()}),
+        }).collect::<Vec<_>>(),
         "errors": report.errors(),
         "warnings": report.warnings(),
         "diagnostics": report.diagnostics.iter().map(|d| d.to_json(lang)).collect::<Vec<_>>(),

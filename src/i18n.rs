@@ -182,7 +182,7 @@ pub enum Msg {
     WarnCollisionMissed { name: String, at: String, blocker: String, start: String, catch_up: String },
     WarnQuietHours { name: String, time: String, quiet: String },
     WarnRangeOver { name: String, until: String },
-    WarnDateFileMissing { name: String, date: String, path: String },
+    WarnDateFileMissing { name: String, dates: Vec<String>, path: String },
 }
 
 fn list(items: &[&str]) -> String {
@@ -469,11 +469,11 @@ impl Msg {
             (Msg::WarnRangeOver { name, until }, En) => {
                 let _ = write!(w, "`{name}` ended on {until} and will not play again; delete it, or move `until` to keep it on air");
             }
-            (Msg::WarnDateFileMissing { name, date, path }, Zh) => {
-                let _ = write!(w, "`{name}` 在 {date} 需要的文件 `{path}` 还没有。请在播出前上传到 audio 文件夹");
+            (Msg::WarnDateFileMissing { name, dates, path }, Zh) => {
+                let _ = write!(w, "`{name}` 需要的每日文件 `{path}` 在这些日期还没有：{}。请在播出前上传到 audio 文件夹", dates.join("、"));
             }
-            (Msg::WarnDateFileMissing { name, date, path }, En) => {
-                let _ = write!(w, "`{name}` needs `{path}` on {date} and it is not there yet; upload it to the audio folder before air time");
+            (Msg::WarnDateFileMissing { name, dates, path }, En) => {
+                let _ = write!(w, "`{name}` needs the daily file `{path}` and it is not there yet for {}; upload it to the audio folder before air time", dates.join(", "));
             }
         }
         s

@@ -4,14 +4,17 @@
 //! lives here, one module per concern.
 
 pub mod check;
+pub mod clock;
 pub mod commands;
 pub mod diag;
 pub mod i18n;
 pub mod load;
 pub mod media;
+pub mod output;
 pub mod planner;
 pub mod schedule;
 pub mod station;
+pub mod store;
 pub mod tomlread;
 pub mod view;
 

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::schedule;
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Weekday};
 
 fn bs(text: &str) -> Vec<Broadcast> {
     let p = schedule::parse("t.toml", text);
@@ -360,4 +360,140 @@ fn simulate_overlap_rules() {
     let f = vec![firing("A", 0, Normal, 0), firing("B", 100, Normal, 0)];
     let o = simulate(&f, &[Some(Duration::from_secs(100)), Some(Duration::from_secs(10))]);
     assert!(!o[1].collides());
+}
+
+fn t(s: &str) -> DateTime<Utc> {
+    // Local Shanghai "YYYY-MM-DD HH:MM:SS".
+    let n = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+    local_instant(chrono_tz::Asia::Shanghai, n).unwrap()
+}
+
+#[test]
+fn window_table() {
+    let s = Duration::from_secs;
+    // (what, handled_until, prev_wall, prev_mono, now, mono, since, cause)
+    let cases: &[(&str, &str, &str, u64, &str, u64, &str, Cause)] = &[
+        ("normal wake", "2026-12-01 07:29:50", "2026-12-01 07:29:50", 100, "2026-12-01 07:30:00", 110, "2026-12-01 07:29:50", Cause::OnTime),
+        ("small drift is not a jump", "2026-12-01 07:29:50", "2026-12-01 07:29:50", 100, "2026-12-01 07:30:01", 110, "2026-12-01 07:29:50", Cause::OnTime),
+        ("forward step", "2026-12-01 07:00:00", "2026-12-01 07:00:00", 100, "2026-12-01 09:00:00", 105, "2026-12-01 07:00:00", Cause::ClockJump),
+        ("backward step: nothing due", "2026-12-01 09:00:00", "2026-12-01 09:00:00", 100, "2026-12-01 07:00:00", 105, "2026-12-01 07:00:00", Cause::OnTime),
+        ("suspend: monotonic stood still", "2026-12-01 07:00:00", "2026-12-01 07:00:00", 100, "2026-12-01 08:00:00", 101, "2026-12-01 07:00:00", Cause::ClockJump),
+    ];
+    for (what, hu, pw, pm, now, m, since, cause) in cases {
+        let w = window(t(hu), t(pw), s(*pm), t(now), s(*m));
+        assert_eq!(w.since, t(since), "{what}");
+        assert_eq!(w.cause, *cause, "{what}");
+    }
+    let w = window(t("2026-12-01 09:00:00"), t("2026-12-01 09:00:00"), s(100), t("2026-12-01 07:00:00"), s(105));
+    assert_eq!(w.step, TimeDelta::seconds(-7205));
+}
+
+fn decisions(text: &str, r: &Rules, since: &str, now: &str, cause: Cause) -> Vec<(String, String, Decision)> {
+    due(&bs(text), r, t(since), t(now), cause)
+        .into_iter()
+        .map(|(f, d)| (f.broadcast, f.scheduled_at.with_timezone(&r.tz).format("%m-%d %H:%M").to_string(), d))
+        .collect()
+}
+
+const THREE_A_DAY: &str = r#"[[broadcast]]
+name="信"
+play=["x.mp3"]
+at=["07:30","12:00","18:30"]
+catch_up="10m"
+
+[[broadcast]]
+name="公告"
+play=["y.mp3"]
+at=["08:00"]
+catch_up="1h"
+"#;
+
+#[test]
+fn due_on_time_and_late() {
+    use Decision::*;
+    let r = sh();
+    // Exactly at the instant: plays on schedule.
+    assert_eq!(decisions(THREE_A_DAY, &r, "2026-12-01 07:29:59", "2026-12-01 07:30:00", Cause::OnTime), vec![("信".into(), "12-01 07:30".into(), Play(Trigger::Schedule))]);
+    // The window edges: since is exclusive, now inclusive.
+    assert!(decisions(THREE_A_DAY, &r, "2026-12-01 07:30:00", "2026-12-01 07:31:00", Cause::OnTime).is_empty());
+    // A slow wake 5 s late is still inside the window: catch-up trigger.
+    assert_eq!(decisions(THREE_A_DAY, &r, "2026-12-01 07:29:00", "2026-12-01 07:30:05", Cause::OnTime)[0].2, Play(Trigger::CatchUp));
+    // Past the catch-up window: missed, too late.
+    assert_eq!(decisions(THREE_A_DAY, &r, "2026-12-01 07:29:00", "2026-12-01 07:41:00", Cause::OnTime)[0].2, Miss(reasons::TOO_LATE));
+}
+
+#[test]
+fn due_after_downtime_plays_only_the_latest_inside_its_window() {
+    use Decision::*;
+    let r = sh();
+    // Down from the evening before until 08:05: 18:30 missed; 07:30 missed
+    // (older than 08:00? no: per broadcast) — 信's latest is 07:30, 35 min
+    // ago, outside its 10 min window; 公告's latest is 08:00, inside 1 h.
+    let d = decisions(THREE_A_DAY, &r, "2026-11-30 13:00:00", "2026-12-01 08:05:00", Cause::Downtime);
+    assert_eq!(
+        d,
+        vec![
+            ("信".into(), "11-30 18:30".into(), Miss(reasons::NOT_RUNNING)),
+            ("信".into(), "12-01 07:30".into(), Miss(reasons::NOT_RUNNING)),
+            ("公告".into(), "12-01 08:00".into(), Play(Trigger::CatchUp)),
+        ]
+    );
+    // Back at 07:35: 信 07:30 is the latest and inside its window.
+    let d = decisions(THREE_A_DAY, &r, "2026-11-30 13:00:00", "2026-12-01 07:35:00", Cause::Downtime);
+    assert_eq!(d[1], ("信".into(), "12-01 07:30".into(), Play(Trigger::CatchUp)));
+    assert_eq!(d[0].2, Miss(reasons::NOT_RUNNING));
+}
+
+#[test]
+fn due_after_forward_jump_is_like_downtime() {
+    use Decision::*;
+    let r = sh();
+    let d = decisions(THREE_A_DAY, &r, "2026-12-01 07:00:00", "2026-12-01 12:05:00", Cause::ClockJump);
+    assert_eq!(
+        d,
+        vec![
+            ("信".into(), "12-01 07:30".into(), Miss(reasons::CLOCK_JUMP)),
+            ("公告".into(), "12-01 08:00".into(), Miss(reasons::CLOCK_JUMP)),
+            ("信".into(), "12-01 12:00".into(), Play(Trigger::CatchUp)),
+        ]
+    );
+}
+
+#[test]
+fn due_skips_quiet_hours_and_holidays_but_not_emergencies() {
+    use Decision::*;
+    let mut r = sh();
+    r.quiet_hours = crate::station::QuietHours::parse("22:00-06:00");
+    r.holidays.insert(d("2026-12-02"));
+    let text = r#"[[broadcast]]
+name="夜"
+play=["x.mp3"]
+at=["23:00"]
+
+[[broadcast]]
+name="急"
+play=["x.mp3"]
+at=["23:00"]
+priority="emergency"
+
+[[broadcast]]
+name="节"
+play=["x.mp3"]
+at=["09:00"]
+"#;
+    let got = decisions(text, &r, "2026-12-01 22:59:59", "2026-12-01 23:00:00", Cause::OnTime);
+    assert_eq!(got, vec![("急".into(), "12-01 23:00".into(), Play(Trigger::Schedule)), ("夜".into(), "12-01 23:00".into(), Skip(super::Skip::QuietHours))]);
+    let got = decisions(text, &r, "2026-12-02 08:59:59", "2026-12-02 09:00:00", Cause::OnTime);
+    assert_eq!(got, vec![("节".into(), "12-02 09:00".into(), Skip(super::Skip::Holiday))]);
+}
+
+#[test]
+fn next_firing_and_lookback_cap() {
+    let r = sh();
+    let b = bs(THREE_A_DAY);
+    assert_eq!(next_after(&b, &r, t("2026-12-01 07:30:00")), Some(t("2026-12-01 08:00:00")));
+    assert_eq!(next_after(&b, &r, t("2026-12-01 18:30:00")), Some(t("2026-12-02 07:30:00")));
+    // A year down: only the last 31 days are looked at.
+    let d = due(&b, &r, t("2025-12-01 00:00:00"), t("2026-12-01 00:00:00"), Cause::Downtime);
+    assert_eq!(d.len(), 31 * 4);
 }

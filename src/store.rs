@@ -1,0 +1,397 @@
+//! The event store: the as-run log (`plays`) and the daemon's own state
+//! (`meta`: heartbeat, clean-stop marker) in SQLite. Every SQL statement
+//! lives here. WAL mode with `synchronous = FULL`: a row is on disk before
+//! the action it records is reported, and a power cut at any instant leaves
+//! a database that passes `PRAGMA integrity_check`.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The database file inside the data folder.
+pub const DB_FILE: &str = "cunxiang.db";
+
+/// Errors of the event store. Losing the store is the one failure that
+/// stops the daemon.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data folder {path}: {source}")]
+    Folder { path: PathBuf, source: std::io::Error },
+    #[error("database {path}: {source}")]
+    Sqlite { path: PathBuf, source: rusqlite::Error },
+    #[error("database query failed: {0}")]
+    Query(#[from] rusqlite::Error),
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// Numbered migrations; `PRAGMA user_version` says how many have run.
+const MIGRATIONS: &[&str] = &[
+    // 1: the as-run log and daemon state.
+    "CREATE TABLE plays (
+        id            INTEGER PRIMARY KEY,
+        broadcast     TEXT NOT NULL,
+        scheduled_at  TEXT NOT NULL,
+        started_at    TEXT,
+        ended_at      TEXT,
+        status        TEXT NOT NULL CHECK (status IN ('playing','played','partial','failed','missed','skipped','interrupted')),
+        reason        TEXT,
+        trigger       TEXT NOT NULL CHECK (trigger IN ('schedule','catch_up','manual')),
+        priority      TEXT NOT NULL DEFAULT 'normal',
+        files         TEXT NOT NULL DEFAULT '[]',
+        UNIQUE (broadcast, scheduled_at)
+    );
+    CREATE INDEX plays_scheduled ON plays (scheduled_at);
+    CREATE INDEX plays_status ON plays (status);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+];
+
+/// Status of a play row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Playing,
+    Played,
+    Partial,
+    Failed,
+    Missed,
+    Skipped,
+    Interrupted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Playing => "playing",
+            Status::Played => "played",
+            Status::Partial => "partial",
+            Status::Failed => "failed",
+            Status::Missed => "missed",
+            Status::Skipped => "skipped",
+            Status::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(s: &str) -> Status {
+        match s {
+            "playing" => Status::Playing,
+            "played" => Status::Played,
+            "partial" => Status::Partial,
+            "failed" => Status::Failed,
+            "missed" => Status::Missed,
+            "skipped" => Status::Skipped,
+            _ => Status::Interrupted,
+        }
+    }
+}
+
+pub use crate::planner::Trigger;
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+            Trigger::CatchUp => "catch_up",
+            Trigger::Manual => "manual",
+        }
+    }
+
+    fn parse(s: &str) -> Trigger {
+        match s {
+            "catch_up" => Trigger::CatchUp,
+            "manual" => Trigger::Manual,
+            _ => Trigger::Schedule,
+        }
+    }
+}
+
+/// One row of the as-run log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlayRow {
+    pub id: i64,
+    pub broadcast: String,
+    pub scheduled_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub status: Status,
+    pub reason: Option<String>,
+    pub trigger: Trigger,
+    pub priority: String,
+    pub files: Vec<String>,
+}
+
+/// What the log command asks for.
+#[derive(Debug, Clone, Default)]
+pub struct PlayFilter {
+    /// Rows scheduled at or after this instant.
+    pub since: Option<DateTime<Utc>>,
+    pub status: Option<Status>,
+    pub limit: Option<usize>,
+}
+
+/// Stored instants: UTC, millisecond precision, fixed width so text order is
+/// time order.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_ts(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+}
+
+/// The store handle; cheap to clone. Blocking: async callers go through
+/// [`Store::call`], which runs the work on tokio's blocking pool.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` and runs the
+    /// migrations.
+    ///
+    /// # Errors
+    /// When the folder or database cannot be created or migrated.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Folder { path: data_dir.to_path_buf(), source })?;
+        let path = data_dir.join(DB_FILE);
+        let sq = |source| StoreError::Sqlite { path: path.clone(), source };
+        let mut conn = Connection::open(&path).map_err(sq)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sq)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sq)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(sq)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
+        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sq)?;
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = conn.transaction().map_err(sq)?;
+            tx.execute_batch(m).map_err(sq)?;
+            tx.pragma_update(None, "user_version", i + 1).map_err(sq)?;
+            tx.commit().map_err(sq)?;
+        }
+        Ok(Store { conn: Arc::new(Mutex::new(conn)), path })
+    }
+
+    /// Opens an existing database for reading (the CLI while the daemon runs).
+    ///
+    /// # Errors
+    /// When the database is missing or unreadable.
+    pub fn open_existing(data_dir: &Path) -> Result<Store, StoreError> {
+        let path = data_dir.join(DB_FILE);
+        if !path.exists() {
+            return Err(StoreError::Sqlite { path, source: rusqlite::Error::InvalidPath(data_dir.join(DB_FILE)) });
+        }
+        Store::open(data_dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs blocking database work off the async runtime.
+    ///
+    /// # Errors
+    /// What the work returns, or a task failure.
+    pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || f(&this)).await.map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// At start-up: rows left `playing` by a crash or power cut become
+    /// `interrupted`. Returns how many.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn mark_interrupted(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        Ok(self.conn().execute(
+            "UPDATE plays SET status = 'interrupted', reason = COALESCE(reason || '; ', '') || 'daemon stopped during the play', ended_at = COALESCE(ended_at, ?1) WHERE status = 'playing'",
+            params![ts(now)],
+        )?)
+    }
+
+    /// Whether a firing already has a row (played, missed, anything).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn exists(&self, broadcast: &str, scheduled_at: DateTime<Utc>) -> Result<bool, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT 1 FROM plays WHERE broadcast = ?1 AND scheduled_at = ?2", params![broadcast, ts(scheduled_at)], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Inserts a row; `None` if the firing already has one (never twice).
+    ///
+    /// # Errors
+    /// On a database failure.
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert(
+        &self,
+        broadcast: &str,
+        scheduled_at: DateTime<Utc>,
+        started_at: Option<DateTime<Utc>>,
+        ended_at: Option<DateTime<Utc>>,
+        status: Status,
+        reason: Option<&str>,
+        trigger: Trigger,
+        priority: &str,
+        files: &[String],
+    ) -> Result<Option<i64>, StoreError> {
+        let conn = self.conn();
+        let n = conn.execute(
+            "INSERT OR IGNORE INTO plays (broadcast, scheduled_at, started_at, ended_at, status, reason, trigger, priority, files)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                broadcast,
+                ts(scheduled_at),
+                started_at.map(ts),
+                ended_at.map(ts),
+                status.as_str(),
+                reason,
+                trigger.as_str(),
+                priority,
+                serde_json::to_string(files).expect("json"),
+            ],
+        )?;
+        Ok((n == 1).then(|| conn.last_insert_rowid()))
+    }
+
+    /// Sets a row's status (and end, and reason when given).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn update(&self, id: i64, status: Status, ended_at: Option<DateTime<Utc>>, reason: Option<&str>) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE plays SET status = ?2, ended_at = ?3, reason = COALESCE(?4, reason) WHERE id = ?1",
+            params![id, status.as_str(), ended_at.map(ts), reason],
+        )?;
+        Ok(())
+    }
+
+    /// Reads the as-run log, oldest first.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn plays(&self, f: &PlayFilter) -> Result<Vec<PlayRow>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, broadcast, scheduled_at, started_at, ended_at, status, reason, trigger, priority, files FROM plays
+             WHERE (?1 IS NULL OR scheduled_at >= ?1) AND (?2 IS NULL OR status = ?2)
+             ORDER BY scheduled_at, id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![f.since.map(ts), f.status.map(|s| s.as_str()), f.limit.map_or(-1, |l| l as i64)],
+            |r| {
+                Ok(PlayRow {
+                    id: r.get(0)?,
+                    broadcast: r.get(1)?,
+                    scheduled_at: parse_ts(&r.get::<_, String>(2)?),
+                    started_at: r.get::<_, Option<String>>(3)?.as_deref().map(parse_ts),
+                    ended_at: r.get::<_, Option<String>>(4)?.as_deref().map(parse_ts),
+                    status: Status::parse(&r.get::<_, String>(5)?),
+                    reason: r.get(6)?,
+                    trigger: Trigger::parse(&r.get::<_, String>(7)?),
+                    priority: r.get(8)?,
+                    files: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Reads a daemon-state value.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.conn().query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional()?)
+    }
+
+    /// Writes a daemon-state value.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn().execute("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", params![key, value])?;
+        Ok(())
+    }
+
+    /// Removes a daemon-state value.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn clear_meta(&self, key: &str) -> Result<(), StoreError> {
+        self.conn().execute("DELETE FROM meta WHERE key = ?1", params![key])?;
+        Ok(())
+    }
+
+    /// Instant value of a meta key.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn meta_time(&self, key: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self.meta(key)?.as_deref().map(parse_ts))
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(self.conn().query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// Checkpoints the WAL into the main file (clean shutdown).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(())
+    }
+}
+
+/// Meta keys.
+pub mod keys {
+    /// Last heartbeat: wall time the daemon last confirmed it was running.
+    pub const HEARTBEAT: &str = "last_heartbeat";
+    /// Set on a clean stop, cleared at start: tells a person's stop from a
+    /// power cut.
+    pub const CLEAN_STOP: &str = "clean_stop";
+    /// The newest wall time the planner has handled firings up to.
+    pub const HANDLED_UNTIL: &str = "handled_until";
+    /// Schedule errors from the last load, as JSON, for `status`.
+    pub const SCHEDULE_ERRORS: &str = "schedule_errors";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_firing_has_one_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let t = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let id = s.insert("信", t, Some(t), None, Status::Playing, None, Trigger::Schedule, "normal", &["a.mp3".into()]).unwrap();
+        assert!(id.is_some());
+        assert_eq!(s.insert("信", t, None, None, Status::Missed, Some("x"), Trigger::Schedule, "normal", &[]).unwrap(), None);
+        assert!(s.exists("信", t).unwrap());
+        assert_eq!(s.mark_interrupted(t).unwrap(), 1);
+        let rows = s.plays(&PlayFilter::default()).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].status, Status::Interrupted);
+        assert_eq!(rows[0].files, vec!["a.mp3".to_string()]);
+        // Reopening keeps the data and does not re-run migrations.
+        drop(s);
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.plays(&PlayFilter::default()).unwrap().len(), 1);
+        assert_eq!(s.integrity_check().unwrap(), "ok");
+    }
+}

@@ -6,6 +6,7 @@
 pub mod check;
 pub mod clock;
 pub mod commands;
+pub mod daemon;
 pub mod diag;
 pub mod i18n;
 pub mod load;

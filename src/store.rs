@@ -274,6 +274,15 @@ impl Store {
         Ok(())
     }
 
+    /// Records when the first sample of a play went out.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn set_started(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn().execute("UPDATE plays SET started_at = ?2 WHERE id = ?1", params![id, ts(at)])?;
+        Ok(())
+    }
+
     /// Reads the as-run log, oldest first.
     ///
     /// # Errors

@@ -1,0 +1,590 @@
+//! The daemon (`cunxiang run`): wakes at each firing, decides through the
+//! pure planner what is due, plays it through the player thread, and writes
+//! every play to the store before it is reported.
+//!
+//! One task owns all state; the player thread, the store (blocking pool)
+//! and the file watcher talk to it over channels.
+
+use crate::clock::Clock;
+use crate::diag::Diagnostic;
+use crate::i18n::Lang;
+use crate::load::Station;
+use crate::media::{self, builtin_chime_duration};
+use crate::output::{self, ItemKind, ItemSource, Job, JobResult, Output, PlayItem, PlayerEvent};
+use crate::planner::{self, reasons, Cause, ChimeFile, Decision, Firing, Rules, Trigger};
+use crate::schedule::Broadcast;
+use crate::station::StationConfig;
+use crate::store::{keys, ts, Status, Store, StoreError};
+use chrono::{DateTime, Duration as TimeDelta, Utc};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How often the daemon writes its heartbeat.
+pub const HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// Requests from outside the run loop (file watcher, tests, later the API).
+#[derive(Debug)]
+pub enum Control {
+    /// Re-read the station and schedules.
+    Reload,
+}
+
+/// What the daemon needs that a test wants to control.
+pub struct RunConfig {
+    pub station_dir: PathBuf,
+    /// Watch the schedules folder and station file for changes.
+    pub watch: bool,
+    pub heartbeat: Duration,
+}
+
+impl RunConfig {
+    pub fn new(station_dir: &Path) -> Self {
+        RunConfig { station_dir: station_dir.to_path_buf(), watch: true, heartbeat: HEARTBEAT }
+    }
+}
+
+/// Failures that stop the daemon: only the loss of the event store.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One schedule file's broadcasts as last loaded without errors, and its
+/// current errors.
+#[derive(Debug, Default, Clone)]
+struct FileState {
+    good: Vec<Broadcast>,
+    errors: Vec<Diagnostic>,
+}
+
+/// A firing waiting for the output (or to resume after an interruption).
+#[derive(Debug, Clone)]
+struct Pending {
+    firing: Firing,
+    trigger: Trigger,
+    /// Row and item index to resume from, after an interruption.
+    resume: Option<(i64, usize)>,
+    /// Who interrupted it, for the final log line.
+    interrupted_by: Option<String>,
+}
+
+impl Pending {
+    fn deadline(&self) -> DateTime<Utc> {
+        self.firing.scheduled_at + TimeDelta::from_std(self.firing.catch_up).unwrap_or_default()
+    }
+}
+
+/// The firing on air.
+struct Active {
+    job: u64,
+    row: i64,
+    pending: Pending,
+    items: Vec<PlayItem>,
+    cancel: Arc<AtomicBool>,
+    /// Set when a higher-priority firing cut it.
+    cut_by: Option<String>,
+    first_sample_seen: bool,
+}
+
+struct Daemon {
+    clock: Arc<dyn Clock>,
+    store: Store,
+    station_dir: PathBuf,
+    config: StationConfig,
+    rules: Rules,
+    files: BTreeMap<String, FileState>,
+    station_errors: Vec<Diagnostic>,
+    broadcasts: Vec<Broadcast>,
+    handled_until: DateTime<Utc>,
+    prev_wall: DateTime<Utc>,
+    prev_mono: Duration,
+    player: std::sync::mpsc::Sender<Job>,
+    next_job: u64,
+    current: Option<Active>,
+    waiting: Vec<Pending>,
+    heartbeat_every: Duration,
+    next_heartbeat: Duration,
+}
+
+/// Runs the daemon until `shutdown` resolves. The store is opened under the
+/// station's data folder; `output` is where sound goes; `control` lets the
+/// caller ask for a reload.
+///
+/// # Errors
+/// Only when the event store cannot be opened or written.
+pub async fn run(
+    cfg: RunConfig,
+    clock: Arc<dyn Clock>,
+    output: Box<dyn Output>,
+    control: Option<mpsc::Receiver<Control>>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), RunError> {
+    let station = Station::load(&cfg.station_dir);
+    let store = Store::open(&station.data_dir())?;
+    let now = clock.now();
+    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+    tracing::info!(output = %output.name(), db = %store.path().display(), "starting");
+    let player = output::spawn_player(output, clock.clone(), ev_tx);
+
+    let interrupted = store.call(move |s| s.mark_interrupted(now)).await?;
+    if interrupted > 0 {
+        tracing::warn!(count = interrupted, "plays cut by the last stop marked interrupted");
+    }
+    let (clean, handled) = store
+        .call(|s| {
+            let clean = s.meta(keys::CLEAN_STOP)?;
+            s.clear_meta(keys::CLEAN_STOP)?;
+            Ok((clean, s.meta_time(keys::HANDLED_UNTIL)?))
+        })
+        .await?;
+    tracing::info!(clean_stop = clean.is_some(), "previous run ended {}", if clean.is_some() { "cleanly" } else { "without a clean stop (or first start)" });
+
+    let mut d = Daemon {
+        clock: clock.clone(),
+        store,
+        station_dir: cfg.station_dir.clone(),
+        config: station.config.clone(),
+        rules: Rules::from_config(&station.config),
+        files: BTreeMap::new(),
+        station_errors: Vec::new(),
+        broadcasts: Vec::new(),
+        handled_until: now,
+        prev_wall: now,
+        prev_mono: clock.monotonic(),
+        player,
+        next_job: 1,
+        current: None,
+        waiting: Vec::new(),
+        heartbeat_every: cfg.heartbeat,
+        next_heartbeat: Duration::ZERO,
+    };
+    d.apply_station(station).await?;
+
+    // Start-up: everything since the last handled instant is downtime.
+    if let Some(h) = handled {
+        if h < now {
+            d.handle_due(h, now, Cause::Downtime).await?;
+        }
+    }
+    d.handled_until = now;
+
+    let (ctl_tx, mut ctl_rx) = mpsc::channel::<Control>(16);
+    let _watcher = if cfg.watch { watch_files(&d.station_dir, &d.config, ctl_tx.clone()) } else { None };
+    let mut external = control;
+    tokio::pin!(shutdown);
+
+    loop {
+        d.tick().await?;
+        let wake = d.next_wake();
+        let sleep = d.clock.sleep_until(wake);
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = sleep => {}
+            Some(ev) = ev_rx.recv() => d.on_player_event(ev).await?,
+            Some(c) = ctl_rx.recv() => d.on_control(c).await?,
+            Some(c) = async { match external.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => d.on_control(c).await?,
+        }
+    }
+
+    // Shutdown: stop the current play (logged partial), mark a clean stop.
+    if let Some(a) = d.current.as_mut() {
+        a.cancel.store(true, Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while d.current.is_some() {
+            match tokio::time::timeout_at(deadline, ev_rx.recv()).await {
+                Ok(Some(ev)) => d.on_player_event(ev).await?,
+                _ => break,
+            }
+        }
+        if let Some(a) = d.current.take() {
+            let now = d.clock.now();
+            d.store.call(move |s| s.update(a.row, Status::Partial, Some(now), Some(reasons::STOPPED))).await?;
+        }
+    }
+    let now = d.clock.now();
+    d.store
+        .call(move |s| {
+            s.set_meta(keys::HEARTBEAT, &ts(now))?;
+            s.set_meta(keys::CLEAN_STOP, &ts(now))?;
+            s.checkpoint()
+        })
+        .await?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+impl Daemon {
+    /// Takes a freshly loaded station: valid files replace their last good
+    /// version, broken ones keep it; a broken station file keeps the old
+    /// settings.
+    async fn apply_station(&mut self, station: Station) -> Result<(), RunError> {
+        if station.config_has_errors() && !self.files.is_empty() {
+            tracing::warn!("cunxiang.toml has errors; keeping the previous settings");
+        } else {
+            self.config = station.config.clone();
+            self.rules = Rules::from_config(&self.config);
+        }
+        self.station_errors = station.station_diags.iter().filter(|d| d.is_error()).cloned().collect();
+        let mut files = BTreeMap::new();
+        for f in &station.files {
+            let mut st = self.files.remove(&f.shown).unwrap_or_default();
+            if f.is_valid() {
+                st.good = f.parsed.broadcasts.clone();
+                st.errors.clear();
+            } else {
+                st.errors = f.parsed.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+                for e in &st.errors {
+                    tracing::warn!(file = %f.shown, "{}", e.render(Lang::En));
+                }
+                if !st.good.is_empty() {
+                    tracing::warn!(file = %f.shown, "keeping the last good version of this file on air");
+                }
+            }
+            files.insert(f.shown.clone(), st);
+        }
+        self.files = files;
+        let mut seen = std::collections::HashSet::new();
+        self.broadcasts = self.files.values().flat_map(|f| f.good.iter().cloned()).filter(|b| seen.insert(b.name.clone())).collect();
+        let errors: Vec<String> = self.errors().iter().map(|d| d.render(Lang::Zh)).collect();
+        let json = serde_json::to_string(&errors).expect("json");
+        self.store.call(move |s| s.set_meta(keys::SCHEDULE_ERRORS, &json)).await?;
+        tracing::info!(broadcasts = self.broadcasts.len(), files = self.files.len(), errors = errors.len(), "schedules loaded");
+        Ok(())
+    }
+
+    /// Every current error of the station and schedule files.
+    fn errors(&self) -> Vec<Diagnostic> {
+        let mut v = self.station_errors.clone();
+        v.extend(self.files.values().flat_map(|f| f.errors.iter().cloned()));
+        v
+    }
+
+    async fn on_control(&mut self, c: Control) -> Result<(), RunError> {
+        match c {
+            Control::Reload => {
+                let dir = self.station_dir.clone();
+                let station = tokio::task::spawn_blocking(move || Station::load(&dir)).await.map_err(|e| StoreError::Task(e.to_string()))?;
+                self.apply_station(station).await
+            }
+        }
+    }
+
+    /// One wake: work out what is due, expire waiting firings, dispatch,
+    /// heartbeat.
+    async fn tick(&mut self) -> Result<(), RunError> {
+        let now = self.clock.now();
+        let mono = self.clock.monotonic();
+        let w = planner::window(self.handled_until, self.prev_wall, self.prev_mono, now, mono);
+        if w.step != TimeDelta::zero() {
+            tracing::warn!(step_s = w.step.num_seconds(), "wall clock stepped");
+        }
+        self.prev_wall = now;
+        self.prev_mono = mono;
+        if now > w.since {
+            self.handle_due(w.since, now, w.cause).await?;
+        }
+        self.handled_until = now;
+        self.expire(now).await?;
+        self.dispatch().await?;
+        if mono >= self.next_heartbeat {
+            self.next_heartbeat = mono + self.heartbeat_every;
+            self.store
+                .call(move |s| {
+                    s.set_meta(keys::HEARTBEAT, &ts(now))?;
+                    s.set_meta(keys::HANDLED_UNTIL, &ts(now))
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Logs or queues every firing due in `(since, now]`.
+    async fn handle_due(&mut self, since: DateTime<Utc>, now: DateTime<Utc>, cause: Cause) -> Result<(), RunError> {
+        let due = planner::due(&self.broadcasts, &self.rules, since, now, cause);
+        if due.is_empty() {
+            return Ok(());
+        }
+        let mut queue = Vec::new();
+        for (f, decision) in due {
+            let (name, at) = (f.broadcast.clone(), f.scheduled_at);
+            let prio = f.priority.as_str().to_string();
+            let files = f.files.clone();
+            let (status, reason) = match decision {
+                Decision::Play(trigger) => {
+                    let known = self.store.call(move |s| s.exists(&name, at)).await?;
+                    let queued = self.waiting.iter().any(|p| p.firing.broadcast == f.broadcast && p.firing.scheduled_at == at)
+                        || self.current.as_ref().is_some_and(|a| a.pending.firing.broadcast == f.broadcast && a.pending.firing.scheduled_at == at);
+                    if !known && !queued {
+                        queue.push(Pending { firing: f, trigger, resume: None, interrupted_by: None });
+                    }
+                    continue;
+                }
+                Decision::Miss(r) => (Status::Missed, r),
+                Decision::Skip(planner::Skip::QuietHours) => (Status::Skipped, reasons::QUIET_HOURS),
+                Decision::Skip(planner::Skip::Holiday) => (Status::Skipped, reasons::HOLIDAY),
+            };
+            let trigger = if cause == Cause::OnTime { Trigger::Schedule } else { Trigger::CatchUp };
+            let inserted = self
+                .store
+                .call(move |s| s.insert(&name, at, None, None, status, Some(reason), trigger, &prio, &files))
+                .await?;
+            if inserted.is_some() {
+                tracing::info!(broadcast = %f.broadcast, scheduled = %at, status = status.as_str(), reason, "firing not played");
+            }
+        }
+        self.waiting.extend(queue);
+        Ok(())
+    }
+
+    /// Waiting firings whose catch-up window has passed are missed.
+    async fn expire(&mut self, now: DateTime<Utc>) -> Result<(), RunError> {
+        let (gone, keep): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.waiting).into_iter().partition(|p| p.deadline() < now);
+        self.waiting = keep;
+        let busy = self.current.as_ref().map(|a| a.pending.firing.broadcast.clone()).unwrap_or_default();
+        for p in gone {
+            let reason = format!("{}: {busy}", reasons::BUSY);
+            match p.resume {
+                // An interrupted play that could not resume stays partial.
+                Some((row, _)) => {
+                    let r = format!("{}: {}", reasons::INTERRUPTED_BY, p.interrupted_by.clone().unwrap_or_default());
+                    self.store.call(move |s| s.update(row, Status::Partial, None, Some(&r))).await?;
+                }
+                None => {
+                    let f = p.firing.clone();
+                    let trigger = p.trigger;
+                    self.store
+                        .call(move |s| s.insert(&f.broadcast, f.scheduled_at, None, None, Status::Missed, Some(&reason), trigger, f.priority.as_str(), &f.files))
+                        .await?;
+                }
+            }
+            tracing::warn!(broadcast = %p.firing.broadcast, "missed: output busy past its catch-up window");
+        }
+        Ok(())
+    }
+
+    /// Starts the most urgent waiting firing if the output is free, or cuts
+    /// the current one for a higher priority.
+    async fn dispatch(&mut self) -> Result<(), RunError> {
+        loop {
+            let Some(best) = self.most_urgent() else { return Ok(()) };
+            let prio = self.waiting[best].firing.priority;
+            match &mut self.current {
+                Some(a) => {
+                    if prio > a.pending.firing.priority && a.cut_by.is_none() {
+                        a.cut_by = Some(self.waiting[best].firing.broadcast.clone());
+                        a.cancel.store(true, Ordering::SeqCst);
+                        tracing::info!(cut = %a.pending.firing.broadcast, by = %self.waiting[best].firing.broadcast, "interrupting for higher priority");
+                    }
+                    return Ok(());
+                }
+                None => {
+                    let p = self.waiting.remove(best);
+                    if self.start(p).await? {
+                        return Ok(());
+                    }
+                    // It failed before sound (content): try the next one.
+                }
+            }
+        }
+    }
+
+    fn most_urgent(&self) -> Option<usize> {
+        (0..self.waiting.len()).max_by(|&a, &b| {
+            let (x, y) = (&self.waiting[a].firing, &self.waiting[b].firing);
+            x.priority.cmp(&y.priority).then(y.scheduled_at.cmp(&x.scheduled_at))
+        })
+    }
+
+    /// Builds the items and hands the job to the player. Returns false when
+    /// the firing failed before any sound (a file missing or undecodable).
+    async fn start(&mut self, p: Pending) -> Result<bool, RunError> {
+        let f = p.firing.clone();
+        let audio = self.station_dir.join(&self.config.audio_dir);
+        let built = tokio::task::spawn_blocking(move || build_items(&audio, &f)).await.map_err(|e| StoreError::Task(e.to_string()))?;
+        let now = self.clock.now();
+        let items = match built {
+            Ok(items) => items,
+            Err(detail) => {
+                let f = p.firing.clone();
+                let reason = format!("{}: {detail}", reasons::CONTENT);
+                tracing::warn!(broadcast = %f.broadcast, %reason, "cannot play");
+                let trigger = p.trigger;
+                match p.resume {
+                    Some((row, _)) => self.store.call(move |s| s.update(row, Status::Failed, Some(now), Some(&reason))).await?,
+                    None => {
+                        self.store
+                            .call(move |s| s.insert(&f.broadcast, f.scheduled_at, Some(now), Some(now), Status::Failed, Some(&reason), trigger, f.priority.as_str(), &f.files))
+                            .await?;
+                    }
+                }
+                return Ok(false);
+            }
+        };
+        let (row, start_index) = match p.resume {
+            Some((row, index)) => {
+                self.store.call(move |s| s.update(row, Status::Playing, None, None)).await?;
+                (row, index)
+            }
+            None => {
+                let f = p.firing.clone();
+                let trigger = p.trigger;
+                let id = self
+                    .store
+                    .call(move |s| s.insert(&f.broadcast, f.scheduled_at, Some(now), None, Status::Playing, None, trigger, f.priority.as_str(), &f.files))
+                    .await?;
+                match id {
+                    Some(id) => (id, 0),
+                    None => return Ok(false), // already recorded: never twice
+                }
+            }
+        };
+        let job = self.next_job;
+        self.next_job += 1;
+        let cancel = Arc::new(AtomicBool::new(false));
+        tracing::info!(broadcast = %p.firing.broadcast, scheduled = %p.firing.scheduled_at, delay_ms = (now - p.firing.scheduled_at).num_milliseconds(), start_index, "starting");
+        let _ = self.player.send(Job { id: job, broadcast: p.firing.broadcast.clone(), items: items.clone(), start_index, cancel: cancel.clone() });
+        self.current = Some(Active { job, row, pending: p, items, cancel, cut_by: None, first_sample_seen: start_index > 0 });
+        Ok(true)
+    }
+
+    async fn on_player_event(&mut self, ev: PlayerEvent) -> Result<(), RunError> {
+        match ev {
+            PlayerEvent::ItemStarted { job, index, at } => {
+                let Some(a) = self.current.as_mut().filter(|a| a.job == job) else { return Ok(()) };
+                if !a.first_sample_seen {
+                    a.first_sample_seen = true;
+                    let row = a.row;
+                    self.store.call(move |s| s.set_started(row, at)).await?;
+                }
+                tracing::debug!(item = index, label = %a.items.get(index).map(|i| i.label.as_str()).unwrap_or(""), "item started");
+            }
+            PlayerEvent::Finished { job, result, at } => {
+                if self.current.as_ref().map(|a| a.job) != Some(job) {
+                    return Ok(());
+                }
+                let a = self.current.take().expect("checked");
+                match result {
+                    JobResult::Completed => {
+                        let reason = a.pending.interrupted_by.as_ref().map(|b| format!("{}: {b}; resumed", reasons::INTERRUPTED_BY));
+                        self.store.call(move |s| s.update(a.row, Status::Played, Some(at), reason.as_deref())).await?;
+                        tracing::info!(broadcast = %a.pending.firing.broadcast, "played");
+                    }
+                    JobResult::Cancelled { index } => {
+                        let by = a.cut_by.clone().unwrap_or_default();
+                        let reason = format!("{}: {by}", reasons::INTERRUPTED_BY);
+                        self.store.call(move |s| s.update(a.row, Status::Partial, Some(at), Some(&reason))).await?;
+                        tracing::info!(broadcast = %a.pending.firing.broadcast, by = %by, item = index, "cut; will resume if its window allows");
+                        let mut p = a.pending.clone();
+                        p.resume = Some((a.row, index));
+                        p.interrupted_by = Some(by);
+                        self.waiting.push(p);
+                    }
+                    JobResult::Failed { index, error, device } => {
+                        let code = if device { reasons::DEVICE } else { reasons::CONTENT };
+                        let reason = format!("{code}: {error}");
+                        let status = if index == 0 && !a.first_sample_seen { Status::Failed } else { Status::Partial };
+                        tracing::error!(broadcast = %a.pending.firing.broadcast, %reason, "play failed");
+                        self.store.call(move |s| s.update(a.row, status, Some(at), Some(&reason))).await?;
+                    }
+                }
+                let now = self.clock.now();
+                self.expire(now).await?;
+                self.dispatch().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// When the loop must look again: the next firing, the earliest
+    /// waiting deadline, the heartbeat.
+    fn next_wake(&self) -> DateTime<Utc> {
+        let now = self.clock.now();
+        let mono = self.clock.monotonic();
+        let hb = now + TimeDelta::from_std(self.next_heartbeat.saturating_sub(mono)).unwrap_or_default();
+        let mut wake = hb;
+        if let Some(n) = planner::next_after(&self.broadcasts, &self.rules, now) {
+            wake = wake.min(n);
+        }
+        for p in &self.waiting {
+            wake = wake.min(p.deadline() + TimeDelta::milliseconds(1));
+        }
+        wake.max(now)
+    }
+}
+
+/// The items of a firing: chime, then the files `repeat` times with gaps.
+///
+/// # Errors
+/// A short description of the first file that cannot play.
+pub fn build_items(audio_dir: &Path, f: &Firing) -> Result<Vec<PlayItem>, String> {
+    let probe = |rel: &str| -> Result<(PathBuf, Duration), String> {
+        let p = media::resolve_under(audio_dir, rel).map_err(|e| format!("{rel}: {e}"))?;
+        let info = media::probe(&p).map_err(|e| format!("{rel}: {e}"))?;
+        Ok((p, info.duration))
+    };
+    let mut items = Vec::new();
+    match &f.chime {
+        ChimeFile::None => {}
+        ChimeFile::Builtin => items.push(PlayItem {
+            kind: ItemKind::Chime,
+            source: ItemSource::Builtin,
+            label: "(builtin chime)".into(),
+            volume: f.volume,
+            duration: builtin_chime_duration(),
+        }),
+        ChimeFile::File(rel) => {
+            let (p, d) = probe(rel)?;
+            items.push(PlayItem { kind: ItemKind::Chime, source: ItemSource::File(p), label: rel.clone(), volume: f.volume, duration: d });
+        }
+    }
+    let mut content = Vec::new();
+    for rel in &f.files {
+        let (p, d) = probe(rel)?;
+        content.push(PlayItem { kind: ItemKind::Content, source: ItemSource::File(p), label: rel.clone(), volume: f.volume, duration: d });
+    }
+    for r in 0..f.repeat {
+        if r > 0 && !f.gap.is_zero() {
+            items.push(PlayItem { kind: ItemKind::Gap, source: ItemSource::Silence, label: "(gap)".into(), volume: 0.0, duration: f.gap });
+        }
+        items.extend(content.iter().cloned());
+    }
+    Ok(items)
+}
+
+/// Watches the schedules folder and the station file; a debounced change
+/// asks the run loop to reload.
+fn watch_files(station_dir: &Path, config: &StationConfig, tx: mpsc::Sender<Control>) -> Option<notify_debouncer_mini::Debouncer<notify::RecommendedWatcher>> {
+    use notify::RecursiveMode;
+    let handler = move |res: notify_debouncer_mini::DebounceEventResult| {
+        if let Ok(events) = res {
+            let relevant = events.iter().any(|e| {
+                let p = &e.path;
+                p.extension().is_some_and(|x| x.eq_ignore_ascii_case("toml")) || p.is_dir()
+            });
+            if relevant {
+                let _ = tx.blocking_send(Control::Reload);
+            }
+        }
+    };
+    let mut deb = match notify_debouncer_mini::new_debouncer(Duration::from_millis(500), handler) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch files; edits apply after a restart");
+            return None;
+        }
+    };
+    let sched = station_dir.join(&config.schedules_dir);
+    if let Err(e) = deb.watcher().watch(&sched, RecursiveMode::NonRecursive) {
+        tracing::warn!(error = %e, dir = %sched.display(), "cannot watch the schedules folder");
+    }
+    if let Err(e) = deb.watcher().watch(station_dir, RecursiveMode::NonRecursive) {
+        tracing::warn!(error = %e, "cannot watch the station folder");
+    }
+    Some(deb)
+}

@@ -211,6 +211,7 @@ pub async fn run(
     d.store
         .call(move |s| {
             s.set_meta(keys::HEARTBEAT, &ts(now))?;
+            s.set_meta(keys::HANDLED_UNTIL, &ts(now))?;
             s.set_meta(keys::CLEAN_STOP, &ts(now))?;
             s.checkpoint()
         })

@@ -182,7 +182,15 @@ impl Store {
         if !path.exists() {
             return Err(StoreError::Sqlite { path, source: rusqlite::Error::InvalidPath(data_dir.join(DB_FILE)) });
         }
-        Store::open(data_dir)
+        let sq = |source| StoreError::Sqlite { path: path.clone(), source };
+        let conn = Connection::open(&path).map_err(sq)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sq)?;
+        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sq)?;
+        if version < MIGRATIONS.len() {
+            drop(conn);
+            return Store::open(data_dir);
+        }
+        Ok(Store { conn: Arc::new(Mutex::new(conn)), path })
     }
 
     pub fn path(&self) -> &Path {

@@ -77,3 +77,97 @@ pub fn cunxiang() -> assert_cmd::Command {
     c.env_remove("CUNXIANG_STATION").env_remove("CUNXIANG_LANG").env_remove("LC_ALL").env_remove("LC_MESSAGES").env("LANG", "C.UTF-8");
     c
 }
+
+use chrono::{DateTime, Utc};
+use cunxiang::clock::{Clock, TestClock};
+use cunxiang::daemon::{self, Control, RunConfig};
+use cunxiang::output::{CaptureOutput, CaptureRecord};
+use cunxiang::store::{PlayFilter, PlayRow, Store};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Shanghai local "YYYY-MM-DD HH:MM:SS" as an instant.
+pub fn sh(s: &str) -> DateTime<Utc> {
+    let n = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+    cunxiang::planner::local_instant(chrono_tz::Asia::Shanghai, n).unwrap()
+}
+
+/// A daemon running on a test clock with a capture output.
+pub struct Running {
+    pub clock: TestClock,
+    pub capture: PathBuf,
+    pub data: PathBuf,
+    pub control: tokio::sync::mpsc::Sender<Control>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<Result<(), daemon::RunError>>>,
+}
+
+impl Running {
+    /// Starts the daemon on `station` with the clock at `start`, and waits
+    /// until it has written its first heartbeat.
+    pub async fn start(station: &Path, clock: TestClock) -> Running {
+        let capture = station.join("capture.jsonl");
+        let data = station.join("var");
+        let (ctl_tx, ctl_rx) = tokio::sync::mpsc::channel(8);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut cfg = RunConfig::new(station);
+        cfg.watch = false;
+        let c: Arc<dyn Clock> = Arc::new(clock.clone());
+        let out = Box::new(CaptureOutput::new(c.clone(), &capture));
+        let handle = tokio::spawn(daemon::run(cfg, c, out, Some(ctl_rx), async move {
+            let _ = stop_rx.await;
+        }));
+        let r = Running { clock, capture, data, control: ctl_tx, stop: Some(stop_tx), handle: Some(handle) };
+        let data = r.data.clone();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while Store::open_existing(&data).ok().and_then(|s| s.meta("last_heartbeat").ok().flatten()).is_none() {
+            if r.handle.as_ref().unwrap().is_finished() {
+                let res = r.handle.unwrap().await;
+                panic!("daemon ended at start-up: {res:?}");
+            }
+            assert!(std::time::Instant::now() < deadline, "timed out waiting for the first heartbeat");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        r
+    }
+
+    /// Moves time forward in small steps, letting the daemon and the player
+    /// thread react between steps.
+    pub async fn run_for(&self, total: Duration) {
+        let step = Duration::from_millis(100);
+        let mut done = Duration::ZERO;
+        while done < total {
+            self.clock.advance(step);
+            done += step;
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+    }
+
+    pub fn plays(&self) -> Vec<PlayRow> {
+        Store::open_existing(&self.data).map(|s| s.plays(&PlayFilter::default()).unwrap()).unwrap_or_default()
+    }
+
+    pub fn captured(&self) -> Vec<CaptureRecord> {
+        std::fs::read_to_string(&self.capture)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Stops the daemon cleanly and waits for it.
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let h = self.handle.take().unwrap();
+        tokio::time::timeout(Duration::from_secs(10), h).await.expect("stops in time").unwrap().unwrap();
+    }
+}
+
+/// Polls `cond` every 10 ms for up to 10 s (real time).
+pub async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -40,11 +40,34 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: PlanFormat,
     },
+    /// Run the daemon: play every broadcast on time / 开始播控
+    Run {
+        /// Output: rodio, rodio:NAME, null, capture:PATH (default: [output] device)
+        #[arg(long)]
+        output: Option<String>,
+        /// Do not watch schedule files for changes
+        #[arg(long)]
+        no_watch: bool,
+    },
+    /// Show the as-run log / 播出记录
+    Log {
+        /// How far back: 2d, 12h, a date (2026-12-01) or all
+        #[arg(long, default_value = "1d")]
+        since: String,
+        /// Only rows with this status
+        #[arg(long, value_enum)]
+        status: Option<cunxiang::store::Status>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: commands::LogFormat,
+    },
+    /// List sound output devices (for [output] device = "rodio:NAME") / 列出声卡
+    Devices,
 }
 
 fn main() {
     let cli = Cli::parse();
     let filter = match cli.verbose {
+        0 if matches!(cli.command, Command::Run { .. }) => "info",
         0 => "warn",
         1 => "info",
         _ => "debug",
@@ -60,6 +83,18 @@ fn main() {
     let code = match cli.command {
         Command::Check { format } => commands::check(&cli.station, now, lang, format, &mut out),
         Command::Plan { from, days, format } => commands::plan(&cli.station, now, lang, &PlanOpts { from, days, format }, &mut out, &mut err),
+        Command::Run { output, no_watch } => commands::run(&cli.station, lang, output.as_deref(), !no_watch, &mut out),
+        Command::Log { since, status, format } => commands::log(&cli.station, now, lang, &since, status, format, &mut out, &mut err),
+        Command::Devices => {
+            let devs = cunxiang::output::list_devices();
+            for (id, name) in &devs {
+                println!("{id}\t{name}");
+            }
+            if devs.is_empty() {
+                eprintln!("{}", lang.pick("没有找到声卡。", "no sound output devices found"));
+            }
+            Ok(if devs.is_empty() { 1 } else { 0 })
+        }
     };
     match code {
         Ok(c) => std::process::exit(c),

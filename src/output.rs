@@ -105,6 +105,11 @@ pub trait Output: Send {
     /// # Errors
     /// Device or content failures.
     fn play(&mut self, item: &PlayItem, broadcast: &str, started: &mut dyn FnMut(DateTime<Utc>), cancel: &dyn Fn() -> bool) -> Result<bool, OutputError>;
+
+    /// Called when a firing is over and nothing else is queued: a device
+    /// output closes its stream, so the idle daemon keeps the sound card
+    /// (and the CPU) quiet between broadcasts.
+    fn idle(&mut self) {}
 }
 
 /// Pulls samples from `src` at real-time pace on `clock`, in 10 ms chunks.
@@ -299,6 +304,10 @@ impl Output for RodioOutput {
         format!("rodio:{}", self.device.as_deref().unwrap_or("default"))
     }
 
+    fn idle(&mut self) {
+        self.sink = None;
+    }
+
     fn play(&mut self, item: &PlayItem, _broadcast: &str, started: &mut dyn FnMut(DateTime<Utc>), cancel: &dyn Fn() -> bool) -> Result<bool, OutputError> {
         let src = open_source(item)?;
         let failed = self.failed.clone();
@@ -410,7 +419,8 @@ pub fn spawn_player(
     std::thread::Builder::new()
         .name("player".into())
         .spawn(move || {
-            for job in rx {
+            let mut pending: Option<Job> = None;
+            while let Some(job) = pending.take().or_else(|| rx.recv().ok()) {
                 let cancel = || job.cancel.load(Ordering::SeqCst);
                 let mut result = JobResult::Completed;
                 for (index, item) in job.items.iter().enumerate().skip(job.start_index) {
@@ -442,6 +452,11 @@ pub fn spawn_player(
                     }
                 }
                 let _ = events.send(PlayerEvent::Finished { job: job.id, result, at: clock.now() });
+                if let Ok(next) = rx.recv_timeout(Duration::from_millis(200)) {
+                    pending = Some(next);
+                } else {
+                    output.idle();
+                }
             }
         })
         .expect("spawn player thread");

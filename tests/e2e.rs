@@ -1,0 +1,228 @@
+//! The real binary, in real time (seconds): `cunxiang run` with a capture
+//! output, a kill -9 in the middle of a play, and the real rodio path
+//! through an ALSA `type file` device.
+#![cfg(unix)]
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use common::{cunxiang, TempStation};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A local time `secs` from now in the station's zone (Asia/Shanghai).
+fn soon(secs: i64) -> (DateTime<Utc>, String) {
+    let t = Utc::now() + chrono::Duration::seconds(secs);
+    let t = t - chrono::Duration::nanoseconds(t.timestamp_subsec_nanos() as i64);
+    (t, t.with_timezone(&chrono_tz::Asia::Shanghai).format("%H:%M:%S").to_string())
+}
+
+fn spawn(station: &Path, output: &str, env: &[(&str, &str)], unset: &[&str]) -> Child {
+    spawn_with(station, output, env, unset, false)
+}
+
+fn spawn_with(station: &Path, output: &str, env: &[(&str, &str)], unset: &[&str], watch: bool) -> Child {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("cunxiang"));
+    c.arg("--station").arg(station).arg("run");
+    if !watch {
+        c.arg("--no-watch");
+    }
+    c.args(["--output", output]).env("LANG", "C.UTF-8").env("RUST_LOG", "info");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    for k in unset {
+        c.env_remove(k);
+    }
+    let log = std::fs::File::create(station.join("daemon.log")).unwrap();
+    c.stdout(Stdio::null()).stderr(log).spawn().expect("start cunxiang run")
+}
+
+fn log_json(station: &Path) -> Vec<serde_json::Value> {
+    let out = cunxiang().arg("--station").arg(station).args(["log", "--since", "all", "--format", "json"]).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_default()
+}
+
+fn poll(what: &str, secs: u64, station: &Path, mut cond: impl FnMut(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let rows = log_json(station);
+        if cond(&rows) {
+            return rows;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; log: {rows:?}\ndaemon: {}",
+            std::fs::read_to_string(station.join("daemon.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill").arg(format!("-{sig}")).arg(child.id().to_string()).status().unwrap().success();
+    assert!(ok, "kill -{sig}");
+}
+
+fn wait_exit(mut child: Child, secs: u64) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("daemon did not exit in {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn instant(v: &serde_json::Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().with_timezone(&Utc)
+}
+
+#[test]
+fn capture_and_log_agree() {
+    let st = TempStation::new();
+    st.wav("通知.wav", 1.0);
+    let (t, hms) = soon(3);
+    st.schedule("a.toml", &format!("[[broadcast]]\nname = \"通知\"\nplay = [\"通知.wav\"]\nat = [\"{hms}\"]\nchime = true\n"));
+    let cap = st.path().join("cap.jsonl");
+    let child = spawn(st.path(), &format!("capture:{}", cap.display()), &[], &[]);
+    let rows = poll("played", 30, st.path(), |r| r.first().is_some_and(|p| p["status"] == "played"));
+    signal(&child, "TERM");
+    assert!(wait_exit(child, 10).success(), "clean exit 0 on SIGTERM");
+
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&cap).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!((lines[0]["kind"].as_str(), lines[1]["kind"].as_str()), (Some("chime"), Some("content")));
+    assert_eq!(lines[1]["file"], "通知.wav");
+    assert_eq!(lines[1]["duration_ms"], 1000);
+    let row = &rows[0];
+    assert_eq!(row["broadcast"], "通知");
+    assert_eq!(instant(&row["scheduled_at"]), t);
+    let started = instant(&row["started_at"]);
+    assert_eq!(started.timestamp_millis(), instant(&lines[0]["at"]).timestamp_millis(), "log and capture agree on the start");
+    let late = (started - t).num_milliseconds();
+    assert!((0..1000).contains(&late), "on time: started {late} ms after the instant");
+    assert!(instant(&row["ended_at"]) >= instant(&lines[1]["at"]) + chrono::Duration::milliseconds(900));
+    assert_eq!(row["trigger"], "schedule");
+    // The clean stop is recorded for the outage ledger.
+    let s = cunxiang::store::Store::open_existing(&st.path().join("var")).unwrap();
+    assert!(s.meta("clean_stop").unwrap().is_some());
+}
+
+#[test]
+fn kill_9_mid_play_leaves_an_interrupted_row_and_a_sound_database() {
+    let st = TempStation::new();
+    st.wav("长.wav", 30.0);
+    let (_, hms) = soon(2);
+    st.schedule("a.toml", &format!("[[broadcast]]\nname = \"长\"\nplay = [\"长.wav\"]\nat = [\"{hms}\"]\n"));
+    let child = spawn(st.path(), "null", &[], &[]);
+    let before = poll("playing", 30, st.path(), |r| r.first().is_some_and(|p| p["status"] == "playing" && !p["started_at"].is_null()));
+    std::thread::sleep(Duration::from_millis(500));
+    signal(&child, "KILL");
+    let _ = wait_exit(child, 10);
+
+    // Restart: the row becomes interrupted, nothing else changes, nothing replays.
+    let child = spawn(st.path(), "null", &[], &[]);
+    let after = poll("interrupted", 30, st.path(), |r| r.first().is_some_and(|p| p["status"] == "interrupted"));
+    std::thread::sleep(Duration::from_secs(2));
+    let after2 = log_json(st.path());
+    signal(&child, "TERM");
+    assert!(wait_exit(child, 10).success());
+    assert_eq!(after.len(), 1);
+    assert_eq!(after2.len(), 1, "the cut firing is not played again: {after2:?}");
+    for k in ["id", "broadcast", "scheduled_at", "started_at", "trigger", "files"] {
+        assert_eq!(before[0][k], after2[0][k], "{k} unchanged");
+    }
+    assert_eq!(after2[0]["status"], "interrupted");
+    let s = cunxiang::store::Store::open_existing(&st.path().join("var")).unwrap();
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+}
+
+/// A real-time-paced "sound card": ALSA's `type file` plugin writing into a
+/// FIFO that a thread drains at (at most) the audio byte rate, noting
+/// whether anything but silence came through.
+struct FifoCard {
+    home: tempfile::TempDir,
+    heard: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl FifoCard {
+    fn new() -> FifoCard {
+        let home = tempfile::tempdir().unwrap();
+        let fifo = home.path().join("card.fifo");
+        assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        std::fs::write(
+            home.path().join(".asoundrc"),
+            format!("pcm.!default {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n", fifo.display()),
+        )
+        .unwrap();
+        let heard = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let h = heard.clone();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            // Blocks until ALSA opens the FIFO for writing; reopen after each close.
+            loop {
+                let Ok(mut f) = std::fs::File::open(&fifo) else { return };
+                let start = Instant::now();
+                let mut total = 0u64;
+                let mut buf = vec![0u8; 8192];
+                loop {
+                    match f.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            total += n as u64;
+                            let loud = buf[..n].iter().filter(|b| **b != 0).count() as u64;
+                            h.fetch_add(loud, std::sync::atomic::Ordering::SeqCst);
+                            // Pace at 48 kHz stereo f32: never faster than a real card.
+                            let due = Duration::from_secs_f64(total as f64 / (48_000.0 * 2.0 * 4.0));
+                            if let Some(wait) = due.checked_sub(start.elapsed()) {
+                                std::thread::sleep(wait);
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        FifoCard { home, heard }
+    }
+}
+
+#[test]
+fn rodio_plays_through_an_alsa_file_device() {
+    let card = FifoCard::new();
+    let st = TempStation::new();
+    st.wav("音.wav", 1.0);
+    let (_, hms) = soon(3);
+    st.schedule("a.toml", &format!("[[broadcast]]\nname = \"声卡测试\"\nplay = [\"音.wav\"]\nat = [\"{hms}\"]\n"));
+    let home = card.home.path().to_str().unwrap().to_string();
+    let child = spawn(st.path(), "rodio", &[("HOME", &home)], &["XDG_RUNTIME_DIR", "PULSE_SERVER"]);
+    let rows = poll("played through ALSA", 30, st.path(), |r| r.first().is_some_and(|p| p["status"] != "playing"));
+    signal(&child, "TERM");
+    assert!(wait_exit(child, 10).success());
+    assert_eq!(rows[0]["status"], "played", "{rows:?}\n{}", std::fs::read_to_string(st.path().join("daemon.log")).unwrap());
+    let loud = card.heard.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(loud > 1000, "the device received sound, not silence ({loud} non-zero bytes)");
+}
+
+#[test]
+fn an_edited_schedule_goes_on_air_without_a_restart() {
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    st.schedule("a.toml", "[[broadcast]]\nname = \"旧\"\nplay = [\"a.wav\"]\nat = [\"03:00\"]\n");
+    let child = spawn_with(st.path(), "null", &[], &[], true);
+    std::thread::sleep(Duration::from_millis(800));
+    // Saved by the operator while the daemon runs: a broadcast 4 s ahead.
+    let (t, hms) = soon(4);
+    st.schedule("b.toml", &format!("[[broadcast]]\nname = \"新\"\nplay = [\"a.wav\"]\nat = [\"{hms}\"]\n"));
+    let rows = poll("the new broadcast played", 30, st.path(), |r| r.iter().any(|p| p["broadcast"] == "新" && p["status"] == "played"));
+    signal(&child, "TERM");
+    assert!(wait_exit(child, 10).success());
+    let row = rows.iter().find(|p| p["broadcast"] == "新").unwrap();
+    assert_eq!(instant(&row["scheduled_at"]), t);
+    assert_eq!(row["trigger"], "schedule", "picked up before its instant, played on time");
+}

@@ -194,12 +194,9 @@ impl Clock for TestClock {
         let mut rx = self.inner.tx.subscribe();
         let this = self.clone();
         Box::pin(async move {
-            while this.now() < t {
-                if rx.changed().await.is_err() {
-                    return;
-                }
-                // Any move of the clock wakes the caller to re-decide.
-                return;
+            // Any move of the clock wakes the caller to re-decide.
+            if this.now() < t {
+                let _ = rx.changed().await;
             }
         })
     }

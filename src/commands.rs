@@ -133,6 +133,7 @@ pub fn parse_since(s: &str, now: DateTime<Utc>, rules: &Rules) -> Result<Option<
 ///
 /// # Errors
 /// Only when writing fails.
+#[allow(clippy::too_many_arguments)]
 pub fn log(
     station_dir: &Path,
     now: DateTime<Utc>,

@@ -509,22 +509,6 @@ pub fn word(lang: Lang, key: &str) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn detect_prefers_explicit_then_locale() {
-        let none = |_: &str| None;
-        assert_eq!(Lang::detect(None, none), Lang::Zh);
-        assert_eq!(Lang::detect(Some("en"), none), Lang::En);
-        let en = |k: &str| (k == "LANG").then(|| "en_US.UTF-8".to_string());
-        assert_eq!(Lang::detect(None, en), Lang::En);
-        assert_eq!(Lang::detect(Some("zh"), en), Lang::Zh);
-        let c = |k: &str| (k == "LANG").then(|| "C.UTF-8".to_string());
-        assert_eq!(Lang::detect(None, c), Lang::Zh);
-    }
-}
 
 /// A play status in the operator's words.
 pub fn status_word(lang: Lang, status: &str) -> &'static str {
@@ -593,4 +577,21 @@ pub fn reason_text(lang: Lang, reason: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(lang.pick("；", "; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detect_prefers_explicit_then_locale() {
+        let none = |_: &str| None;
+        assert_eq!(Lang::detect(None, none), Lang::Zh);
+        assert_eq!(Lang::detect(Some("en"), none), Lang::En);
+        let en = |k: &str| (k == "LANG").then(|| "en_US.UTF-8".to_string());
+        assert_eq!(Lang::detect(None, en), Lang::En);
+        assert_eq!(Lang::detect(Some("zh"), en), Lang::Zh);
+        let c = |k: &str| (k == "LANG").then(|| "C.UTF-8".to_string());
+        assert_eq!(Lang::detect(None, c), Lang::Zh);
+    }
 }

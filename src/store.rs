@@ -130,6 +130,10 @@ pub struct PlayFilter {
     pub limit: Option<usize>,
 }
 
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
 /// Stored instants: UTC, millisecond precision, fixed width so text order is
 /// time order.
 pub fn ts(t: DateTime<Utc>) -> String {
@@ -160,14 +164,30 @@ impl Store {
         let sq = |source| StoreError::Sqlite { path: path.clone(), source };
         let mut conn = Connection::open(&path).map_err(sq)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sq)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(sq)?;
+        // Switching to WAL takes an exclusive lock and does not wait on the
+        // busy handler: retry briefly if a reader holds the file.
+        let mut tries = 0;
+        loop {
+            match conn.pragma_update(None, "journal_mode", "WAL") {
+                Ok(()) => break,
+                Err(e) if tries < 50 && is_busy(&e) => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(sq(e)),
+            }
+        }
         conn.pragma_update(None, "synchronous", "FULL").map_err(sq)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
-        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sq)?;
-        for (i, m) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = conn.transaction().map_err(sq)?;
+        // Each migration runs in an immediate (write-locked) transaction and
+        // re-reads the version inside it, so two processes opening a new
+        // database at once cannot both apply it.
+        loop {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sq)?;
+            let version: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sq)?;
+            let Some(m) = MIGRATIONS.get(version) else { break };
             tx.execute_batch(m).map_err(sq)?;
-            tx.pragma_update(None, "user_version", i + 1).map_err(sq)?;
+            tx.pragma_update(None, "user_version", version + 1).map_err(sq)?;
             tx.commit().map_err(sq)?;
         }
         Ok(Store { conn: Arc::new(Mutex::new(conn)), path })
@@ -187,8 +207,9 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sq)?;
         let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sq)?;
         if version < MIGRATIONS.len() {
-            drop(conn);
-            return Store::open(data_dir);
+            // Being created right now by the daemon, or from an older
+            // version that the daemon will migrate: not ready to read.
+            return Err(StoreError::Sqlite { path: path.clone(), source: rusqlite::Error::InvalidQuery });
         }
         Ok(Store { conn: Arc::new(Mutex::new(conn)), path })
     }

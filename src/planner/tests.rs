@@ -1,3 +1,4 @@
+#![allow(clippy::type_complexity)]
 //! Table tests of the planner: each rule of PRODUCT.md §4 and every
 //! schedule key, with literal schedules and fixed windows.
 

@@ -121,8 +121,10 @@ fn kill_9_mid_play_leaves_an_interrupted_row_and_a_sound_database() {
     let (_, hms) = soon(2);
     st.schedule("a.toml", &format!("[[broadcast]]\nname = \"长\"\nplay = [\"长.wav\"]\nat = [\"{hms}\"]\n"));
     let child = spawn(st.path(), "null", &[], &[]);
-    let before = poll("playing", 30, st.path(), |r| r.first().is_some_and(|p| p["status"] == "playing" && !p["started_at"].is_null()));
+    poll("playing", 30, st.path(), |r| r.first().is_some_and(|p| p["status"] == "playing" && !p["started_at"].is_null()));
     std::thread::sleep(Duration::from_millis(500));
+    let before = log_json(st.path());
+    assert_eq!(before[0]["status"], "playing");
     signal(&child, "KILL");
     let _ = wait_exit(child, 10);
 

@@ -22,13 +22,23 @@ pub const LOOKAHEAD_DAYS: i64 = 7;
 #[derive(Debug, Default, Clone)]
 pub struct MediaTable {
     pub files: BTreeMap<String, Result<MediaInfo, MediaError>>,
+    /// Decode every file to the end (`check --deep`).
+    pub deep: bool,
 }
 
 impl MediaTable {
     /// Probes (once) a file relative to the audio folder.
     pub fn probe(&mut self, station: &Station, rel: &str) -> &Result<MediaInfo, MediaError> {
         let audio = station.audio_dir();
-        self.files.entry(rel.to_string()).or_insert_with(|| media::resolve_under(&audio, rel).and_then(|p| media::probe(&p)))
+        let deep = self.deep;
+        self.files.entry(rel.to_string()).or_insert_with(|| {
+            let p = media::resolve_under(&audio, rel)?;
+            let info = media::probe(&p)?;
+            if deep {
+                media::decode_all(&p)?;
+            }
+            Ok(info)
+        })
     }
 
     /// The length of a file probed before, if it plays.
@@ -81,10 +91,15 @@ pub fn day_start(rules: &Rules, d: NaiveDate) -> DateTime<Utc> {
 
 /// Checks the station as of `now`.
 pub fn check(station: &Station, now: DateTime<Utc>) -> Report {
+    check_with(station, now, false)
+}
+
+/// Checks the station as of `now`; `deep` decodes every file to the end.
+pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
     let rules = Rules::from_config(&station.config);
     let today = now.with_timezone(&rules.tz).date_naive();
     let mut diags = station.diagnostics();
-    let mut media = MediaTable::default();
+    let mut media = MediaTable { deep, ..Default::default() };
 
     // Every static file named by any parsed broadcast, valid file or not.
     let all: Vec<&Broadcast> = station.all_broadcasts().collect();

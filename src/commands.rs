@@ -29,9 +29,9 @@ pub enum PlanFormat {
 ///
 /// # Errors
 /// Only when writing to `out` fails.
-pub fn check(station_dir: &Path, now: DateTime<Utc>, lang: Lang, format: CheckFormat, out: &mut dyn Write) -> std::io::Result<i32> {
+pub fn check(station_dir: &Path, now: DateTime<Utc>, lang: Lang, format: CheckFormat, deep: bool, out: &mut dyn Write) -> std::io::Result<i32> {
     let station = Station::load(station_dir);
-    let report = check::check(&station, now);
+    let report = check::check_with(&station, now, deep);
     match format {
         CheckFormat::Text => out.write_all(check::render(&report, lang).as_bytes())?,
         CheckFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&check::to_json(&report, lang)).expect("json"))?,

@@ -28,6 +28,9 @@ enum Command {
     Check {
         #[arg(long, value_enum, default_value = "text")]
         format: CheckFormat,
+        /// Decode every audio file to the end (slower; finds truncated files)
+        #[arg(long)]
+        deep: bool,
     },
     /// Show every firing in a window / 列出将要播出的节目
     Plan {
@@ -81,7 +84,7 @@ fn main() {
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
     let code = match cli.command {
-        Command::Check { format } => commands::check(&cli.station, now, lang, format, &mut out),
+        Command::Check { format, deep } => commands::check(&cli.station, now, lang, format, deep, &mut out),
         Command::Plan { from, days, format } => commands::plan(&cli.station, now, lang, &PlanOpts { from, days, format }, &mut out, &mut err),
         Command::Run { output, no_watch } => commands::run(&cli.station, lang, output.as_deref(), !no_watch, &mut out),
         Command::Log { since, status, format } => commands::log(&cli.station, now, lang, &since, status, format, &mut out, &mut err),

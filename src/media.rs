@@ -165,6 +165,64 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
     Ok(MediaInfo { codec, duration, sample_rate, channels })
 }
 
+/// Decodes a whole file (every sample, nothing kept) to prove it plays to
+/// the end: catches truncated or corrupt files that a header probe misses.
+/// Returns the decoded length.
+///
+/// # Errors
+/// [`MediaError::Undecodable`] with where it broke, or when the decoded
+/// length falls short of what the header promised.
+pub fn decode_all(path: &Path) -> Result<Duration, MediaError> {
+    let file = File::open(path).map_err(|e| MediaError::Undecodable(e.to_string()))?;
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let und = |e: SymError| MediaError::Undecodable(short_error(&e));
+    let probed = symphonia::default::get_probe()
+        .format(&hint, mss, &FormatOptions { enable_gapless: true, ..Default::default() }, &MetadataOptions::default())
+        .map_err(und)?;
+    let mut format = probed.format;
+    let track = format.tracks().iter().find(|t| t.codec_params.codec != CODEC_TYPE_NULL).ok_or_else(|| MediaError::Undecodable("no audio track".into()))?.clone();
+    let mut decoder = symphonia::default::get_codecs().make(&track.codec_params, &DecoderOptions::default()).map_err(und)?;
+    let rate = track.codec_params.sample_rate.unwrap_or(0).max(1) as f64;
+    let mut frames: u64 = 0;
+    let mut bad = 0u32;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(p) => p,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymError::ResetRequired) => break,
+            Err(e) => return Err(MediaError::Undecodable(format!("{} at {:.1}s", short_error(&e), frames as f64 / rate))),
+        };
+        if packet.track_id() != track.id {
+            continue;
+        }
+        match decoder.decode(&packet) {
+            Ok(buf) => frames += buf.frames() as u64,
+            Err(SymError::DecodeError(e)) => {
+                bad += 1;
+                if bad > 10 {
+                    return Err(MediaError::Undecodable(format!("corrupt data at {:.1}s: {e}", frames as f64 / rate)));
+                }
+            }
+            Err(e) => return Err(MediaError::Undecodable(format!("{} at {:.1}s", short_error(&e), frames as f64 / rate))),
+        }
+    }
+    let decoded = frames as f64 / rate;
+    if let Some(n) = track.codec_params.n_frames {
+        let promised = n as f64 / rate;
+        if decoded + 1.0 < promised * 0.98 {
+            return Err(MediaError::Undecodable(format!("truncated: only {decoded:.1}s of {promised:.1}s decode")));
+        }
+    }
+    if frames == 0 {
+        return Err(MediaError::Undecodable("no audio data".into()));
+    }
+    Ok(Duration::from_secs_f64(decoded))
+}
+
 fn short_error(e: &SymError) -> String {
     match e {
         SymError::Unsupported(_) => "not a supported audio format".to_string(),

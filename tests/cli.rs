@@ -213,3 +213,42 @@ fn cron_weekdays_through_the_binary() {
     );
     assert!(v.iter().all(|f| f["scheduled_at"].as_str().unwrap().contains("T07:30:00+08:00")));
 }
+
+#[test]
+fn check_deep_finds_a_truncated_file_the_header_probe_misses() {
+    let st = TempStation::new();
+    let full = std::fs::read(sample_station().join("audio/一封信.mp3")).unwrap();
+    st.write("audio/截断.mp3", &full[..full.len() / 3]);
+    st.schedule("a.toml", "[[broadcast]]\nname = \"截断\"\nplay = [\"截断.mp3\"]\nat = [\"07:00\"]\n");
+    let quick = cunxiang().arg("--station").arg(st.path()).args(["--lang", "en", "check"]).output().unwrap();
+    assert_eq!(quick.status.code(), Some(0), "the header looks fine");
+    let deep = cunxiang().arg("--station").arg(st.path()).args(["--lang", "en", "check", "--deep"]).output().unwrap();
+    let out = String::from_utf8_lossy(&deep.stdout);
+    assert_eq!(deep.status.code(), Some(2), "{out}");
+    assert!(out.contains("schedules/a.toml:3:1: error: [截断]") && out.contains("truncated"), "{out}");
+}
+
+#[test]
+fn log_formats() {
+    let st = TempStation::new();
+    // No database yet: an empty JSON array and a hint, not a crash.
+    let out = cunxiang().arg("--station").arg(st.path()).args(["log", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+    let s = cunxiang::store::Store::open(&st.path().join("var")).unwrap();
+    let t = chrono::Utc::now() - chrono::Duration::hours(1);
+    s.insert("一封信", t, None, None, cunxiang::store::Status::Missed, Some("busy: 紧急通知"), cunxiang::store::Trigger::Schedule, "normal", &["一封信.mp3".into()]).unwrap();
+    let csv = cunxiang().arg("--station").arg(st.path()).args(["log", "--format", "csv"]).output().unwrap();
+    let bytes = csv.stdout;
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "BOM for Excel/WPS");
+    let text = String::from_utf8_lossy(&bytes[3..]).to_string();
+    assert!(text.starts_with("编号,节目,计划时间"), "{text}");
+    assert!(text.contains("漏播") && text.contains("一直在播「紧急通知」"), "{text}");
+    let table = cunxiang().arg("--station").arg(st.path()).args(["--lang", "en", "log", "--status", "missed"]).output().unwrap();
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains("missed") && table.contains("1 rows"), "{table}");
+    let none = cunxiang().arg("--station").arg(st.path()).args(["--lang", "en", "log", "--status", "played"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&none.stdout).contains("0 rows"));
+    let bad = cunxiang().arg("--station").arg(st.path()).args(["log", "--since", "yesterday-ish"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

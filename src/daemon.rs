@@ -110,6 +110,8 @@ struct Daemon {
     waiting: Vec<Pending>,
     heartbeat_every: Duration,
     next_heartbeat: Duration,
+    /// Shutting down: nothing new starts, a cut play is logged `stopped`.
+    stopping: bool,
 }
 
 /// Runs the daemon until `shutdown` resolves. The store is opened under the
@@ -163,6 +165,7 @@ pub async fn run(
         waiting: Vec::new(),
         heartbeat_every: cfg.heartbeat,
         next_heartbeat: Duration::ZERO,
+        stopping: false,
     };
     d.apply_station(station).await?;
 
@@ -193,6 +196,7 @@ pub async fn run(
     }
 
     // Shutdown: stop the current play (logged partial), mark a clean stop.
+    d.stopping = true;
     if let Some(a) = d.current.as_mut() {
         a.cancel.store(true, Ordering::SeqCst);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
@@ -476,6 +480,10 @@ impl Daemon {
                         self.store.call(move |s| s.update(a.row, Status::Played, Some(at), reason.as_deref())).await?;
                         tracing::info!(broadcast = %a.pending.firing.broadcast, "played");
                     }
+                    JobResult::Cancelled { .. } if a.cut_by.is_none() => {
+                        self.store.call(move |s| s.update(a.row, Status::Partial, Some(at), Some(reasons::STOPPED))).await?;
+                        tracing::info!(broadcast = %a.pending.firing.broadcast, "stopped during the play");
+                    }
                     JobResult::Cancelled { index } => {
                         let by = a.cut_by.clone().unwrap_or_default();
                         let reason = format!("{}: {by}", reasons::INTERRUPTED_BY);
@@ -494,9 +502,11 @@ impl Daemon {
                         self.store.call(move |s| s.update(a.row, status, Some(at), Some(&reason))).await?;
                     }
                 }
-                let now = self.clock.now();
-                self.expire(now).await?;
-                self.dispatch().await?;
+                if !self.stopping {
+                    let now = self.clock.now();
+                    self.expire(now).await?;
+                    self.dispatch().await?;
+                }
             }
         }
         Ok(())

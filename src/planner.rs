@@ -153,12 +153,24 @@ fn instants(b: &Broadcast, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Ve
             }
             v
         }
+        // croner matches at whole seconds but keeps a start's fraction:
+        // start from the next whole second so firings are whole seconds.
         Times::Cron { cron, .. } => cron
-            .iter_from(from.with_timezone(&tz), croner::Direction::Forward)
+            .iter_from(ceil_second(from).with_timezone(&tz), croner::Direction::Forward)
             .map(|t| t.with_timezone(&Utc))
             .take_while(|t| *t < to)
             .filter(|t| *t >= from)
             .collect(),
+    }
+}
+
+/// The first whole second at or after `t`.
+fn ceil_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    let whole = t - TimeDelta::nanoseconds(t.timestamp_subsec_nanos() as i64);
+    if whole == t {
+        t
+    } else {
+        whole + TimeDelta::seconds(1)
     }
 }
 

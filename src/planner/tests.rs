@@ -498,3 +498,25 @@ fn next_firing_and_lookback_cap() {
     let d = due(&b, &r, t("2025-12-01 00:00:00"), t("2026-12-01 00:00:00"), Cause::Downtime);
     assert_eq!(d.len(), 31 * 4);
 }
+
+#[test]
+fn cron_firings_are_whole_seconds_whatever_the_window_start() {
+    let r = sh();
+    for text in [r#"[[broadcast]]
+name="每秒"
+play=["x.mp3"]
+cron="* * * * * *""#, r#"[[broadcast]]
+name="早"
+play=["x.mp3"]
+cron="30 7 * * *""#] {
+        let b = bs(text);
+        let from = t("2026-12-01 07:30:00") + TimeDelta::milliseconds(500);
+        let f = firings(&b, &r, from - TimeDelta::seconds(1), from + TimeDelta::seconds(3));
+        assert!(!f.is_empty());
+        assert!(f.iter().all(|x| x.scheduled_at.timestamp_subsec_nanos() == 0), "{:?}", f.iter().map(|x| x.scheduled_at).collect::<Vec<_>>());
+        // Successive windows that split a second never invent a second firing.
+        let a = due(&b, &r, from - TimeDelta::milliseconds(700), from - TimeDelta::milliseconds(300), Cause::OnTime);
+        let c = due(&b, &r, from - TimeDelta::milliseconds(300), from + TimeDelta::milliseconds(100), Cause::OnTime);
+        assert_eq!(a.len() + c.len(), 1, "exactly the 07:30:00 firing");
+    }
+}

@@ -27,13 +27,13 @@ def sh(*args, **kw):
 
 def proc_cost(pid):
     """(cpu seconds, voluntary context switches) summed over all threads."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    # schedstat: nanoseconds on CPU per thread (finer than /proc/PID/stat's 10 ms ticks).
+    cpu = 0.0
     vol = 0
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                cpu += int(f.read().split()[0]) / 1e9
             with open(f"/proc/{pid}/task/{tid}/status") as f:
                 for line in f:
                     if line.startswith("voluntary_ctxt_switches"):

@@ -10,6 +10,7 @@ use crate::view;
 use chrono::{DateTime, Duration as TimeDelta, NaiveDate, Utc};
 use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
 
 /// Output format of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -282,7 +283,10 @@ pub fn run(station_dir: &Path, lang: Lang, output: Option<&str>, watch: bool, ou
     }
     writeln!(out, "{}", lang.pick("按 Ctrl-C 停止。", "Press Ctrl-C to stop."))?;
     out.flush()?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    // One thread drives the loop and its timers: an idle daemon wakes once
+    // per sleep, not once per worker. Blocking work (SQLite, decoding) has
+    // its own threads; keep the blocking-pool thread alive between firings.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().thread_keep_alive(Duration::from_secs(3600)).build()?;
     let result = rt.block_on(async {
         let output = crate::output::from_spec(&spec, clock.clone(), station_dir);
         let mut cfg = crate::daemon::RunConfig::new(station_dir);

@@ -19,7 +19,7 @@ use chrono::{DateTime, Duration as TimeDelta, Utc};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -108,8 +108,8 @@ struct Daemon {
     next_job: u64,
     current: Option<Active>,
     waiting: Vec<Pending>,
-    heartbeat_every: Duration,
-    next_heartbeat: Duration,
+    /// What the heartbeat thread persists as `handled_until` (unix ms).
+    handled_shared: Arc<AtomicI64>,
     /// Shutting down: nothing new starts, a cut play is logged `stopped`.
     stopping: bool,
 }
@@ -163,8 +163,7 @@ pub async fn run(
         next_job: 1,
         current: None,
         waiting: Vec::new(),
-        heartbeat_every: cfg.heartbeat,
-        next_heartbeat: Duration::ZERO,
+        handled_shared: Arc::new(AtomicI64::new(now.timestamp_millis())),
         stopping: false,
     };
     d.apply_station(station).await?;
@@ -176,6 +175,8 @@ pub async fn run(
         }
     }
     d.handled_until = now;
+    d.handled_shared.store(now.timestamp_millis(), Ordering::SeqCst);
+    let heartbeat = Heartbeat::start(d.store.heartbeat_handle()?, clock.clone(), d.handled_shared.clone(), cfg.heartbeat);
 
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<Control>(16);
     let _watcher = if cfg.watch { watch_files(&d.station_dir, &d.config, ctl_tx.clone()) } else { None };
@@ -211,6 +212,7 @@ pub async fn run(
             d.store.call(move |s| s.update(a.row, Status::Partial, Some(now), Some(reasons::STOPPED))).await?;
         }
     }
+    heartbeat.stop();
     let now = d.clock.now();
     d.store
         .call(move |s| {
@@ -295,17 +297,9 @@ impl Daemon {
             self.handle_due(w.since, now, w.cause).await?;
         }
         self.handled_until = now;
+        self.handled_shared.store(now.timestamp_millis(), Ordering::SeqCst);
         self.expire(now).await?;
         self.dispatch().await?;
-        if mono >= self.next_heartbeat {
-            self.next_heartbeat = mono + self.heartbeat_every;
-            self.store
-                .call(move |s| {
-                    s.set_meta(keys::HEARTBEAT, &ts(now))?;
-                    s.set_meta(keys::HANDLED_UNTIL, &ts(now))
-                })
-                .await?;
-        }
         Ok(())
     }
 
@@ -512,13 +506,11 @@ impl Daemon {
         Ok(())
     }
 
-    /// When the loop must look again: the next firing, the earliest
-    /// waiting deadline, the heartbeat.
+    /// When the loop must look again: the next firing or the earliest
+    /// waiting deadline (the clock bounds the sleep).
     fn next_wake(&self) -> DateTime<Utc> {
         let now = self.clock.now();
-        let mono = self.clock.monotonic();
-        let hb = now + TimeDelta::from_std(self.next_heartbeat.saturating_sub(mono)).unwrap_or_default();
-        let mut wake = hb;
+        let mut wake = now + TimeDelta::days(2);
         if let Some(n) = planner::next_after(&self.broadcasts, &self.rules, now) {
             wake = wake.min(n);
         }
@@ -526,6 +518,43 @@ impl Daemon {
             wake = wake.min(p.deadline() + TimeDelta::milliseconds(1));
         }
         wake.max(now)
+    }
+}
+
+/// The heartbeat: its own thread writes wall time and how far firings have
+/// been handled every `every`, so the run loop itself wakes only for work.
+struct Heartbeat {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    fn start(store: Store, clock: Arc<dyn Clock>, handled: Arc<AtomicI64>, every: Duration) -> Heartbeat {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("heartbeat".into())
+            .spawn(move || {
+                while !flag.load(Ordering::SeqCst) {
+                    let now = clock.now();
+                    let handled = DateTime::from_timestamp_millis(handled.load(Ordering::SeqCst)).unwrap_or(now);
+                    let r = store.beat(now, handled);
+                    if let Err(e) = r {
+                        tracing::error!(error = %e, "cannot write the heartbeat");
+                    }
+                    std::thread::park_timeout(every);
+                }
+            })
+            .expect("spawn heartbeat thread");
+        Heartbeat { stop, thread: Some(thread) }
+    }
+
+    fn stop(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
     }
 }
 

@@ -360,6 +360,36 @@ impl Store {
         Ok(())
     }
 
+    /// A second handle on the same database for the heartbeat: its commits
+    /// skip the fsync (`synchronous = NORMAL`; WAL keeps them consistent),
+    /// so a heartbeat every few seconds costs one wake-up, not several. The
+    /// next play commit (FULL) or checkpoint makes it durable; after a power
+    /// cut the last heartbeat can be older by the kernel's writeback delay.
+    ///
+    /// # Errors
+    /// When the database cannot be opened.
+    pub fn heartbeat_handle(&self) -> Result<Store, StoreError> {
+        let sq = |source| StoreError::Sqlite { path: self.path.clone(), source };
+        let conn = Connection::open(&self.path).map_err(sq)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sq)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sq)?;
+        Ok(Store { conn: Arc::new(Mutex::new(conn)), path: self.path.clone() })
+    }
+
+    /// Writes the heartbeat and the handled-until mark in one transaction.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn beat(&self, now: DateTime<Utc>, handled_until: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (k, v) in [(keys::HEARTBEAT, now), (keys::HANDLED_UNTIL, handled_until)] {
+            tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", params![k, ts(v)])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Removes a daemon-state value.
     ///
     /// # Errors

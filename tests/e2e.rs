@@ -1,7 +1,7 @@
 //! The real binary, in real time (seconds): `cunxiang run` with a capture
 //! output, a kill -9 in the middle of a play, and the real rodio path
 //! through an ALSA `type file` device.
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 mod common;
 
@@ -61,8 +61,13 @@ fn poll(what: &str, secs: u64, station: &Path, mut cond: impl FnMut(&[serde_json
 }
 
 fn signal(child: &Child, sig: &str) {
-    let ok = Command::new("kill").arg(format!("-{sig}")).arg(child.id().to_string()).status().unwrap().success();
-    assert!(ok, "kill -{sig}");
+    use nix::sys::signal::{kill, Signal};
+    let s = match sig {
+        "TERM" => Signal::SIGTERM,
+        "KILL" => Signal::SIGKILL,
+        other => panic!("signal {other}"),
+    };
+    kill(nix::unistd::Pid::from_raw(child.id() as i32), s).expect("kill");
 }
 
 fn wait_exit(mut child: Child, secs: u64) -> std::process::ExitStatus {
@@ -157,7 +162,7 @@ impl FifoCard {
     fn new() -> FifoCard {
         let home = tempfile::tempdir().unwrap();
         let fifo = home.path().join("card.fifo");
-        assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR).expect("mkfifo");
         std::fs::write(
             home.path().join(".asoundrc"),
             format!("pcm.!default {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n", fifo.display()),

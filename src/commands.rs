@@ -245,7 +245,7 @@ pub fn log(
 ///
 /// # Errors
 /// Only when writing fails.
-pub fn run(station_dir: &Path, lang: Lang, output: Option<&str>, watch: bool, out: &mut dyn Write) -> std::io::Result<i32> {
+pub fn run(station_dir: &Path, lang: Lang, output: Option<&str>, watch: bool, heartbeat: Duration, out: &mut dyn Write) -> std::io::Result<i32> {
     let station = Station::load(station_dir);
     let spec = match output {
         Some(s) => match crate::station::OutputSpec::parse(s) {
@@ -291,6 +291,7 @@ pub fn run(station_dir: &Path, lang: Lang, output: Option<&str>, watch: bool, ou
         let output = crate::output::from_spec(&spec, clock.clone(), station_dir);
         let mut cfg = crate::daemon::RunConfig::new(station_dir);
         cfg.watch = watch;
+        cfg.heartbeat = heartbeat.max(Duration::from_millis(100));
         crate::daemon::run(cfg, clock, output, None, shutdown_signal()).await
     });
     match result {

@@ -14,7 +14,7 @@ use crate::output::{self, ItemKind, ItemSource, Job, JobResult, Output, PlayItem
 use crate::planner::{self, reasons, Cause, ChimeFile, Decision, Firing, Rules, Trigger};
 use crate::schedule::Broadcast;
 use crate::station::StationConfig;
-use crate::store::{keys, ts, Status, Store, StoreError};
+use crate::store::{keys, ts, OutageKind, Status, Store, StoreError};
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -26,6 +26,15 @@ use tokio::sync::mpsc;
 
 /// How often the daemon writes its heartbeat.
 pub const HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// The subject of `clock` outages: the PC itself.
+pub const CLOCK_SUBJECT: &str = "pc";
+/// A wall-clock step larger than this while running is a `clock` fault.
+pub const CLOCK_FAULT_STEP: TimeDelta = TimeDelta::minutes(2);
+/// The longest wait between retries of a failing sound device.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long before air time a missing file is warned about.
+pub const WARN_AHEAD: TimeDelta = TimeDelta::hours(1);
 
 /// Requests from outside the run loop (file watcher, tests, later the API).
 #[derive(Debug)]
@@ -110,6 +119,21 @@ struct Daemon {
     waiting: Vec<Pending>,
     /// What the heartbeat thread persists as `handled_until` (unix ms).
     handled_shared: Arc<AtomicI64>,
+    heartbeat_every: Duration,
+    /// The output's name: the subject of its outages.
+    output_name: String,
+    /// A backward clock step is an open `clock` outage until wall time
+    /// passes this again.
+    clock_sane_after: Option<DateTime<Utc>>,
+    /// Files with an open `content` outage.
+    content_open: std::collections::BTreeSet<String>,
+    /// Next device retry (wall time) and the backoff after it, while an
+    /// `output` outage is open.
+    output_retry: Option<(DateTime<Utc>, Duration)>,
+    /// The device check in flight, if any.
+    check_job: Option<u64>,
+    /// (broadcast, instant) already warned about a missing file.
+    warned: std::collections::HashSet<(String, DateTime<Utc>)>,
     /// Shutting down: nothing new starts, a cut play is logged `stopped`.
     stopping: bool,
 }
@@ -131,18 +155,19 @@ pub async fn run(
     let store = Store::open(&station.data_dir())?;
     let now = clock.now();
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-    tracing::info!(output = %output.name(), db = %store.path().display(), "starting");
+    let output_name = output.name();
+    tracing::info!(output = %output_name, db = %store.path().display(), "starting");
     let player = output::spawn_player(output, clock.clone(), ev_tx);
 
     let interrupted = store.call(move |s| s.mark_interrupted(now)).await?;
     if interrupted > 0 {
         tracing::warn!(count = interrupted, "plays cut by the last stop marked interrupted");
     }
-    let (clean, handled) = store
+    let (clean, handled, last_beat, open) = store
         .call(|s| {
-            let clean = s.meta(keys::CLEAN_STOP)?;
+            let clean = s.meta_time(keys::CLEAN_STOP)?;
             s.clear_meta(keys::CLEAN_STOP)?;
-            Ok((clean, s.meta_time(keys::HANDLED_UNTIL)?))
+            Ok((clean, s.meta_time(keys::HANDLED_UNTIL)?, s.meta_time(keys::HEARTBEAT)?, s.outages(true, None)?))
         })
         .await?;
     tracing::info!(clean_stop = clean.is_some(), "previous run ended {}", if clean.is_some() { "cleanly" } else { "without a clean stop (or first start)" });
@@ -164,16 +189,51 @@ pub async fn run(
         current: None,
         waiting: Vec::new(),
         handled_shared: Arc::new(AtomicI64::new(now.timestamp_millis())),
+        heartbeat_every: cfg.heartbeat,
+        output_name: output_name.clone(),
+        clock_sane_after: None,
+        content_open: Default::default(),
+        output_retry: None,
+        check_job: None,
+        warned: Default::default(),
         stopping: false,
     };
     d.apply_station(station).await?;
 
-    // Start-up: everything since the last handled instant is downtime.
-    if let Some(h) = handled {
-        if h < now {
-            d.handle_due(h, now, Cause::Downtime).await?;
+    d.content_open = open.iter().filter(|o| o.kind == OutageKind::Content).map(|o| o.subject.clone()).collect();
+
+    // Start-up: how did the last run end? A clock earlier than the last
+    // heartbeat is itself a fault (dead CMOS battery); a clean stop is a
+    // person's stop; a long silence without one is a power cut.
+    let mut downtime_outage = None;
+    if let Some(hb) = last_beat {
+        if now + planner::STEP_TOLERANCE < hb {
+            let detail = format!("clock reads {}, earlier than the last heartbeat {}", ts(now), ts(hb));
+            tracing::error!(%detail, "PC clock wrong");
+            d.store.call(move |s| s.open_outage(OutageKind::Clock, CLOCK_SUBJECT, now, &detail)).await?;
+            d.clock_sane_after = Some(hb);
+        } else {
+            d.store.call(move |s| s.close_outage(OutageKind::Clock, CLOCK_SUBJECT, now)).await?;
+            let gap = TimeDelta::from_std(d.heartbeat_every * 2).unwrap_or_default();
+            if let Some(c) = clean {
+                let id = d.store.call(move |s| s.closed_outage(OutageKind::Stopped, "", c, now, "stopped cleanly")).await?;
+                tracing::info!(since = %c, "was stopped by a person");
+                downtime_outage = Some(id);
+            } else if now - hb > gap {
+                let detail = format!("no clean stop; last heartbeat {}", ts(hb));
+                let id = d.store.call(move |s| s.closed_outage(OutageKind::Power, "", hb, now, &detail)).await?;
+                tracing::warn!(since = %hb, "power cut or crash: was not running");
+                downtime_outage = Some(id);
+            }
         }
     }
+    if let Some(h) = handled {
+        if h < now && d.clock_sane_after.is_none() {
+            d.handle_due(h, now, Cause::Downtime, downtime_outage).await?;
+        }
+    }
+    // Does the sound device work? An outage opens at once if not.
+    d.send_check();
     d.handled_until = now;
     d.handled_shared.store(now.timestamp_millis(), Ordering::SeqCst);
     let heartbeat = Heartbeat::start(d.store.heartbeat_handle()?, clock.clone(), d.handled_shared.clone(), cfg.heartbeat);
@@ -277,7 +337,8 @@ impl Daemon {
             Control::Reload => {
                 let dir = self.station_dir.clone();
                 let station = tokio::task::spawn_blocking(move || Station::load(&dir)).await.map_err(|e| StoreError::Task(e.to_string()))?;
-                self.apply_station(station).await
+                self.apply_station(station).await?;
+                self.recheck_content().await
             }
         }
     }
@@ -288,14 +349,39 @@ impl Daemon {
         let now = self.clock.now();
         let mono = self.clock.monotonic();
         let w = planner::window(self.handled_until, self.prev_wall, self.prev_mono, now, mono);
+        let mut outage = None;
         if w.step != TimeDelta::zero() {
             tracing::warn!(step_s = w.step.num_seconds(), "wall clock stepped");
+        }
+        if w.step > CLOCK_FAULT_STEP {
+            let from = now - w.step;
+            let detail = format!("clock jumped forward by {}s, from {} to {}", w.step.num_seconds(), ts(from), ts(now));
+            outage = Some(self.store.call(move |s| s.closed_outage(OutageKind::Clock, CLOCK_SUBJECT, from, now, &detail)).await?);
+        } else if w.step < -CLOCK_FAULT_STEP {
+            let detail = format!("clock set back by {}s, from {} to {}", -w.step.num_seconds(), ts(self.prev_wall), ts(now));
+            tracing::error!(%detail, "PC clock set back");
+            self.store.call(move |s| s.open_outage(OutageKind::Clock, CLOCK_SUBJECT, now, &detail)).await?;
+            let high = self.prev_wall.max(self.clock_sane_after.unwrap_or(self.prev_wall));
+            self.clock_sane_after = Some(high);
+        }
+        if let Some(t) = self.clock_sane_after {
+            if now >= t {
+                self.clock_sane_after = None;
+                self.store.call(move |s| s.close_outage(OutageKind::Clock, CLOCK_SUBJECT, now)).await?;
+                tracing::info!("PC clock sane again");
+            }
         }
         self.prev_wall = now;
         self.prev_mono = mono;
         if now > w.since {
-            self.handle_due(w.since, now, w.cause).await?;
+            self.handle_due(w.since, now, w.cause, outage).await?;
         }
+        if let Some((at, _)) = self.output_retry {
+            if now >= at && self.check_job.is_none() {
+                self.send_check();
+            }
+        }
+        self.warn_missing_soon(now).await?;
         self.handled_until = now;
         self.handled_shared.store(now.timestamp_millis(), Ordering::SeqCst);
         self.expire(now).await?;
@@ -304,11 +390,12 @@ impl Daemon {
     }
 
     /// Logs or queues every firing due in `(since, now]`.
-    async fn handle_due(&mut self, since: DateTime<Utc>, now: DateTime<Utc>, cause: Cause) -> Result<(), RunError> {
+    async fn handle_due(&mut self, since: DateTime<Utc>, now: DateTime<Utc>, cause: Cause, outage: Option<i64>) -> Result<(), RunError> {
         let due = planner::due(&self.broadcasts, &self.rules, since, now, cause);
         if due.is_empty() {
             return Ok(());
         }
+        self.recheck_content().await?;
         let mut queue = Vec::new();
         for (f, decision) in due {
             let (name, at) = (f.broadcast.clone(), f.scheduled_at);
@@ -329,9 +416,16 @@ impl Daemon {
                 Decision::Skip(planner::Skip::Holiday) => (Status::Skipped, reasons::HOLIDAY),
             };
             let trigger = if cause == Cause::OnTime { Trigger::Schedule } else { Trigger::CatchUp };
+            let link = if status == Status::Missed { outage } else { None };
             let inserted = self
                 .store
-                .call(move |s| s.insert(&name, at, None, None, status, Some(reason), trigger, &prio, &files))
+                .call(move |s| {
+                    let id = s.insert(&name, at, None, None, status, Some(reason), trigger, &prio, &files)?;
+                    if let (Some(id), Some(o)) = (id, link) {
+                        s.link_outage(id, o)?;
+                    }
+                    Ok(id)
+                })
                 .await?;
             if inserted.is_some() {
                 tracing::info!(broadcast = %f.broadcast, scheduled = %at, status = status.as_str(), reason, "firing not played");
@@ -409,19 +503,27 @@ impl Daemon {
         let now = self.clock.now();
         let items = match built {
             Ok(items) => items,
-            Err(detail) => {
+            Err((file, detail)) => {
                 let f = p.firing.clone();
-                let reason = format!("{}: {detail}", reasons::CONTENT);
+                let reason = format!("{}: {file}: {detail}", reasons::CONTENT);
                 tracing::warn!(broadcast = %f.broadcast, %reason, "cannot play");
                 let trigger = p.trigger;
-                match p.resume {
-                    Some((row, _)) => self.store.call(move |s| s.update(row, Status::Failed, Some(now), Some(&reason))).await?,
-                    None => {
-                        self.store
-                            .call(move |s| s.insert(&f.broadcast, f.scheduled_at, Some(now), Some(now), Status::Failed, Some(&reason), trigger, f.priority.as_str(), &f.files))
-                            .await?;
-                    }
-                }
+                let outage = self.open_content(&file, &detail, now).await?;
+                self.store
+                    .call(move |s| {
+                        let row = match p.resume {
+                            Some((row, _)) => {
+                                s.update(row, Status::Failed, Some(now), Some(&reason))?;
+                                Some(row)
+                            }
+                            None => s.insert(&f.broadcast, f.scheduled_at, Some(now), Some(now), Status::Failed, Some(&reason), trigger, f.priority.as_str(), &f.files)?,
+                        };
+                        if let Some(row) = row {
+                            s.link_outage(row, outage)?;
+                        }
+                        Ok(())
+                    })
+                    .await?;
                 return Ok(false);
             }
         };
@@ -447,21 +549,34 @@ impl Daemon {
         self.next_job += 1;
         let cancel = Arc::new(AtomicBool::new(false));
         tracing::info!(broadcast = %p.firing.broadcast, scheduled = %p.firing.scheduled_at, delay_ms = (now - p.firing.scheduled_at).num_milliseconds(), start_index, "starting");
-        let _ = self.player.send(Job { id: job, broadcast: p.firing.broadcast.clone(), items: items.clone(), start_index, cancel: cancel.clone() });
+        let _ = self.player.send(Job { id: job, broadcast: p.firing.broadcast.clone(), items: items.clone(), start_index, cancel: cancel.clone(), check: false });
         self.current = Some(Active { job, row, pending: p, items, cancel, cut_by: None, first_sample_seen: start_index > 0 });
         Ok(true)
     }
 
     async fn on_player_event(&mut self, ev: PlayerEvent) -> Result<(), RunError> {
+        if let PlayerEvent::Finished { job, result, at } = &ev {
+            if Some(*job) == self.check_job {
+                self.check_job = None;
+                match result {
+                    JobResult::Failed { error, .. } => {
+                        self.output_failed(error, *at).await?;
+                    }
+                    _ => self.output_ok(*at).await?,
+                }
+                return Ok(());
+            }
+        }
         match ev {
             PlayerEvent::ItemStarted { job, index, at } => {
                 let Some(a) = self.current.as_mut().filter(|a| a.job == job) else { return Ok(()) };
+                tracing::debug!(item = index, label = %a.items.get(index).map(|i| i.label.as_str()).unwrap_or(""), "item started");
                 if !a.first_sample_seen {
                     a.first_sample_seen = true;
                     let row = a.row;
                     self.store.call(move |s| s.set_started(row, at)).await?;
+                    self.output_ok(at).await?;
                 }
-                tracing::debug!(item = index, label = %a.items.get(index).map(|i| i.label.as_str()).unwrap_or(""), "item started");
             }
             PlayerEvent::Finished { job, result, at } => {
                 if self.current.as_ref().map(|a| a.job) != Some(job) {
@@ -470,6 +585,12 @@ impl Daemon {
                 let a = self.current.take().expect("checked");
                 match result {
                     JobResult::Completed => {
+                        for item in a.items.iter().filter(|i| matches!(i.source, ItemSource::File(_))) {
+                            if self.content_open.remove(&item.label) {
+                                let label = item.label.clone();
+                                self.store.call(move |s| s.close_outage(OutageKind::Content, &label, at)).await?;
+                            }
+                        }
                         let reason = a.pending.interrupted_by.as_ref().map(|b| format!("{}: {b}; resumed", reasons::INTERRUPTED_BY));
                         self.store.call(move |s| s.update(a.row, Status::Played, Some(at), reason.as_deref())).await?;
                         tracing::info!(broadcast = %a.pending.firing.broadcast, "played");
@@ -493,7 +614,18 @@ impl Daemon {
                         let reason = format!("{code}: {error}");
                         let status = if index == 0 && !a.first_sample_seen { Status::Failed } else { Status::Partial };
                         tracing::error!(broadcast = %a.pending.firing.broadcast, %reason, "play failed");
-                        self.store.call(move |s| s.update(a.row, status, Some(at), Some(&reason))).await?;
+                        let outage = if device {
+                            self.output_failed(&error, at).await?
+                        } else {
+                            let file = a.items.get(index).map(|i| i.label.clone()).unwrap_or_default();
+                            self.open_content(&file, &error, at).await?
+                        };
+                        self.store
+                            .call(move |s| {
+                                s.update(a.row, status, Some(at), Some(&reason))?;
+                                s.link_outage(a.row, outage)
+                            })
+                            .await?;
                     }
                 }
                 if !self.stopping {
@@ -503,6 +635,98 @@ impl Daemon {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Asks the player whether the output works.
+    fn send_check(&mut self) {
+        let id = self.next_job;
+        self.next_job += 1;
+        self.check_job = Some(id);
+        let _ = self.player.send(Job { id, broadcast: String::new(), items: Vec::new(), start_index: 0, cancel: Arc::new(AtomicBool::new(false)), check: true });
+    }
+
+    /// The output failed: open (or keep) its outage and schedule a retry
+    /// with backoff (1 s doubling to 30 s). Returns the outage id.
+    async fn output_failed(&mut self, error: &str, at: DateTime<Utc>) -> Result<i64, RunError> {
+        let (subject, detail) = (self.output_name.clone(), error.to_string());
+        let (id, new) = self.store.call(move |s| s.open_outage(OutageKind::Output, &subject, at, &detail)).await?;
+        if new {
+            tracing::error!(output = %self.output_name, %error, "sound output failing: outage opened");
+        }
+        let backoff = self.output_retry.map_or(Duration::from_secs(1), |(_, b)| (b * 2).min(MAX_BACKOFF));
+        let now = self.clock.now();
+        self.output_retry = Some((now + TimeDelta::from_std(backoff).unwrap_or_default(), backoff));
+        Ok(id)
+    }
+
+    /// The output works again: close its outage.
+    async fn output_ok(&mut self, at: DateTime<Utc>) -> Result<(), RunError> {
+        self.output_retry = None;
+        let subject = self.output_name.clone();
+        if self.store.call(move |s| s.close_outage(OutageKind::Output, &subject, at)).await?.is_some() {
+            tracing::info!(output = %self.output_name, "sound output works again: outage closed");
+        }
+        Ok(())
+    }
+
+    /// Opens (or keeps) the `content` outage of a file; returns its id.
+    async fn open_content(&mut self, file: &str, detail: &str, at: DateTime<Utc>) -> Result<i64, RunError> {
+        self.content_open.insert(file.to_string());
+        let (f, d) = (file.to_string(), detail.to_string());
+        Ok(self.store.call(move |s| s.open_outage(OutageKind::Content, &f, at, &d)).await?.0)
+    }
+
+    /// Closes the `content` outages of files that play again.
+    async fn recheck_content(&mut self) -> Result<(), RunError> {
+        if self.content_open.is_empty() {
+            return Ok(());
+        }
+        let audio = self.station_dir.join(&self.config.audio_dir);
+        let files: Vec<String> = self.content_open.iter().cloned().collect();
+        let fixed: Vec<String> = tokio::task::spawn_blocking(move || {
+            files.into_iter().filter(|f| media::resolve_under(&audio, f).and_then(|p| media::probe(&p)).is_ok()).collect()
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        let now = self.clock.now();
+        for f in fixed {
+            self.content_open.remove(&f);
+            tracing::info!(file = %f, "file playable again: content outage closed");
+            self.store.call(move |s| s.close_outage(OutageKind::Content, &f, now)).await?;
+        }
+        Ok(())
+    }
+
+    /// Warns (log and `status`) about files missing for firings in the
+    /// next hour, so the operator can still upload them.
+    async fn warn_missing_soon(&mut self, now: DateTime<Utc>) -> Result<(), RunError> {
+        let soon = planner::firings(&self.broadcasts, &self.rules, now, now + WARN_AHEAD);
+        let audio = self.station_dir.join(&self.config.audio_dir);
+        let mut new = false;
+        for f in soon.iter().filter(|f| f.skip.is_none()) {
+            if self.warned.contains(&(f.broadcast.clone(), f.scheduled_at)) {
+                continue;
+            }
+            let missing: Vec<&String> = f.files.iter().filter(|x| media::resolve_under(&audio, x).is_err()).collect();
+            if let Some(file) = missing.first() {
+                self.warned.insert((f.broadcast.clone(), f.scheduled_at));
+                let msg = crate::i18n::Msg::WarnFileMissingSoon {
+                    name: f.broadcast.clone(),
+                    time: f.scheduled_at.with_timezone(&self.rules.tz).format("%Y-%m-%d %H:%M:%S").to_string(),
+                    path: format!("{}/{}", self.config.audio_dir.display(), file),
+                };
+                tracing::warn!("{}", msg.render(Lang::En));
+                let json = serde_json::json!({"at": ts(now), "scheduled_at": ts(f.scheduled_at), "broadcast": f.broadcast, "file": file, "zh": msg.render(Lang::Zh), "en": msg.render(Lang::En)});
+                let mut list: Vec<serde_json::Value> = self.store.call(|s| s.meta(keys::WARNINGS)).await?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+                list.retain(|w| w["scheduled_at"].as_str().is_some_and(|t| t >= ts(now).as_str()));
+                list.push(json);
+                let text = serde_json::to_string(&list).expect("json");
+                self.store.call(move |s| s.set_meta(keys::WARNINGS, &text)).await?;
+                new = true;
+            }
+        }
+        let _ = new;
         Ok(())
     }
 
@@ -516,6 +740,16 @@ impl Daemon {
         }
         for p in &self.waiting {
             wake = wake.min(p.deadline() + TimeDelta::milliseconds(1));
+        }
+        if let Some((at, _)) = self.output_retry {
+            wake = wake.min(at);
+        }
+        if let Some(t) = self.clock_sane_after {
+            wake = wake.min(t);
+        }
+        // Look an hour ahead of the next firing for files not uploaded yet.
+        if let Some(n) = planner::next_after(&self.broadcasts, &self.rules, now + WARN_AHEAD) {
+            wake = wake.min(n - WARN_AHEAD);
         }
         wake.max(now)
     }
@@ -550,22 +784,36 @@ impl Heartbeat {
     }
 
     fn stop(mut self) {
+        self.halt(true);
+    }
+
+    fn halt(&mut self, join: bool) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
             t.thread().unpark();
-            let _ = t.join();
+            if join {
+                let _ = t.join();
+            }
         }
+    }
+}
+
+impl Drop for Heartbeat {
+    /// The run future dropped without a clean stop (a test's simulated
+    /// crash, or a panic): the heartbeat stops too, as it would in a crash.
+    fn drop(&mut self) {
+        self.halt(false);
     }
 }
 
 /// The items of a firing: chime, then the files `repeat` times with gaps.
 ///
 /// # Errors
-/// A short description of the first file that cannot play.
-pub fn build_items(audio_dir: &Path, f: &Firing) -> Result<Vec<PlayItem>, String> {
-    let probe = |rel: &str| -> Result<(PathBuf, Duration), String> {
-        let p = media::resolve_under(audio_dir, rel).map_err(|e| format!("{rel}: {e}"))?;
-        let info = media::probe(&p).map_err(|e| format!("{rel}: {e}"))?;
+/// The first file that cannot play, and why.
+pub fn build_items(audio_dir: &Path, f: &Firing) -> Result<Vec<PlayItem>, (String, String)> {
+    let probe = |rel: &str| -> Result<(PathBuf, Duration), (String, String)> {
+        let p = media::resolve_under(audio_dir, rel).map_err(|e| (rel.to_string(), e.to_string()))?;
+        let info = media::probe(&p).map_err(|e| (rel.to_string(), e.to_string()))?;
         Ok((p, info.duration))
     };
     let mut items = Vec::new();

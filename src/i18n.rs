@@ -183,6 +183,7 @@ pub enum Msg {
     WarnQuietHours { name: String, time: String, quiet: String },
     WarnRangeOver { name: String, until: String },
     WarnDateFileMissing { name: String, dates: Vec<String>, path: String },
+    WarnFileMissingSoon { name: String, time: String, path: String },
 }
 
 fn list(items: &[&str]) -> String {
@@ -471,6 +472,12 @@ impl Msg {
             }
             (Msg::WarnDateFileMissing { name, dates, path }, Zh) => {
                 let _ = write!(w, "`{name}` 需要的每日文件 `{path}` 在这些日期还没有：{}。请在播出前上传到 audio 文件夹", dates.join("、"));
+            }
+            (Msg::WarnFileMissingSoon { name, time, path }, Zh) => {
+                let _ = write!(w, "`{name}` 将在 {time} 播出，但文件 `{path}` 还没有。请尽快上传到 audio 文件夹，否则这次会播出失败");
+            }
+            (Msg::WarnFileMissingSoon { name, time, path }, En) => {
+                let _ = write!(w, "`{name}` airs at {time} but `{path}` is not there; upload it to the audio folder now or that play will fail");
             }
             (Msg::WarnDateFileMissing { name, dates, path }, En) => {
                 let _ = write!(w, "`{name}` needs the daily file `{path}` and it is not there yet for {}; upload it to the audio folder before air time", dates.join(", "));

@@ -51,6 +51,9 @@ enum Command {
         /// Do not watch schedule files for changes
         #[arg(long)]
         no_watch: bool,
+        /// Heartbeat interval (a power cut is a silence longer than two)
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        heartbeat: std::time::Duration,
     },
     /// Show the as-run log / 播出记录
     Log {
@@ -86,7 +89,7 @@ fn main() {
     let code = match cli.command {
         Command::Check { format, deep } => commands::check(&cli.station, now, lang, format, deep, &mut out),
         Command::Plan { from, days, format } => commands::plan(&cli.station, now, lang, &PlanOpts { from, days, format }, &mut out, &mut err),
-        Command::Run { output, no_watch } => commands::run(&cli.station, lang, output.as_deref(), !no_watch, &mut out),
+        Command::Run { output, no_watch, heartbeat } => commands::run(&cli.station, lang, output.as_deref(), !no_watch, heartbeat, &mut out),
         Command::Log { since, status, format } => commands::log(&cli.station, now, lang, &since, status, format, &mut out, &mut err),
         Command::Devices => {
             let devs = cunxiang::output::list_devices();

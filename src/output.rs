@@ -110,6 +110,15 @@ pub trait Output: Send {
     /// output closes its stream, so the idle daemon keeps the sound card
     /// (and the CPU) quiet between broadcasts.
     fn idle(&mut self) {}
+
+    /// Whether the output can take sound now (a device opens). Used at
+    /// start-up and to retry a failed device.
+    ///
+    /// # Errors
+    /// Why it cannot.
+    fn check(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
 }
 
 /// Pulls samples from `src` at real-time pace on `clock`, in 10 ms chunks.
@@ -308,6 +317,11 @@ impl Output for RodioOutput {
         self.sink = None;
     }
 
+    fn check(&mut self) -> Result<(), OutputError> {
+        self.open()?;
+        Ok(())
+    }
+
     fn play(&mut self, item: &PlayItem, _broadcast: &str, started: &mut dyn FnMut(DateTime<Utc>), cancel: &dyn Fn() -> bool) -> Result<bool, OutputError> {
         let src = open_source(item)?;
         let failed = self.failed.clone();
@@ -390,6 +404,8 @@ pub struct Job {
     /// Resume point after an interruption.
     pub start_index: usize,
     pub cancel: Arc<AtomicBool>,
+    /// Not a play: only see whether the output works ([`Output::check`]).
+    pub check: bool,
 }
 
 /// How a job ended.
@@ -423,6 +439,11 @@ pub fn spawn_player(
             while let Some(job) = pending.take().or_else(|| rx.recv().ok()) {
                 let cancel = || job.cancel.load(Ordering::SeqCst);
                 let mut result = JobResult::Completed;
+                if job.check {
+                    if let Err(e) = output.check() {
+                        result = JobResult::Failed { index: 0, error: e.to_string(), device: true };
+                    }
+                }
                 for (index, item) in job.items.iter().enumerate().skip(job.start_index) {
                     if cancel() {
                         result = JobResult::Cancelled { index };

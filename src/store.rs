@@ -45,7 +45,77 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX plays_scheduled ON plays (scheduled_at);
     CREATE INDEX plays_status ON plays (status);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // 2: the outage ledger; missed/failed plays point at the outage that cost them.
+    "CREATE TABLE outages (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('power','stopped','output','content','clock','signal','terminal')),
+        subject     TEXT NOT NULL DEFAULT '',
+        started_at  TEXT NOT NULL,
+        ended_at    TEXT,
+        detail      TEXT
+    );
+    CREATE UNIQUE INDEX outages_one_open ON outages (kind, subject) WHERE ended_at IS NULL;
+    CREATE INDEX outages_started ON outages (started_at);
+    ALTER TABLE plays ADD COLUMN outage_id INTEGER REFERENCES outages (id);
+    CREATE INDEX plays_outage ON plays (outage_id);",
 ];
+
+/// What kind of failure an outage is (PRODUCT.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum OutageKind {
+    /// The controller was not running and did not stop cleanly.
+    Power,
+    /// A person stopped it cleanly: shown, not a fault.
+    Stopped,
+    /// The sound device is missing or failing.
+    Output,
+    /// A scheduled file is missing, empty or undecodable.
+    Content,
+    /// The PC clock is wrong or jumped.
+    Clock,
+    Signal,
+    Terminal,
+}
+
+impl OutageKind {
+    pub const ALL: [OutageKind; 7] =
+        [OutageKind::Power, OutageKind::Stopped, OutageKind::Output, OutageKind::Content, OutageKind::Clock, OutageKind::Signal, OutageKind::Terminal];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutageKind::Power => "power",
+            OutageKind::Stopped => "stopped",
+            OutageKind::Output => "output",
+            OutageKind::Content => "content",
+            OutageKind::Clock => "clock",
+            OutageKind::Signal => "signal",
+            OutageKind::Terminal => "terminal",
+        }
+    }
+
+    fn parse(s: &str) -> OutageKind {
+        OutageKind::ALL.into_iter().find(|k| k.as_str() == s).unwrap_or(OutageKind::Power)
+    }
+
+    /// Faults need repair; a person's stop does not.
+    pub fn is_fault(self) -> bool {
+        self != OutageKind::Stopped
+    }
+}
+
+/// One period when broadcasts could not go out.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OutageRow {
+    pub id: i64,
+    pub kind: OutageKind,
+    pub subject: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub detail: Option<String>,
+    /// Plays (missed, failed...) that point at it.
+    pub lost: i64,
+}
 
 /// Status of a play row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
@@ -119,6 +189,7 @@ pub struct PlayRow {
     pub trigger: Trigger,
     pub priority: String,
     pub files: Vec<String>,
+    pub outage_id: Option<i64>,
 }
 
 /// What the log command asks for.
@@ -319,7 +390,7 @@ impl Store {
     pub fn plays(&self, f: &PlayFilter) -> Result<Vec<PlayRow>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, broadcast, scheduled_at, started_at, ended_at, status, reason, trigger, priority, files FROM plays
+            "SELECT id, broadcast, scheduled_at, started_at, ended_at, status, reason, trigger, priority, files, outage_id FROM plays
              WHERE (?1 IS NULL OR scheduled_at >= ?1) AND (?2 IS NULL OR status = ?2)
              ORDER BY scheduled_at, id LIMIT ?3",
         )?;
@@ -337,9 +408,97 @@ impl Store {
                     trigger: Trigger::parse(&r.get::<_, String>(7)?),
                     priority: r.get(8)?,
                     files: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
+                    outage_id: r.get(10)?,
                 })
             },
         )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Opens an outage, or returns the one already open for (kind, subject):
+    /// opening is idempotent.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn open_outage(&self, kind: OutageKind, subject: &str, started_at: DateTime<Utc>, detail: &str) -> Result<(i64, bool), StoreError> {
+        let conn = self.conn();
+        if let Some(id) = conn
+            .query_row("SELECT id FROM outages WHERE kind = ?1 AND subject = ?2 AND ended_at IS NULL", params![kind.as_str(), subject], |r| r.get(0))
+            .optional()?
+        {
+            return Ok((id, false));
+        }
+        conn.execute(
+            "INSERT INTO outages (kind, subject, started_at, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![kind.as_str(), subject, ts(started_at), detail],
+        )?;
+        Ok((conn.last_insert_rowid(), true))
+    }
+
+    /// Records an outage that is already over (a power cut found at start-up).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn closed_outage(&self, kind: OutageKind, subject: &str, started_at: DateTime<Utc>, ended_at: DateTime<Utc>, detail: &str) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO outages (kind, subject, started_at, ended_at, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![kind.as_str(), subject, ts(started_at), ts(ended_at), detail],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Closes the open outage for (kind, subject), if any; idempotent.
+    /// Returns its id when one was closed.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn close_outage(&self, kind: OutageKind, subject: &str, ended_at: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
+        let conn = self.conn();
+        let id: Option<i64> = conn
+            .query_row("SELECT id FROM outages WHERE kind = ?1 AND subject = ?2 AND ended_at IS NULL", params![kind.as_str(), subject], |r| r.get(0))
+            .optional()?;
+        if let Some(id) = id {
+            conn.execute("UPDATE outages SET ended_at = ?2 WHERE id = ?1", params![id, ts(ended_at)])?;
+        }
+        Ok(id)
+    }
+
+    /// Points a play row at the outage that cost it.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn link_outage(&self, play: i64, outage: i64) -> Result<(), StoreError> {
+        self.conn().execute("UPDATE plays SET outage_id = ?2 WHERE id = ?1", params![play, outage])?;
+        Ok(())
+    }
+
+    /// The ledger, newest first: `open_only` gives the repair list (open
+    /// faults); `since` keeps outages still open or ended after it.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn outages(&self, open_only: bool, since: Option<DateTime<Utc>>) -> Result<Vec<OutageRow>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT o.id, o.kind, o.subject, o.started_at, o.ended_at, o.detail,
+                    (SELECT COUNT(*) FROM plays p WHERE p.outage_id = o.id)
+             FROM outages o
+             WHERE (?1 = 0 OR (o.ended_at IS NULL AND o.kind != 'stopped'))
+               AND (?2 IS NULL OR o.ended_at IS NULL OR o.ended_at >= ?2)
+             ORDER BY o.started_at DESC, o.id DESC",
+        )?;
+        let rows = stmt.query_map(params![open_only as i32, since.map(ts)], |r| {
+            Ok(OutageRow {
+                id: r.get(0)?,
+                kind: OutageKind::parse(&r.get::<_, String>(1)?),
+                subject: r.get(2)?,
+                started_at: parse_ts(&r.get::<_, String>(3)?),
+                ended_at: r.get::<_, Option<String>>(4)?.as_deref().map(parse_ts),
+                detail: r.get(5)?,
+                lost: r.get(6)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -436,6 +595,8 @@ pub mod keys {
     pub const HANDLED_UNTIL: &str = "handled_until";
     /// Schedule errors from the last load, as JSON, for `status`.
     pub const SCHEDULE_ERRORS: &str = "schedule_errors";
+    /// Warnings about files missing for firings in the next hour, as JSON.
+    pub const WARNINGS: &str = "warnings";
 }
 
 #[cfg(test)]

@@ -49,11 +49,13 @@ pub struct RunConfig {
     /// Watch the schedules folder and station file for changes.
     pub watch: bool,
     pub heartbeat: Duration,
+    /// Told once start-up (downtime, outages, first tick) is done.
+    pub ready: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl RunConfig {
     pub fn new(station_dir: &Path) -> Self {
-        RunConfig { station_dir: station_dir.to_path_buf(), watch: true, heartbeat: HEARTBEAT }
+        RunConfig { station_dir: station_dir.to_path_buf(), watch: true, heartbeat: HEARTBEAT, ready: None }
     }
 }
 
@@ -145,7 +147,7 @@ struct Daemon {
 /// # Errors
 /// Only when the event store cannot be opened or written.
 pub async fn run(
-    cfg: RunConfig,
+    mut cfg: RunConfig,
     clock: Arc<dyn Clock>,
     output: Box<dyn Output>,
     control: Option<mpsc::Receiver<Control>>,
@@ -242,10 +244,15 @@ pub async fn run(
     let _watcher = if cfg.watch { watch_files(&d.station_dir, &d.config, ctl_tx.clone()) } else { None };
     let mut external = control;
     tokio::pin!(shutdown);
+    let mut ready = cfg.ready.take();
 
     loop {
         d.tick().await?;
+        if let Some(r) = ready.take() {
+            let _ = r.send(());
+        }
         let wake = d.next_wake();
+        tracing::trace!(%wake, "sleeping");
         let sleep = d.clock.sleep_until(wake);
         tokio::select! {
             _ = &mut shutdown => break,
@@ -349,11 +356,21 @@ impl Daemon {
         let now = self.clock.now();
         let mono = self.clock.monotonic();
         let w = planner::window(self.handled_until, self.prev_wall, self.prev_mono, now, mono);
+        let mut w = w;
         let mut outage = None;
         if w.step != TimeDelta::zero() {
             tracing::warn!(step_s = w.step.num_seconds(), "wall clock stepped");
         }
-        if w.step > CLOCK_FAULT_STEP {
+        if let Some(t) = self.clock_sane_after.filter(|t| now >= *t) {
+            // The clock was behind and is right again: firings up to the
+            // high-water mark were handled before; those after it were
+            // missed while the clock was wrong, against the clock outage.
+            self.clock_sane_after = None;
+            w.since = w.since.max(t);
+            w.cause = Cause::ClockJump;
+            outage = self.store.call(move |s| s.close_outage(OutageKind::Clock, CLOCK_SUBJECT, now)).await?;
+            tracing::info!("PC clock sane again");
+        } else if w.step > CLOCK_FAULT_STEP {
             let from = now - w.step;
             let detail = format!("clock jumped forward by {}s, from {} to {}", w.step.num_seconds(), ts(from), ts(now));
             outage = Some(self.store.call(move |s| s.closed_outage(OutageKind::Clock, CLOCK_SUBJECT, from, now, &detail)).await?);
@@ -363,13 +380,6 @@ impl Daemon {
             self.store.call(move |s| s.open_outage(OutageKind::Clock, CLOCK_SUBJECT, now, &detail)).await?;
             let high = self.prev_wall.max(self.clock_sane_after.unwrap_or(self.prev_wall));
             self.clock_sane_after = Some(high);
-        }
-        if let Some(t) = self.clock_sane_after {
-            if now >= t {
-                self.clock_sane_after = None;
-                self.store.call(move |s| s.close_outage(OutageKind::Clock, CLOCK_SUBJECT, now)).await?;
-                tracing::info!("PC clock sane again");
-            }
         }
         self.prev_wall = now;
         self.prev_mono = mono;
@@ -741,7 +751,7 @@ impl Daemon {
         for p in &self.waiting {
             wake = wake.min(p.deadline() + TimeDelta::milliseconds(1));
         }
-        if let Some((at, _)) = self.output_retry {
+        if let (Some((at, _)), None) = (self.output_retry, self.check_job) {
             wake = wake.min(at);
         }
         if let Some(t) = self.clock_sane_after {

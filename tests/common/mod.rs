@@ -106,27 +106,32 @@ impl Running {
     /// Starts the daemon on `station` with the clock at `start`, and waits
     /// until it has written its first heartbeat.
     pub async fn start(station: &Path, clock: TestClock) -> Running {
+        let c: Arc<dyn Clock> = Arc::new(clock.clone());
+        let out = Box::new(CaptureOutput::new(c.clone(), &station.join("capture.jsonl")));
+        Running::start_with(station, clock, out).await
+    }
+
+    /// Starts the daemon with a given output.
+    pub async fn start_with(station: &Path, clock: TestClock, out: Box<dyn cunxiang::output::Output>) -> Running {
         let capture = station.join("capture.jsonl");
         let data = station.join("var");
         let (ctl_tx, ctl_rx) = tokio::sync::mpsc::channel(8);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let mut cfg = RunConfig::new(station);
         cfg.watch = false;
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        cfg.ready = Some(ready_tx);
         let c: Arc<dyn Clock> = Arc::new(clock.clone());
-        let out = Box::new(CaptureOutput::new(c.clone(), &capture));
         let handle = tokio::spawn(daemon::run(cfg, c, out, Some(ctl_rx), async move {
             let _ = stop_rx.await;
         }));
         let r = Running { clock, capture, data, control: ctl_tx, stop: Some(stop_tx), handle: Some(handle) };
-        let data = r.data.clone();
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while Store::open_existing(&data).ok().and_then(|s| s.meta("last_heartbeat").ok().flatten()).is_none() {
-            if r.handle.as_ref().unwrap().is_finished() {
+        match tokio::time::timeout(Duration::from_secs(20), ready_rx).await {
+            Ok(Ok(())) => {}
+            _ => {
                 let res = r.handle.unwrap().await;
-                panic!("daemon ended at start-up: {res:?}");
+                panic!("daemon did not start: {res:?}");
             }
-            assert!(std::time::Instant::now() < deadline, "timed out waiting for the first heartbeat");
-            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         r
     }
@@ -153,6 +158,17 @@ impl Running {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
+    }
+
+    /// The daemon dies without a clean stop (as in a power cut).
+    pub async fn crash(mut self) {
+        let h = self.handle.take().unwrap();
+        h.abort();
+        let _ = h.await;
+    }
+
+    pub fn outages(&self) -> Vec<cunxiang::store::OutageRow> {
+        Store::open_existing(&self.data).map(|s| s.outages(false, None).unwrap()).unwrap_or_default()
     }
 
     /// Stops the daemon cleanly and waits for it.

@@ -108,6 +108,8 @@ pub enum LogFormat {
     Table,
     Csv,
     Json,
+    /// As-run records with emergency-broadcast state codes.
+    Gdj,
 }
 
 /// Parses `--since`: a duration back from now (`2d`, `12h`), a local date
@@ -157,7 +159,7 @@ pub fn log(
     let rows = match crate::store::Store::open_existing(&station.data_dir()).and_then(|s| s.plays(&crate::store::PlayFilter { since, status, limit: None })) {
         Ok(r) => r,
         Err(e) => {
-            if matches!(format, LogFormat::Json) {
+            if matches!(format, LogFormat::Json | LogFormat::Gdj) {
                 writeln!(out, "[]")?;
             }
             writeln!(err, "{}: {e}", lang.pick("还没有播出记录（cunxiang run 还没运行过？）", "no as-run log yet (has cunxiang run been started?)"))?;
@@ -167,6 +169,26 @@ pub fn log(
     let tz = rules.tz;
     let rfc = |t: Option<DateTime<Utc>>| t.map(|t| t.with_timezone(&tz).to_rfc3339_opts(chrono::SecondsFormat::Millis, false));
     match format {
+        LogFormat::Gdj => {
+            let v: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id,
+                        "station": station.config.name,
+                        "title": r.broadcast,
+                        "scheduled": rfc(Some(r.scheduled_at)),
+                        "start": rfc(r.started_at),
+                        "end": rfc(r.ended_at),
+                        "result": r.status,
+                        "state": crate::ledger::play_state(r),
+                        "reason": r.reason,
+                        "files": r.files,
+                    })
+                })
+                .collect();
+            writeln!(out, "{}", serde_json::to_string_pretty(&v).expect("json"))?;
+        }
         LogFormat::Json => {
             let v: Vec<serde_json::Value> = rows
                 .iter()
@@ -182,6 +204,7 @@ pub fn log(
                         "trigger": r.trigger,
                         "priority": r.priority,
                         "files": r.files,
+                        "outage_id": r.outage_id,
                     })
                 })
                 .collect();
@@ -287,12 +310,18 @@ pub fn run(station_dir: &Path, lang: Lang, output: Option<&str>, watch: bool, he
     // per sleep, not once per worker. Blocking work (SQLite, decoding) has
     // its own threads; keep the blocking-pool thread alive between firings.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().thread_keep_alive(Duration::from_secs(3600)).build()?;
+    // Install the signal handlers before any work, so a stop request that
+    // comes early is never the default (fatal) action.
+    let shutdown = {
+        let _guard = rt.enter();
+        shutdown_signal()
+    };
     let result = rt.block_on(async {
         let output = crate::output::from_spec(&spec, clock.clone(), station_dir);
         let mut cfg = crate::daemon::RunConfig::new(station_dir);
         cfg.watch = watch;
         cfg.heartbeat = heartbeat.max(Duration::from_millis(100));
-        crate::daemon::run(cfg, clock, output, None, shutdown_signal()).await
+        crate::daemon::run(cfg, clock, output, None, shutdown).await
     });
     match result {
         Ok(()) => Ok(crate::EXIT_OK),
@@ -303,26 +332,352 @@ pub fn run(station_dir: &Path, lang: Lang, output: Option<&str>, watch: bool, he
     }
 }
 
-/// Resolves on SIGINT or SIGTERM (Ctrl-C on Windows).
-async fn shutdown_signal() {
+/// Registers SIGINT/SIGTERM handlers now (Ctrl-C on Windows) and returns a
+/// future that resolves on either. Call inside a runtime context.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
                 }
+            };
+            tokio::select! {
+                _ = wait(term) => {}
+                _ = wait(int) => {}
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            tracing::info!("stop requested");
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async move {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("stop requested");
+        }
     }
-    tracing::info!("stop requested");
+}
+
+/// Output format of `outages` and `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LedgerFormat {
+    Table,
+    Csv,
+    Json,
+    /// JSON records with emergency-broadcast state codes, for a county platform.
+    Gdj,
+}
+
+fn open_store(station: &Station) -> Option<crate::store::Store> {
+    crate::store::Store::open_existing(&station.data_dir()).ok()
+}
+
+fn write_csv(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+    out.write_all(b"\xEF\xBB\xBF")?;
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(header).map_err(std::io::Error::other)?;
+    for r in rows {
+        w.write_record(r).map_err(std::io::Error::other)?;
+    }
+    w.flush()
+}
+
+fn human_duration(d: TimeDelta) -> String {
+    crate::tomlread::show_duration(Duration::from_secs(d.num_seconds().max(0) as u64))
+}
+
+/// `cunxiang outages`: the ledger, newest first; `--open` is the repair list.
+///
+/// # Errors
+/// Only when writing fails.
+#[allow(clippy::too_many_arguments)]
+pub fn outages(station_dir: &Path, now: DateTime<Utc>, lang: Lang, open_only: bool, since: Option<&str>, format: LedgerFormat, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<i32> {
+    use crate::ledger;
+    let station = Station::load(station_dir);
+    let rules = Rules::from_config(&station.config);
+    let since = match since.map(|s| parse_since(s, now, &rules)).transpose() {
+        Ok(s) => s.flatten(),
+        Err(m) => {
+            writeln!(err, "cunxiang: {m}")?;
+            return Ok(crate::EXIT_CONFIG);
+        }
+    };
+    let rows = open_store(&station).and_then(|s| s.outages(open_only, since).ok()).unwrap_or_default();
+    let tz = rules.tz;
+    let show = |t: Option<DateTime<Utc>>| t.map(|t| view::show_instant(t, tz)).unwrap_or_default();
+    let rfc = |t: Option<DateTime<Utc>>| t.map(|t| view::rfc3339_ms(t, tz));
+    match format {
+        LedgerFormat::Json | LedgerFormat::Gdj => {
+            let v: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|o| {
+                    let dur = (o.ended_at.unwrap_or(now) - o.started_at).num_seconds();
+                    if format == LedgerFormat::Gdj {
+                        serde_json::json!({
+                            "id": o.id, "type": o.kind, "subject": o.subject, "state": ledger::outage_state(o),
+                            "start": rfc(Some(o.started_at)), "end": rfc(o.ended_at), "duration_s": dur,
+                            "detail": o.detail, "lost": o.lost, "station": station.config.name,
+                        })
+                    } else {
+                        serde_json::json!({
+                            "id": o.id, "kind": o.kind, "subject": o.subject, "started_at": rfc(Some(o.started_at)),
+                            "ended_at": rfc(o.ended_at), "duration_s": dur, "open": o.ended_at.is_none(), "fault": o.kind.is_fault(),
+                            "detail": o.detail, "lost": o.lost, "advice": ledger::advice(lang, o.kind),
+                        })
+                    }
+                })
+                .collect();
+            writeln!(out, "{}", serde_json::to_string_pretty(&v).expect("json"))?;
+        }
+        LedgerFormat::Csv => {
+            let header: Vec<&str> = match lang {
+                Lang::Zh => vec!["编号", "类型", "对象", "开始时间", "结束时间", "持续", "损失节目数", "详情", "检查建议"],
+                Lang::En => vec!["id", "kind", "subject", "started_at", "ended_at", "duration", "broadcasts_lost", "detail", "what_to_check"],
+            };
+            let data: Vec<Vec<String>> = rows
+                .iter()
+                .map(|o| {
+                    vec![
+                        o.id.to_string(),
+                        ledger::kind_word(lang, o.kind).to_string(),
+                        o.subject.clone(),
+                        show(Some(o.started_at)),
+                        show(o.ended_at),
+                        human_duration(o.ended_at.unwrap_or(now) - o.started_at),
+                        o.lost.to_string(),
+                        o.detail.clone().unwrap_or_default(),
+                        ledger::advice(lang, o.kind).to_string(),
+                    ]
+                })
+                .collect();
+            write_csv(out, &header, &data)?;
+        }
+        LedgerFormat::Table => {
+            if open_only {
+                writeln!(out, "{}", lang.pick("待维修清单（未恢复的故障）", "Repair list (open faults)"))?;
+            }
+            let mut t = view::table();
+            let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+            t.set_header(vec![l("类型", "kind"), l("对象", "subject"), l("开始", "since"), l("结束", "until"), l("持续", "lasted"), l("损失节目", "lost"), l("检查", "check")]);
+            for o in &rows {
+                t.add_row(vec![
+                    ledger::kind_word(lang, o.kind).to_string(),
+                    o.subject.clone(),
+                    show(Some(o.started_at)),
+                    o.ended_at.map_or_else(|| lang.pick("未恢复", "open").to_string(), |e| show(Some(e))),
+                    human_duration(o.ended_at.unwrap_or(now) - o.started_at),
+                    o.lost.to_string(),
+                    ledger::advice(lang, o.kind).to_string(),
+                ]);
+            }
+            writeln!(out, "{t}")?;
+            writeln!(out, "{}", match (lang, open_only, rows.len()) {
+                (Lang::Zh, true, 0) => "没有待维修的故障。".to_string(),
+                (Lang::En, true, 0) => "Nothing needs repair.".to_string(),
+                (Lang::Zh, _, n) => format!("共 {n} 条"),
+                (Lang::En, _, n) => format!("{n} outages"),
+            })?;
+        }
+    }
+    Ok(crate::EXIT_OK)
+}
+
+/// `cunxiang report`: per day planned vs aired vs failed vs missed, minutes
+/// on air, fault minutes by kind, availability.
+///
+/// # Errors
+/// Only when writing fails.
+pub fn report(station_dir: &Path, now: DateTime<Utc>, lang: Lang, from: Option<NaiveDate>, days: u32, format: LedgerFormat, out: &mut dyn Write) -> std::io::Result<i32> {
+    use crate::ledger;
+    let station = Station::load(station_dir);
+    let rules = Rules::from_config(&station.config);
+    let today = now.with_timezone(&rules.tz).date_naive();
+    let days = days.max(1) as i64;
+    let first = from.unwrap_or(today - TimeDelta::days(days - 1));
+    let start = check::day_start(&rules, first);
+    let end = check::day_start(&rules, first + TimeDelta::days(days));
+    let store = open_store(&station);
+    let plays = store.as_ref().and_then(|s| s.plays(&crate::store::PlayFilter { since: Some(start), ..Default::default() }).ok()).unwrap_or_default();
+    let outages = store.as_ref().and_then(|s| s.outages(false, Some(start)).ok()).unwrap_or_default();
+    let broadcasts = station.broadcasts();
+    let mut reports = Vec::new();
+    for n in 0..days {
+        let d = first + TimeDelta::days(n);
+        let (a, b) = (check::day_start(&rules, d), check::day_start(&rules, d + TimeDelta::days(1)));
+        let planned = planner::firings(&broadcasts, &rules, a, b).len();
+        reports.push(ledger::day_report(d, a, b.min(end), now, planned, &plays, &outages));
+    }
+    let pct = |a: Option<f64>| a.map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_default();
+    let faults = |r: &ledger::DayReport| -> String {
+        r.fault_minutes.iter().map(|(k, m)| format!("{}:{m}", k)).collect::<Vec<_>>().join(" ")
+    };
+    match format {
+        LedgerFormat::Json | LedgerFormat::Gdj => writeln!(out, "{}", serde_json::to_string_pretty(&reports).expect("json"))?,
+        LedgerFormat::Csv => {
+            let header: Vec<&str> = match lang {
+                Lang::Zh => vec!["日期", "计划", "已播出", "未播完", "失败", "漏播", "不播", "中断", "手动", "播出分钟", "断电分钟", "声卡故障分钟", "文件故障分钟", "时钟故障分钟", "可用率"],
+                Lang::En => vec!["date", "planned", "played", "partial", "failed", "missed", "skipped", "interrupted", "manual", "minutes_on_air", "power_minutes", "output_minutes", "content_minutes", "clock_minutes", "availability"],
+            };
+            let data: Vec<Vec<String>> = reports
+                .iter()
+                .map(|r| {
+                    let fm = |k: &str| r.fault_minutes.get(k).copied().unwrap_or(0.0).to_string();
+                    vec![
+                        r.date.to_string(),
+                        r.planned.to_string(),
+                        r.played.to_string(),
+                        r.partial.to_string(),
+                        r.failed.to_string(),
+                        r.missed.to_string(),
+                        r.skipped.to_string(),
+                        r.interrupted.to_string(),
+                        r.manual.to_string(),
+                        r.minutes_on_air.to_string(),
+                        fm("power"),
+                        fm("output"),
+                        fm("content"),
+                        fm("clock"),
+                        pct(r.availability),
+                    ]
+                })
+                .collect();
+            write_csv(out, &header, &data)?;
+        }
+        LedgerFormat::Table => {
+            let mut t = view::table();
+            let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+            t.set_header(vec![l("日期", "date"), l("计划", "planned"), l("已播", "played"), l("未播完", "partial"), l("失败", "failed"), l("漏播", "missed"), l("不播", "skipped"), l("中断", "interrupted"), l("播出分钟", "on air min"), l("故障分钟", "fault min"), l("可用率", "availability")]);
+            for r in &reports {
+                t.add_row(vec![
+                    view::date_with_weekday(r.date, lang),
+                    r.planned.to_string(),
+                    r.played.to_string(),
+                    r.partial.to_string(),
+                    r.failed.to_string(),
+                    r.missed.to_string(),
+                    r.skipped.to_string(),
+                    r.interrupted.to_string(),
+                    r.minutes_on_air.to_string(),
+                    faults(r),
+                    pct(r.availability),
+                ]);
+            }
+            writeln!(out, "{} · {}", lang.pick("村响 播出报表", "cunxiang report"), station.config.name)?;
+            writeln!(out, "{t}")?;
+        }
+    }
+    Ok(crate::EXIT_OK)
+}
+
+/// `cunxiang status` from the store: last heartbeat, open outages, next
+/// five firings, schedule errors. Exit 1 when something needs repair (an
+/// open fault outage, or a daemon that stopped beating without a clean stop).
+///
+/// # Errors
+/// Only when writing fails.
+pub fn status(station_dir: &Path, now: DateTime<Utc>, lang: Lang, json: bool, out: &mut dyn Write) -> std::io::Result<i32> {
+    use crate::ledger;
+    use crate::store::keys;
+    let station = Station::load(station_dir);
+    let rules = Rules::from_config(&station.config);
+    let tz = rules.tz;
+    let store = open_store(&station);
+    let meta = |k: &str| store.as_ref().and_then(|s| s.meta(k).ok().flatten());
+    let hb = meta(keys::HEARTBEAT).and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.with_timezone(&Utc));
+    let clean = meta(keys::CLEAN_STOP).is_some();
+    let silent = hb.map(|h| now - h);
+    let every = meta(keys::HEARTBEAT_EVERY).and_then(|v| v.parse::<i64>().ok()).unwrap_or(crate::daemon::HEARTBEAT.as_millis() as i64);
+    let down = !clean && silent.is_some_and(|s| s > TimeDelta::milliseconds(3 * every));
+    let state = match (hb, clean, down) {
+        (None, _, _) => "never_run",
+        (_, true, _) => "stopped",
+        (_, _, true) => "down",
+        _ => "running",
+    };
+    let open = store.as_ref().and_then(|s| s.outages(true, None).ok()).unwrap_or_default();
+    let playing = store
+        .as_ref()
+        .and_then(|s| s.plays(&crate::store::PlayFilter { status: Some(crate::store::Status::Playing), ..Default::default() }).ok())
+        .unwrap_or_default();
+    let next: Vec<_> = planner::firings(&station.broadcasts(), &rules, now, now + TimeDelta::days(7)).into_iter().filter(|f| f.skip.is_none()).take(5).collect();
+    let mut errors: Vec<String> = meta(keys::SCHEDULE_ERRORS).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    if store.is_none() || state != "running" {
+        errors = station.diagnostics().iter().filter(|d| d.is_error()).map(|d| d.render(lang)).collect();
+    }
+    let warnings: Vec<serde_json::Value> = meta(keys::WARNINGS).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    let warnings: Vec<String> = warnings
+        .iter()
+        .filter(|w| w["scheduled_at"].as_str().is_some_and(|t| t >= crate::store::ts(now).as_str()))
+        .filter_map(|w| w[lang.pick("zh", "en")].as_str().map(str::to_string))
+        .collect();
+    let needs_repair = down || open.iter().any(|o| o.kind.is_fault());
+    if json {
+        let v = serde_json::json!({
+            "station": station.config.name,
+            "state": state,
+            "state_code": if needs_repair { ledger::state::FAULT } else if !playing.is_empty() { ledger::state::BROADCASTING } else if state == "stopped" { ledger::state::STOPPED } else { ledger::state::NORMAL },
+            "last_heartbeat": hb.map(|h| view::rfc3339(h, tz)),
+            "now_playing": playing.iter().map(|p| &p.broadcast).collect::<Vec<_>>(),
+            "open_outages": open.iter().map(|o| serde_json::json!({"kind": o.kind, "subject": o.subject, "since": view::rfc3339(o.started_at, tz), "lost": o.lost, "advice": ledger::advice(lang, o.kind)})).collect::<Vec<_>>(),
+            "next": next.iter().map(|f| serde_json::json!({"broadcast": f.broadcast, "scheduled_at": view::rfc3339(f.scheduled_at, tz)})).collect::<Vec<_>>(),
+            "schedule_errors": errors,
+            "warnings": warnings,
+            "needs_repair": needs_repair,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v).expect("json"))?;
+        return Ok(if needs_repair { crate::EXIT_FINDINGS } else { crate::EXIT_OK });
+    }
+    writeln!(out, "{} · {} ({})", lang.pick("村响 状态", "cunxiang status"), station.config.name, tz.name())?;
+    let hb_text = hb.map(|h| format!("{} ({} {})", view::show_instant(h, tz), human_duration(now - h), lang.pick("前", "ago"))).unwrap_or_else(|| lang.pick("无", "none").to_string());
+    writeln!(out, "{}: {}", lang.pick("最后心跳", "last heartbeat"), hb_text)?;
+    writeln!(out, "{}: {}", lang.pick("程序状态", "daemon"), match (state, lang) {
+        ("never_run", Lang::Zh) => "还没有运行过 cunxiang run",
+        ("never_run", Lang::En) => "cunxiang run has never run here",
+        ("stopped", Lang::Zh) => "已被人为停止",
+        ("stopped", Lang::En) => "stopped by a person",
+        ("down", Lang::Zh) => "没有在运行（停电、死机或被强行结束）——请检查广播电脑",
+        ("down", Lang::En) => "NOT running (power cut, crash or killed): check the broadcast PC",
+        (_, Lang::Zh) => "运行中",
+        (_, Lang::En) => "running",
+    })?;
+    for p in &playing {
+        writeln!(out, "{}: {}", lang.pick("正在播出", "now playing"), p.broadcast)?;
+    }
+    if open.is_empty() {
+        writeln!(out, "{}", lang.pick("待维修：无", "Repair list: nothing"))?;
+    } else {
+        writeln!(out, "{}", lang.pick("待维修：", "Repair list:"))?;
+        for o in &open {
+            writeln!(
+                out,
+                "  [{}] {} {} {}（{}）{} {} — {}",
+                ledger::kind_word(lang, o.kind),
+                o.subject,
+                lang.pick("自", "since"),
+                view::show_instant(o.started_at, tz),
+                human_duration(now - o.started_at),
+                lang.pick("损失节目", "lost"),
+                o.lost,
+                ledger::advice(lang, o.kind)
+            )?;
+        }
+    }
+    writeln!(out, "{}", lang.pick("接下来播出：", "Next up:"))?;
+    for f in &next {
+        writeln!(out, "  {}  {}", view::show_instant(f.scheduled_at, tz), f.broadcast)?;
+    }
+    for w in &warnings {
+        writeln!(out, "{}{w}", lang.pick("警告：", "warning: "))?;
+    }
+    for e in &errors {
+        writeln!(out, "{e}")?;
+    }
+    Ok(if needs_repair { crate::EXIT_FINDINGS } else { crate::EXIT_OK })
 }

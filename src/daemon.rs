@@ -136,6 +136,8 @@ struct Daemon {
     check_job: Option<u64>,
     /// (broadcast, instant) already warned about a missing file.
     warned: std::collections::HashSet<(String, DateTime<Utc>)>,
+    /// Monotonic time of the last look for missing files.
+    last_warn_check: Option<Duration>,
     /// Shutting down: nothing new starts, a cut play is logged `stopped`.
     stopping: bool,
 }
@@ -165,8 +167,10 @@ pub async fn run(
     if interrupted > 0 {
         tracing::warn!(count = interrupted, "plays cut by the last stop marked interrupted");
     }
+    let every_ms = cfg.heartbeat.as_millis().to_string();
     let (clean, handled, last_beat, open) = store
-        .call(|s| {
+        .call(move |s| {
+            s.set_meta(keys::HEARTBEAT_EVERY, &every_ms)?;
             let clean = s.meta_time(keys::CLEAN_STOP)?;
             s.clear_meta(keys::CLEAN_STOP)?;
             Ok((clean, s.meta_time(keys::HANDLED_UNTIL)?, s.meta_time(keys::HEARTBEAT)?, s.outages(true, None)?))
@@ -198,6 +202,7 @@ pub async fn run(
         output_retry: None,
         check_job: None,
         warned: Default::default(),
+        last_warn_check: None,
         stopping: false,
     };
     d.apply_station(station).await?;
@@ -711,14 +716,28 @@ impl Daemon {
     /// Warns (log and `status`) about files missing for firings in the
     /// next hour, so the operator can still upload them.
     async fn warn_missing_soon(&mut self, now: DateTime<Utc>) -> Result<(), RunError> {
-        let soon = planner::firings(&self.broadcasts, &self.rules, now, now + WARN_AHEAD);
+        // At most once a minute: a file uploaded or removed shows up soon
+        // enough, and a broadcast firing every second costs nothing extra.
+        let mono = self.clock.monotonic();
+        if self.last_warn_check.is_some_and(|t| mono < t + Duration::from_secs(60)) {
+            return Ok(());
+        }
+        self.last_warn_check = Some(mono);
         let audio = self.station_dir.join(&self.config.audio_dir);
         let mut new = false;
-        for f in soon.iter().filter(|f| f.skip.is_none()) {
+        // The first firing of each broadcast within the hour, and each
+        // distinct file once.
+        let mut soon: Vec<Firing> = Vec::new();
+        for b in &self.broadcasts {
+            let f = planner::firings(std::slice::from_ref(b), &self.rules, now, now + WARN_AHEAD).into_iter().find(|f| f.skip.is_none());
+            soon.extend(f);
+        }
+        let mut exists: std::collections::HashMap<String, bool> = Default::default();
+        for f in &soon {
             if self.warned.contains(&(f.broadcast.clone(), f.scheduled_at)) {
                 continue;
             }
-            let missing: Vec<&String> = f.files.iter().filter(|x| media::resolve_under(&audio, x).is_err()).collect();
+            let missing: Vec<&String> = f.files.iter().filter(|x| !*exists.entry((*x).clone()).or_insert_with(|| media::resolve_under(&audio, x).is_ok())).collect();
             if let Some(file) = missing.first() {
                 self.warned.insert((f.broadcast.clone(), f.scheduled_at));
                 let msg = crate::i18n::Msg::WarnFileMissingSoon {

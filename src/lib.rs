@@ -9,6 +9,7 @@ pub mod commands;
 pub mod daemon;
 pub mod diag;
 pub mod i18n;
+pub mod ledger;
 pub mod load;
 pub mod media;
 pub mod output;

@@ -66,6 +66,32 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: commands::LogFormat,
     },
+    /// The outage ledger; --open is the repair list / 故障记录与待维修清单
+    Outages {
+        /// Only open faults (the repair list)
+        #[arg(long)]
+        open: bool,
+        /// How far back: 2d, 12h, a date or all
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: commands::LedgerFormat,
+    },
+    /// Per-day report: planned, aired, failed, missed, availability / 播出报表
+    Report {
+        /// First day, YYYY-MM-DD (default: N-1 days ago)
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=366))]
+        days: u32,
+        #[arg(long, value_enum, default_value = "table")]
+        format: commands::LedgerFormat,
+    },
+    /// State from the store; exit 1 when something needs repair / 状态
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
     /// List sound output devices (for [output] device = "rodio:NAME") / 列出声卡
     Devices,
 }
@@ -91,6 +117,9 @@ fn main() {
         Command::Plan { from, days, format } => commands::plan(&cli.station, now, lang, &PlanOpts { from, days, format }, &mut out, &mut err),
         Command::Run { output, no_watch, heartbeat } => commands::run(&cli.station, lang, output.as_deref(), !no_watch, heartbeat, &mut out),
         Command::Log { since, status, format } => commands::log(&cli.station, now, lang, &since, status, format, &mut out, &mut err),
+        Command::Outages { open, since, format } => commands::outages(&cli.station, now, lang, open, since.as_deref(), format, &mut out, &mut err),
+        Command::Report { from, days, format } => commands::report(&cli.station, now, lang, from, days, format, &mut out),
+        Command::Status { json } => commands::status(&cli.station, now, lang, json, &mut out),
         Command::Devices => {
             let devs = cunxiang::output::list_devices();
             for (id, name) in &devs {

@@ -420,5 +420,15 @@ pub fn due(broadcasts: &[Broadcast], rules: &Rules, since: DateTime<Utc>, now: D
 /// The first firing strictly after `now` within two days, if any (skipped
 /// ones included: they are logged when they come due).
 pub fn next_after(broadcasts: &[Broadcast], rules: &Rules, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    firings(broadcasts, rules, now + TimeDelta::nanoseconds(1), now + TimeDelta::days(2)).first().map(|f| f.scheduled_at)
+    // Widen the window step by step so a broadcast firing every second
+    // costs a handful of firings, not two days' worth.
+    let from = now + TimeDelta::nanoseconds(1);
+    broadcasts
+        .iter()
+        .filter_map(|b| {
+            [TimeDelta::minutes(1), TimeDelta::hours(1), TimeDelta::days(2)]
+                .into_iter()
+                .find_map(|w| firings(std::slice::from_ref(b), rules, from, from + w).first().map(|f| f.scheduled_at))
+        })
+        .min()
 }

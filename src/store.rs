@@ -277,10 +277,15 @@ impl Store {
         let conn = Connection::open(&path).map_err(sq)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sq)?;
         let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sq)?;
-        if version < MIGRATIONS.len() {
-            // Being created right now by the daemon, or from an older
-            // version that the daemon will migrate: not ready to read.
+        if version == 0 {
+            // Being created right now by the daemon: not ready to read.
             return Err(StoreError::Sqlite { path: path.clone(), source: rusqlite::Error::InvalidQuery });
+        }
+        if version < MIGRATIONS.len() {
+            // Written by an older cunxiang: migrate (safe against a
+            // daemon doing the same at once).
+            drop(conn);
+            return Store::open(data_dir);
         }
         Ok(Store { conn: Arc::new(Mutex::new(conn)), path })
     }
@@ -595,6 +600,8 @@ pub mod keys {
     pub const HANDLED_UNTIL: &str = "handled_until";
     /// Schedule errors from the last load, as JSON, for `status`.
     pub const SCHEDULE_ERRORS: &str = "schedule_errors";
+    /// The daemon's heartbeat interval in milliseconds (for `status`).
+    pub const HEARTBEAT_EVERY: &str = "heartbeat_every_ms";
     /// Warnings about files missing for firings in the next hour, as JSON.
     pub const WARNINGS: &str = "warnings";
 }

@@ -27,6 +27,11 @@ pub fn rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
+/// RFC 3339 with milliseconds and the station's offset (logs, ledgers).
+pub fn rfc3339_ms(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::Millis, false)
+}
+
 /// `2026-12-01 周二` / `2026-12-01 Tue`.
 pub fn date_with_weekday(d: NaiveDate, lang: Lang) -> String {
     const ZH: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];

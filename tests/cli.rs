@@ -252,3 +252,66 @@ fn log_formats() {
     let bad = cunxiang().arg("--station").arg(st.path()).args(["log", "--since", "yesterday-ish"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn report_csv_and_status_exit_codes_from_a_ledger() {
+    use cunxiang::store::{OutageKind, Status, Store, Trigger};
+    let st = TempStation::new();
+    st.wav("a.wav", 1.0);
+    st.schedule("a.toml", "[[broadcast]]\nname = \"信\"\nplay = [\"a.wav\"]\nat = [\"07:30\", \"12:00\", \"18:30\"]\n");
+    let s = Store::open(&st.path().join("var")).unwrap();
+    let day = |h: u32, m: u32| common::sh(&format!("2026-11-01 {h:02}:{m:02}:00"));
+    // 11-01 (a past day): 07:30 played, 12:00 missed in a 2-hour power cut, 18:30 failed (card).
+    s.insert("信", day(7, 30), Some(day(7, 30)), Some(day(7, 31)), Status::Played, None, Trigger::Schedule, "normal", &[]).unwrap();
+    let p = s.closed_outage(OutageKind::Power, "", day(11, 0), day(13, 0), "no clean stop").unwrap();
+    let m = s.insert("信", day(12, 0), None, None, Status::Missed, Some("not_running"), Trigger::CatchUp, "normal", &[]).unwrap().unwrap();
+    s.link_outage(m, p).unwrap();
+    s.insert("信", day(18, 30), Some(day(18, 30)), Some(day(18, 30)), Status::Failed, Some("device: x"), Trigger::Schedule, "normal", &[]).unwrap();
+    s.open_outage(OutageKind::Output, "rodio:default", day(18, 30), "no card").unwrap();
+    s.set_meta("last_heartbeat", &cunxiang::store::ts(chrono::Utc::now())).unwrap();
+
+    let out = cunxiang().arg("--station").arg(st.path()).args(["report", "--from", "2026-11-01", "--days", "2", "--format", "csv"]).output().unwrap();
+    assert!(out.stdout.starts_with(b"\xEF\xBB\xBF"));
+    let text = String::from_utf8_lossy(&out.stdout[3..]).to_string();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(&headers[..7], ["日期", "计划", "已播出", "未播完", "失败", "漏播", "不播"]);
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 2, "one row per day");
+    let r = &rows[0];
+    let n = |i: usize| r[i].parse::<usize>().unwrap();
+    assert_eq!(&r[0], "2026-11-01");
+    assert_eq!(n(1), 3, "planned");
+    assert_eq!(n(2) + n(3) + n(4) + n(5) + n(6) + n(7), n(1), "played+partial+failed+missed+skipped+interrupted = planned");
+    assert_eq!((n(2), n(4), n(5)), (1, 1, 1));
+    assert_eq!(&r[10], "120", "power minutes");
+    assert_eq!(&r[11], "330", "output minutes: 18:30 to midnight");
+    // Down 2 h + 5.5 h of 24.
+    assert_eq!(&r[14], "68.75%");
+    let en = cunxiang().arg("--station").arg(st.path()).args(["--lang", "en", "report", "--from", "2026-11-01", "--days", "1", "--format", "csv"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&en.stdout[3..]).starts_with("date,planned,played"));
+
+    // An output outage is open: status says so and exits 1.
+    let out = cunxiang().arg("--station").arg(st.path()).args(["--lang", "en", "status"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("Repair list:") && text.contains("check the sound card"), "{text}");
+    let repair = cunxiang().arg("--station").arg(st.path()).args(["outages", "--open", "--format", "json"]).output().unwrap();
+    let v: Vec<serde_json::Value> = serde_json::from_slice(&repair.stdout).unwrap();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["kind"], "output");
+    let all = cunxiang().arg("--station").arg(st.path()).args(["outages", "--format", "gdj"]).output().unwrap();
+    let v: Vec<serde_json::Value> = serde_json::from_slice(&all.stdout).unwrap();
+    let states: Vec<u64> = v.iter().map(|o| o["state"].as_u64().unwrap()).collect();
+    assert_eq!(states, [3, 4], "open fault 3, recovered fault 4 (newest first)");
+    let zh = cunxiang().arg("--station").arg(st.path()).args(["outages", "--open"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&zh.stdout).contains("检查声卡连接"));
+    // Repaired: exit 0.
+    s.close_outage(OutageKind::Output, "rodio:default", chrono::Utc::now()).unwrap();
+    let out = cunxiang().arg("--station").arg(st.path()).args(["status"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let log = cunxiang().arg("--station").arg(st.path()).args(["log", "--since", "all", "--format", "gdj"]).output().unwrap();
+    let v: Vec<serde_json::Value> = serde_json::from_slice(&log.stdout).unwrap();
+    assert_eq!(v.iter().map(|r| r["state"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 3, 3]);
+    assert_eq!(v[0]["title"], "信");
+}

@@ -233,3 +233,82 @@ fn an_edited_schedule_goes_on_air_without_a_restart() {
     assert_eq!(instant(&row["scheduled_at"]), t);
     assert_eq!(row["trigger"], "schedule", "picked up before its instant, played on time");
 }
+
+fn status_code(station: &Path) -> (i32, String) {
+    let out = cunxiang().arg("--station").arg(station).args(["--lang", "en", "status"]).output().unwrap();
+    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+fn outages_json(station: &Path) -> Vec<serde_json::Value> {
+    let out = cunxiang().arg("--station").arg(station).args(["outages", "--format", "json"]).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// kill -9 while idle, restart after more than two heartbeats: one `power`
+/// outage spans the gap and the firings in it are missed against it; the
+/// same with SIGTERM is `stopped`.
+#[test]
+fn power_cut_vs_a_persons_stop_through_the_binary() {
+    for (sig, kind) in [("KILL", "power"), ("TERM", "stopped")] {
+        let st = TempStation::new();
+        st.wav("a.wav", 0.2);
+        // A firing every second with a 1 s window: the gap costs several.
+        st.schedule("a.toml", "[[broadcast]]\nname = \"每秒\"\nplay = [\"a.wav\"]\ncron = \"* * * * * *\"\ncatch_up = \"1s\"\n");
+        let hb = [("X", "1")];
+        let child = spawn_heartbeat(st.path(), &hb[..0]);
+        poll("running", 30, st.path(), |r| r.iter().any(|p| p["status"] == "played"));
+        let (code, text) = status_code(st.path());
+        assert_eq!(code, 0, "{text}");
+        signal(&child, sig);
+        let _ = wait_exit(child, 10);
+        let down_at = Utc::now();
+        std::thread::sleep(Duration::from_millis(3500));
+        if sig == "KILL" {
+            let (code, text) = status_code(st.path());
+            assert_eq!(code, 1, "a silent daemon needs repair: {text}");
+            assert!(text.contains("NOT running"), "{text}");
+        } else {
+            assert_eq!(status_code(st.path()).0, 0, "a person's stop is not a fault");
+        }
+        let up_at = Utc::now();
+        let child = spawn_heartbeat(st.path(), &[]);
+        let o = {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let o = outages_json(st.path());
+                if !o.is_empty() || Instant::now() > deadline {
+                    break o;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        };
+        std::thread::sleep(Duration::from_millis(500));
+        signal(&child, "TERM");
+        let status = wait_exit(child, 10);
+        assert!(status.success(), "{status:?}\n{}", std::fs::read_to_string(st.path().join("daemon.log")).unwrap_or_default());
+        assert_eq!(o.len(), 1, "{sig}: {o:?}");
+        assert_eq!(o[0]["kind"], kind);
+        let (a, b) = (instant(&o[0]["started_at"]), instant(&o[0]["ended_at"]));
+        assert!(a <= down_at + chrono::Duration::milliseconds(100) && down_at - a < chrono::Duration::seconds(2), "{sig}: starts at the last heartbeat {a} (down {down_at})");
+        assert!(b >= up_at - chrono::Duration::milliseconds(5) && b - up_at < chrono::Duration::seconds(5), "{sig}: ends at the restart: {b} vs {up_at}");
+        let id = o[0]["id"].as_i64().unwrap();
+        let rows = log_json(st.path());
+        let lost: Vec<_> = rows.iter().filter(|p| p["outage_id"].as_i64() == Some(id)).collect();
+        assert!(lost.len() >= 2, "{sig}: the firings in the gap point at it: {rows:?}");
+        assert!(lost.iter().all(|p| p["status"] == "missed"));
+        for p in &lost {
+            let t = instant(&p["scheduled_at"]);
+            assert!(t >= a && t <= b, "{p}");
+        }
+        assert_eq!(o[0]["lost"].as_u64(), Some(lost.len() as u64));
+        // The repair list: power is a fault (now closed), stopped never is.
+        assert_eq!(status_code(st.path()).0, 0);
+    }
+}
+
+fn spawn_heartbeat(station: &Path, _env: &[(&str, &str)]) -> Child {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("cunxiang"));
+    c.arg("--station").arg(station).args(["run", "--no-watch", "--output", "null", "--heartbeat", "500ms"]).env("LANG", "C.UTF-8").env("RUST_LOG", "info");
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(station.join("daemon.log")).unwrap();
+    c.stdout(Stdio::null()).stderr(log).spawn().expect("start cunxiang run")
+}

@@ -290,7 +290,7 @@ pub fn run(station_dir: &Path, lang: Lang, output: Option<&str>, watch: bool, he
     for e in &errors {
         writeln!(out, "{}", e.render(lang))?;
     }
-    let upcoming: Vec<_> = planner::firings(&station.broadcasts(), &rules, now, now + TimeDelta::days(2)).into_iter().filter(|f| f.skip.is_none()).take(5).collect();
+    let upcoming = planner::upcoming(&station.broadcasts(), &rules, now, 5);
     writeln!(out, "{}", lang.pick("接下来播出：", "Next up:"))?;
     if upcoming.is_empty() {
         writeln!(out, "  {}", lang.pick("（两天内没有节目）", "(nothing in the next two days)"))?;
@@ -606,7 +606,7 @@ pub fn status(station_dir: &Path, now: DateTime<Utc>, lang: Lang, json: bool, ou
         .as_ref()
         .and_then(|s| s.plays(&crate::store::PlayFilter { status: Some(crate::store::Status::Playing), ..Default::default() }).ok())
         .unwrap_or_default();
-    let next: Vec<_> = planner::firings(&station.broadcasts(), &rules, now, now + TimeDelta::days(7)).into_iter().filter(|f| f.skip.is_none()).take(5).collect();
+    let next = planner::upcoming(&station.broadcasts(), &rules, now, 5);
     let mut errors: Vec<String> = meta(keys::SCHEDULE_ERRORS).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
     if store.is_none() || state != "running" {
         errors = station.diagnostics().iter().filter(|d| d.is_error()).map(|d| d.render(lang)).collect();

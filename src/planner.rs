@@ -417,6 +417,18 @@ pub fn due(broadcasts: &[Broadcast], rules: &Rules, since: DateTime<Utc>, now: D
         .collect()
 }
 
+/// The next `n` firings that will play (not skipped) after `now`, within a
+/// week, looking in widening windows so frequent crons stay cheap.
+pub fn upcoming(broadcasts: &[Broadcast], rules: &Rules, now: DateTime<Utc>, n: usize) -> Vec<Firing> {
+    for w in [TimeDelta::hours(1), TimeDelta::days(1), TimeDelta::days(7)] {
+        let f: Vec<Firing> = firings(broadcasts, rules, now, now + w).into_iter().filter(|f| f.skip.is_none()).take(n).collect();
+        if f.len() == n || w == TimeDelta::days(7) {
+            return f;
+        }
+    }
+    Vec::new()
+}
+
 /// The first firing strictly after `now` within two days, if any (skipped
 /// ones included: they are logged when they come due).
 pub fn next_after(broadcasts: &[Broadcast], rules: &Rules, now: DateTime<Utc>) -> Option<DateTime<Utc>> {

@@ -196,3 +196,25 @@ async fn a_forward_step_over_two_minutes_is_a_clock_outage_with_its_firings() {
     assert_eq!(d.outages().len(), 1);
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_file_missing_is_warned_an_hour_before_air_time() {
+    let st = TempStation::new();
+    st.schedule("a.toml", "[[broadcast]]\nname = \"公告\"\nplay = [\"公告/{date}.wav\"]\nat = [\"08:00\"]\n");
+    // Tomorrow (real time), so `status`, which reads the real clock, still
+    // sees the warning as ahead.
+    let day = (Utc::now().with_timezone(&chrono_tz::Asia::Shanghai) + TimeDelta::days(1)).format("%Y-%m-%d").to_string();
+    let clock = TestClock::new(sh(&format!("{day} 06:30:00")));
+    let d = Running::start(st.path(), clock.clone()).await;
+    let warnings = || {
+        cunxiang::store::Store::open_existing(&d.data).unwrap().meta("warnings").unwrap().unwrap_or_default()
+    };
+    assert!(!warnings().contains("公告"), "not yet: 90 min ahead");
+    // 07:00:01: inside the hour before 08:00.
+    clock.advance(Duration::from_secs(30 * 60 + 1));
+    wait_until("warned", || warnings().contains(&format!("audio/公告/{day}.wav"))).await;
+    let out = common::cunxiang().arg("--station").arg(st.path()).args(["--lang", "en", "status"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("warning: `公告` airs at {day} 08:00:00 but `audio/公告/{day}.wav` is not there")), "{text}");
+    d.stop().await;
+}

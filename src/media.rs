@@ -85,28 +85,11 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
     if meta.len() == 0 {
         return Err(MediaError::Empty);
     }
-    let file = File::open(path).map_err(|e| MediaError::Undecodable(e.to_string()))?;
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
-    }
-    let und = |e: SymError| MediaError::Undecodable(short_error(&e));
-    let probed = symphonia::default::get_probe()
-        .format(&hint, mss, &FormatOptions { enable_gapless: true, ..Default::default() }, &MetadataOptions::default())
-        .map_err(und)?;
-    let mut format = probed.format;
-    let track = format
-        .tracks()
-        .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-        .ok_or_else(|| MediaError::Undecodable("no audio track".into()))?
-        .clone();
+    let (mut format, track, mut decoder) = open_track(path)?;
     let params = &track.codec_params;
     let codec = symphonia::default::get_codecs()
         .get_codec(params.codec)
         .map_or_else(|| "unknown".to_string(), |d| d.short_name.to_string());
-    let mut decoder = symphonia::default::get_codecs().make(params, &DecoderOptions::default()).map_err(und)?;
     let mut sample_rate = params.sample_rate.unwrap_or(0);
     let mut channels = params.channels.map_or(0, |c| c.count() as u16);
 
@@ -173,19 +156,7 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
 /// [`MediaError::Undecodable`] with where it broke, or when the decoded
 /// length falls short of what the header promised.
 pub fn decode_all(path: &Path) -> Result<Duration, MediaError> {
-    let file = File::open(path).map_err(|e| MediaError::Undecodable(e.to_string()))?;
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
-    }
-    let und = |e: SymError| MediaError::Undecodable(short_error(&e));
-    let probed = symphonia::default::get_probe()
-        .format(&hint, mss, &FormatOptions { enable_gapless: true, ..Default::default() }, &MetadataOptions::default())
-        .map_err(und)?;
-    let mut format = probed.format;
-    let track = format.tracks().iter().find(|t| t.codec_params.codec != CODEC_TYPE_NULL).ok_or_else(|| MediaError::Undecodable("no audio track".into()))?.clone();
-    let mut decoder = symphonia::default::get_codecs().make(&track.codec_params, &DecoderOptions::default()).map_err(und)?;
+    let (mut format, track, mut decoder) = open_track(path)?;
     let rate = track.codec_params.sample_rate.unwrap_or(0).max(1) as f64;
     let mut frames: u64 = 0;
     let mut bad = 0u32;
@@ -221,6 +192,31 @@ pub fn decode_all(path: &Path) -> Result<Duration, MediaError> {
         return Err(MediaError::Undecodable("no audio data".into()));
     }
     Ok(Duration::from_secs_f64(decoded))
+}
+
+type Opened = (Box<dyn symphonia::core::formats::FormatReader>, symphonia::core::formats::Track, Box<dyn symphonia::core::codecs::Decoder>);
+
+/// Opens a file's container and the decoder of its first audio track.
+fn open_track(path: &Path) -> Result<Opened, MediaError> {
+    let file = File::open(path).map_err(|e| MediaError::Undecodable(e.to_string()))?;
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let und = |e: SymError| MediaError::Undecodable(short_error(&e));
+    let probed = symphonia::default::get_probe()
+        .format(&hint, mss, &FormatOptions { enable_gapless: true, ..Default::default() }, &MetadataOptions::default())
+        .map_err(und)?;
+    let format = probed.format;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| MediaError::Undecodable("no audio track".into()))?
+        .clone();
+    let decoder = symphonia::default::get_codecs().make(&track.codec_params, &DecoderOptions::default()).map_err(und)?;
+    Ok((format, track, decoder))
 }
 
 fn short_error(e: &SymError) -> String {

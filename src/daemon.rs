@@ -242,7 +242,7 @@ pub async fn run(
     // Does the sound device work? An outage opens at once if not.
     d.send_check();
     d.handled_until = now;
-    d.handled_shared.store(now.timestamp_millis(), Ordering::SeqCst);
+    d.publish_handled();
     let heartbeat = Heartbeat::start(d.store.heartbeat_handle()?, clock.clone(), d.handled_shared.clone(), cfg.heartbeat);
 
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<Control>(16);
@@ -284,6 +284,14 @@ pub async fn run(
             d.store.call(move |s| s.update(a.row, Status::Partial, Some(now), Some(reasons::STOPPED))).await?;
         }
     }
+    // Firings still waiting for the output are logged missed: stopped.
+    for p in std::mem::take(&mut d.waiting) {
+        if p.resume.is_none() {
+            let f = p.firing.clone();
+            let trigger = p.trigger;
+            d.store.call(move |s| s.insert(&f.broadcast, f.scheduled_at, None, None, Status::Missed, Some(reasons::STOPPED), trigger, f.priority.as_str(), &f.files)).await?;
+        }
+    }
     heartbeat.stop();
     let now = d.clock.now();
     d.store
@@ -299,6 +307,17 @@ pub async fn run(
 }
 
 impl Daemon {
+    /// Publishes how far firings are handled for the heartbeat to persist:
+    /// never past a firing only queued in memory (it has no row yet), so a
+    /// kill while it waits leaves it to be decided again at the restart.
+    fn publish_handled(&self) {
+        let mut h = self.handled_until;
+        for p in self.waiting.iter().filter(|p| p.resume.is_none()) {
+            h = h.min(p.firing.scheduled_at - TimeDelta::milliseconds(1));
+        }
+        self.handled_shared.store(h.timestamp_millis(), Ordering::SeqCst);
+    }
+
     /// Takes a freshly loaded station: valid files replace their last good
     /// version, broken ones keep it; a broken station file keeps the old
     /// settings.
@@ -398,7 +417,7 @@ impl Daemon {
         }
         self.warn_missing_soon(now).await?;
         self.handled_until = now;
-        self.handled_shared.store(now.timestamp_millis(), Ordering::SeqCst);
+        self.publish_handled();
         self.expire(now).await?;
         self.dispatch().await?;
         Ok(())
@@ -560,12 +579,13 @@ impl Daemon {
                 }
             }
         };
+        let resumed = p.resume.is_some();
         let job = self.next_job;
         self.next_job += 1;
         let cancel = Arc::new(AtomicBool::new(false));
         tracing::info!(broadcast = %p.firing.broadcast, scheduled = %p.firing.scheduled_at, delay_ms = (now - p.firing.scheduled_at).num_milliseconds(), start_index, "starting");
         let _ = self.player.send(Job { id: job, broadcast: p.firing.broadcast.clone(), items: items.clone(), start_index, cancel: cancel.clone(), check: false });
-        self.current = Some(Active { job, row, pending: p, items, cancel, cut_by: None, first_sample_seen: start_index > 0 });
+        self.current = Some(Active { job, row, pending: p, items, cancel, cut_by: None, first_sample_seen: resumed });
         Ok(true)
     }
 

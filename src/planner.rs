@@ -155,12 +155,23 @@ fn instants(b: &Broadcast, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Ve
         }
         // croner matches at whole seconds but keeps a start's fraction:
         // start from the next whole second so firings are whole seconds.
-        Times::Cron { cron, .. } => cron
-            .iter_from(ceil_second(from).with_timezone(&tz), croner::Direction::Forward)
-            .map(|t| t.with_timezone(&Utc))
-            .take_while(|t| *t < to)
-            .filter(|t| *t >= from)
-            .collect(),
+        Times::Cron { cron, .. } => {
+            // croner's own iterator skips a second after each match of a
+            // pattern that fires every second; step with find_next instead.
+            let mut v = Vec::new();
+            let mut t = (ceil_second(from) - TimeDelta::seconds(1)).with_timezone(&tz);
+            while let Ok(next) = cron.find_next_occurrence(&t, false) {
+                let u = next.with_timezone(&Utc);
+                if u >= to {
+                    break;
+                }
+                if u >= from {
+                    v.push(u);
+                }
+                t = next;
+            }
+            v
+        }
     }
 }
 

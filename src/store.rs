@@ -373,7 +373,7 @@ impl Store {
     /// On a database failure.
     pub fn update(&self, id: i64, status: Status, ended_at: Option<DateTime<Utc>>, reason: Option<&str>) -> Result<(), StoreError> {
         self.conn().execute(
-            "UPDATE plays SET status = ?2, ended_at = ?3, reason = COALESCE(?4, reason) WHERE id = ?1",
+            "UPDATE plays SET status = ?2, ended_at = CASE WHEN ?2 = 'playing' THEN NULL ELSE COALESCE(?3, ended_at) END, reason = COALESCE(?4, reason) WHERE id = ?1",
             params![id, status.as_str(), ended_at.map(ts), reason],
         )?;
         Ok(())

@@ -520,3 +520,16 @@ cron="30 7 * * *""#] {
         assert_eq!(a.len() + c.len(), 1, "exactly the 07:30:00 firing");
     }
 }
+
+#[test]
+fn cron_every_second_yields_every_second() {
+    let b = bs(r#"[[broadcast]]
+name="每秒"
+play=["x.mp3"]
+cron="* * * * * *""#);
+    let from = t("2026-12-01 07:30:00");
+    let f = firings(&b, &sh(), from, from + TimeDelta::seconds(10));
+    assert_eq!(f.len(), 10, "{:?}", f.iter().map(|x| x.scheduled_at).collect::<Vec<_>>());
+    let f = firings(&b, &sh(), from + TimeDelta::milliseconds(1), from + TimeDelta::seconds(10));
+    assert_eq!(f.len(), 9);
+}

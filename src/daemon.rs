@@ -243,6 +243,9 @@ pub async fn run(
     d.send_check();
     d.handled_until = now;
     d.publish_handled();
+    // The first beat is on disk before the daemon reports itself started.
+    let first = DateTime::from_timestamp_millis(d.handled_shared.load(Ordering::SeqCst)).unwrap_or(now);
+    d.store.call(move |s| s.beat(now, first)).await?;
     let heartbeat = Heartbeat::start(d.store.heartbeat_handle()?, clock.clone(), d.handled_shared.clone(), cfg.heartbeat);
 
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<Control>(16);

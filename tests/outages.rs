@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{DateTime, Duration as TimeDelta, Utc};
-use common::{sh, wait_until, Running, TempStation};
+use common::{sh, Running, TempStation};
 use cunxiang::clock::{Clock, TestClock};
 use cunxiang::output::{CaptureOutput, Output, OutputError, PlayItem};
 use cunxiang::store::{OutageKind, Status, Trigger};
@@ -29,8 +29,8 @@ async fn power_cut_is_an_outage_from_the_last_heartbeat_and_costs_the_firings_in
     // Power comes back at 18:35.
     clock.set(sh("2026-12-01 18:35:00"));
     let d = Running::start(st.path(), clock.clone()).await;
-    d.run_for(Duration::from_secs(3)).await;
-    wait_until("caught up", || d.plays().len() == 3 && d.plays().iter().all(|p| p.status != Status::Playing)).await;
+    d.run_for(Duration::from_secs(6)).await;
+    d.wait("caught up", || d.plays().len() == 3 && d.plays().iter().all(|p| p.status != Status::Playing)).await;
     let o = d.outages();
     assert_eq!(o.len(), 1, "{o:?}");
     let power = &o[0];
@@ -56,7 +56,7 @@ async fn a_persons_stop_is_recorded_as_stopped_not_power() {
     d.stop().await;
     clock.set(sh("2026-12-01 12:30:00"));
     let d = Running::start(st.path(), clock.clone()).await;
-    wait_until("missed logged", || d.plays().len() == 2).await;
+    d.wait("missed logged", || d.plays().len() == 2).await;
     let o = d.outages();
     assert_eq!(o.len(), 1);
     assert_eq!(o[0].kind, OutageKind::Stopped);
@@ -100,25 +100,25 @@ async fn a_failing_output_opens_and_closes_an_outage_and_the_schedule_goes_on() 
     let out = Flaky { inner: CaptureOutput::new(c, &st.path().join("capture.jsonl")), broken: broken.clone() };
     let d = Running::start_with(st.path(), clock.clone(), Box::new(out)).await;
     // The start-up check finds the card missing: outage open at once.
-    wait_until("output outage", || d.outages().iter().any(|o| o.kind == OutageKind::Output && o.ended_at.is_none())).await;
+    d.wait("output outage", || d.outages().iter().any(|o| o.kind == OutageKind::Output && o.ended_at.is_none())).await;
     assert_eq!(d.outages()[0].started_at, sh("2026-12-01 07:29:00"));
     assert_eq!(d.outages()[0].subject, "test-card");
     d.run_for(Duration::from_secs(125)).await;
-    wait_until("two failed", || d.plays().iter().filter(|p| p.status == Status::Failed).count() == 2).await;
+    d.wait("two failed", || d.plays().iter().filter(|p| p.status == Status::Failed).count() == 2).await;
     let id = d.outages()[0].id;
     assert!(d.plays().iter().all(|p| p.outage_id == Some(id)), "{:?}", d.plays());
     // The card comes back at 07:31:05; a retry (≤ 30 s backoff) closes the outage.
     broken.store(false, Ordering::SeqCst);
     let back = clock.now();
     d.run_for(Duration::from_secs(35)).await;
-    wait_until("outage closed", || d.outages()[0].ended_at.is_some()).await;
+    d.wait("outage closed", || d.outages()[0].ended_at.is_some()).await;
     let o = &d.outages()[0];
     let closed = o.ended_at.unwrap();
     assert!(closed >= back && closed - back <= TimeDelta::seconds(31), "{o:?}");
     assert_eq!(o.lost, 2);
     // The schedule went on: 07:35 plays.
     d.run_for(Duration::from_secs(240)).await;
-    wait_until("07:35 played", || d.plays().iter().any(|p| p.status == Status::Played)).await;
+    d.wait("07:35 played", || d.plays().iter().any(|p| p.status == Status::Played)).await;
     assert_eq!(d.outages().len(), 1);
     d.stop().await;
 }
@@ -130,7 +130,7 @@ async fn a_missing_file_is_a_content_outage_until_uploaded() {
     let clock = TestClock::new(sh("2026-12-01 07:59:59"));
     let d = Running::start(st.path(), clock.clone()).await;
     d.run_for(Duration::from_secs(2)).await;
-    wait_until("failed", || d.plays().first().is_some_and(|p| p.status == Status::Failed)).await;
+    d.wait("failed", || d.plays().first().is_some_and(|p| p.status == Status::Failed)).await;
     let o = d.outages();
     assert_eq!((o[0].kind, o[0].subject.as_str(), o[0].ended_at), (OutageKind::Content, "公告/2026-12-01.wav", None));
     assert_eq!(d.plays()[0].outage_id, Some(o[0].id));
@@ -139,11 +139,11 @@ async fn a_missing_file_is_a_content_outage_until_uploaded() {
     clock.advance(Duration::from_secs(60));
     let uploaded = clock.now();
     d.control.send(cunxiang::daemon::Control::Reload).await.unwrap();
-    wait_until("closed", || d.outages()[0].ended_at.is_some()).await;
+    d.wait("closed", || d.outages()[0].ended_at.is_some()).await;
     assert_eq!(d.outages()[0].ended_at, Some(uploaded));
     clock.advance(Duration::from_secs(535));
-    d.run_for(Duration::from_secs(5)).await;
-    wait_until("08:10 played", || d.plays().len() == 2 && d.plays()[1].status == Status::Played).await;
+    d.run_for(Duration::from_secs(10)).await;
+    d.wait("08:10 played", || d.plays().len() == 2 && d.plays()[1].status == Status::Played).await;
     d.stop().await;
 }
 
@@ -155,19 +155,19 @@ async fn a_clock_earlier_than_the_last_heartbeat_is_a_clock_outage_and_replays_n
     let clock = TestClock::new(sh("2026-12-01 07:29:59"));
     let d = Running::start(st.path(), clock.clone()).await;
     d.run_for(Duration::from_secs(3)).await;
-    wait_until("played", || d.plays().first().is_some_and(|p| p.status == Status::Played)).await;
+    d.wait("played", || d.plays().first().is_some_and(|p| p.status == Status::Played)).await;
     d.crash().await;
     // Dead CMOS battery: the PC comes back thinking it is 2026-01-01.
     clock.set(sh("2026-01-01 07:00:00"));
     let d = Running::start(st.path(), clock.clone()).await;
-    wait_until("clock outage", || d.outages().iter().any(|o| o.kind == OutageKind::Clock)).await;
+    d.wait("clock outage", || d.outages().iter().any(|o| o.kind == OutageKind::Clock)).await;
     let o = d.outages().into_iter().find(|o| o.kind == OutageKind::Clock).unwrap();
     assert_eq!((o.started_at, o.ended_at), (sh("2026-01-01 07:00:00"), None));
     assert!(o.detail.as_deref().unwrap().contains("earlier than the last heartbeat"));
     // The technician sets the time right: the clock passes the last heartbeat.
     clock.set(sh("2026-12-01 07:31:00"));
     d.run_for(Duration::from_secs(2)).await;
-    wait_until("closed", || d.outages().iter().any(|o| o.kind == OutageKind::Clock && o.ended_at.is_some())).await;
+    d.wait("closed", || d.outages().iter().any(|o| o.kind == OutageKind::Clock && o.ended_at.is_some())).await;
     assert_eq!(d.plays().len(), 1, "07:30 not replayed");
     assert_eq!(d.captured().len(), 1);
     d.stop().await;
@@ -182,7 +182,7 @@ async fn a_forward_step_over_two_minutes_is_a_clock_outage_with_its_firings() {
     let d = Running::start(st.path(), clock.clone()).await;
     clock.step(TimeDelta::minutes(125));
     d.run_for(Duration::from_secs(2)).await;
-    wait_until("missed", || d.plays().len() == 2).await;
+    d.wait("missed", || d.plays().len() == 2).await;
     let o = d.outages();
     assert_eq!(o.len(), 1);
     assert_eq!(o[0].kind, OutageKind::Clock);
@@ -212,7 +212,7 @@ async fn a_daily_file_missing_is_warned_an_hour_before_air_time() {
     assert!(!warnings().contains("公告"), "not yet: 90 min ahead");
     // 07:00:01: inside the hour before 08:00.
     clock.advance(Duration::from_secs(30 * 60 + 1));
-    wait_until("warned", || warnings().contains(&format!("audio/公告/{day}.wav"))).await;
+    d.wait("warned", || warnings().contains(&format!("audio/公告/{day}.wav"))).await;
     let out = common::cunxiang().arg("--station").arg(st.path()).args(["--lang", "en", "status"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(&format!("warning: `公告` airs at {day} 08:00:00 but `audio/公告/{day}.wav` is not there")), "{text}");

@@ -22,11 +22,15 @@ impl TempStation {
         self.dir.path()
     }
 
-    /// Writes a file under the station folder (parents created).
+    /// Writes a file under the station folder (parents created), atomically
+    /// (temp file + rename, as editors do) so a reload never reads it half
+    /// written.
     pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
         let p = self.dir.path().join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, content).unwrap();
+        let tmp = p.with_extension("tmp-write");
+        std::fs::write(&tmp, content).unwrap();
+        std::fs::rename(&tmp, &p).unwrap();
         p
     }
 
@@ -145,6 +149,18 @@ impl Running {
             self.clock.advance(step);
             done += step;
             tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+    }
+
+    /// Waits (up to 20 s real time) for `cond`, moving the test clock on
+    /// by 100 ms every 10 ms meanwhile, so a play the daemon started late
+    /// on a loaded machine still gets the virtual time it needs to finish.
+    pub async fn wait(&self, what: &str, mut cond: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !cond() {
+            assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            self.clock.advance(Duration::from_millis(100));
         }
     }
 

@@ -96,6 +96,35 @@ enum Command {
     Devices,
 }
 
+fn init_logging(default: &str, dir: Option<std::path::PathBuf>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter());
+    let mut guard = None;
+    let file = dir.and_then(|dir| {
+        let appender = tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("cunxiang.log")
+            .max_log_files(30)
+            .build(&dir);
+        match appender {
+            Ok(a) => {
+                let (w, g) = tracing_appender::non_blocking(a);
+                guard = Some(g);
+                Some(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(w).with_filter(filter()))
+            }
+            Err(e) => {
+                eprintln!("cunxiang: cannot write log files in {}: {e}", dir.display());
+                None
+            }
+        }
+    });
+    tracing_subscriber::registry().with(stderr).with(file).init();
+    guard
+}
+
 fn main() {
     let cli = Cli::parse();
     let filter = match cli.verbose {
@@ -104,10 +133,9 @@ fn main() {
         1 => "info",
         _ => "debug",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| filter.into()))
-        .with_writer(std::io::stderr)
-        .init();
+    // The daemon also writes its log to daily files under the data folder
+    // (var/logs/cunxiang.log.YYYY-MM-DD), keeping the last 30 days.
+    let _log_guard = init_logging(filter, matches!(cli.command, Command::Run { .. }).then(|| cunxiang::load::Station::load(&cli.station).data_dir().join("logs")));
     let lang = Lang::detect(cli.lang.as_deref(), |k| std::env::var(k).ok());
     let now = chrono::Utc::now();
     let mut out = std::io::stdout().lock();

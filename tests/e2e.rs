@@ -114,6 +114,11 @@ fn capture_and_log_agree() {
     assert!((0..1000).contains(&late), "on time: started {late} ms after the instant");
     assert!(instant(&row["ended_at"]) >= instant(&lines[1]["at"]) + chrono::Duration::milliseconds(900));
     assert_eq!(row["trigger"], "schedule");
+    // The daemon's text log goes to a daily file under the data folder.
+    let logs: Vec<_> = std::fs::read_dir(st.path().join("var/logs")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert!(logs[0].file_name().unwrap().to_string_lossy().starts_with("cunxiang.log."));
+    assert!(std::fs::read_to_string(&logs[0]).unwrap().contains("played"));
     // The clean stop is recorded for the outage ledger.
     let s = cunxiang::store::Store::open_existing(&st.path().join("var")).unwrap();
     assert!(s.meta("clean_stop").unwrap().is_some());

@@ -43,7 +43,10 @@ impl MediaTable {
 
     /// The length of a file probed before, if it plays.
     pub fn length(&self, rel: &str) -> Option<Duration> {
-        self.files.get(rel).and_then(|r| r.as_ref().ok()).map(|i| i.duration)
+        self.files
+            .get(rel)
+            .and_then(|r| r.as_ref().ok())
+            .map(|i| i.duration)
     }
 }
 
@@ -86,7 +89,8 @@ impl Report {
 
 /// Start of a local day as an instant.
 pub fn day_start(rules: &Rules, d: NaiveDate) -> DateTime<Utc> {
-    planner::local_instant(rules.tz, d.and_hms_opt(0, 0, 0).expect("midnight")).expect("a day has a start")
+    planner::local_instant(rules.tz, d.and_hms_opt(0, 0, 0).expect("midnight"))
+        .expect("a day has a start")
 }
 
 /// Checks the station as of `now`.
@@ -99,7 +103,10 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
     let rules = Rules::from_config(&station.config);
     let today = now.with_timezone(&rules.tz).date_naive();
     let mut diags = station.diagnostics();
-    let mut media = MediaTable { deep, ..Default::default() };
+    let mut media = MediaTable {
+        deep,
+        ..Default::default()
+    };
 
     // Every static file named by any parsed broadcast, valid file or not.
     let all: Vec<&Broadcast> = station.all_broadcasts().collect();
@@ -112,9 +119,12 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
             let rel = path.template().to_string();
             if let Err(e) = media.probe(station, &rel) {
                 if reported.insert((b.file.clone(), rel.clone())) {
-                    let mut d = Diagnostic::error(Some(b.file.clone()), e.to_msg(&format!("{}/{}", station.config.audio_dir.display(), rel)))
-                        .at(Some((line, 1)))
-                        .in_broadcast(Some(&b.name));
+                    let mut d = Diagnostic::error(
+                        Some(b.file.clone()),
+                        e.to_msg(&format!("{}/{}", station.config.audio_dir.display(), rel)),
+                    )
+                    .at(Some((line, 1)))
+                    .in_broadcast(Some(&b.name));
                     d.key = Some(key.to_string());
                     diags.push(d);
                 }
@@ -125,17 +135,38 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
     let on_air = station.broadcasts();
     let by_name: HashMap<&str, &Broadcast> = on_air.iter().map(|b| (b.name.as_str(), b)).collect();
     let mut warn = |b: &Broadcast, msg: Msg| {
-        diags.push(Diagnostic::warning(Some(b.file.clone()), msg).at(Some((b.line, 1))).in_broadcast(Some(&b.name)));
+        diags.push(
+            Diagnostic::warning(Some(b.file.clone()), msg)
+                .at(Some((b.line, 1)))
+                .in_broadcast(Some(&b.name)),
+        );
     };
 
     // Finished date ranges and fixed times inside quiet hours.
     for b in &on_air {
         if let Some(u) = b.until.filter(|u| *u < today) {
-            warn(b, Msg::WarnRangeOver { name: b.name.clone(), until: u.to_string() });
+            warn(
+                b,
+                Msg::WarnRangeOver {
+                    name: b.name.clone(),
+                    until: u.to_string(),
+                },
+            );
         }
-        if let (Times::At(times), Some(q), true) = (&b.times, station.config.quiet_hours, b.priority != Priority::Emergency) {
+        if let (Times::At(times), Some(q), true) = (
+            &b.times,
+            station.config.quiet_hours,
+            b.priority != Priority::Emergency,
+        ) {
             for t in times.iter().filter(|t| q.contains(**t)) {
-                warn(b, Msg::WarnQuietHours { name: b.name.clone(), time: t.format("%H:%M:%S").to_string(), quiet: q.to_string() });
+                warn(
+                    b,
+                    Msg::WarnQuietHours {
+                        name: b.name.clone(),
+                        time: t.format("%H:%M:%S").to_string(),
+                        quiet: q.to_string(),
+                    },
+                );
             }
         }
     }
@@ -148,11 +179,27 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
     // Per broadcast and template: the days whose file is missing.
     let mut dated_missing: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for f in &plan {
-        let Some(b) = by_name.get(f.broadcast.as_str()) else { continue };
-        if f.skip == Some(Skip::QuietHours) && matches!(b.times, Times::Cron { .. }) && quiet_warned.insert(&b.name) {
+        let Some(b) = by_name.get(f.broadcast.as_str()) else {
+            continue;
+        };
+        if f.skip == Some(Skip::QuietHours)
+            && matches!(b.times, Times::Cron { .. })
+            && quiet_warned.insert(&b.name)
+        {
             let local = f.scheduled_at.with_timezone(&rules.tz);
-            let q = station.config.quiet_hours.map(|q| q.to_string()).unwrap_or_default();
-            warn(b, Msg::WarnQuietHours { name: b.name.clone(), time: local.format("%Y-%m-%d %H:%M:%S").to_string(), quiet: q });
+            let q = station
+                .config
+                .quiet_hours
+                .map(|q| q.to_string())
+                .unwrap_or_default();
+            warn(
+                b,
+                Msg::WarnQuietHours {
+                    name: b.name.clone(),
+                    time: local.format("%Y-%m-%d %H:%M:%S").to_string(),
+                    quiet: q,
+                },
+            );
         }
         if f.skip.is_some() {
             continue;
@@ -160,7 +207,9 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
         for (p, _, _) in b.audio_paths().filter(|(p, _, _)| p.is_dated()) {
             let rel = p.resolve(f.local_date);
             if media.probe(station, &rel).is_err() {
-                let days = dated_missing.entry((b.name.clone(), p.template().to_string())).or_default();
+                let days = dated_missing
+                    .entry((b.name.clone(), p.template().to_string()))
+                    .or_default();
                 let day = f.local_date.to_string();
                 if !days.contains(&day) {
                     days.push(day);
@@ -170,7 +219,14 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
     }
     for ((name, template), dates) in dated_missing {
         if let Some(b) = by_name.get(name.as_str()) {
-            warn(b, Msg::WarnDateFileMissing { name, dates, path: format!("{}/{}", station.config.audio_dir.display(), template) });
+            warn(
+                b,
+                Msg::WarnDateFileMissing {
+                    name,
+                    dates,
+                    path: format!("{}/{}", station.config.audio_dir.display(), template),
+                },
+            );
         }
     }
     let durations: Vec<Option<Duration>> = plan.iter().map(|f| expected(f, &media)).collect();
@@ -180,12 +236,19 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
         if let Some(blocker) = o.missed_because {
             let f = &plan[i];
             let bf = &plan[blocker];
-            let Some(b) = by_name.get(f.broadcast.as_str()) else { continue };
+            let Some(b) = by_name.get(f.broadcast.as_str()) else {
+                continue;
+            };
             if !collision_warned.insert((f.broadcast.clone(), bf.broadcast.clone())) {
                 continue;
             }
-            let end = bf.scheduled_at + TimeDelta::from_std(durations[blocker].unwrap_or_default()).unwrap_or_default();
-            let show = |t: DateTime<Utc>| t.with_timezone(&rules.tz).format("%Y-%m-%d %H:%M:%S").to_string();
+            let end = bf.scheduled_at
+                + TimeDelta::from_std(durations[blocker].unwrap_or_default()).unwrap_or_default();
+            let show = |t: DateTime<Utc>| {
+                t.with_timezone(&rules.tz)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            };
             warn(
                 b,
                 Msg::WarnCollisionMissed {
@@ -204,7 +267,11 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
     for n in 0..LOOKAHEAD_DAYS {
         let d = today + TimeDelta::days(n);
         let (mut firings, mut skipped, mut air) = (0, 0, Duration::ZERO);
-        for (f, dur) in plan.iter().zip(&durations).filter(|(f, _)| f.local_date == d) {
+        for (f, dur) in plan
+            .iter()
+            .zip(&durations)
+            .filter(|(f, _)| f.local_date == d)
+        {
             if f.skip.is_some() {
                 skipped += 1;
             } else {
@@ -212,11 +279,20 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
                 air += dur.unwrap_or_default();
             }
         }
-        days.push(DayTotal { date: d, firings, skipped, air_secs: air.as_secs() });
+        days.push(DayTotal {
+            date: d,
+            firings,
+            skipped,
+            air_secs: air.as_secs(),
+        });
     }
     diag::sort(&mut diags);
-    let static_files: HashSet<String> =
-        all.iter().flat_map(|b| b.audio_paths()).filter(|(p, _, _)| !p.is_dated()).map(|(p, _, _)| p.template().to_string()).collect();
+    let static_files: HashSet<String> = all
+        .iter()
+        .flat_map(|b| b.audio_paths())
+        .filter(|(p, _, _)| !p.is_dated())
+        .map(|(p, _, _)| p.template().to_string())
+        .collect();
     Report {
         station_name: station.config.name.clone(),
         timezone: station.config.timezone.name().to_string(),
@@ -225,7 +301,10 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
         broadcasts: all.len(),
         enabled: all.iter().filter(|b| b.enabled).count(),
         audio_files: static_files.len(),
-        audio_ok: static_files.iter().filter(|f| media.length(f).is_some()).count(),
+        audio_ok: static_files
+            .iter()
+            .filter(|f| media.length(f).is_some())
+            .count(),
         days,
         media,
         diagnostics: diags,
@@ -241,7 +320,12 @@ pub fn expected(f: &Firing, media: &MediaTable) -> Option<Duration> {
 pub fn render(report: &Report, lang: Lang) -> String {
     let mut s = String::new();
     let l = |zh: &str, en: &str| lang.pick(zh, en).to_string();
-    s.push_str(&format!("{} · {} ({})\n", l("村响 检查", "cunxiang check"), report.station_name, report.timezone));
+    s.push_str(&format!(
+        "{} · {} ({})\n",
+        l("村响 检查", "cunxiang check"),
+        report.station_name,
+        report.timezone
+    ));
     s.push_str(&match lang {
         Lang::Zh => format!(
             "节目单文件 {} 个（{} 个有错误、未生效）；节目 {} 个（{} 个启用）；音频文件 {} 个（{} 个可播放）\n",
@@ -252,11 +336,22 @@ pub fn render(report: &Report, lang: Lang) -> String {
             report.files, report.invalid_files, report.broadcasts, report.enabled, report.audio_files, report.audio_ok
         ),
     });
-    let playable: Vec<(&String, &MediaInfo)> = report.media.files.iter().filter_map(|(k, v)| v.as_ref().ok().map(|i| (k, i))).collect();
+    let playable: Vec<(&String, &MediaInfo)> = report
+        .media
+        .files
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().ok().map(|i| (k, i)))
+        .collect();
     if !playable.is_empty() {
         s.push_str(&l("可播放的音频文件：\n", "Playable audio files:\n"));
         let mut t = crate::view::table();
-        t.set_header(vec![l("文件", "file"), l("格式", "format"), l("时长", "length"), l("采样率", "rate"), l("声道", "channels")]);
+        t.set_header(vec![
+            l("文件", "file"),
+            l("格式", "format"),
+            l("时长", "length"),
+            l("采样率", "rate"),
+            l("声道", "channels"),
+        ]);
         for (name, info) in playable {
             t.add_row(vec![
                 name.clone(),
@@ -269,9 +364,17 @@ pub fn render(report: &Report, lang: Lang) -> String {
         s.push_str(&t.to_string());
         s.push('\n');
     }
-    s.push_str(&l("未来 7 天每日播出：\n", "Air time per day, next 7 days:\n"));
+    s.push_str(&l(
+        "未来 7 天每日播出：\n",
+        "Air time per day, next 7 days:\n",
+    ));
     let mut table = crate::view::table();
-    table.set_header(vec![l("日期", "date"), l("播出次数", "firings"), l("不播（静音/节假日）", "skipped"), l("播出时长", "air time")]);
+    table.set_header(vec![
+        l("日期", "date"),
+        l("播出次数", "firings"),
+        l("不播（静音/节假日）", "skipped"),
+        l("播出时长", "air time"),
+    ]);
     for d in &report.days {
         table.add_row(vec![
             crate::view::date_with_weekday(d.date, lang),

@@ -56,7 +56,10 @@ impl SystemClock {
         linux::watch_clock_steps(tx);
         #[cfg(not(target_os = "linux"))]
         drop(tx);
-        Arc::new(SystemClock { origin: Instant::now(), stepped: rx })
+        Arc::new(SystemClock {
+            origin: Instant::now(),
+            stepped: rx,
+        })
     }
 }
 
@@ -110,28 +113,33 @@ mod linux {
     /// CLOCK_REALTIME with CANCEL_ON_SET: its read fails with ECANCELED
     /// whenever the wall clock is set (or jumps on resume).
     pub fn watch_clock_steps(tx: watch::Sender<u64>) {
-        let spawn = std::thread::Builder::new().name("clock-watch".into()).spawn(move || {
-            let Ok(fd) = TimerFd::new(ClockId::CLOCK_REALTIME, TimerFlags::empty()) else { return };
-            let mut n = 0u64;
-            loop {
-                let far = TimeSpec::new(i32::MAX as i64 * 2, 0);
-                let flags = TimerSetTimeFlags::TFD_TIMER_ABSTIME | TimerSetTimeFlags::TFD_TIMER_CANCEL_ON_SET;
-                if fd.set(Expiration::OneShot(far), flags).is_err() {
+        let spawn = std::thread::Builder::new()
+            .name("clock-watch".into())
+            .spawn(move || {
+                let Ok(fd) = TimerFd::new(ClockId::CLOCK_REALTIME, TimerFlags::empty()) else {
                     return;
-                }
-                match fd.wait() {
-                    Err(nix::errno::Errno::ECANCELED) => {
-                        n += 1;
-                        tracing::info!("wall clock was set");
-                        if tx.send(n).is_err() {
-                            return;
-                        }
+                };
+                let mut n = 0u64;
+                loop {
+                    let far = TimeSpec::new(i32::MAX as i64 * 2, 0);
+                    let flags = TimerSetTimeFlags::TFD_TIMER_ABSTIME
+                        | TimerSetTimeFlags::TFD_TIMER_CANCEL_ON_SET;
+                    if fd.set(Expiration::OneShot(far), flags).is_err() {
+                        return;
                     }
-                    Err(nix::errno::Errno::EINTR) => {}
-                    _ => return,
+                    match fd.wait() {
+                        Err(nix::errno::Errno::ECANCELED) => {
+                            n += 1;
+                            tracing::info!("wall clock was set");
+                            if tx.send(n).is_err() {
+                                return;
+                            }
+                        }
+                        Err(nix::errno::Errno::EINTR) => {}
+                        _ => return,
+                    }
                 }
-            }
-        });
+            });
         if let Err(e) = spawn {
             tracing::warn!(error = %e, "cannot watch for clock steps; relying on bounded sleeps");
         }
@@ -155,7 +163,13 @@ impl TestClock {
     /// A clock showing `start`, monotonic time zero.
     pub fn new(start: DateTime<Utc>) -> TestClock {
         let (tx, _) = watch::channel(0);
-        TestClock { inner: Arc::new(TestInner { state: Mutex::new((start, Duration::ZERO)), cv: Condvar::new(), tx }) }
+        TestClock {
+            inner: Arc::new(TestInner {
+                state: Mutex::new((start, Duration::ZERO)),
+                cv: Condvar::new(),
+                tx,
+            }),
+        }
     }
 
     fn moved(&self) {
@@ -216,7 +230,12 @@ impl Clock for TestClock {
             if s.1 >= until {
                 return true;
             }
-            s = self.inner.cv.wait_timeout(s, Duration::from_millis(5)).expect("clock").0;
+            s = self
+                .inner
+                .cv
+                .wait_timeout(s, Duration::from_millis(5))
+                .expect("clock")
+                .0;
         }
     }
 }
@@ -233,7 +252,10 @@ mod tests {
         assert_eq!(c.now(), t0 + chrono::Duration::seconds(5));
         assert_eq!(c.monotonic(), Duration::from_secs(5));
         c.step(chrono::Duration::hours(-1));
-        assert_eq!(c.now(), t0 + chrono::Duration::seconds(5) - chrono::Duration::hours(1));
+        assert_eq!(
+            c.now(),
+            t0 + chrono::Duration::seconds(5) - chrono::Duration::hours(1)
+        );
         assert_eq!(c.monotonic(), Duration::from_secs(5));
     }
 

@@ -30,14 +30,29 @@ pub enum PlanFormat {
 ///
 /// # Errors
 /// Only when writing to `out` fails.
-pub fn check(station_dir: &Path, now: DateTime<Utc>, lang: Lang, format: CheckFormat, deep: bool, out: &mut dyn Write) -> std::io::Result<i32> {
+pub fn check(
+    station_dir: &Path,
+    now: DateTime<Utc>,
+    lang: Lang,
+    format: CheckFormat,
+    deep: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
     let station = Station::load(station_dir);
     let report = check::check_with(&station, now, deep);
     match format {
         CheckFormat::Text => out.write_all(check::render(&report, lang).as_bytes())?,
-        CheckFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&check::to_json(&report, lang)).expect("json"))?,
+        CheckFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&check::to_json(&report, lang)).expect("json")
+        )?,
     }
-    Ok(if report.errors() > 0 { crate::EXIT_CONFIG } else { crate::EXIT_OK })
+    Ok(if report.errors() > 0 {
+        crate::EXIT_CONFIG
+    } else {
+        crate::EXIT_OK
+    })
 }
 
 /// Options of `cunxiang plan`.
@@ -55,10 +70,19 @@ pub struct PlanOpts {
 ///
 /// # Errors
 /// Only when writing fails.
-pub fn plan(station_dir: &Path, now: DateTime<Utc>, lang: Lang, opts: &PlanOpts, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<i32> {
+pub fn plan(
+    station_dir: &Path,
+    now: DateTime<Utc>,
+    lang: Lang,
+    opts: &PlanOpts,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<i32> {
     let station = Station::load(station_dir);
     let rules = Rules::from_config(&station.config);
-    let first = opts.from.unwrap_or_else(|| now.with_timezone(&rules.tz).date_naive());
+    let first = opts
+        .from
+        .unwrap_or_else(|| now.with_timezone(&rules.tz).date_naive());
     let from = check::day_start(&rules, first);
     let to = check::day_start(&rules, first + TimeDelta::days(opts.days.max(1) as i64));
     let broadcasts = station.broadcasts();
@@ -77,13 +101,28 @@ pub fn plan(station_dir: &Path, now: DateTime<Utc>, lang: Lang, opts: &PlanOpts,
     let rows = view::plan_rows(&firings, &media, &outcomes);
     match opts.format {
         PlanFormat::Table => {
-            writeln!(out, "{} · {} ({})", lang.pick("村响 节目计划", "cunxiang plan"), station.config.name, rules.tz.name())?;
+            writeln!(
+                out,
+                "{} · {} ({})",
+                lang.pick("村响 节目计划", "cunxiang plan"),
+                station.config.name,
+                rules.tz.name()
+            )?;
             out.write_all(view::plan_table(&rows, &firings, rules.tz, lang).as_bytes())?;
             writeln!(out)?;
         }
-        PlanFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&view::plan_json(&rows, &firings, rules.tz)).expect("json"))?,
+        PlanFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&view::plan_json(&rows, &firings, rules.tz))
+                .expect("json")
+        )?,
     }
-    let mut errors: Vec<_> = station.diagnostics().into_iter().filter(|d| d.is_error()).collect();
+    let mut errors: Vec<_> = station
+        .diagnostics()
+        .into_iter()
+        .filter(|d| d.is_error())
+        .collect();
     diag::sort(&mut errors);
     for d in &errors {
         writeln!(err, "{}", d.render(lang))?;
@@ -117,7 +156,11 @@ pub enum LogFormat {
 ///
 /// # Errors
 /// A message for the operator when it is neither.
-pub fn parse_since(s: &str, now: DateTime<Utc>, rules: &Rules) -> Result<Option<DateTime<Utc>>, String> {
+pub fn parse_since(
+    s: &str,
+    now: DateTime<Utc>,
+    rules: &Rules,
+) -> Result<Option<DateTime<Utc>>, String> {
     let s = s.trim();
     if s.eq_ignore_ascii_case("all") {
         return Ok(None);
@@ -128,7 +171,9 @@ pub fn parse_since(s: &str, now: DateTime<Utc>, rules: &Rules) -> Result<Option<
     if let Some(d) = crate::tomlread::parse_duration(s) {
         return Ok(Some(now - TimeDelta::from_std(d).unwrap_or_default()));
     }
-    Err(format!("--since {s}: write a duration like 2d or 12h, a date like 2026-12-01, or all"))
+    Err(format!(
+        "--since {s}: write a duration like 2d or 12h, a date like 2026-12-01, or all"
+    ))
 }
 
 /// `cunxiang log`: the as-run log from the store (works while the daemon
@@ -156,18 +201,36 @@ pub fn log(
             return Ok(crate::EXIT_CONFIG);
         }
     };
-    let rows = match crate::store::Store::open_existing(&station.data_dir()).and_then(|s| s.plays(&crate::store::PlayFilter { since, status, limit: None })) {
+    let rows = match crate::store::Store::open_existing(&station.data_dir()).and_then(|s| {
+        s.plays(&crate::store::PlayFilter {
+            since,
+            status,
+            limit: None,
+        })
+    }) {
         Ok(r) => r,
         Err(e) => {
             if matches!(format, LogFormat::Json | LogFormat::Gdj) {
                 writeln!(out, "[]")?;
             }
-            writeln!(err, "{}: {e}", lang.pick("还没有播出记录（cunxiang run 还没运行过？）", "no as-run log yet (has cunxiang run been started?)"))?;
+            writeln!(
+                err,
+                "{}: {e}",
+                lang.pick(
+                    "还没有播出记录（cunxiang run 还没运行过？）",
+                    "no as-run log yet (has cunxiang run been started?)"
+                )
+            )?;
             return Ok(crate::EXIT_OK);
         }
     };
     let tz = rules.tz;
-    let rfc = |t: Option<DateTime<Utc>>| t.map(|t| t.with_timezone(&tz).to_rfc3339_opts(chrono::SecondsFormat::Millis, false));
+    let rfc = |t: Option<DateTime<Utc>>| {
+        t.map(|t| {
+            t.with_timezone(&tz)
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+        })
+    };
     match format {
         LogFormat::Gdj => {
             let v: Vec<serde_json::Value> = rows
@@ -214,12 +277,36 @@ pub fn log(
             out.write_all(b"\xEF\xBB\xBF")?;
             let mut w = csv::Writer::from_writer(out);
             let header: Vec<&str> = match lang {
-                Lang::Zh => vec!["编号", "节目", "计划时间", "开始时间", "结束时间", "状态", "原因", "触发方式", "优先级", "文件"],
-                Lang::En => vec!["id", "broadcast", "scheduled_at", "started_at", "ended_at", "status", "reason", "trigger", "priority", "files"],
+                Lang::Zh => vec![
+                    "编号",
+                    "节目",
+                    "计划时间",
+                    "开始时间",
+                    "结束时间",
+                    "状态",
+                    "原因",
+                    "触发方式",
+                    "优先级",
+                    "文件",
+                ],
+                Lang::En => vec![
+                    "id",
+                    "broadcast",
+                    "scheduled_at",
+                    "started_at",
+                    "ended_at",
+                    "status",
+                    "reason",
+                    "trigger",
+                    "priority",
+                    "files",
+                ],
             };
             w.write_record(&header).map_err(std::io::Error::other)?;
             for r in &rows {
-                let show = |t: Option<DateTime<Utc>>| t.map(|t| view::show_instant(t, tz)).unwrap_or_default();
+                let show = |t: Option<DateTime<Utc>>| {
+                    t.map(|t| view::show_instant(t, tz)).unwrap_or_default()
+                };
                 w.write_record([
                     r.id.to_string(),
                     r.broadcast.clone(),
@@ -227,7 +314,10 @@ pub fn log(
                     show(r.started_at),
                     show(r.ended_at),
                     crate::i18n::status_word(lang, r.status.as_str()).to_string(),
-                    r.reason.as_deref().map(|x| crate::i18n::reason_text(lang, x)).unwrap_or_default(),
+                    r.reason
+                        .as_deref()
+                        .map(|x| crate::i18n::reason_text(lang, x))
+                        .unwrap_or_default(),
                     crate::i18n::trigger_word(lang, r.trigger.as_str()).to_string(),
                     crate::i18n::word(lang, &r.priority).to_string(),
                     r.files.join(" "),
@@ -239,8 +329,19 @@ pub fn log(
         LogFormat::Table => {
             let mut t = view::table();
             let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
-            t.set_header(vec![l("计划时间", "scheduled"), l("节目", "broadcast"), l("状态", "status"), l("开始", "started"), l("结束", "ended"), l("方式", "trigger"), l("原因", "reason")]);
-            let hms = |t: Option<DateTime<Utc>>| t.map(|t| t.with_timezone(&tz).format("%H:%M:%S").to_string()).unwrap_or_default();
+            t.set_header(vec![
+                l("计划时间", "scheduled"),
+                l("节目", "broadcast"),
+                l("状态", "status"),
+                l("开始", "started"),
+                l("结束", "ended"),
+                l("方式", "trigger"),
+                l("原因", "reason"),
+            ]);
+            let hms = |t: Option<DateTime<Utc>>| {
+                t.map(|t| t.with_timezone(&tz).format("%H:%M:%S").to_string())
+                    .unwrap_or_default()
+            };
             for r in &rows {
                 t.add_row(vec![
                     view::show_instant(r.scheduled_at, tz),
@@ -249,14 +350,21 @@ pub fn log(
                     hms(r.started_at),
                     hms(r.ended_at),
                     crate::i18n::trigger_word(lang, r.trigger.as_str()).to_string(),
-                    r.reason.as_deref().map(|x| crate::i18n::reason_text(lang, x)).unwrap_or_default(),
+                    r.reason
+                        .as_deref()
+                        .map(|x| crate::i18n::reason_text(lang, x))
+                        .unwrap_or_default(),
                 ]);
             }
             writeln!(out, "{t}")?;
-            writeln!(out, "{}", match lang {
-                Lang::Zh => format!("共 {} 条", rows.len()),
-                Lang::En => format!("{} rows", rows.len()),
-            })?;
+            writeln!(
+                out,
+                "{}",
+                match lang {
+                    Lang::Zh => format!("共 {} 条", rows.len()),
+                    Lang::En => format!("{} rows", rows.len()),
+                }
+            )?;
         }
     }
     Ok(crate::EXIT_OK)
@@ -268,13 +376,27 @@ pub fn log(
 ///
 /// # Errors
 /// Only when writing fails.
-pub fn run(station_dir: &Path, lang: Lang, output: Option<&str>, watch: bool, heartbeat: Duration, out: &mut dyn Write) -> std::io::Result<i32> {
+pub fn run(
+    station_dir: &Path,
+    lang: Lang,
+    output: Option<&str>,
+    watch: bool,
+    heartbeat: Duration,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
     let station = Station::load(station_dir);
     let spec = match output {
         Some(s) => match crate::station::OutputSpec::parse(s) {
             Some(o) => o,
             None => {
-                writeln!(out, "{}", crate::i18n::Msg::BadOutput { value: s.to_string() }.render(lang))?;
+                writeln!(
+                    out,
+                    "{}",
+                    crate::i18n::Msg::BadOutput {
+                        value: s.to_string()
+                    }
+                    .render(lang)
+                )?;
                 return Ok(crate::EXIT_CONFIG);
             }
         },
@@ -283,33 +405,66 @@ pub fn run(station_dir: &Path, lang: Lang, output: Option<&str>, watch: bool, he
     let clock = crate::clock::SystemClock::new();
     let now = crate::clock::Clock::now(clock.as_ref());
     let rules = Rules::from_config(&station.config);
-    writeln!(out, "{} · {} ({})", lang.pick("村响 开始播控", "cunxiang running"), station.config.name, rules.tz.name())?;
+    writeln!(
+        out,
+        "{} · {} ({})",
+        lang.pick("村响 开始播控", "cunxiang running"),
+        station.config.name,
+        rules.tz.name()
+    )?;
     writeln!(out, "{}: {spec}", lang.pick("输出", "output"))?;
-    writeln!(out, "{}: {}", lang.pick("播出记录", "as-run log"), station.data_dir().join(crate::store::DB_FILE).display())?;
-    let errors: Vec<_> = station.diagnostics().into_iter().filter(|d| d.is_error()).collect();
+    writeln!(
+        out,
+        "{}: {}",
+        lang.pick("播出记录", "as-run log"),
+        station.data_dir().join(crate::store::DB_FILE).display()
+    )?;
+    let errors: Vec<_> = station
+        .diagnostics()
+        .into_iter()
+        .filter(|d| d.is_error())
+        .collect();
     for e in &errors {
         writeln!(out, "{}", e.render(lang))?;
     }
     let upcoming = planner::upcoming(&station.broadcasts(), &rules, now, 5);
     writeln!(out, "{}", lang.pick("接下来播出：", "Next up:"))?;
     if upcoming.is_empty() {
-        writeln!(out, "  {}", lang.pick("（两天内没有节目）", "(nothing in the next two days)"))?;
+        writeln!(
+            out,
+            "  {}",
+            lang.pick("（两天内没有节目）", "(nothing in the next two days)")
+        )?;
     }
     for f in &upcoming {
-        writeln!(out, "  {}  {}", view::show_instant(f.scheduled_at, rules.tz), f.broadcast)?;
+        writeln!(
+            out,
+            "  {}  {}",
+            view::show_instant(f.scheduled_at, rules.tz),
+            f.broadcast
+        )?;
     }
-    if matches!(spec, crate::station::OutputSpec::Rodio(_)) && crate::output::list_devices().is_empty() {
+    if matches!(spec, crate::station::OutputSpec::Rodio(_))
+        && crate::output::list_devices().is_empty()
+    {
         writeln!(out, "{}", lang.pick(
             "警告：没有找到声卡。程序会继续运行并记录每次播出失败；接好声卡后会自动重试。",
             "warning: no sound device found; cunxiang keeps running, logs each failed play and retries the device at every firing."
         ))?;
     }
-    writeln!(out, "{}", lang.pick("按 Ctrl-C 停止。", "Press Ctrl-C to stop."))?;
+    writeln!(
+        out,
+        "{}",
+        lang.pick("按 Ctrl-C 停止。", "Press Ctrl-C to stop.")
+    )?;
     out.flush()?;
     // One thread drives the loop and its timers: an idle daemon wakes once
     // per sleep, not once per worker. Blocking work (SQLite, decoding) has
     // its own threads; keep the blocking-pool thread alive between firings.
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().thread_keep_alive(Duration::from_secs(3600)).build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_keep_alive(Duration::from_secs(3600))
+        .build()?;
     // Install the signal handlers before any work, so a stop request that
     // comes early is never the default (fatal) action.
     let shutdown = {
@@ -398,7 +553,16 @@ fn human_duration(d: TimeDelta) -> String {
 /// # Errors
 /// Only when writing fails.
 #[allow(clippy::too_many_arguments)]
-pub fn outages(station_dir: &Path, now: DateTime<Utc>, lang: Lang, open_only: bool, since: Option<&str>, format: LedgerFormat, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<i32> {
+pub fn outages(
+    station_dir: &Path,
+    now: DateTime<Utc>,
+    lang: Lang,
+    open_only: bool,
+    since: Option<&str>,
+    format: LedgerFormat,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<i32> {
     use crate::ledger;
     let station = Station::load(station_dir);
     let rules = Rules::from_config(&station.config);
@@ -409,7 +573,9 @@ pub fn outages(station_dir: &Path, now: DateTime<Utc>, lang: Lang, open_only: bo
             return Ok(crate::EXIT_CONFIG);
         }
     };
-    let rows = open_store(&station).and_then(|s| s.outages(open_only, since).ok()).unwrap_or_default();
+    let rows = open_store(&station)
+        .and_then(|s| s.outages(open_only, since).ok())
+        .unwrap_or_default();
     let tz = rules.tz;
     let show = |t: Option<DateTime<Utc>>| t.map(|t| view::show_instant(t, tz)).unwrap_or_default();
     let rfc = |t: Option<DateTime<Utc>>| t.map(|t| view::rfc3339_ms(t, tz));
@@ -438,8 +604,28 @@ pub fn outages(station_dir: &Path, now: DateTime<Utc>, lang: Lang, open_only: bo
         }
         LedgerFormat::Csv => {
             let header: Vec<&str> = match lang {
-                Lang::Zh => vec!["编号", "类型", "对象", "开始时间", "结束时间", "持续", "损失节目数", "详情", "检查建议"],
-                Lang::En => vec!["id", "kind", "subject", "started_at", "ended_at", "duration", "broadcasts_lost", "detail", "what_to_check"],
+                Lang::Zh => vec![
+                    "编号",
+                    "类型",
+                    "对象",
+                    "开始时间",
+                    "结束时间",
+                    "持续",
+                    "损失节目数",
+                    "详情",
+                    "检查建议",
+                ],
+                Lang::En => vec![
+                    "id",
+                    "kind",
+                    "subject",
+                    "started_at",
+                    "ended_at",
+                    "duration",
+                    "broadcasts_lost",
+                    "detail",
+                    "what_to_check",
+                ],
             };
             let data: Vec<Vec<String>> = rows
                 .iter()
@@ -461,29 +647,48 @@ pub fn outages(station_dir: &Path, now: DateTime<Utc>, lang: Lang, open_only: bo
         }
         LedgerFormat::Table => {
             if open_only {
-                writeln!(out, "{}", lang.pick("待维修清单（未恢复的故障）", "Repair list (open faults)"))?;
+                writeln!(
+                    out,
+                    "{}",
+                    lang.pick("待维修清单（未恢复的故障）", "Repair list (open faults)")
+                )?;
             }
             let mut t = view::table();
             let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
-            t.set_header(vec![l("类型", "kind"), l("对象", "subject"), l("开始", "since"), l("结束", "until"), l("持续", "lasted"), l("损失节目", "lost"), l("检查", "check")]);
+            t.set_header(vec![
+                l("类型", "kind"),
+                l("对象", "subject"),
+                l("开始", "since"),
+                l("结束", "until"),
+                l("持续", "lasted"),
+                l("损失节目", "lost"),
+                l("检查", "check"),
+            ]);
             for o in &rows {
                 t.add_row(vec![
                     ledger::kind_word(lang, o.kind).to_string(),
                     o.subject.clone(),
                     show(Some(o.started_at)),
-                    o.ended_at.map_or_else(|| lang.pick("未恢复", "open").to_string(), |e| show(Some(e))),
+                    o.ended_at.map_or_else(
+                        || lang.pick("未恢复", "open").to_string(),
+                        |e| show(Some(e)),
+                    ),
                     human_duration(o.ended_at.unwrap_or(now) - o.started_at),
                     o.lost.to_string(),
                     ledger::advice(lang, o.kind).to_string(),
                 ]);
             }
             writeln!(out, "{t}")?;
-            writeln!(out, "{}", match (lang, open_only, rows.len()) {
-                (Lang::Zh, true, 0) => "没有待维修的故障。".to_string(),
-                (Lang::En, true, 0) => "Nothing needs repair.".to_string(),
-                (Lang::Zh, _, n) => format!("共 {n} 条"),
-                (Lang::En, _, n) => format!("{n} outages"),
-            })?;
+            writeln!(
+                out,
+                "{}",
+                match (lang, open_only, rows.len()) {
+                    (Lang::Zh, true, 0) => "没有待维修的故障。".to_string(),
+                    (Lang::En, true, 0) => "Nothing needs repair.".to_string(),
+                    (Lang::Zh, _, n) => format!("共 {n} 条"),
+                    (Lang::En, _, n) => format!("{n} outages"),
+                }
+            )?;
         }
     }
     Ok(crate::EXIT_OK)
@@ -494,7 +699,15 @@ pub fn outages(station_dir: &Path, now: DateTime<Utc>, lang: Lang, open_only: bo
 ///
 /// # Errors
 /// Only when writing fails.
-pub fn report(station_dir: &Path, now: DateTime<Utc>, lang: Lang, from: Option<NaiveDate>, days: u32, format: LedgerFormat, out: &mut dyn Write) -> std::io::Result<i32> {
+pub fn report(
+    station_dir: &Path,
+    now: DateTime<Utc>,
+    lang: Lang,
+    from: Option<NaiveDate>,
+    days: u32,
+    format: LedgerFormat,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
     use crate::ledger;
     let station = Station::load(station_dir);
     let rules = Rules::from_config(&station.config);
@@ -504,26 +717,89 @@ pub fn report(station_dir: &Path, now: DateTime<Utc>, lang: Lang, from: Option<N
     let start = check::day_start(&rules, first);
     let end = check::day_start(&rules, first + TimeDelta::days(days));
     let store = open_store(&station);
-    let plays = store.as_ref().and_then(|s| s.plays(&crate::store::PlayFilter { since: Some(start), ..Default::default() }).ok()).unwrap_or_default();
-    let outages = store.as_ref().and_then(|s| s.outages(false, Some(start)).ok()).unwrap_or_default();
+    let plays = store
+        .as_ref()
+        .and_then(|s| {
+            s.plays(&crate::store::PlayFilter {
+                since: Some(start),
+                ..Default::default()
+            })
+            .ok()
+        })
+        .unwrap_or_default();
+    let outages = store
+        .as_ref()
+        .and_then(|s| s.outages(false, Some(start)).ok())
+        .unwrap_or_default();
     let broadcasts = station.broadcasts();
     let mut reports = Vec::new();
     for n in 0..days {
         let d = first + TimeDelta::days(n);
-        let (a, b) = (check::day_start(&rules, d), check::day_start(&rules, d + TimeDelta::days(1)));
+        let (a, b) = (
+            check::day_start(&rules, d),
+            check::day_start(&rules, d + TimeDelta::days(1)),
+        );
         let planned = planner::firings(&broadcasts, &rules, a, b).len();
-        reports.push(ledger::day_report(d, a, b.min(end), now, planned, &plays, &outages));
+        reports.push(ledger::day_report(
+            d,
+            a,
+            b.min(end),
+            now,
+            planned,
+            &plays,
+            &outages,
+        ));
     }
     let pct = |a: Option<f64>| a.map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_default();
     let faults = |r: &ledger::DayReport| -> String {
-        r.fault_minutes.iter().map(|(k, m)| format!("{}:{m}", k)).collect::<Vec<_>>().join(" ")
+        r.fault_minutes
+            .iter()
+            .map(|(k, m)| format!("{}:{m}", k))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     match format {
-        LedgerFormat::Json | LedgerFormat::Gdj => writeln!(out, "{}", serde_json::to_string_pretty(&reports).expect("json"))?,
+        LedgerFormat::Json | LedgerFormat::Gdj => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&reports).expect("json")
+        )?,
         LedgerFormat::Csv => {
             let header: Vec<&str> = match lang {
-                Lang::Zh => vec!["日期", "计划", "已播出", "未播完", "失败", "漏播", "不播", "中断", "手动", "播出分钟", "断电分钟", "声卡故障分钟", "文件故障分钟", "时钟故障分钟", "可用率"],
-                Lang::En => vec!["date", "planned", "played", "partial", "failed", "missed", "skipped", "interrupted", "manual", "minutes_on_air", "power_minutes", "output_minutes", "content_minutes", "clock_minutes", "availability"],
+                Lang::Zh => vec![
+                    "日期",
+                    "计划",
+                    "已播出",
+                    "未播完",
+                    "失败",
+                    "漏播",
+                    "不播",
+                    "中断",
+                    "手动",
+                    "播出分钟",
+                    "断电分钟",
+                    "声卡故障分钟",
+                    "文件故障分钟",
+                    "时钟故障分钟",
+                    "可用率",
+                ],
+                Lang::En => vec![
+                    "date",
+                    "planned",
+                    "played",
+                    "partial",
+                    "failed",
+                    "missed",
+                    "skipped",
+                    "interrupted",
+                    "manual",
+                    "minutes_on_air",
+                    "power_minutes",
+                    "output_minutes",
+                    "content_minutes",
+                    "clock_minutes",
+                    "availability",
+                ],
             };
             let data: Vec<Vec<String>> = reports
                 .iter()
@@ -553,7 +829,19 @@ pub fn report(station_dir: &Path, now: DateTime<Utc>, lang: Lang, from: Option<N
         LedgerFormat::Table => {
             let mut t = view::table();
             let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
-            t.set_header(vec![l("日期", "date"), l("计划", "planned"), l("已播", "played"), l("未播完", "partial"), l("失败", "failed"), l("漏播", "missed"), l("不播", "skipped"), l("中断", "interrupted"), l("播出分钟", "on air min"), l("故障分钟", "fault min"), l("可用率", "availability")]);
+            t.set_header(vec![
+                l("日期", "date"),
+                l("计划", "planned"),
+                l("已播", "played"),
+                l("未播完", "partial"),
+                l("失败", "failed"),
+                l("漏播", "missed"),
+                l("不播", "skipped"),
+                l("中断", "interrupted"),
+                l("播出分钟", "on air min"),
+                l("故障分钟", "fault min"),
+                l("可用率", "availability"),
+            ]);
             for r in &reports {
                 t.add_row(vec![
                     view::date_with_weekday(r.date, lang),
@@ -569,7 +857,12 @@ pub fn report(station_dir: &Path, now: DateTime<Utc>, lang: Lang, from: Option<N
                     pct(r.availability),
                 ]);
             }
-            writeln!(out, "{} · {}", lang.pick("村响 播出报表", "cunxiang report"), station.config.name)?;
+            writeln!(
+                out,
+                "{} · {}",
+                lang.pick("村响 播出报表", "cunxiang report"),
+                station.config.name
+            )?;
             writeln!(out, "{t}")?;
         }
     }
@@ -582,7 +875,13 @@ pub fn report(station_dir: &Path, now: DateTime<Utc>, lang: Lang, from: Option<N
 ///
 /// # Errors
 /// Only when writing fails.
-pub fn status(station_dir: &Path, now: DateTime<Utc>, lang: Lang, json: bool, out: &mut dyn Write) -> std::io::Result<i32> {
+pub fn status(
+    station_dir: &Path,
+    now: DateTime<Utc>,
+    lang: Lang,
+    json: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
     use crate::ledger;
     use crate::store::keys;
     let station = Station::load(station_dir);
@@ -590,10 +889,14 @@ pub fn status(station_dir: &Path, now: DateTime<Utc>, lang: Lang, json: bool, ou
     let tz = rules.tz;
     let store = open_store(&station);
     let meta = |k: &str| store.as_ref().and_then(|s| s.meta(k).ok().flatten());
-    let hb = meta(keys::HEARTBEAT).and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.with_timezone(&Utc));
+    let hb = meta(keys::HEARTBEAT)
+        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc));
     let clean = meta(keys::CLEAN_STOP).is_some();
     let silent = hb.map(|h| now - h);
-    let every = meta(keys::HEARTBEAT_EVERY).and_then(|v| v.parse::<i64>().ok()).unwrap_or(crate::daemon::HEARTBEAT.as_millis() as i64);
+    let every = meta(keys::HEARTBEAT_EVERY)
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(crate::daemon::HEARTBEAT.as_millis() as i64);
     let down = !clean && silent.is_some_and(|s| s > TimeDelta::milliseconds(3 * every));
     let state = match (hb, clean, down) {
         (None, _, _) => "never_run",
@@ -601,20 +904,42 @@ pub fn status(station_dir: &Path, now: DateTime<Utc>, lang: Lang, json: bool, ou
         (_, _, true) => "down",
         _ => "running",
     };
-    let open = store.as_ref().and_then(|s| s.outages(true, None).ok()).unwrap_or_default();
+    let open = store
+        .as_ref()
+        .and_then(|s| s.outages(true, None).ok())
+        .unwrap_or_default();
     let playing = store
         .as_ref()
-        .and_then(|s| s.plays(&crate::store::PlayFilter { status: Some(crate::store::Status::Playing), ..Default::default() }).ok())
+        .and_then(|s| {
+            s.plays(&crate::store::PlayFilter {
+                status: Some(crate::store::Status::Playing),
+                ..Default::default()
+            })
+            .ok()
+        })
         .unwrap_or_default();
     let next = planner::upcoming(&station.broadcasts(), &rules, now, 5);
-    let mut errors: Vec<String> = meta(keys::SCHEDULE_ERRORS).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    let mut errors: Vec<String> = meta(keys::SCHEDULE_ERRORS)
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
     if store.is_none() || state != "running" {
-        errors = station.diagnostics().iter().filter(|d| d.is_error()).map(|d| d.render(lang)).collect();
+        errors = station
+            .diagnostics()
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.render(lang))
+            .collect();
     }
-    let warnings: Vec<serde_json::Value> = meta(keys::WARNINGS).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    let warnings: Vec<serde_json::Value> = meta(keys::WARNINGS)
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
     let warnings: Vec<String> = warnings
         .iter()
-        .filter(|w| w["scheduled_at"].as_str().is_some_and(|t| t >= crate::store::ts(now).as_str()))
+        .filter(|w| {
+            w["scheduled_at"]
+                .as_str()
+                .is_some_and(|t| t >= crate::store::ts(now).as_str())
+        })
         .filter_map(|w| w[lang.pick("zh", "en")].as_str().map(str::to_string))
         .collect();
     let needs_repair = down || open.iter().any(|o| o.kind.is_fault());
@@ -632,23 +957,58 @@ pub fn status(station_dir: &Path, now: DateTime<Utc>, lang: Lang, json: bool, ou
             "needs_repair": needs_repair,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&v).expect("json"))?;
-        return Ok(if needs_repair { crate::EXIT_FINDINGS } else { crate::EXIT_OK });
+        return Ok(if needs_repair {
+            crate::EXIT_FINDINGS
+        } else {
+            crate::EXIT_OK
+        });
     }
-    writeln!(out, "{} · {} ({})", lang.pick("村响 状态", "cunxiang status"), station.config.name, tz.name())?;
-    let hb_text = hb.map(|h| format!("{} ({} {})", view::show_instant(h, tz), human_duration(now - h), lang.pick("前", "ago"))).unwrap_or_else(|| lang.pick("无", "none").to_string());
-    writeln!(out, "{}: {}", lang.pick("最后心跳", "last heartbeat"), hb_text)?;
-    writeln!(out, "{}: {}", lang.pick("程序状态", "daemon"), match (state, lang) {
-        ("never_run", Lang::Zh) => "还没有运行过 cunxiang run",
-        ("never_run", Lang::En) => "cunxiang run has never run here",
-        ("stopped", Lang::Zh) => "已被人为停止",
-        ("stopped", Lang::En) => "stopped by a person",
-        ("down", Lang::Zh) => "没有在运行（停电、死机或被强行结束）——请检查广播电脑",
-        ("down", Lang::En) => "NOT running (power cut, crash or killed): check the broadcast PC",
-        (_, Lang::Zh) => "运行中",
-        (_, Lang::En) => "running",
-    })?;
+    writeln!(
+        out,
+        "{} · {} ({})",
+        lang.pick("村响 状态", "cunxiang status"),
+        station.config.name,
+        tz.name()
+    )?;
+    let hb_text = hb
+        .map(|h| {
+            format!(
+                "{} ({} {})",
+                view::show_instant(h, tz),
+                human_duration(now - h),
+                lang.pick("前", "ago")
+            )
+        })
+        .unwrap_or_else(|| lang.pick("无", "none").to_string());
+    writeln!(
+        out,
+        "{}: {}",
+        lang.pick("最后心跳", "last heartbeat"),
+        hb_text
+    )?;
+    writeln!(
+        out,
+        "{}: {}",
+        lang.pick("程序状态", "daemon"),
+        match (state, lang) {
+            ("never_run", Lang::Zh) => "还没有运行过 cunxiang run",
+            ("never_run", Lang::En) => "cunxiang run has never run here",
+            ("stopped", Lang::Zh) => "已被人为停止",
+            ("stopped", Lang::En) => "stopped by a person",
+            ("down", Lang::Zh) => "没有在运行（停电、死机或被强行结束）——请检查广播电脑",
+            ("down", Lang::En) =>
+                "NOT running (power cut, crash or killed): check the broadcast PC",
+            (_, Lang::Zh) => "运行中",
+            (_, Lang::En) => "running",
+        }
+    )?;
     for p in &playing {
-        writeln!(out, "{}: {}", lang.pick("正在播出", "now playing"), p.broadcast)?;
+        writeln!(
+            out,
+            "{}: {}",
+            lang.pick("正在播出", "now playing"),
+            p.broadcast
+        )?;
     }
     if open.is_empty() {
         writeln!(out, "{}", lang.pick("待维修：无", "Repair list: nothing"))?;
@@ -671,7 +1031,12 @@ pub fn status(station_dir: &Path, now: DateTime<Utc>, lang: Lang, json: bool, ou
     }
     writeln!(out, "{}", lang.pick("接下来播出：", "Next up:"))?;
     for f in &next {
-        writeln!(out, "  {}  {}", view::show_instant(f.scheduled_at, tz), f.broadcast)?;
+        writeln!(
+            out,
+            "  {}  {}",
+            view::show_instant(f.scheduled_at, tz),
+            f.broadcast
+        )?;
     }
     for w in &warnings {
         writeln!(out, "{}{w}", lang.pick("警告：", "warning: "))?;
@@ -679,5 +1044,9 @@ pub fn status(station_dir: &Path, now: DateTime<Utc>, lang: Lang, json: bool, ou
     for e in &errors {
         writeln!(out, "{e}")?;
     }
-    Ok(if needs_repair { crate::EXIT_FINDINGS } else { crate::EXIT_OK })
+    Ok(if needs_repair {
+        crate::EXIT_FINDINGS
+    } else {
+        crate::EXIT_OK
+    })
 }

@@ -55,7 +55,12 @@ pub struct RunConfig {
 
 impl RunConfig {
     pub fn new(station_dir: &Path) -> Self {
-        RunConfig { station_dir: station_dir.to_path_buf(), watch: true, heartbeat: HEARTBEAT, ready: None }
+        RunConfig {
+            station_dir: station_dir.to_path_buf(),
+            watch: true,
+            heartbeat: HEARTBEAT,
+            ready: None,
+        }
     }
 }
 
@@ -165,7 +170,10 @@ pub async fn run(
 
     let interrupted = store.call(move |s| s.mark_interrupted(now)).await?;
     if interrupted > 0 {
-        tracing::warn!(count = interrupted, "plays cut by the last stop marked interrupted");
+        tracing::warn!(
+            count = interrupted,
+            "plays cut by the last stop marked interrupted"
+        );
     }
     let every_ms = cfg.heartbeat.as_millis().to_string();
     let (clean, handled, last_beat, open) = store
@@ -173,10 +181,23 @@ pub async fn run(
             s.set_meta(keys::HEARTBEAT_EVERY, &every_ms)?;
             let clean = s.meta_time(keys::CLEAN_STOP)?;
             s.clear_meta(keys::CLEAN_STOP)?;
-            Ok((clean, s.meta_time(keys::HANDLED_UNTIL)?, s.meta_time(keys::HEARTBEAT)?, s.outages(true, None)?))
+            Ok((
+                clean,
+                s.meta_time(keys::HANDLED_UNTIL)?,
+                s.meta_time(keys::HEARTBEAT)?,
+                s.outages(true, None)?,
+            ))
         })
         .await?;
-    tracing::info!(clean_stop = clean.is_some(), "previous run ended {}", if clean.is_some() { "cleanly" } else { "without a clean stop (or first start)" });
+    tracing::info!(
+        clean_stop = clean.is_some(),
+        "previous run ended {}",
+        if clean.is_some() {
+            "cleanly"
+        } else {
+            "without a clean stop (or first start)"
+        }
+    );
 
     let mut d = Daemon {
         clock: clock.clone(),
@@ -207,7 +228,11 @@ pub async fn run(
     };
     d.apply_station(station).await?;
 
-    d.content_open = open.iter().filter(|o| o.kind == OutageKind::Content).map(|o| o.subject.clone()).collect();
+    d.content_open = open
+        .iter()
+        .filter(|o| o.kind == OutageKind::Content)
+        .map(|o| o.subject.clone())
+        .collect();
 
     // Start-up: how did the last run end? A clock earlier than the last
     // heartbeat is itself a fault (dead CMOS battery); a clean stop is a
@@ -215,20 +240,36 @@ pub async fn run(
     let mut downtime_outage = None;
     if let Some(hb) = last_beat {
         if now + planner::STEP_TOLERANCE < hb {
-            let detail = format!("clock reads {}, earlier than the last heartbeat {}", ts(now), ts(hb));
+            let detail = format!(
+                "clock reads {}, earlier than the last heartbeat {}",
+                ts(now),
+                ts(hb)
+            );
             tracing::error!(%detail, "PC clock wrong");
-            d.store.call(move |s| s.open_outage(OutageKind::Clock, CLOCK_SUBJECT, now, &detail)).await?;
+            d.store
+                .call(move |s| s.open_outage(OutageKind::Clock, CLOCK_SUBJECT, now, &detail))
+                .await?;
             d.clock_sane_after = Some(hb);
         } else {
-            d.store.call(move |s| s.close_outage(OutageKind::Clock, CLOCK_SUBJECT, now)).await?;
+            d.store
+                .call(move |s| s.close_outage(OutageKind::Clock, CLOCK_SUBJECT, now))
+                .await?;
             let gap = TimeDelta::from_std(d.heartbeat_every * 2).unwrap_or_default();
             if let Some(c) = clean {
-                let id = d.store.call(move |s| s.closed_outage(OutageKind::Stopped, "", c, now, "stopped cleanly")).await?;
+                let id = d
+                    .store
+                    .call(move |s| {
+                        s.closed_outage(OutageKind::Stopped, "", c, now, "stopped cleanly")
+                    })
+                    .await?;
                 tracing::info!(since = %c, "was stopped by a person");
                 downtime_outage = Some(id);
             } else if now - hb > gap {
                 let detail = format!("no clean stop; last heartbeat {}", ts(hb));
-                let id = d.store.call(move |s| s.closed_outage(OutageKind::Power, "", hb, now, &detail)).await?;
+                let id = d
+                    .store
+                    .call(move |s| s.closed_outage(OutageKind::Power, "", hb, now, &detail))
+                    .await?;
                 tracing::warn!(since = %hb, "power cut or crash: was not running");
                 downtime_outage = Some(id);
             }
@@ -236,7 +277,8 @@ pub async fn run(
     }
     if let Some(h) = handled {
         if h < now && d.clock_sane_after.is_none() {
-            d.handle_due(h, now, Cause::Downtime, downtime_outage).await?;
+            d.handle_due(h, now, Cause::Downtime, downtime_outage)
+                .await?;
         }
     }
     // Does the sound device work? An outage opens at once if not.
@@ -244,12 +286,22 @@ pub async fn run(
     d.handled_until = now;
     d.publish_handled();
     // The first beat is on disk before the daemon reports itself started.
-    let first = DateTime::from_timestamp_millis(d.handled_shared.load(Ordering::SeqCst)).unwrap_or(now);
+    let first =
+        DateTime::from_timestamp_millis(d.handled_shared.load(Ordering::SeqCst)).unwrap_or(now);
     d.store.call(move |s| s.beat(now, first)).await?;
-    let heartbeat = Heartbeat::start(d.store.heartbeat_handle()?, clock.clone(), d.handled_shared.clone(), cfg.heartbeat);
+    let heartbeat = Heartbeat::start(
+        d.store.heartbeat_handle()?,
+        clock.clone(),
+        d.handled_shared.clone(),
+        cfg.heartbeat,
+    );
 
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<Control>(16);
-    let _watcher = if cfg.watch { watch_files(&d.station_dir, &d.config, ctl_tx.clone()) } else { None };
+    let _watcher = if cfg.watch {
+        watch_files(&d.station_dir, &d.config, ctl_tx.clone())
+    } else {
+        None
+    };
     let mut external = control;
     tokio::pin!(shutdown);
     let mut ready = cfg.ready.take();
@@ -284,7 +336,9 @@ pub async fn run(
         }
         if let Some(a) = d.current.take() {
             let now = d.clock.now();
-            d.store.call(move |s| s.update(a.row, Status::Partial, Some(now), Some(reasons::STOPPED))).await?;
+            d.store
+                .call(move |s| s.update(a.row, Status::Partial, Some(now), Some(reasons::STOPPED)))
+                .await?;
         }
     }
     // Firings still waiting for the output are logged missed: stopped.
@@ -292,7 +346,21 @@ pub async fn run(
         if p.resume.is_none() {
             let f = p.firing.clone();
             let trigger = p.trigger;
-            d.store.call(move |s| s.insert(&f.broadcast, f.scheduled_at, None, None, Status::Missed, Some(reasons::STOPPED), trigger, f.priority.as_str(), &f.files)).await?;
+            d.store
+                .call(move |s| {
+                    s.insert(
+                        &f.broadcast,
+                        f.scheduled_at,
+                        None,
+                        None,
+                        Status::Missed,
+                        Some(reasons::STOPPED),
+                        trigger,
+                        f.priority.as_str(),
+                        &f.files,
+                    )
+                })
+                .await?;
         }
     }
     heartbeat.stop();
@@ -318,7 +386,8 @@ impl Daemon {
         for p in self.waiting.iter().filter(|p| p.resume.is_none()) {
             h = h.min(p.firing.scheduled_at - TimeDelta::milliseconds(1));
         }
-        self.handled_shared.store(h.timestamp_millis(), Ordering::SeqCst);
+        self.handled_shared
+            .store(h.timestamp_millis(), Ordering::SeqCst);
     }
 
     /// Takes a freshly loaded station: valid files replace their last good
@@ -331,7 +400,12 @@ impl Daemon {
             self.config = station.config.clone();
             self.rules = Rules::from_config(&self.config);
         }
-        self.station_errors = station.station_diags.iter().filter(|d| d.is_error()).cloned().collect();
+        self.station_errors = station
+            .station_diags
+            .iter()
+            .filter(|d| d.is_error())
+            .cloned()
+            .collect();
         let mut files = BTreeMap::new();
         for f in &station.files {
             let mut st = self.files.remove(&f.shown).unwrap_or_default();
@@ -339,7 +413,13 @@ impl Daemon {
                 st.good = f.parsed.broadcasts.clone();
                 st.errors.clear();
             } else {
-                st.errors = f.parsed.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+                st.errors = f
+                    .parsed
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .cloned()
+                    .collect();
                 for e in &st.errors {
                     tracing::warn!(file = %f.shown, "{}", e.render(Lang::En));
                 }
@@ -351,11 +431,23 @@ impl Daemon {
         }
         self.files = files;
         let mut seen = std::collections::HashSet::new();
-        self.broadcasts = self.files.values().flat_map(|f| f.good.iter().cloned()).filter(|b| seen.insert(b.name.clone())).collect();
+        self.broadcasts = self
+            .files
+            .values()
+            .flat_map(|f| f.good.iter().cloned())
+            .filter(|b| seen.insert(b.name.clone()))
+            .collect();
         let errors: Vec<String> = self.errors().iter().map(|d| d.render(Lang::Zh)).collect();
         let json = serde_json::to_string(&errors).expect("json");
-        self.store.call(move |s| s.set_meta(keys::SCHEDULE_ERRORS, &json)).await?;
-        tracing::info!(broadcasts = self.broadcasts.len(), files = self.files.len(), errors = errors.len(), "schedules loaded");
+        self.store
+            .call(move |s| s.set_meta(keys::SCHEDULE_ERRORS, &json))
+            .await?;
+        tracing::info!(
+            broadcasts = self.broadcasts.len(),
+            files = self.files.len(),
+            errors = errors.len(),
+            "schedules loaded"
+        );
         Ok(())
     }
 
@@ -370,7 +462,9 @@ impl Daemon {
         match c {
             Control::Reload => {
                 let dir = self.station_dir.clone();
-                let station = tokio::task::spawn_blocking(move || Station::load(&dir)).await.map_err(|e| StoreError::Task(e.to_string()))?;
+                let station = tokio::task::spawn_blocking(move || Station::load(&dir))
+                    .await
+                    .map_err(|e| StoreError::Task(e.to_string()))?;
                 self.apply_station(station).await?;
                 self.recheck_content().await
             }
@@ -382,7 +476,13 @@ impl Daemon {
     async fn tick(&mut self) -> Result<(), RunError> {
         let now = self.clock.now();
         let mono = self.clock.monotonic();
-        let w = planner::window(self.handled_until, self.prev_wall, self.prev_mono, now, mono);
+        let w = planner::window(
+            self.handled_until,
+            self.prev_wall,
+            self.prev_mono,
+            now,
+            mono,
+        );
         let mut w = w;
         let mut outage = None;
         if w.step != TimeDelta::zero() {
@@ -395,17 +495,40 @@ impl Daemon {
             self.clock_sane_after = None;
             w.since = w.since.max(t);
             w.cause = Cause::ClockJump;
-            outage = self.store.call(move |s| s.close_outage(OutageKind::Clock, CLOCK_SUBJECT, now)).await?;
+            outage = self
+                .store
+                .call(move |s| s.close_outage(OutageKind::Clock, CLOCK_SUBJECT, now))
+                .await?;
             tracing::info!("PC clock sane again");
         } else if w.step > CLOCK_FAULT_STEP {
             let from = now - w.step;
-            let detail = format!("clock jumped forward by {}s, from {} to {}", w.step.num_seconds(), ts(from), ts(now));
-            outage = Some(self.store.call(move |s| s.closed_outage(OutageKind::Clock, CLOCK_SUBJECT, from, now, &detail)).await?);
+            let detail = format!(
+                "clock jumped forward by {}s, from {} to {}",
+                w.step.num_seconds(),
+                ts(from),
+                ts(now)
+            );
+            outage = Some(
+                self.store
+                    .call(move |s| {
+                        s.closed_outage(OutageKind::Clock, CLOCK_SUBJECT, from, now, &detail)
+                    })
+                    .await?,
+            );
         } else if w.step < -CLOCK_FAULT_STEP {
-            let detail = format!("clock set back by {}s, from {} to {}", -w.step.num_seconds(), ts(self.prev_wall), ts(now));
+            let detail = format!(
+                "clock set back by {}s, from {} to {}",
+                -w.step.num_seconds(),
+                ts(self.prev_wall),
+                ts(now)
+            );
             tracing::error!(%detail, "PC clock set back");
-            self.store.call(move |s| s.open_outage(OutageKind::Clock, CLOCK_SUBJECT, now, &detail)).await?;
-            let high = self.prev_wall.max(self.clock_sane_after.unwrap_or(self.prev_wall));
+            self.store
+                .call(move |s| s.open_outage(OutageKind::Clock, CLOCK_SUBJECT, now, &detail))
+                .await?;
+            let high = self
+                .prev_wall
+                .max(self.clock_sane_after.unwrap_or(self.prev_wall));
             self.clock_sane_after = Some(high);
         }
         self.prev_wall = now;
@@ -427,7 +550,13 @@ impl Daemon {
     }
 
     /// Logs or queues every firing due in `(since, now]`.
-    async fn handle_due(&mut self, since: DateTime<Utc>, now: DateTime<Utc>, cause: Cause, outage: Option<i64>) -> Result<(), RunError> {
+    async fn handle_due(
+        &mut self,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+        cause: Cause,
+        outage: Option<i64>,
+    ) -> Result<(), RunError> {
         let due = planner::due(&self.broadcasts, &self.rules, since, now, cause);
         if due.is_empty() {
             return Ok(());
@@ -441,23 +570,53 @@ impl Daemon {
             let (status, reason) = match decision {
                 Decision::Play(trigger) => {
                     let known = self.store.call(move |s| s.exists(&name, at)).await?;
-                    let queued = self.waiting.iter().any(|p| p.firing.broadcast == f.broadcast && p.firing.scheduled_at == at)
-                        || self.current.as_ref().is_some_and(|a| a.pending.firing.broadcast == f.broadcast && a.pending.firing.scheduled_at == at);
+                    let queued =
+                        self.waiting.iter().any(|p| {
+                            p.firing.broadcast == f.broadcast && p.firing.scheduled_at == at
+                        }) || self.current.as_ref().is_some_and(|a| {
+                            a.pending.firing.broadcast == f.broadcast
+                                && a.pending.firing.scheduled_at == at
+                        });
                     if !known && !queued {
-                        queue.push(Pending { firing: f, trigger, resume: None, interrupted_by: None });
+                        queue.push(Pending {
+                            firing: f,
+                            trigger,
+                            resume: None,
+                            interrupted_by: None,
+                        });
                     }
                     continue;
                 }
                 Decision::Miss(r) => (Status::Missed, r),
-                Decision::Skip(planner::Skip::QuietHours) => (Status::Skipped, reasons::QUIET_HOURS),
+                Decision::Skip(planner::Skip::QuietHours) => {
+                    (Status::Skipped, reasons::QUIET_HOURS)
+                }
                 Decision::Skip(planner::Skip::Holiday) => (Status::Skipped, reasons::HOLIDAY),
             };
-            let trigger = if cause == Cause::OnTime { Trigger::Schedule } else { Trigger::CatchUp };
-            let link = if status == Status::Missed { outage } else { None };
+            let trigger = if cause == Cause::OnTime {
+                Trigger::Schedule
+            } else {
+                Trigger::CatchUp
+            };
+            let link = if status == Status::Missed {
+                outage
+            } else {
+                None
+            };
             let inserted = self
                 .store
                 .call(move |s| {
-                    let id = s.insert(&name, at, None, None, status, Some(reason), trigger, &prio, &files)?;
+                    let id = s.insert(
+                        &name,
+                        at,
+                        None,
+                        None,
+                        status,
+                        Some(reason),
+                        trigger,
+                        &prio,
+                        &files,
+                    )?;
                     if let (Some(id), Some(o)) = (id, link) {
                         s.link_outage(id, o)?;
                     }
@@ -474,22 +633,46 @@ impl Daemon {
 
     /// Waiting firings whose catch-up window has passed are missed.
     async fn expire(&mut self, now: DateTime<Utc>) -> Result<(), RunError> {
-        let (gone, keep): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.waiting).into_iter().partition(|p| p.deadline() < now);
+        let (gone, keep): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .partition(|p| p.deadline() < now);
         self.waiting = keep;
-        let busy = self.current.as_ref().map(|a| a.pending.firing.broadcast.clone()).unwrap_or_default();
+        let busy = self
+            .current
+            .as_ref()
+            .map(|a| a.pending.firing.broadcast.clone())
+            .unwrap_or_default();
         for p in gone {
             let reason = format!("{}: {busy}", reasons::BUSY);
             match p.resume {
                 // An interrupted play that could not resume stays partial.
                 Some((row, _)) => {
-                    let r = format!("{}: {}", reasons::INTERRUPTED_BY, p.interrupted_by.clone().unwrap_or_default());
-                    self.store.call(move |s| s.update(row, Status::Partial, None, Some(&r))).await?;
+                    let r = format!(
+                        "{}: {}",
+                        reasons::INTERRUPTED_BY,
+                        p.interrupted_by.clone().unwrap_or_default()
+                    );
+                    self.store
+                        .call(move |s| s.update(row, Status::Partial, None, Some(&r)))
+                        .await?;
                 }
                 None => {
                     let f = p.firing.clone();
                     let trigger = p.trigger;
                     self.store
-                        .call(move |s| s.insert(&f.broadcast, f.scheduled_at, None, None, Status::Missed, Some(&reason), trigger, f.priority.as_str(), &f.files))
+                        .call(move |s| {
+                            s.insert(
+                                &f.broadcast,
+                                f.scheduled_at,
+                                None,
+                                None,
+                                Status::Missed,
+                                Some(&reason),
+                                trigger,
+                                f.priority.as_str(),
+                                &f.files,
+                            )
+                        })
                         .await?;
                 }
             }
@@ -502,7 +685,9 @@ impl Daemon {
     /// the current one for a higher priority.
     async fn dispatch(&mut self) -> Result<(), RunError> {
         loop {
-            let Some(best) = self.most_urgent() else { return Ok(()) };
+            let Some(best) = self.most_urgent() else {
+                return Ok(());
+            };
             let prio = self.waiting[best].firing.priority;
             match &mut self.current {
                 Some(a) => {
@@ -527,7 +712,9 @@ impl Daemon {
     fn most_urgent(&self) -> Option<usize> {
         (0..self.waiting.len()).max_by(|&a, &b| {
             let (x, y) = (&self.waiting[a].firing, &self.waiting[b].firing);
-            x.priority.cmp(&y.priority).then(y.scheduled_at.cmp(&x.scheduled_at))
+            x.priority
+                .cmp(&y.priority)
+                .then(y.scheduled_at.cmp(&x.scheduled_at))
         })
     }
 
@@ -536,7 +723,9 @@ impl Daemon {
     async fn start(&mut self, p: Pending) -> Result<bool, RunError> {
         let f = p.firing.clone();
         let audio = self.station_dir.join(&self.config.audio_dir);
-        let built = tokio::task::spawn_blocking(move || build_items(&audio, &f)).await.map_err(|e| StoreError::Task(e.to_string()))?;
+        let built = tokio::task::spawn_blocking(move || build_items(&audio, &f))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?;
         let now = self.clock.now();
         let items = match built {
             Ok(items) => items,
@@ -553,7 +742,17 @@ impl Daemon {
                                 s.update(row, Status::Failed, Some(now), Some(&reason))?;
                                 Some(row)
                             }
-                            None => s.insert(&f.broadcast, f.scheduled_at, Some(now), Some(now), Status::Failed, Some(&reason), trigger, f.priority.as_str(), &f.files)?,
+                            None => s.insert(
+                                &f.broadcast,
+                                f.scheduled_at,
+                                Some(now),
+                                Some(now),
+                                Status::Failed,
+                                Some(&reason),
+                                trigger,
+                                f.priority.as_str(),
+                                &f.files,
+                            )?,
                         };
                         if let Some(row) = row {
                             s.link_outage(row, outage)?;
@@ -566,7 +765,9 @@ impl Daemon {
         };
         let (row, start_index) = match p.resume {
             Some((row, index)) => {
-                self.store.call(move |s| s.update(row, Status::Playing, None, None)).await?;
+                self.store
+                    .call(move |s| s.update(row, Status::Playing, None, None))
+                    .await?;
                 (row, index)
             }
             None => {
@@ -574,7 +775,19 @@ impl Daemon {
                 let trigger = p.trigger;
                 let id = self
                     .store
-                    .call(move |s| s.insert(&f.broadcast, f.scheduled_at, Some(now), None, Status::Playing, None, trigger, f.priority.as_str(), &f.files))
+                    .call(move |s| {
+                        s.insert(
+                            &f.broadcast,
+                            f.scheduled_at,
+                            Some(now),
+                            None,
+                            Status::Playing,
+                            None,
+                            trigger,
+                            f.priority.as_str(),
+                            &f.files,
+                        )
+                    })
                     .await?;
                 match id {
                     Some(id) => (id, 0),
@@ -587,8 +800,23 @@ impl Daemon {
         self.next_job += 1;
         let cancel = Arc::new(AtomicBool::new(false));
         tracing::info!(broadcast = %p.firing.broadcast, scheduled = %p.firing.scheduled_at, delay_ms = (now - p.firing.scheduled_at).num_milliseconds(), start_index, "starting");
-        let _ = self.player.send(Job { id: job, broadcast: p.firing.broadcast.clone(), items: items.clone(), start_index, cancel: cancel.clone(), check: false });
-        self.current = Some(Active { job, row, pending: p, items, cancel, cut_by: None, first_sample_seen: resumed });
+        let _ = self.player.send(Job {
+            id: job,
+            broadcast: p.firing.broadcast.clone(),
+            items: items.clone(),
+            start_index,
+            cancel: cancel.clone(),
+            check: false,
+        });
+        self.current = Some(Active {
+            job,
+            row,
+            pending: p,
+            items,
+            cancel,
+            cut_by: None,
+            first_sample_seen: resumed,
+        });
         Ok(true)
     }
 
@@ -607,7 +835,9 @@ impl Daemon {
         }
         match ev {
             PlayerEvent::ItemStarted { job, index, at } => {
-                let Some(a) = self.current.as_mut().filter(|a| a.job == job) else { return Ok(()) };
+                let Some(a) = self.current.as_mut().filter(|a| a.job == job) else {
+                    return Ok(());
+                };
                 tracing::debug!(item = index, label = %a.items.get(index).map(|i| i.label.as_str()).unwrap_or(""), "item started");
                 if !a.first_sample_seen {
                     a.first_sample_seen = true;
@@ -623,39 +853,77 @@ impl Daemon {
                 let a = self.current.take().expect("checked");
                 match result {
                     JobResult::Completed => {
-                        for item in a.items.iter().filter(|i| matches!(i.source, ItemSource::File(_))) {
+                        for item in a
+                            .items
+                            .iter()
+                            .filter(|i| matches!(i.source, ItemSource::File(_)))
+                        {
                             if self.content_open.remove(&item.label) {
                                 let label = item.label.clone();
-                                self.store.call(move |s| s.close_outage(OutageKind::Content, &label, at)).await?;
+                                self.store
+                                    .call(move |s| s.close_outage(OutageKind::Content, &label, at))
+                                    .await?;
                             }
                         }
-                        let reason = a.pending.interrupted_by.as_ref().map(|b| format!("{}: {b}; resumed", reasons::INTERRUPTED_BY));
-                        self.store.call(move |s| s.update(a.row, Status::Played, Some(at), reason.as_deref())).await?;
+                        let reason = a
+                            .pending
+                            .interrupted_by
+                            .as_ref()
+                            .map(|b| format!("{}: {b}; resumed", reasons::INTERRUPTED_BY));
+                        self.store
+                            .call(move |s| {
+                                s.update(a.row, Status::Played, Some(at), reason.as_deref())
+                            })
+                            .await?;
                         tracing::info!(broadcast = %a.pending.firing.broadcast, "played");
                     }
                     JobResult::Cancelled { .. } if a.cut_by.is_none() => {
-                        self.store.call(move |s| s.update(a.row, Status::Partial, Some(at), Some(reasons::STOPPED))).await?;
+                        self.store
+                            .call(move |s| {
+                                s.update(a.row, Status::Partial, Some(at), Some(reasons::STOPPED))
+                            })
+                            .await?;
                         tracing::info!(broadcast = %a.pending.firing.broadcast, "stopped during the play");
                     }
                     JobResult::Cancelled { index } => {
                         let by = a.cut_by.clone().unwrap_or_default();
                         let reason = format!("{}: {by}", reasons::INTERRUPTED_BY);
-                        self.store.call(move |s| s.update(a.row, Status::Partial, Some(at), Some(&reason))).await?;
+                        self.store
+                            .call(move |s| {
+                                s.update(a.row, Status::Partial, Some(at), Some(&reason))
+                            })
+                            .await?;
                         tracing::info!(broadcast = %a.pending.firing.broadcast, by = %by, item = index, "cut; will resume if its window allows");
                         let mut p = a.pending.clone();
                         p.resume = Some((a.row, index));
                         p.interrupted_by = Some(by);
                         self.waiting.push(p);
                     }
-                    JobResult::Failed { index, error, device } => {
-                        let code = if device { reasons::DEVICE } else { reasons::CONTENT };
+                    JobResult::Failed {
+                        index,
+                        error,
+                        device,
+                    } => {
+                        let code = if device {
+                            reasons::DEVICE
+                        } else {
+                            reasons::CONTENT
+                        };
                         let reason = format!("{code}: {error}");
-                        let status = if index == 0 && !a.first_sample_seen { Status::Failed } else { Status::Partial };
+                        let status = if index == 0 && !a.first_sample_seen {
+                            Status::Failed
+                        } else {
+                            Status::Partial
+                        };
                         tracing::error!(broadcast = %a.pending.firing.broadcast, %reason, "play failed");
                         let outage = if device {
                             self.output_failed(&error, at).await?
                         } else {
-                            let file = a.items.get(index).map(|i| i.label.clone()).unwrap_or_default();
+                            let file = a
+                                .items
+                                .get(index)
+                                .map(|i| i.label.clone())
+                                .unwrap_or_default();
                             self.open_content(&file, &error, at).await?
                         };
                         self.store
@@ -681,20 +949,35 @@ impl Daemon {
         let id = self.next_job;
         self.next_job += 1;
         self.check_job = Some(id);
-        let _ = self.player.send(Job { id, broadcast: String::new(), items: Vec::new(), start_index: 0, cancel: Arc::new(AtomicBool::new(false)), check: true });
+        let _ = self.player.send(Job {
+            id,
+            broadcast: String::new(),
+            items: Vec::new(),
+            start_index: 0,
+            cancel: Arc::new(AtomicBool::new(false)),
+            check: true,
+        });
     }
 
     /// The output failed: open (or keep) its outage and schedule a retry
     /// with backoff (1 s doubling to 30 s). Returns the outage id.
     async fn output_failed(&mut self, error: &str, at: DateTime<Utc>) -> Result<i64, RunError> {
         let (subject, detail) = (self.output_name.clone(), error.to_string());
-        let (id, new) = self.store.call(move |s| s.open_outage(OutageKind::Output, &subject, at, &detail)).await?;
+        let (id, new) = self
+            .store
+            .call(move |s| s.open_outage(OutageKind::Output, &subject, at, &detail))
+            .await?;
         if new {
             tracing::error!(output = %self.output_name, %error, "sound output failing: outage opened");
         }
-        let backoff = self.output_retry.map_or(Duration::from_secs(1), |(_, b)| (b * 2).min(MAX_BACKOFF));
+        let backoff = self
+            .output_retry
+            .map_or(Duration::from_secs(1), |(_, b)| (b * 2).min(MAX_BACKOFF));
         let now = self.clock.now();
-        self.output_retry = Some((now + TimeDelta::from_std(backoff).unwrap_or_default(), backoff));
+        self.output_retry = Some((
+            now + TimeDelta::from_std(backoff).unwrap_or_default(),
+            backoff,
+        ));
         Ok(id)
     }
 
@@ -702,17 +985,31 @@ impl Daemon {
     async fn output_ok(&mut self, at: DateTime<Utc>) -> Result<(), RunError> {
         self.output_retry = None;
         let subject = self.output_name.clone();
-        if self.store.call(move |s| s.close_outage(OutageKind::Output, &subject, at)).await?.is_some() {
+        if self
+            .store
+            .call(move |s| s.close_outage(OutageKind::Output, &subject, at))
+            .await?
+            .is_some()
+        {
             tracing::info!(output = %self.output_name, "sound output works again: outage closed");
         }
         Ok(())
     }
 
     /// Opens (or keeps) the `content` outage of a file; returns its id.
-    async fn open_content(&mut self, file: &str, detail: &str, at: DateTime<Utc>) -> Result<i64, RunError> {
+    async fn open_content(
+        &mut self,
+        file: &str,
+        detail: &str,
+        at: DateTime<Utc>,
+    ) -> Result<i64, RunError> {
         self.content_open.insert(file.to_string());
         let (f, d) = (file.to_string(), detail.to_string());
-        Ok(self.store.call(move |s| s.open_outage(OutageKind::Content, &f, at, &d)).await?.0)
+        Ok(self
+            .store
+            .call(move |s| s.open_outage(OutageKind::Content, &f, at, &d))
+            .await?
+            .0)
     }
 
     /// Closes the `content` outages of files that play again.
@@ -723,7 +1020,14 @@ impl Daemon {
         let audio = self.station_dir.join(&self.config.audio_dir);
         let files: Vec<String> = self.content_open.iter().cloned().collect();
         let fixed: Vec<String> = tokio::task::spawn_blocking(move || {
-            files.into_iter().filter(|f| media::resolve_under(&audio, f).and_then(|p| media::probe(&p)).is_ok()).collect()
+            files
+                .into_iter()
+                .filter(|f| {
+                    media::resolve_under(&audio, f)
+                        .and_then(|p| media::probe(&p))
+                        .is_ok()
+                })
+                .collect()
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?;
@@ -731,7 +1035,9 @@ impl Daemon {
         for f in fixed {
             self.content_open.remove(&f);
             tracing::info!(file = %f, "file playable again: content outage closed");
-            self.store.call(move |s| s.close_outage(OutageKind::Content, &f, now)).await?;
+            self.store
+                .call(move |s| s.close_outage(OutageKind::Content, &f, now))
+                .await?;
         }
         Ok(())
     }
@@ -742,7 +1048,10 @@ impl Daemon {
         // At most once a minute: a file uploaded or removed shows up soon
         // enough, and a broadcast firing every second costs nothing extra.
         let mono = self.clock.monotonic();
-        if self.last_warn_check.is_some_and(|t| mono < t + Duration::from_secs(60)) {
+        if self
+            .last_warn_check
+            .is_some_and(|t| mono < t + Duration::from_secs(60))
+        {
             return Ok(());
         }
         self.last_warn_check = Some(mono);
@@ -752,7 +1061,9 @@ impl Daemon {
         // distinct file once.
         let mut soon: Vec<Firing> = Vec::new();
         for b in &self.broadcasts {
-            let f = planner::firings(std::slice::from_ref(b), &self.rules, now, now + WARN_AHEAD).into_iter().find(|f| f.skip.is_none());
+            let f = planner::firings(std::slice::from_ref(b), &self.rules, now, now + WARN_AHEAD)
+                .into_iter()
+                .find(|f| f.skip.is_none());
             soon.extend(f);
         }
         let mut exists: std::collections::HashMap<String, bool> = Default::default();
@@ -760,21 +1071,44 @@ impl Daemon {
             if self.warned.contains(&(f.broadcast.clone(), f.scheduled_at)) {
                 continue;
             }
-            let missing: Vec<&String> = f.files.iter().filter(|x| !*exists.entry((*x).clone()).or_insert_with(|| media::resolve_under(&audio, x).is_ok())).collect();
+            let missing: Vec<&String> = f
+                .files
+                .iter()
+                .filter(|x| {
+                    !*exists
+                        .entry((*x).clone())
+                        .or_insert_with(|| media::resolve_under(&audio, x).is_ok())
+                })
+                .collect();
             if let Some(file) = missing.first() {
                 self.warned.insert((f.broadcast.clone(), f.scheduled_at));
                 let msg = crate::i18n::Msg::WarnFileMissingSoon {
                     name: f.broadcast.clone(),
-                    time: f.scheduled_at.with_timezone(&self.rules.tz).format("%Y-%m-%d %H:%M:%S").to_string(),
+                    time: f
+                        .scheduled_at
+                        .with_timezone(&self.rules.tz)
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string(),
                     path: format!("{}/{}", self.config.audio_dir.display(), file),
                 };
                 tracing::warn!("{}", msg.render(Lang::En));
                 let json = serde_json::json!({"at": ts(now), "scheduled_at": ts(f.scheduled_at), "broadcast": f.broadcast, "file": file, "zh": msg.render(Lang::Zh), "en": msg.render(Lang::En)});
-                let mut list: Vec<serde_json::Value> = self.store.call(|s| s.meta(keys::WARNINGS)).await?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
-                list.retain(|w| w["scheduled_at"].as_str().is_some_and(|t| t >= ts(now).as_str()));
+                let mut list: Vec<serde_json::Value> = self
+                    .store
+                    .call(|s| s.meta(keys::WARNINGS))
+                    .await?
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or_default();
+                list.retain(|w| {
+                    w["scheduled_at"]
+                        .as_str()
+                        .is_some_and(|t| t >= ts(now).as_str())
+                });
                 list.push(json);
                 let text = serde_json::to_string(&list).expect("json");
-                self.store.call(move |s| s.set_meta(keys::WARNINGS, &text)).await?;
+                self.store
+                    .call(move |s| s.set_meta(keys::WARNINGS, &text))
+                    .await?;
                 new = true;
             }
         }
@@ -815,7 +1149,12 @@ struct Heartbeat {
 }
 
 impl Heartbeat {
-    fn start(store: Store, clock: Arc<dyn Clock>, handled: Arc<AtomicI64>, every: Duration) -> Heartbeat {
+    fn start(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        handled: Arc<AtomicI64>,
+        every: Duration,
+    ) -> Heartbeat {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
@@ -823,7 +1162,8 @@ impl Heartbeat {
             .spawn(move || {
                 while !flag.load(Ordering::SeqCst) {
                     let now = clock.now();
-                    let handled = DateTime::from_timestamp_millis(handled.load(Ordering::SeqCst)).unwrap_or(now);
+                    let handled = DateTime::from_timestamp_millis(handled.load(Ordering::SeqCst))
+                        .unwrap_or(now);
                     let r = store.beat(now, handled);
                     if let Err(e) = r {
                         tracing::error!(error = %e, "cannot write the heartbeat");
@@ -832,7 +1172,10 @@ impl Heartbeat {
                 }
             })
             .expect("spawn heartbeat thread");
-        Heartbeat { stop, thread: Some(thread) }
+        Heartbeat {
+            stop,
+            thread: Some(thread),
+        }
     }
 
     fn stop(mut self) {
@@ -864,7 +1207,8 @@ impl Drop for Heartbeat {
 /// The first file that cannot play, and why.
 pub fn build_items(audio_dir: &Path, f: &Firing) -> Result<Vec<PlayItem>, (String, String)> {
     let probe = |rel: &str| -> Result<(PathBuf, Duration), (String, String)> {
-        let p = media::resolve_under(audio_dir, rel).map_err(|e| (rel.to_string(), e.to_string()))?;
+        let p =
+            media::resolve_under(audio_dir, rel).map_err(|e| (rel.to_string(), e.to_string()))?;
         let info = media::probe(&p).map_err(|e| (rel.to_string(), e.to_string()))?;
         Ok((p, info.duration))
     };
@@ -880,17 +1224,35 @@ pub fn build_items(audio_dir: &Path, f: &Firing) -> Result<Vec<PlayItem>, (Strin
         }),
         ChimeFile::File(rel) => {
             let (p, d) = probe(rel)?;
-            items.push(PlayItem { kind: ItemKind::Chime, source: ItemSource::File(p), label: rel.clone(), volume: f.volume, duration: d });
+            items.push(PlayItem {
+                kind: ItemKind::Chime,
+                source: ItemSource::File(p),
+                label: rel.clone(),
+                volume: f.volume,
+                duration: d,
+            });
         }
     }
     let mut content = Vec::new();
     for rel in &f.files {
         let (p, d) = probe(rel)?;
-        content.push(PlayItem { kind: ItemKind::Content, source: ItemSource::File(p), label: rel.clone(), volume: f.volume, duration: d });
+        content.push(PlayItem {
+            kind: ItemKind::Content,
+            source: ItemSource::File(p),
+            label: rel.clone(),
+            volume: f.volume,
+            duration: d,
+        });
     }
     for r in 0..f.repeat {
         if r > 0 && !f.gap.is_zero() {
-            items.push(PlayItem { kind: ItemKind::Gap, source: ItemSource::Silence, label: "(gap)".into(), volume: 0.0, duration: f.gap });
+            items.push(PlayItem {
+                kind: ItemKind::Gap,
+                source: ItemSource::Silence,
+                label: "(gap)".into(),
+                volume: 0.0,
+                duration: f.gap,
+            });
         }
         items.extend(content.iter().cloned());
     }
@@ -899,13 +1261,19 @@ pub fn build_items(audio_dir: &Path, f: &Firing) -> Result<Vec<PlayItem>, (Strin
 
 /// Watches the schedules folder and the station file; a debounced change
 /// asks the run loop to reload.
-fn watch_files(station_dir: &Path, config: &StationConfig, tx: mpsc::Sender<Control>) -> Option<notify_debouncer_mini::Debouncer<notify::RecommendedWatcher>> {
+fn watch_files(
+    station_dir: &Path,
+    config: &StationConfig,
+    tx: mpsc::Sender<Control>,
+) -> Option<notify_debouncer_mini::Debouncer<notify::RecommendedWatcher>> {
     use notify::RecursiveMode;
     let handler = move |res: notify_debouncer_mini::DebounceEventResult| {
         if let Ok(events) = res {
             let relevant = events.iter().any(|e| {
                 let p = &e.path;
-                p.extension().is_some_and(|x| x.eq_ignore_ascii_case("toml")) || p.is_dir()
+                p.extension()
+                    .is_some_and(|x| x.eq_ignore_ascii_case("toml"))
+                    || p.is_dir()
             });
             if relevant {
                 let _ = tx.blocking_send(Control::Reload);
@@ -923,7 +1291,10 @@ fn watch_files(station_dir: &Path, config: &StationConfig, tx: mpsc::Sender<Cont
     if let Err(e) = deb.watcher().watch(&sched, RecursiveMode::NonRecursive) {
         tracing::warn!(error = %e, dir = %sched.display(), "cannot watch the schedules folder");
     }
-    if let Err(e) = deb.watcher().watch(station_dir, RecursiveMode::NonRecursive) {
+    if let Err(e) = deb
+        .watcher()
+        .watch(station_dir, RecursiveMode::NonRecursive)
+    {
         tracing::warn!(error = %e, "cannot watch the station folder");
     }
     Some(deb)

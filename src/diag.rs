@@ -33,12 +33,23 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error at no particular position.
     pub fn error(file: Option<String>, msg: Msg) -> Self {
-        Diagnostic { severity: Severity::Error, file, line: None, col: None, key: None, broadcast: None, msg }
+        Diagnostic {
+            severity: Severity::Error,
+            file,
+            line: None,
+            col: None,
+            key: None,
+            broadcast: None,
+            msg,
+        }
     }
 
     /// A warning at no particular position.
     pub fn warning(file: Option<String>, msg: Msg) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(file, msg) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(file, msg)
+        }
     }
 
     /// Sets the position from a line/column pair.
@@ -127,7 +138,10 @@ impl<'a> LineIndex<'a> {
         let offset = offset.min(self.text.len());
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
         let start = self.starts[line];
-        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
 

@@ -91,8 +91,12 @@ impl Want {
             (Want::Date, Lang::En) => "a date, like 2026-12-01",
             (Want::TextList, Lang::Zh) => "文字列表（如 [\"07:30\", \"12:00\"]）",
             (Want::TextList, Lang::En) => "a list of texts, like [\"07:30\", \"12:00\"]",
-            (Want::TextOrList, Lang::Zh) => "文字或文字列表（如 \"一封信.mp3\" 或 [\"a.mp3\", \"b.mp3\"]）",
-            (Want::TextOrList, Lang::En) => "a text or a list of texts, like \"letter.mp3\" or [\"a.mp3\", \"b.mp3\"]",
+            (Want::TextOrList, Lang::Zh) => {
+                "文字或文字列表（如 \"一封信.mp3\" 或 [\"a.mp3\", \"b.mp3\"]）"
+            }
+            (Want::TextOrList, Lang::En) => {
+                "a text or a list of texts, like \"letter.mp3\" or [\"a.mp3\", \"b.mp3\"]"
+            }
             (Want::BoolOrText, Lang::Zh) => "true、false 或提示音文件名（如 \"提示音.mp3\"）",
             (Want::BoolOrText, Lang::En) => "true, false or a chime file name, like \"chime.mp3\"",
             (Want::DurationText, Lang::Zh) => "时长文字（如 \"20s\"、\"10m\"、\"1h\"）",
@@ -134,60 +138,162 @@ pub fn found_type(lang: Lang, toml_type: &str) -> &'static str {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     // --- files and syntax ---
-    FileUnreadable { detail: String },
+    FileUnreadable {
+        detail: String,
+    },
     NotUtf8,
-    TomlSyntax { detail: String },
+    TomlSyntax {
+        detail: String,
+    },
     NoBroadcasts,
-    NoScheduleFiles { dir: String },
-    FolderMissing { key: &'static str, dir: String },
+    NoScheduleFiles {
+        dir: String,
+    },
+    FolderMissing {
+        key: &'static str,
+        dir: String,
+    },
 
     // --- keys and types ---
-    UnknownKey { key: String, suggestion: Option<String>, allowed: Vec<&'static str> },
-    WrongType { key: String, want: Want, found: String },
-    MissingKey { key: &'static str, example: &'static str },
-    EmptyValue { key: String },
+    UnknownKey {
+        key: String,
+        suggestion: Option<String>,
+        allowed: Vec<&'static str>,
+    },
+    WrongType {
+        key: String,
+        want: Want,
+        found: String,
+    },
+    MissingKey {
+        key: &'static str,
+        example: &'static str,
+    },
+    EmptyValue {
+        key: String,
+    },
 
     // --- broadcast values ---
     EmptyName,
-    DuplicateName { name: String, first: String },
+    DuplicateName {
+        name: String,
+        first: String,
+    },
     AtAndCron,
     NoTimes,
-    BadTime { value: String },
-    DuplicateTime { value: String },
-    BadCron { value: String, detail: String },
-    BadDay { value: String, suggestion: Option<String> },
-    BadDate { key: String, value: String },
-    UntilBeforeFrom { from: String, until: String },
-    BadRepeat { value: i64 },
-    BadDuration { key: String, value: String, max: &'static str },
-    BadPriority { value: String, suggestion: Option<String> },
-    BadVolume { value: String },
+    BadTime {
+        value: String,
+    },
+    DuplicateTime {
+        value: String,
+    },
+    BadCron {
+        value: String,
+        detail: String,
+    },
+    BadDay {
+        value: String,
+        suggestion: Option<String>,
+    },
+    BadDate {
+        key: String,
+        value: String,
+    },
+    UntilBeforeFrom {
+        from: String,
+        until: String,
+    },
+    BadRepeat {
+        value: i64,
+    },
+    BadDuration {
+        key: String,
+        value: String,
+        max: &'static str,
+    },
+    BadPriority {
+        value: String,
+        suggestion: Option<String>,
+    },
+    BadVolume {
+        value: String,
+    },
 
     // --- audio files ---
-    PathAbsolute { path: String },
-    PathEscapes { path: String },
-    BadPlaceholder { path: String, placeholder: String },
-    FileMissing { path: String },
-    NotAFile { path: String },
-    FileEmpty { path: String },
-    FileUndecodable { path: String, detail: String },
+    PathAbsolute {
+        path: String,
+    },
+    PathEscapes {
+        path: String,
+    },
+    BadPlaceholder {
+        path: String,
+        placeholder: String,
+    },
+    FileMissing {
+        path: String,
+    },
+    NotAFile {
+        path: String,
+    },
+    FileEmpty {
+        path: String,
+    },
+    FileUndecodable {
+        path: String,
+        detail: String,
+    },
 
     // --- station file ---
-    BadTimezone { value: String, suggestion: Option<String> },
-    BadQuietHours { value: String },
-    BadOutput { value: String },
-    BadListen { value: String },
+    BadTimezone {
+        value: String,
+        suggestion: Option<String>,
+    },
+    BadQuietHours {
+        value: String,
+    },
+    BadOutput {
+        value: String,
+    },
+    BadListen {
+        value: String,
+    },
 
     // --- warnings ---
-    WarnCollisionMissed { name: String, at: String, blocker: String, start: String, catch_up: String },
-    WarnQuietHours { name: String, time: String, quiet: String },
-    WarnRangeOver { name: String, until: String },
-    WarnDateFileMissing { name: String, dates: Vec<String>, path: String },
-    WarnFileMissingSoon { name: String, time: String, path: String },
+    WarnCollisionMissed {
+        name: String,
+        at: String,
+        blocker: String,
+        start: String,
+        catch_up: String,
+    },
+    WarnQuietHours {
+        name: String,
+        time: String,
+        quiet: String,
+    },
+    WarnRangeOver {
+        name: String,
+        until: String,
+    },
+    WarnDateFileMissing {
+        name: String,
+        dates: Vec<String>,
+        path: String,
+    },
+    WarnFileMissingSoon {
+        name: String,
+        time: String,
+        path: String,
+    },
 }
 
 fn list(items: &[&str]) -> String {
-    items.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Msg {
@@ -198,22 +304,40 @@ impl Msg {
         let w = &mut s;
         match (self, lang) {
             (Msg::FileUnreadable { detail }, Zh) => {
-                let _ = write!(w, "无法读取文件：{detail}。请检查文件是否存在、是否有读取权限");
+                let _ = write!(
+                    w,
+                    "无法读取文件：{detail}。请检查文件是否存在、是否有读取权限"
+                );
             }
             (Msg::FileUnreadable { detail }, En) => {
-                let _ = write!(w, "cannot read the file: {detail}; check that it exists and is readable");
+                let _ = write!(
+                    w,
+                    "cannot read the file: {detail}; check that it exists and is readable"
+                );
             }
             (Msg::NotUtf8, Zh) => {
-                let _ = write!(w, "文件不是 UTF-8 编码。请用记事本“另存为”并选择 UTF-8 编码");
+                let _ = write!(
+                    w,
+                    "文件不是 UTF-8 编码。请用记事本“另存为”并选择 UTF-8 编码"
+                );
             }
             (Msg::NotUtf8, En) => {
-                let _ = write!(w, "the file is not UTF-8 text; save it again with UTF-8 encoding");
+                let _ = write!(
+                    w,
+                    "the file is not UTF-8 text; save it again with UTF-8 encoding"
+                );
             }
             (Msg::TomlSyntax { detail }, Zh) => {
-                let _ = write!(w, "TOML 格式错误：{detail}。请检查这一行的引号、方括号和等号是否完整、成对");
+                let _ = write!(
+                    w,
+                    "TOML 格式错误：{detail}。请检查这一行的引号、方括号和等号是否完整、成对"
+                );
             }
             (Msg::TomlSyntax { detail }, En) => {
-                let _ = write!(w, "TOML syntax error: {detail}; check the quotes, brackets and `=` on this line");
+                let _ = write!(
+                    w,
+                    "TOML syntax error: {detail}; check the quotes, brackets and `=` on this line"
+                );
             }
             (Msg::NoBroadcasts, Zh) => {
                 let _ = write!(w, "文件里没有任何 [[broadcast]] 节目，不会播出任何内容。请添加 [[broadcast]] 段落，或删除此文件");
@@ -233,7 +357,14 @@ impl Msg {
             (Msg::FolderMissing { key, dir }, En) => {
                 let _ = write!(w, "the folder `{dir}` ({key}) does not exist; create it or correct `{key}` under [folders] in cunxiang.toml");
             }
-            (Msg::UnknownKey { key, suggestion, allowed }, Zh) => {
+            (
+                Msg::UnknownKey {
+                    key,
+                    suggestion,
+                    allowed,
+                },
+                Zh,
+            ) => {
                 let _ = write!(w, "未知的键 `{key}`。");
                 match suggestion {
                     Some(s) => {
@@ -244,7 +375,14 @@ impl Msg {
                     }
                 }
             }
-            (Msg::UnknownKey { key, suggestion, allowed }, En) => {
+            (
+                Msg::UnknownKey {
+                    key,
+                    suggestion,
+                    allowed,
+                },
+                En,
+            ) => {
                 let _ = write!(w, "unknown key `{key}`; ");
                 match suggestion {
                     Some(s) => {
@@ -259,10 +397,18 @@ impl Msg {
                 let found = found_type(lang, found);
                 match lang {
                     Zh => {
-                        let _ = write!(w, "`{key}` 的值类型不对：这里写的是{found}，应该是{}", want.describe(lang));
+                        let _ = write!(
+                            w,
+                            "`{key}` 的值类型不对：这里写的是{found}，应该是{}",
+                            want.describe(lang)
+                        );
                     }
                     En => {
-                        let _ = write!(w, "`{key}` has the wrong type: found {found}, expected {}", want.describe(lang));
+                        let _ = write!(
+                            w,
+                            "`{key}` has the wrong type: found {found}, expected {}",
+                            want.describe(lang)
+                        );
                     }
                 }
             }
@@ -270,7 +416,10 @@ impl Msg {
                 let _ = write!(w, "缺少必填的键 `{key}`。请添加一行，例如：{example}");
             }
             (Msg::MissingKey { key, example }, En) => {
-                let _ = write!(w, "the required key `{key}` is missing; add a line such as: {example}");
+                let _ = write!(
+                    w,
+                    "the required key `{key}` is missing; add a line such as: {example}"
+                );
             }
             (Msg::EmptyValue { key }, Zh) => {
                 let _ = write!(w, "`{key}` 不能为空。请至少写一项");
@@ -285,13 +434,19 @@ impl Msg {
                 let _ = write!(w, "`name` must not be empty; write the broadcast's title, like name = \"Open letter\"");
             }
             (Msg::DuplicateName { name, first }, Zh) => {
-                let _ = write!(w, "节目名称 `{name}` 重复，已在 {first} 用过。每个节目名称必须唯一，请改一个名字");
+                let _ = write!(
+                    w,
+                    "节目名称 `{name}` 重复，已在 {first} 用过。每个节目名称必须唯一，请改一个名字"
+                );
             }
             (Msg::DuplicateName { name, first }, En) => {
                 let _ = write!(w, "the broadcast name `{name}` is already used at {first}; every name must be unique, rename one of them");
             }
             (Msg::AtAndCron, Zh) => {
-                let _ = write!(w, "`at` 和 `cron` 只能写一个。固定时间请用 at = [\"07:30\"]，复杂规则才用 cron");
+                let _ = write!(
+                    w,
+                    "`at` 和 `cron` 只能写一个。固定时间请用 at = [\"07:30\"]，复杂规则才用 cron"
+                );
             }
             (Msg::AtAndCron, En) => {
                 let _ = write!(w, "give either `at` or `cron`, not both; use at = [\"07:30\"] for fixed times, cron only for complex rules");
@@ -300,7 +455,10 @@ impl Msg {
                 let _ = write!(w, "没有写播出时间。请添加 at = [\"07:30\", \"12:00\"]，或 cron = \"30 7 * * 1-5\"");
             }
             (Msg::NoTimes, En) => {
-                let _ = write!(w, "no air time given; add at = [\"07:30\", \"12:00\"] or cron = \"30 7 * * 1-5\"");
+                let _ = write!(
+                    w,
+                    "no air time given; add at = [\"07:30\", \"12:00\"] or cron = \"30 7 * * 1-5\""
+                );
             }
             (Msg::BadTime { value }, Zh) => {
                 let _ = write!(w, "时间 `{value}` 无效。请用 24 小时制写成 \"时:分\" 或 \"时:分:秒\"，如 \"07:30\"、\"18:30:15\"");
@@ -312,7 +470,10 @@ impl Msg {
                 let _ = write!(w, "时间 `{value}` 写了两次。请删除重复的一项");
             }
             (Msg::DuplicateTime { value }, En) => {
-                let _ = write!(w, "the time `{value}` is listed twice; remove the duplicate");
+                let _ = write!(
+                    w,
+                    "the time `{value}` is listed twice; remove the duplicate"
+                );
             }
             (Msg::BadCron { value, detail }, Zh) => {
                 let _ = write!(w, "cron 表达式 `{value}` 无效（{detail}）。格式是“分 时 日 月 星期”五项，如 \"30 7 * * 1-5\" 表示周一到周五 07:30");
@@ -347,7 +508,10 @@ impl Msg {
                 let _ = write!(w, "until = {until} is before from = {from}, so the broadcast would never play; check both dates");
             }
             (Msg::BadRepeat { value }, Zh) => {
-                let _ = write!(w, "重复次数 repeat = {value} 无效。请写 1 到 100 之间的整数，如 repeat = 3");
+                let _ = write!(
+                    w,
+                    "重复次数 repeat = {value} 无效。请写 1 到 100 之间的整数，如 repeat = 3"
+                );
             }
             (Msg::BadRepeat { value }, En) => {
                 let _ = write!(w, "repeat = {value} is out of range; write a whole number from 1 to 100, like repeat = 3");
@@ -363,7 +527,10 @@ impl Msg {
                 if let Some(s) = suggestion {
                     let _ = write!(w, "你是不是想写 `{s}`？");
                 }
-                let _ = write!(w, "可以写 \"normal\"（普通）、\"important\"（重要）或 \"emergency\"（紧急）");
+                let _ = write!(
+                    w,
+                    "可以写 \"normal\"（普通）、\"important\"（重要）或 \"emergency\"（紧急）"
+                );
             }
             (Msg::BadPriority { value, suggestion }, En) => {
                 let _ = write!(w, "`{value}` is not a priority; ");
@@ -403,16 +570,28 @@ impl Msg {
                 let _ = write!(w, "the audio file `{path}` does not exist; copy it into the audio folder or correct the name (mind case and extension)");
             }
             (Msg::NotAFile { path }, Zh) => {
-                let _ = write!(w, "`{path}` 是文件夹，不是音频文件。请写出文件夹里的具体文件名");
+                let _ = write!(
+                    w,
+                    "`{path}` 是文件夹，不是音频文件。请写出文件夹里的具体文件名"
+                );
             }
             (Msg::NotAFile { path }, En) => {
-                let _ = write!(w, "`{path}` is a folder, not an audio file; name the file inside it");
+                let _ = write!(
+                    w,
+                    "`{path}` is a folder, not an audio file; name the file inside it"
+                );
             }
             (Msg::FileEmpty { path }, Zh) => {
-                let _ = write!(w, "音频文件 `{path}` 是空的（0 字节）。请重新复制或重新录制这个文件");
+                let _ = write!(
+                    w,
+                    "音频文件 `{path}` 是空的（0 字节）。请重新复制或重新录制这个文件"
+                );
             }
             (Msg::FileEmpty { path }, En) => {
-                let _ = write!(w, "the audio file `{path}` is empty (0 bytes); copy or record it again");
+                let _ = write!(
+                    w,
+                    "the audio file `{path}` is empty (0 bytes); copy or record it again"
+                );
             }
             (Msg::FileUndecodable { path, detail }, Zh) => {
                 let _ = write!(w, "音频文件 `{path}` 无法解码（{detail}）。请确认它是完整的 MP3/WAV/FLAC/OGG 文件，可用手机或电脑重新导出为 MP3");
@@ -432,7 +611,10 @@ impl Msg {
                 if let Some(s) = suggestion {
                     let _ = write!(w, "did you mean `{s}`? ");
                 }
-                let _ = write!(w, "write an IANA zone name, like timezone = \"Asia/Shanghai\"");
+                let _ = write!(
+                    w,
+                    "write an IANA zone name, like timezone = \"Asia/Shanghai\""
+                );
             }
             (Msg::BadQuietHours { value }, Zh) => {
                 let _ = write!(w, "静音时段 `{value}` 无效。请写成 \"开始-结束\"，如 quiet_hours = \"22:00-06:00\"");
@@ -447,15 +629,36 @@ impl Msg {
                 let _ = write!(w, "the output device `{value}` is invalid; write \"rodio\" (default sound card), \"rodio:NAME\", \"null\" or \"capture:PATH\"");
             }
             (Msg::BadListen { value }, Zh) => {
-                let _ = write!(w, "控制地址 `{value}` 无效。请写成 IP:端口，如 listen = \"127.0.0.1:7878\"");
+                let _ = write!(
+                    w,
+                    "控制地址 `{value}` 无效。请写成 IP:端口，如 listen = \"127.0.0.1:7878\""
+                );
             }
             (Msg::BadListen { value }, En) => {
                 let _ = write!(w, "the control address `{value}` is invalid; write IP:PORT, like listen = \"127.0.0.1:7878\"");
             }
-            (Msg::WarnCollisionMissed { name, at, blocker, start, catch_up }, Zh) => {
+            (
+                Msg::WarnCollisionMissed {
+                    name,
+                    at,
+                    blocker,
+                    start,
+                    catch_up,
+                },
+                Zh,
+            ) => {
                 let _ = write!(w, "`{name}` 在 {at} 与 `{blocker}` 冲突：要等到 {start} 才能开始，超过补播窗口 {catch_up}，将被漏播。请错开播出时间，或调整优先级 / catch_up");
             }
-            (Msg::WarnCollisionMissed { name, at, blocker, start, catch_up }, En) => {
+            (
+                Msg::WarnCollisionMissed {
+                    name,
+                    at,
+                    blocker,
+                    start,
+                    catch_up,
+                },
+                En,
+            ) => {
                 let _ = write!(w, "`{name}` at {at} collides with `{blocker}`: it could not start before {start}, past its catch-up window of {catch_up}, so it would be missed; move one of them, or change priority / catch_up");
             }
             (Msg::WarnQuietHours { name, time, quiet }, Zh) => {
@@ -516,7 +719,6 @@ pub fn word(lang: Lang, key: &str) -> &'static str {
     }
 }
 
-
 /// A play status in the operator's words.
 pub fn status_word(lang: Lang, status: &str) -> &'static str {
     let (zh, en) = match status {
@@ -554,15 +756,21 @@ pub fn reason_text(lang: Lang, reason: &str) -> String {
             };
             match (code, lang) {
                 ("not_running", Lang::Zh) => "程序没有运行（停电、关机或死机）".to_string(),
-                ("not_running", Lang::En) => "cunxiang was not running (power cut, shutdown or crash)".to_string(),
+                ("not_running", Lang::En) => {
+                    "cunxiang was not running (power cut, shutdown or crash)".to_string()
+                }
                 ("clock_jump", Lang::Zh) => "电脑时间跳变，跳过了这个时间".to_string(),
                 ("clock_jump", Lang::En) => "the PC clock jumped over it".to_string(),
                 ("superseded", Lang::Zh) => "同一节目已补播较晚的一次".to_string(),
-                ("superseded", Lang::En) => "a later firing of the same broadcast was played instead".to_string(),
+                ("superseded", Lang::En) => {
+                    "a later firing of the same broadcast was played instead".to_string()
+                }
                 ("too_late", Lang::Zh) => "超过补播窗口".to_string(),
                 ("too_late", Lang::En) => "past its catch-up window".to_string(),
                 ("busy", Lang::Zh) => format!("一直在播「{detail}」，超过补播窗口"),
-                ("busy", Lang::En) => format!("the output was busy with \"{detail}\" past its catch-up window"),
+                ("busy", Lang::En) => {
+                    format!("the output was busy with \"{detail}\" past its catch-up window")
+                }
                 ("quiet_hours", Lang::Zh) => "静音时段".to_string(),
                 ("quiet_hours", Lang::En) => "quiet hours".to_string(),
                 ("holiday", Lang::Zh) => "节假日".to_string(),
@@ -577,8 +785,12 @@ pub fn reason_text(lang: Lang, reason: &str) -> String {
                 ("content", Lang::En) => format!("audio file problem: {detail}"),
                 ("device", Lang::Zh) => format!("声卡故障：{detail}"),
                 ("device", Lang::En) => format!("sound device failure: {detail}"),
-                ("daemon stopped during the play", Lang::Zh) => "播出中程序中断（停电或被强行结束）".to_string(),
-                ("daemon stopped during the play", Lang::En) => "cunxiang stopped during the play (power cut or killed)".to_string(),
+                ("daemon stopped during the play", Lang::Zh) => {
+                    "播出中程序中断（停电或被强行结束）".to_string()
+                }
+                ("daemon stopped during the play", Lang::En) => {
+                    "cunxiang stopped during the play (power cut or killed)".to_string()
+                }
                 _ => part.to_string(),
             }
         })

@@ -33,13 +33,34 @@ pub fn kind_word(lang: Lang, k: OutageKind) -> &'static str {
 /// What to check for an outage kind: the repair list's last column.
 pub fn advice(lang: Lang, k: OutageKind) -> &'static str {
     let (zh, en) = match k {
-        OutageKind::Power => ("检查广播电脑和功放/发射机供电，查明是谁断的电", "check the power of the broadcast PC and the amplifier/transmitter"),
-        OutageKind::Stopped => ("有人停止了播控程序（不是故障）", "someone stopped cunxiang (not a fault)"),
-        OutageKind::Output => ("检查声卡连接、音频线和功放电源", "check the sound card, the audio cable and the amplifier's power"),
-        OutageKind::Content => ("上传今日公告文件，或重新导出这个音频文件", "upload today's bulletin, or export the audio file again"),
-        OutageKind::Clock => ("校准电脑时间，检查主板电池", "set the PC clock right and check the CMOS battery"),
-        OutageKind::Signal => ("检查功放/发射机供电", "check the amplifier/transmitter power"),
-        OutageKind::Terminal => ("检查网络音柱的供电和网络", "check the IP loudspeaker's power and network"),
+        OutageKind::Power => (
+            "检查广播电脑和功放/发射机供电，查明是谁断的电",
+            "check the power of the broadcast PC and the amplifier/transmitter",
+        ),
+        OutageKind::Stopped => (
+            "有人停止了播控程序（不是故障）",
+            "someone stopped cunxiang (not a fault)",
+        ),
+        OutageKind::Output => (
+            "检查声卡连接、音频线和功放电源",
+            "check the sound card, the audio cable and the amplifier's power",
+        ),
+        OutageKind::Content => (
+            "上传今日公告文件，或重新导出这个音频文件",
+            "upload today's bulletin, or export the audio file again",
+        ),
+        OutageKind::Clock => (
+            "校准电脑时间，检查主板电池",
+            "set the PC clock right and check the CMOS battery",
+        ),
+        OutageKind::Signal => (
+            "检查功放/发射机供电",
+            "check the amplifier/transmitter power",
+        ),
+        OutageKind::Terminal => (
+            "检查网络音柱的供电和网络",
+            "check the IP loudspeaker's power and network",
+        ),
     };
     lang.pick(zh, en)
 }
@@ -83,7 +104,11 @@ pub struct DayReport {
 }
 
 /// Total length of the union of intervals, clipped to `[lo, hi)`.
-pub fn covered(mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)>, lo: DateTime<Utc>, hi: DateTime<Utc>) -> TimeDelta {
+pub fn covered(
+    mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    lo: DateTime<Utc>,
+    hi: DateTime<Utc>,
+) -> TimeDelta {
     spans.retain(|(a, b)| b > &lo && a < &hi && a < b);
     spans.sort();
     let mut total = TimeDelta::zero();
@@ -116,9 +141,16 @@ pub fn day_report(
     plays: &[PlayRow],
     outages: &[OutageRow],
 ) -> DayReport {
-    let mut r = DayReport { date, planned, ..Default::default() };
+    let mut r = DayReport {
+        date,
+        planned,
+        ..Default::default()
+    };
     let mut air = TimeDelta::zero();
-    for p in plays.iter().filter(|p| p.scheduled_at >= start && p.scheduled_at < end) {
+    for p in plays
+        .iter()
+        .filter(|p| p.scheduled_at >= start && p.scheduled_at < end)
+    {
         if p.trigger == crate::planner::Trigger::Manual {
             r.manual += 1;
         } else {
@@ -132,7 +164,10 @@ pub fn day_report(
                 Status::Playing => {}
             }
         }
-        if let (Some(a), Some(b)) = (p.started_at, p.ended_at.or((p.status == Status::Playing).then_some(now))) {
+        if let (Some(a), Some(b)) = (
+            p.started_at,
+            p.ended_at.or((p.status == Status::Playing).then_some(now)),
+        ) {
             air += covered(vec![(a, b)], start, end);
         }
     }
@@ -140,17 +175,28 @@ pub fn day_report(
     let hi = end.min(now);
     let mut all = Vec::new();
     for k in OutageKind::ALL.into_iter().filter(|k| k.is_fault()) {
-        let spans: Vec<_> = outages.iter().filter(|o| o.kind == k).map(|o| (o.started_at, o.ended_at.unwrap_or(now))).collect();
+        let spans: Vec<_> = outages
+            .iter()
+            .filter(|o| o.kind == k)
+            .map(|o| (o.started_at, o.ended_at.unwrap_or(now)))
+            .collect();
         all.extend(spans.iter().cloned());
         let m = covered(spans, start, hi.max(start));
         if m > TimeDelta::zero() {
-            r.fault_minutes.insert(k.as_str().to_string(), round2(m.num_milliseconds() as f64 / 60_000.0));
+            r.fault_minutes.insert(
+                k.as_str().to_string(),
+                round2(m.num_milliseconds() as f64 / 60_000.0),
+            );
         }
     }
     if now > start {
         let span = (hi - start).num_milliseconds() as f64;
         let down = covered(all, start, hi).num_milliseconds() as f64;
-        r.availability = Some(if span > 0.0 { round4(1.0 - down / span) } else { 1.0 });
+        r.availability = Some(if span > 0.0 {
+            round4(1.0 - down / span)
+        } else {
+            1.0
+        });
     }
     r
 }
@@ -168,19 +214,36 @@ mod tests {
     use super::*;
 
     fn t(h: i64, m: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_800_000_000 - 1_800_000_000 % 86_400, 0).unwrap() + TimeDelta::hours(h) + TimeDelta::minutes(m)
+        DateTime::from_timestamp(1_800_000_000 - 1_800_000_000 % 86_400, 0).unwrap()
+            + TimeDelta::hours(h)
+            + TimeDelta::minutes(m)
     }
 
     #[test]
     fn union_of_spans() {
-        let c = covered(vec![(t(1, 0), t(2, 0)), (t(1, 30), t(3, 0)), (t(5, 0), t(6, 0))], t(0, 0), t(24, 0));
+        let c = covered(
+            vec![(t(1, 0), t(2, 0)), (t(1, 30), t(3, 0)), (t(5, 0), t(6, 0))],
+            t(0, 0),
+            t(24, 0),
+        );
         assert_eq!(c, TimeDelta::hours(3));
-        assert_eq!(covered(vec![(t(23, 0), t(26, 0))], t(0, 0), t(24, 0)), TimeDelta::hours(1));
+        assert_eq!(
+            covered(vec![(t(23, 0), t(26, 0))], t(0, 0), t(24, 0)),
+            TimeDelta::hours(1)
+        );
         assert_eq!(covered(vec![], t(0, 0), t(24, 0)), TimeDelta::zero());
     }
 
     fn outage(kind: OutageKind, a: DateTime<Utc>, b: Option<DateTime<Utc>>) -> OutageRow {
-        OutageRow { id: 1, kind, subject: String::new(), started_at: a, ended_at: b, detail: None, lost: 0 }
+        OutageRow {
+            id: 1,
+            kind,
+            subject: String::new(),
+            started_at: a,
+            ended_at: b,
+            detail: None,
+            lost: 0,
+        }
     }
 
     #[test]
@@ -190,7 +253,15 @@ mod tests {
             outage(OutageKind::Output, t(2, 0), Some(t(4, 0))),
             outage(OutageKind::Stopped, t(10, 0), Some(t(12, 0))),
         ];
-        let r = day_report(t(0, 0).date_naive(), t(0, 0), t(24, 0), t(30, 0), 0, &[], &o);
+        let r = day_report(
+            t(0, 0).date_naive(),
+            t(0, 0),
+            t(24, 0),
+            t(30, 0),
+            0,
+            &[],
+            &o,
+        );
         assert_eq!(r.fault_minutes.get("power"), Some(&120.0));
         assert_eq!(r.fault_minutes.get("output"), Some(&120.0));
         assert!(!r.fault_minutes.contains_key("stopped"));
@@ -201,7 +272,15 @@ mod tests {
         let r = day_report(t(0, 0).date_naive(), t(0, 0), t(24, 0), t(6, 0), 0, &[], &o);
         assert_eq!(r.availability, Some(round4(5.0 / 6.0)));
         // Tomorrow: no availability yet.
-        let r = day_report(t(0, 0).date_naive(), t(24, 0), t(48, 0), t(6, 0), 0, &[], &o);
+        let r = day_report(
+            t(0, 0).date_naive(),
+            t(24, 0),
+            t(48, 0),
+            t(6, 0),
+            0,
+            &[],
+            &o,
+        );
         assert_eq!(r.availability, None);
     }
 }

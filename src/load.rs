@@ -53,33 +53,64 @@ impl Station {
                 StationConfig::default()
             }
         };
-        let mut st = Station { dir: dir.to_path_buf(), config, station_diags, files: Vec::new() };
+        let mut st = Station {
+            dir: dir.to_path_buf(),
+            config,
+            station_diags,
+            files: Vec::new(),
+        };
         let audio = st.audio_dir();
         if !audio.is_dir() {
             let shown = shown_path(dir, &audio);
-            st.station_diags.push(Diagnostic::error(None, Msg::FolderMissing { key: "audio", dir: shown }));
+            st.station_diags.push(Diagnostic::error(
+                None,
+                Msg::FolderMissing {
+                    key: "audio",
+                    dir: shown,
+                },
+            ));
         }
         let sched_dir = st.schedules_dir();
         let sched_shown = shown_path(dir, &sched_dir);
         match std::fs::read_dir(&sched_dir) {
-            Err(_) => st.station_diags.push(Diagnostic::error(None, Msg::FolderMissing { key: "schedules", dir: sched_shown })),
+            Err(_) => st.station_diags.push(Diagnostic::error(
+                None,
+                Msg::FolderMissing {
+                    key: "schedules",
+                    dir: sched_shown,
+                },
+            )),
             Ok(entries) => {
                 let mut paths: Vec<PathBuf> = entries
                     .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")))
+                    .filter(|p| {
+                        p.is_file()
+                            && p.extension()
+                                .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+                    })
                     .collect();
                 paths.sort();
                 if paths.is_empty() {
-                    st.station_diags.push(Diagnostic::warning(None, Msg::NoScheduleFiles { dir: sched_shown }));
+                    st.station_diags.push(Diagnostic::warning(
+                        None,
+                        Msg::NoScheduleFiles { dir: sched_shown },
+                    ));
                 }
                 for path in paths {
                     let shown = shown_path(dir, &path);
                     let parsed = match read_text(&path) {
                         Ok(Some(text)) => schedule::parse(&shown, &text),
                         Ok(None) => Parsed::default(),
-                        Err(msg) => Parsed { broadcasts: Vec::new(), diagnostics: vec![Diagnostic::error(Some(shown.clone()), msg)] },
+                        Err(msg) => Parsed {
+                            broadcasts: Vec::new(),
+                            diagnostics: vec![Diagnostic::error(Some(shown.clone()), msg)],
+                        },
                     };
-                    st.files.push(ScheduleFile { path, shown, parsed });
+                    st.files.push(ScheduleFile {
+                        path,
+                        shown,
+                        parsed,
+                    });
                 }
             }
         }
@@ -96,9 +127,15 @@ impl Station {
             for b in &f.parsed.broadcasts {
                 match seen.get(&b.name) {
                     Some(first) => new_diags.push(
-                        Diagnostic::error(Some(f.shown.clone()), Msg::DuplicateName { name: b.name.clone(), first: first.clone() })
-                            .at(Some((b.line, 1)))
-                            .in_broadcast(Some(&b.name)),
+                        Diagnostic::error(
+                            Some(f.shown.clone()),
+                            Msg::DuplicateName {
+                                name: b.name.clone(),
+                                first: first.clone(),
+                            },
+                        )
+                        .at(Some((b.line, 1)))
+                        .in_broadcast(Some(&b.name)),
                     ),
                     None => {
                         seen.insert(b.name.clone(), format!("{}:{}", f.shown, b.line));
@@ -129,7 +166,11 @@ impl Station {
 
     /// Broadcasts of the files that go on air.
     pub fn broadcasts(&self) -> Vec<Broadcast> {
-        self.files.iter().filter(|f| f.is_valid()).flat_map(|f| f.parsed.broadcasts.iter().cloned()).collect()
+        self.files
+            .iter()
+            .filter(|f| f.is_valid())
+            .flat_map(|f| f.parsed.broadcasts.iter().cloned())
+            .collect()
     }
 
     /// Every broadcast parsed, from valid and invalid files alike (for
@@ -157,11 +198,16 @@ impl Station {
 fn read_text(path: &Path) -> Result<Option<String>, Msg> {
     match std::fs::read(path) {
         Ok(bytes) => {
-            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(&bytes).to_vec();
+            let bytes = bytes
+                .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+                .unwrap_or(&bytes)
+                .to_vec();
             String::from_utf8(bytes).map(Some).map_err(|_| Msg::NotUtf8)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Msg::FileUnreadable { detail: e.to_string() }),
+        Err(e) => Err(Msg::FileUnreadable {
+            detail: e.to_string(),
+        }),
     }
 }
 

@@ -96,12 +96,18 @@ enum Command {
     Devices,
 }
 
-fn init_logging(default: &str, dir: Option<std::path::PathBuf>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+fn init_logging(
+    default: &str,
+    dir: Option<std::path::PathBuf>,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::Layer;
-    let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter());
+    let filter =
+        || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(filter());
     let mut guard = None;
     let file = dir.and_then(|dir| {
         let appender = tracing_appender::rolling::Builder::new()
@@ -113,7 +119,12 @@ fn init_logging(default: &str, dir: Option<std::path::PathBuf>) -> Option<tracin
             Ok(a) => {
                 let (w, g) = tracing_appender::non_blocking(a);
                 guard = Some(g);
-                Some(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(w).with_filter(filter()))
+                Some(
+                    tracing_subscriber::fmt::layer()
+                        .with_ansi(false)
+                        .with_writer(w)
+                        .with_filter(filter()),
+                )
             }
             Err(e) => {
                 eprintln!("cunxiang: cannot write log files in {}: {e}", dir.display());
@@ -121,7 +132,10 @@ fn init_logging(default: &str, dir: Option<std::path::PathBuf>) -> Option<tracin
             }
         }
     });
-    tracing_subscriber::registry().with(stderr).with(file).init();
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
+        .init();
     guard
 }
 
@@ -135,18 +149,73 @@ fn main() {
     };
     // The daemon also writes its log to daily files under the data folder
     // (var/logs/cunxiang.log.YYYY-MM-DD), keeping the last 30 days.
-    let _log_guard = init_logging(filter, matches!(cli.command, Command::Run { .. }).then(|| cunxiang::load::Station::load(&cli.station).data_dir().join("logs")));
+    let _log_guard = init_logging(
+        filter,
+        matches!(cli.command, Command::Run { .. }).then(|| {
+            cunxiang::load::Station::load(&cli.station)
+                .data_dir()
+                .join("logs")
+        }),
+    );
     let lang = Lang::detect(cli.lang.as_deref(), |k| std::env::var(k).ok());
     let now = chrono::Utc::now();
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
     let code = match cli.command {
-        Command::Check { format, deep } => commands::check(&cli.station, now, lang, format, deep, &mut out),
-        Command::Plan { from, days, format } => commands::plan(&cli.station, now, lang, &PlanOpts { from, days, format }, &mut out, &mut err),
-        Command::Run { output, no_watch, heartbeat } => commands::run(&cli.station, lang, output.as_deref(), !no_watch, heartbeat, &mut out),
-        Command::Log { since, status, format } => commands::log(&cli.station, now, lang, &since, status, format, &mut out, &mut err),
-        Command::Outages { open, since, format } => commands::outages(&cli.station, now, lang, open, since.as_deref(), format, &mut out, &mut err),
-        Command::Report { from, days, format } => commands::report(&cli.station, now, lang, from, days, format, &mut out),
+        Command::Check { format, deep } => {
+            commands::check(&cli.station, now, lang, format, deep, &mut out)
+        }
+        Command::Plan { from, days, format } => commands::plan(
+            &cli.station,
+            now,
+            lang,
+            &PlanOpts { from, days, format },
+            &mut out,
+            &mut err,
+        ),
+        Command::Run {
+            output,
+            no_watch,
+            heartbeat,
+        } => commands::run(
+            &cli.station,
+            lang,
+            output.as_deref(),
+            !no_watch,
+            heartbeat,
+            &mut out,
+        ),
+        Command::Log {
+            since,
+            status,
+            format,
+        } => commands::log(
+            &cli.station,
+            now,
+            lang,
+            &since,
+            status,
+            format,
+            &mut out,
+            &mut err,
+        ),
+        Command::Outages {
+            open,
+            since,
+            format,
+        } => commands::outages(
+            &cli.station,
+            now,
+            lang,
+            open,
+            since.as_deref(),
+            format,
+            &mut out,
+            &mut err,
+        ),
+        Command::Report { from, days, format } => {
+            commands::report(&cli.station, now, lang, from, days, format, &mut out)
+        }
         Command::Status { json } => commands::status(&cli.station, now, lang, json, &mut out),
         Command::Devices => {
             let devs = cunxiang::output::list_devices();
@@ -154,7 +223,10 @@ fn main() {
                 println!("{id}\t{name}");
             }
             if devs.is_empty() {
-                eprintln!("{}", lang.pick("没有找到声卡。", "no sound output devices found"));
+                eprintln!(
+                    "{}",
+                    lang.pick("没有找到声卡。", "no sound output devices found")
+                );
             }
             Ok(if devs.is_empty() { 1 } else { 0 })
         }

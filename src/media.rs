@@ -45,13 +45,19 @@ impl MediaError {
             MediaError::Missing => Msg::FileMissing { path },
             MediaError::NotAFile => Msg::NotAFile { path },
             MediaError::Empty => Msg::FileEmpty { path },
-            MediaError::Undecodable(detail) => Msg::FileUndecodable { path, detail: detail.clone() },
+            MediaError::Undecodable(detail) => Msg::FileUndecodable {
+                path,
+                detail: detail.clone(),
+            },
         }
     }
 }
 
 mod duration_ms {
-    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_u64(d.as_millis() as u64)
     }
 }
@@ -131,7 +137,9 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
         }
     }
     if !decoded_ok {
-        return Err(MediaError::Undecodable(last_err.unwrap_or_else(|| "no audio data".into())));
+        return Err(MediaError::Undecodable(
+            last_err.unwrap_or_else(|| "no audio data".into()),
+        ));
     }
     let total = params.n_frames.unwrap_or(frames);
     let duration = match (params.time_base, sample_rate) {
@@ -145,7 +153,12 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
     if duration.is_zero() {
         return Err(MediaError::Undecodable("no audio data".into()));
     }
-    Ok(MediaInfo { codec, duration, sample_rate, channels })
+    Ok(MediaInfo {
+        codec,
+        duration,
+        sample_rate,
+        channels,
+    })
 }
 
 /// Decodes a whole file (every sample, nothing kept) to prove it plays to
@@ -165,7 +178,13 @@ pub fn decode_all(path: &Path) -> Result<Duration, MediaError> {
             Ok(p) => p,
             Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
             Err(SymError::ResetRequired) => break,
-            Err(e) => return Err(MediaError::Undecodable(format!("{} at {:.1}s", short_error(&e), frames as f64 / rate))),
+            Err(e) => {
+                return Err(MediaError::Undecodable(format!(
+                    "{} at {:.1}s",
+                    short_error(&e),
+                    frames as f64 / rate
+                )))
+            }
         };
         if packet.track_id() != track.id {
             continue;
@@ -175,17 +194,28 @@ pub fn decode_all(path: &Path) -> Result<Duration, MediaError> {
             Err(SymError::DecodeError(e)) => {
                 bad += 1;
                 if bad > 10 {
-                    return Err(MediaError::Undecodable(format!("corrupt data at {:.1}s: {e}", frames as f64 / rate)));
+                    return Err(MediaError::Undecodable(format!(
+                        "corrupt data at {:.1}s: {e}",
+                        frames as f64 / rate
+                    )));
                 }
             }
-            Err(e) => return Err(MediaError::Undecodable(format!("{} at {:.1}s", short_error(&e), frames as f64 / rate))),
+            Err(e) => {
+                return Err(MediaError::Undecodable(format!(
+                    "{} at {:.1}s",
+                    short_error(&e),
+                    frames as f64 / rate
+                )))
+            }
         }
     }
     let decoded = frames as f64 / rate;
     if let Some(n) = track.codec_params.n_frames {
         let promised = n as f64 / rate;
         if decoded + 1.0 < promised * 0.98 {
-            return Err(MediaError::Undecodable(format!("truncated: only {decoded:.1}s of {promised:.1}s decode")));
+            return Err(MediaError::Undecodable(format!(
+                "truncated: only {decoded:.1}s of {promised:.1}s decode"
+            )));
         }
     }
     if frames == 0 {
@@ -194,7 +224,11 @@ pub fn decode_all(path: &Path) -> Result<Duration, MediaError> {
     Ok(Duration::from_secs_f64(decoded))
 }
 
-type Opened = (Box<dyn symphonia::core::formats::FormatReader>, symphonia::core::formats::Track, Box<dyn symphonia::core::codecs::Decoder>);
+type Opened = (
+    Box<dyn symphonia::core::formats::FormatReader>,
+    symphonia::core::formats::Track,
+    Box<dyn symphonia::core::codecs::Decoder>,
+);
 
 /// Opens a file's container and the decoder of its first audio track.
 fn open_track(path: &Path) -> Result<Opened, MediaError> {
@@ -206,7 +240,15 @@ fn open_track(path: &Path) -> Result<Opened, MediaError> {
     }
     let und = |e: SymError| MediaError::Undecodable(short_error(&e));
     let probed = symphonia::default::get_probe()
-        .format(&hint, mss, &FormatOptions { enable_gapless: true, ..Default::default() }, &MetadataOptions::default())
+        .format(
+            &hint,
+            mss,
+            &FormatOptions {
+                enable_gapless: true,
+                ..Default::default()
+            },
+            &MetadataOptions::default(),
+        )
         .map_err(und)?;
     let format = probed.format;
     let track = format
@@ -215,7 +257,9 @@ fn open_track(path: &Path) -> Result<Opened, MediaError> {
         .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
         .ok_or_else(|| MediaError::Undecodable("no audio track".into()))?
         .clone();
-    let decoder = symphonia::default::get_codecs().make(&track.codec_params, &DecoderOptions::default()).map_err(und)?;
+    let decoder = symphonia::default::get_codecs()
+        .make(&track.codec_params, &DecoderOptions::default())
+        .map_err(und)?;
     Ok((format, track, decoder))
 }
 
@@ -250,7 +294,9 @@ pub fn builtin_chime_samples() -> Vec<f32> {
         let s0 = (start * rate) as usize;
         let n = (CHIME_NOTE_LEN * rate) as usize;
         for i in 0..n {
-            let Some(slot) = out.get_mut(s0 + i) else { break };
+            let Some(slot) = out.get_mut(s0 + i) else {
+                break;
+            };
             let t = i as f32 / rate;
             let attack = (t / 0.01).min(1.0);
             let env = attack * (-4.0 * t).exp();
@@ -267,7 +313,10 @@ mod tests {
     #[test]
     fn builtin_chime_is_audible_and_bounded() {
         let s = builtin_chime_samples();
-        assert_eq!(s.len() as f64 / BUILTIN_CHIME_RATE as f64, builtin_chime_duration().as_secs_f64());
+        assert_eq!(
+            s.len() as f64 / BUILTIN_CHIME_RATE as f64,
+            builtin_chime_duration().as_secs_f64()
+        );
         let peak = s.iter().fold(0.0f32, |m, x| m.max(x.abs()));
         assert!(peak > 0.3 && peak <= 1.0, "peak {peak}");
     }
@@ -278,7 +327,10 @@ mod tests {
         let empty = dir.path().join("e.mp3");
         std::fs::write(&empty, b"").unwrap();
         assert_eq!(probe(&empty), Err(MediaError::Empty));
-        assert_eq!(probe(&dir.path().join("none.mp3")), Err(MediaError::Missing));
+        assert_eq!(
+            probe(&dir.path().join("none.mp3")),
+            Err(MediaError::Missing)
+        );
         assert_eq!(probe(dir.path()), Err(MediaError::NotAFile));
         let text = dir.path().join("t.mp3");
         std::fs::write(&text, "这不是音频文件 this is not audio\n".repeat(50)).unwrap();

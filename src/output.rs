@@ -74,10 +74,15 @@ pub fn open_source(item: &PlayItem) -> Result<BoxSource, OutputError> {
             builtin_chime_samples(),
         )),
         ItemSource::File(p) => {
-            let err = |detail: String| OutputError::Content { file: item.label.clone(), detail };
+            let err = |detail: String| OutputError::Content {
+                file: item.label.clone(),
+                detail,
+            };
             let f = std::fs::File::open(p).map_err(|e| err(e.to_string()))?;
             let len = f.metadata().map(|m| m.len()).ok();
-            let mut b = rodio::Decoder::builder().with_data(std::io::BufReader::new(f)).with_gapless(true);
+            let mut b = rodio::Decoder::builder()
+                .with_data(std::io::BufReader::new(f))
+                .with_gapless(true);
             if let Some(len) = len {
                 b = b.with_byte_len(len);
             }
@@ -87,9 +92,17 @@ pub fn open_source(item: &PlayItem) -> Result<BoxSource, OutputError> {
             Box::new(b.build().map_err(|e| err(e.to_string()))?)
         }
         // Gaps are paced by the player, never sent to a device.
-        ItemSource::Silence => Box::new(rodio::buffer::SamplesBuffer::new(NonZero::new(1).expect("1"), NonZero::new(8000).expect("rate"), Vec::new())),
+        ItemSource::Silence => Box::new(rodio::buffer::SamplesBuffer::new(
+            NonZero::new(1).expect("1"),
+            NonZero::new(8000).expect("rate"),
+            Vec::new(),
+        )),
     };
-    Ok(if (item.volume - 1.0).abs() > f32::EPSILON { Box::new(src.amplify(item.volume)) } else { src })
+    Ok(if (item.volume - 1.0).abs() > f32::EPSILON {
+        Box::new(src.amplify(item.volume))
+    } else {
+        src
+    })
 }
 
 /// A sound output. `play` blocks the player thread until the item is done
@@ -104,7 +117,13 @@ pub trait Output: Send {
     ///
     /// # Errors
     /// Device or content failures.
-    fn play(&mut self, item: &PlayItem, broadcast: &str, started: &mut dyn FnMut(DateTime<Utc>), cancel: &dyn Fn() -> bool) -> Result<bool, OutputError>;
+    fn play(
+        &mut self,
+        item: &PlayItem,
+        broadcast: &str,
+        started: &mut dyn FnMut(DateTime<Utc>),
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<bool, OutputError>;
 
     /// Called when a firing is over and nothing else is queued: a device
     /// output closes its stream, so the idle daemon keeps the sound card
@@ -166,7 +185,13 @@ impl Output for NullOutput {
         "null".into()
     }
 
-    fn play(&mut self, item: &PlayItem, _broadcast: &str, started: &mut dyn FnMut(DateTime<Utc>), cancel: &dyn Fn() -> bool) -> Result<bool, OutputError> {
+    fn play(
+        &mut self,
+        item: &PlayItem,
+        _broadcast: &str,
+        started: &mut dyn FnMut(DateTime<Utc>),
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<bool, OutputError> {
         let mut src = open_source(item)?;
         started(self.clock.now());
         Ok(pace(&mut src, self.clock.as_ref(), cancel))
@@ -193,15 +218,25 @@ pub struct CaptureOutput {
 
 impl CaptureOutput {
     pub fn new(clock: Arc<dyn Clock>, path: &Path) -> Self {
-        CaptureOutput { clock, path: path.to_path_buf() }
+        CaptureOutput {
+            clock,
+            path: path.to_path_buf(),
+        }
     }
 
     fn record(&self, rec: &CaptureRecord) -> Result<(), OutputError> {
-        let err = |e: std::io::Error| OutputError::Capture { path: self.path.clone(), detail: e.to_string() };
+        let err = |e: std::io::Error| OutputError::Capture {
+            path: self.path.clone(),
+            detail: e.to_string(),
+        };
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(err)?;
         }
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(err)?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(err)?;
         let mut line = serde_json::to_string(rec).expect("json");
         line.push('\n');
         f.write_all(line.as_bytes()).map_err(err)?;
@@ -214,7 +249,13 @@ impl Output for CaptureOutput {
         format!("capture:{}", self.path.display())
     }
 
-    fn play(&mut self, item: &PlayItem, broadcast: &str, started: &mut dyn FnMut(DateTime<Utc>), cancel: &dyn Fn() -> bool) -> Result<bool, OutputError> {
+    fn play(
+        &mut self,
+        item: &PlayItem,
+        broadcast: &str,
+        started: &mut dyn FnMut(DateTime<Utc>),
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<bool, OutputError> {
         let mut src = open_source(item)?;
         let at = self.clock.now();
         self.record(&CaptureRecord {
@@ -245,7 +286,11 @@ pub struct RodioOutput {
 
 impl RodioOutput {
     pub fn new(device: Option<String>) -> Self {
-        RodioOutput { device, sink: None, failed: Arc::new(AtomicBool::new(false)) }
+        RodioOutput {
+            device,
+            sink: None,
+            failed: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     fn open(&mut self) -> Result<&rodio::MixerDeviceSink, OutputError> {
@@ -255,7 +300,9 @@ impl RodioOutput {
             let builder = match &self.device {
                 None => rodio::DeviceSinkBuilder::from_default_device(),
                 Some(name) => {
-                    let dev = find_device(name).ok_or_else(|| OutputError::Device(format!("no output device named {name:?}")))?;
+                    let dev = find_device(name).ok_or_else(|| {
+                        OutputError::Device(format!("no output device named {name:?}"))
+                    })?;
                     rodio::DeviceSinkBuilder::from_device(dev)
                 }
             }
@@ -322,13 +369,23 @@ impl Output for RodioOutput {
         Ok(())
     }
 
-    fn play(&mut self, item: &PlayItem, _broadcast: &str, started: &mut dyn FnMut(DateTime<Utc>), cancel: &dyn Fn() -> bool) -> Result<bool, OutputError> {
+    fn play(
+        &mut self,
+        item: &PlayItem,
+        _broadcast: &str,
+        started: &mut dyn FnMut(DateTime<Utc>),
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<bool, OutputError> {
         let src = open_source(item)?;
         let failed = self.failed.clone();
         let sink = self.open()?;
         let seen = Arc::new(Mutex::new(None));
         let player = rodio::Player::connect_new(sink.mixer());
-        player.append(FirstSample { inner: src, seen: seen.clone(), done: false });
+        player.append(FirstSample {
+            inner: src,
+            seen: seen.clone(),
+            done: false,
+        });
         let mut reported = false;
         loop {
             if !reported {
@@ -339,7 +396,9 @@ impl Output for RodioOutput {
             }
             if failed.load(Ordering::SeqCst) {
                 player.stop();
-                return Err(OutputError::Device("the sound device reported an error during the play".into()));
+                return Err(OutputError::Device(
+                    "the sound device reported an error during the play".into(),
+                ));
             }
             if cancel() {
                 player.stop();
@@ -347,7 +406,9 @@ impl Output for RodioOutput {
             }
             if player.empty() {
                 if !reported {
-                    return Err(OutputError::Device("the sound device did not take any samples".into()));
+                    return Err(OutputError::Device(
+                        "the sound device did not take any samples".into(),
+                    ));
                 }
                 return Ok(true);
             }
@@ -359,7 +420,9 @@ impl Output for RodioOutput {
 fn find_device(name: &str) -> Option<rodio::Device> {
     use rodio::cpal::traits::HostTrait;
     let host = rodio::cpal::default_host();
-    host.output_devices().ok()?.find(|d| device_names(d).iter().any(|n| n == name))
+    host.output_devices()
+        .ok()?
+        .find(|d| device_names(d).iter().any(|n| n == name))
 }
 
 fn device_names(d: &rodio::Device) -> Vec<String> {
@@ -378,10 +441,15 @@ fn device_names(d: &rodio::Device) -> Vec<String> {
 pub fn list_devices() -> Vec<(String, String)> {
     use rodio::cpal::traits::HostTrait;
     let host = rodio::cpal::default_host();
-    let Ok(devs) = host.output_devices() else { return Vec::new() };
+    let Ok(devs) = host.output_devices() else {
+        return Vec::new();
+    };
     devs.map(|d| {
         let n = device_names(&d);
-        (n.first().cloned().unwrap_or_default(), n.get(1).cloned().unwrap_or_default())
+        (
+            n.first().cloned().unwrap_or_default(),
+            n.get(1).cloned().unwrap_or_default(),
+        )
     })
     .collect()
 }
@@ -413,15 +481,29 @@ pub struct Job {
 pub enum JobResult {
     Completed,
     /// Stopped before item `index` finished.
-    Cancelled { index: usize },
-    Failed { index: usize, error: String, device: bool },
+    Cancelled {
+        index: usize,
+    },
+    Failed {
+        index: usize,
+        error: String,
+        device: bool,
+    },
 }
 
 /// What the player thread reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlayerEvent {
-    ItemStarted { job: u64, index: usize, at: DateTime<Utc> },
-    Finished { job: u64, result: JobResult, at: DateTime<Utc> },
+    ItemStarted {
+        job: u64,
+        index: usize,
+        at: DateTime<Utc>,
+    },
+    Finished {
+        job: u64,
+        result: JobResult,
+        at: DateTime<Utc>,
+    },
 }
 
 /// Starts the player thread: it owns the output and plays one job at a
@@ -441,7 +523,11 @@ pub fn spawn_player(
                 let mut result = JobResult::Completed;
                 if job.check {
                     if let Err(e) = output.check() {
-                        result = JobResult::Failed { index: 0, error: e.to_string(), device: true };
+                        result = JobResult::Failed {
+                            index: 0,
+                            error: e.to_string(),
+                            device: true,
+                        };
                     }
                 }
                 for (index, item) in job.items.iter().enumerate().skip(job.start_index) {
@@ -450,14 +536,23 @@ pub fn spawn_player(
                         break;
                     }
                     let r = if item.kind == ItemKind::Gap {
-                        let _ = events.send(PlayerEvent::ItemStarted { job: job.id, index, at: clock.now() });
+                        let _ = events.send(PlayerEvent::ItemStarted {
+                            job: job.id,
+                            index,
+                            at: clock.now(),
+                        });
                         Ok(clock.pace_until(clock.monotonic() + item.duration, &cancel))
                     } else {
                         let ev = events.clone();
                         let id = job.id;
-                        output.play(item, &job.broadcast, &mut |at| {
-                            let _ = ev.send(PlayerEvent::ItemStarted { job: id, index, at });
-                        }, &cancel)
+                        output.play(
+                            item,
+                            &job.broadcast,
+                            &mut |at| {
+                                let _ = ev.send(PlayerEvent::ItemStarted { job: id, index, at });
+                            },
+                            &cancel,
+                        )
                     };
                     match r {
                         Ok(true) => {}
@@ -467,12 +562,20 @@ pub fn spawn_player(
                         }
                         Err(e) => {
                             let device = matches!(e, OutputError::Device(_));
-                            result = JobResult::Failed { index, error: e.to_string(), device };
+                            result = JobResult::Failed {
+                                index,
+                                error: e.to_string(),
+                                device,
+                            };
                             break;
                         }
                     }
                 }
-                let _ = events.send(PlayerEvent::Finished { job: job.id, result, at: clock.now() });
+                let _ = events.send(PlayerEvent::Finished {
+                    job: job.id,
+                    result,
+                    at: clock.now(),
+                });
                 if let Ok(next) = rx.recv_timeout(Duration::from_millis(200)) {
                     pending = Some(next);
                 } else {

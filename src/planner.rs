@@ -6,7 +6,10 @@
 use crate::media::builtin_chime_duration;
 use crate::schedule::{Broadcast, Chime, Priority, Times};
 use crate::station::{QuietHours, StationConfig};
-use chrono::{DateTime, Duration as TimeDelta, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{
+    DateTime, Duration as TimeDelta, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
+    Timelike, Utc,
+};
 use chrono_tz::Tz;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -23,7 +26,12 @@ pub struct Rules {
 
 impl Rules {
     pub fn from_config(c: &StationConfig) -> Rules {
-        Rules { tz: c.timezone, quiet_hours: c.quiet_hours, holidays: c.holidays.clone(), catch_up: c.catch_up }
+        Rules {
+            tz: c.timezone,
+            quiet_hours: c.quiet_hours,
+            holidays: c.holidays.clone(),
+            catch_up: c.catch_up,
+        }
     }
 }
 
@@ -82,7 +90,12 @@ impl Firing {
 /// Every firing of `broadcasts` with `from <= scheduled_at < to`, in time
 /// order (ties: higher priority first, then name). Skipped firings (quiet
 /// hours, holidays) are included, marked, so they can be logged.
-pub fn firings(broadcasts: &[Broadcast], rules: &Rules, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Firing> {
+pub fn firings(
+    broadcasts: &[Broadcast],
+    rules: &Rules,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<Firing> {
     let mut out = Vec::new();
     if to <= from {
         return out;
@@ -98,12 +111,21 @@ pub fn firings(broadcasts: &[Broadcast], rules: &Rules, from: DateTime<Utc>, to:
         }
     }
     out.sort_by(|a, b| {
-        a.scheduled_at.cmp(&b.scheduled_at).then(b.priority.cmp(&a.priority)).then(a.broadcast.cmp(&b.broadcast))
+        a.scheduled_at
+            .cmp(&b.scheduled_at)
+            .then(b.priority.cmp(&a.priority))
+            .then(a.broadcast.cmp(&b.broadcast))
     });
     out
 }
 
-fn make_firing(b: &Broadcast, rules: &Rules, at: DateTime<Utc>, date: NaiveDate, time: NaiveTime) -> Firing {
+fn make_firing(
+    b: &Broadcast,
+    rules: &Rules,
+    at: DateTime<Utc>,
+    date: NaiveDate,
+    time: NaiveTime,
+) -> Firing {
     let skip = if b.priority == Priority::Emergency {
         None
     } else if rules.holidays.contains(&date) {
@@ -225,7 +247,10 @@ pub struct Outcome {
 impl Outcome {
     /// Whether this firing collides with another one in any way.
     pub fn collides(&self) -> bool {
-        self.waited_for.is_some() || self.missed_because.is_some() || self.interrupted_by.is_some() || self.interrupts.is_some()
+        self.waited_for.is_some()
+            || self.missed_because.is_some()
+            || self.interrupted_by.is_some()
+            || self.interrupts.is_some()
     }
 }
 
@@ -235,13 +260,21 @@ impl Outcome {
 /// expected length of `firings[i]` (`None` = unknown, counted as zero).
 pub fn simulate(firings: &[Firing], durations: &[Option<Duration>]) -> Vec<Outcome> {
     let mut out = vec![Outcome::default(); firings.len()];
-    let len = |i: usize| TimeDelta::from_std(durations.get(i).copied().flatten().unwrap_or_default()).unwrap_or_default();
-    let deadline = |i: usize| firings[i].scheduled_at + TimeDelta::from_std(firings[i].catch_up).unwrap_or_default();
+    let len = |i: usize| {
+        TimeDelta::from_std(durations.get(i).copied().flatten().unwrap_or_default())
+            .unwrap_or_default()
+    };
+    let deadline = |i: usize| {
+        firings[i].scheduled_at + TimeDelta::from_std(firings[i].catch_up).unwrap_or_default()
+    };
     let mut current: Option<(usize, DateTime<Utc>)> = None;
     let mut waiting: Vec<usize> = Vec::new();
 
     // Frees the output up to `now`, starting waiting firings as it goes.
-    let advance = |now: DateTime<Utc>, current: &mut Option<(usize, DateTime<Utc>)>, waiting: &mut Vec<usize>, out: &mut Vec<Outcome>| {
+    let advance = |now: DateTime<Utc>,
+                   current: &mut Option<(usize, DateTime<Utc>)>,
+                   waiting: &mut Vec<usize>,
+                   out: &mut Vec<Outcome>| {
         while let Some((cur, end)) = *current {
             if end > now {
                 break;
@@ -258,7 +291,9 @@ pub fn simulate(firings: &[Firing], durations: &[Option<Duration>]) -> Vec<Outco
             });
             if let Some(pos) = (0..waiting.len()).max_by(|&a, &b| {
                 let (fa, fb) = (&firings[waiting[a]], &firings[waiting[b]]);
-                fa.priority.cmp(&fb.priority).then(fb.scheduled_at.cmp(&fa.scheduled_at))
+                fa.priority
+                    .cmp(&fb.priority)
+                    .then(fb.scheduled_at.cmp(&fa.scheduled_at))
             }) {
                 let j = waiting.remove(pos);
                 out[j].start = Some(end);
@@ -288,7 +323,12 @@ pub fn simulate(firings: &[Firing], durations: &[Option<Duration>]) -> Vec<Outco
             Some(_) => waiting.push(i),
         }
     }
-    advance(DateTime::<Utc>::MAX_UTC, &mut current, &mut waiting, &mut out);
+    advance(
+        DateTime::<Utc>::MAX_UTC,
+        &mut current,
+        &mut waiting,
+        &mut out,
+    );
     out
 }
 
@@ -338,16 +378,30 @@ pub struct Window {
 /// now. Forward step = like downtime; backward step = nothing is due until
 /// wall time passes `handled_until` again (firings already recorded are
 /// never replayed: the store refuses a second row for the same firing).
-pub fn window(handled_until: DateTime<Utc>, prev_wall: DateTime<Utc>, prev_mono: Duration, now: DateTime<Utc>, mono: Duration) -> Window {
+pub fn window(
+    handled_until: DateTime<Utc>,
+    prev_wall: DateTime<Utc>,
+    prev_mono: Duration,
+    now: DateTime<Utc>,
+    mono: Duration,
+) -> Window {
     let mono_elapsed = TimeDelta::from_std(mono.saturating_sub(prev_mono)).unwrap_or_default();
     let step = (now - prev_wall) - mono_elapsed;
     let jumped = step > STEP_TOLERANCE || step < -STEP_TOLERANCE;
     if now <= handled_until {
-        return Window { since: now, cause: Cause::OnTime, step: if jumped { step } else { TimeDelta::zero() } };
+        return Window {
+            since: now,
+            cause: Cause::OnTime,
+            step: if jumped { step } else { TimeDelta::zero() },
+        };
     }
     Window {
         since: handled_until,
-        cause: if step > STEP_TOLERANCE { Cause::ClockJump } else { Cause::OnTime },
+        cause: if step > STEP_TOLERANCE {
+            Cause::ClockJump
+        } else {
+            Cause::OnTime
+        },
         step: if jumped { step } else { TimeDelta::zero() },
     }
 }
@@ -394,10 +448,21 @@ pub const MAX_LOOKBACK: TimeDelta = TimeDelta::days(31);
 /// (systemd `Persistent=` / Kubernetes "most recent only"); every other is
 /// missed with the cause. Routine firings in quiet hours or on holidays are
 /// skipped.
-pub fn due(broadcasts: &[Broadcast], rules: &Rules, since: DateTime<Utc>, now: DateTime<Utc>, cause: Cause) -> Vec<(Firing, Decision)> {
+pub fn due(
+    broadcasts: &[Broadcast],
+    rules: &Rules,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    cause: Cause,
+) -> Vec<(Firing, Decision)> {
     let since = since.max(now - MAX_LOOKBACK);
     // (since, now] = [since + 1 ns, now + 1 ns)
-    let all = firings(broadcasts, rules, since + TimeDelta::nanoseconds(1), now + TimeDelta::nanoseconds(1));
+    let all = firings(
+        broadcasts,
+        rules,
+        since + TimeDelta::nanoseconds(1),
+        now + TimeDelta::nanoseconds(1),
+    );
     let mut latest: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, f) in all.iter().enumerate() {
         if f.skip.is_none() {
@@ -417,7 +482,11 @@ pub fn due(broadcasts: &[Broadcast], rules: &Rules, since: DateTime<Utc>, now: D
             } else if latest.get(f.broadcast.as_str()) != Some(&i) {
                 Decision::Miss(older)
             } else if now > f.scheduled_at + TimeDelta::from_std(f.catch_up).unwrap_or_default() {
-                Decision::Miss(if cause == Cause::OnTime { reasons::TOO_LATE } else { older })
+                Decision::Miss(if cause == Cause::OnTime {
+                    reasons::TOO_LATE
+                } else {
+                    older
+                })
             } else if cause == Cause::OnTime && now - f.scheduled_at <= STEP_TOLERANCE {
                 Decision::Play(Trigger::Schedule)
             } else {
@@ -430,9 +499,18 @@ pub fn due(broadcasts: &[Broadcast], rules: &Rules, since: DateTime<Utc>, now: D
 
 /// The next `n` firings that will play (not skipped) after `now`, within a
 /// week, looking in widening windows so frequent crons stay cheap.
-pub fn upcoming(broadcasts: &[Broadcast], rules: &Rules, now: DateTime<Utc>, n: usize) -> Vec<Firing> {
+pub fn upcoming(
+    broadcasts: &[Broadcast],
+    rules: &Rules,
+    now: DateTime<Utc>,
+    n: usize,
+) -> Vec<Firing> {
     for w in [TimeDelta::hours(1), TimeDelta::days(1), TimeDelta::days(7)] {
-        let f: Vec<Firing> = firings(broadcasts, rules, now, now + w).into_iter().filter(|f| f.skip.is_none()).take(n).collect();
+        let f: Vec<Firing> = firings(broadcasts, rules, now, now + w)
+            .into_iter()
+            .filter(|f| f.skip.is_none())
+            .take(n)
+            .collect();
         if f.len() == n || w == TimeDelta::days(7) {
             return f;
         }
@@ -442,16 +520,28 @@ pub fn upcoming(broadcasts: &[Broadcast], rules: &Rules, now: DateTime<Utc>, n: 
 
 /// The first firing strictly after `now` within two days, if any (skipped
 /// ones included: they are logged when they come due).
-pub fn next_after(broadcasts: &[Broadcast], rules: &Rules, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub fn next_after(
+    broadcasts: &[Broadcast],
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     // Widen the window step by step so a broadcast firing every second
     // costs a handful of firings, not two days' worth.
     let from = now + TimeDelta::nanoseconds(1);
     broadcasts
         .iter()
         .filter_map(|b| {
-            [TimeDelta::minutes(1), TimeDelta::hours(1), TimeDelta::days(2)]
-                .into_iter()
-                .find_map(|w| firings(std::slice::from_ref(b), rules, from, from + w).first().map(|f| f.scheduled_at))
+            [
+                TimeDelta::minutes(1),
+                TimeDelta::hours(1),
+                TimeDelta::days(2),
+            ]
+            .into_iter()
+            .find_map(|w| {
+                firings(std::slice::from_ref(b), rules, from, from + w)
+                    .first()
+                    .map(|f| f.scheduled_at)
+            })
         })
         .min()
 }

@@ -16,7 +16,9 @@ use toml::de::DeValue;
 
 /// How urgent a broadcast is. Higher interrupts lower; emergency also
 /// ignores quiet hours and holidays ("应急优先于日常").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     Normal,
@@ -80,10 +82,14 @@ impl AudioPath {
         }
         let looks_windows_abs = p.len() >= 2 && p.as_bytes()[1] == b':';
         if p.starts_with('/') || looks_windows_abs {
-            return Err(Msg::PathAbsolute { path: raw.to_string() });
+            return Err(Msg::PathAbsolute {
+                path: raw.to_string(),
+            });
         }
         if p.split('/').any(|seg| seg == "..") {
-            return Err(Msg::PathEscapes { path: raw.to_string() });
+            return Err(Msg::PathEscapes {
+                path: raw.to_string(),
+            });
         }
         let mut rest = p.as_str();
         while let Some(i) = rest.find('{') {
@@ -91,12 +97,20 @@ impl AudioPath {
             let end = tail.find('}').map_or(tail.len(), |e| e + 1);
             let ph = &tail[..end];
             if ph != DATE_PLACEHOLDER {
-                return Err(Msg::BadPlaceholder { path: raw.to_string(), placeholder: ph.to_string() });
+                return Err(Msg::BadPlaceholder {
+                    path: raw.to_string(),
+                    placeholder: ph.to_string(),
+                });
             }
             rest = &tail[end..];
         }
-        let cleaned: Vec<&str> = p.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
-        Ok(AudioPath { template: cleaned.join("/") })
+        let cleaned: Vec<&str> = p
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .collect();
+        Ok(AudioPath {
+            template: cleaned.join("/"),
+        })
     }
 
     /// The path as written (normalised to `/`).
@@ -111,7 +125,8 @@ impl AudioPath {
 
     /// The file for a given local date, relative to the audio folder.
     pub fn resolve(&self, date: NaiveDate) -> String {
-        self.template.replace(DATE_PLACEHOLDER, &date.format("%Y-%m-%d").to_string())
+        self.template
+            .replace(DATE_PLACEHOLDER, &date.format("%Y-%m-%d").to_string())
     }
 }
 
@@ -212,8 +227,8 @@ impl Broadcast {
 
 /// The keys a `[[broadcast]]` entry may have.
 pub const BROADCAST_KEYS: &[&str] = &[
-    "name", "play", "at", "cron", "days", "from", "until", "repeat", "gap", "chime", "priority", "volume", "catch_up",
-    "enabled",
+    "name", "play", "at", "cron", "days", "from", "until", "repeat", "gap", "chime", "priority",
+    "volume", "catch_up", "enabled",
 ];
 
 /// Words operators write for a key, mapped to the real key.
@@ -273,7 +288,11 @@ pub fn parse(file: &str, text: &str) -> Parsed {
     };
     let root_span = root.span();
     let root = root.into_inner();
-    r.unknown_keys(&root, &["broadcast"], &[("broadcasts", "broadcast"), ("program", "broadcast")]);
+    r.unknown_keys(
+        &root,
+        &["broadcast"],
+        &[("broadcasts", "broadcast"), ("program", "broadcast")],
+    );
     let mut seen: HashSet<String> = HashSet::new();
     match get(&root, "broadcast") {
         None => {
@@ -287,10 +306,22 @@ pub fn parse(file: &str, text: &str) -> Parsed {
                     r.broadcast = None;
                     if let Some(b) = broadcast(&mut r, item) {
                         if !seen.insert(b.name.clone()) {
-                            let first = out.broadcasts.iter().find(|x: &&Broadcast| x.name == b.name).map(|x| x.line);
+                            let first = out
+                                .broadcasts
+                                .iter()
+                                .find(|x: &&Broadcast| x.name == b.name)
+                                .map(|x| x.line);
                             let first = format!("{}:{}", file, first.unwrap_or(0));
-                            let span = get(item.get_ref().as_table().expect("checked"), "name").map_or(item.span(), |n| n.span());
-                            r.error(&span, "name", Msg::DuplicateName { name: b.name.clone(), first });
+                            let span = get(item.get_ref().as_table().expect("checked"), "name")
+                                .map_or(item.span(), |n| n.span());
+                            r.error(
+                                &span,
+                                "name",
+                                Msg::DuplicateName {
+                                    name: b.name.clone(),
+                                    first,
+                                },
+                            );
                         } else {
                             out.broadcasts.push(b);
                         }
@@ -298,7 +329,15 @@ pub fn parse(file: &str, text: &str) -> Parsed {
                 }
             }
             _ => {
-                r.error(&v.span(), "broadcast", Msg::WrongType { key: "broadcast".into(), want: Want::TableList, found: v.get_ref().type_str().into() });
+                r.error(
+                    &v.span(),
+                    "broadcast",
+                    Msg::WrongType {
+                        key: "broadcast".into(),
+                        want: Want::TableList,
+                        found: v.get_ref().type_str().into(),
+                    },
+                );
             }
         },
     }
@@ -323,7 +362,14 @@ fn broadcast(r: &mut Reader<'_>, item: &Val<'_>) -> Option<Broadcast> {
             }
         }),
         None => {
-            r.error(&item.span(), "name", Msg::MissingKey { key: "name", example: "name = \"致广大市民朋友的一封信\"" });
+            r.error(
+                &item.span(),
+                "name",
+                Msg::MissingKey {
+                    key: "name",
+                    example: "name = \"致广大市民朋友的一封信\"",
+                },
+            );
             None
         }
     };
@@ -346,7 +392,14 @@ fn broadcast(r: &mut Reader<'_>, item: &Val<'_>) -> Option<Broadcast> {
             Some(out)
         }),
         None => {
-            r.error(&item.span(), "play", Msg::MissingKey { key: "play", example: "play = [\"一封信.mp3\"]" });
+            r.error(
+                &item.span(),
+                "play",
+                Msg::MissingKey {
+                    key: "play",
+                    example: "play = [\"一封信.mp3\"]",
+                },
+            );
             None
         }
     };
@@ -359,9 +412,19 @@ fn broadcast(r: &mut Reader<'_>, item: &Val<'_>) -> Option<Broadcast> {
         }
         (Some(a), None) => at_times(r, a),
         (None, Some(c)) => r.text("cron", c).and_then(|expr| match parse_cron(&expr) {
-            Ok(cron) => Some(Times::Cron { expr, cron: Box::new(cron) }),
+            Ok(cron) => Some(Times::Cron {
+                expr,
+                cron: Box::new(cron),
+            }),
             Err(detail) => {
-                r.error(&c.span(), "cron", Msg::BadCron { value: expr, detail });
+                r.error(
+                    &c.span(),
+                    "cron",
+                    Msg::BadCron {
+                        value: expr,
+                        detail,
+                    },
+                );
                 None
             }
         }),
@@ -384,8 +447,22 @@ fn broadcast(r: &mut Reader<'_>, item: &Val<'_>) -> Option<Broadcast> {
                 match Days::parse_word(&w) {
                     Some(d) => set.0 |= d.0,
                     None => {
-                        let suggestion = suggest(&w, &["mon", "tue", "wed", "thu", "fri", "sat", "sun", "weekdays", "weekends"], &[]);
-                        r.error(&span, "days", Msg::BadDay { value: w, suggestion });
+                        let suggestion = suggest(
+                            &w,
+                            &[
+                                "mon", "tue", "wed", "thu", "fri", "sat", "sun", "weekdays",
+                                "weekends",
+                            ],
+                            &[],
+                        );
+                        r.error(
+                            &span,
+                            "days",
+                            Msg::BadDay {
+                                value: w,
+                                suggestion,
+                            },
+                        );
                         ok = false;
                     }
                 }
@@ -398,7 +475,14 @@ fn broadcast(r: &mut Reader<'_>, item: &Val<'_>) -> Option<Broadcast> {
     let until = get(table, "until").map(|v| (r.date("until", v), v));
     if let (Some((Some(f), _)), Some((Some(u), uv))) = (&from, &until) {
         if u < f {
-            r.error(&uv.span(), "until", Msg::UntilBeforeFrom { from: f.to_string(), until: u.to_string() });
+            r.error(
+                &uv.span(),
+                "until",
+                Msg::UntilBeforeFrom {
+                    from: f.to_string(),
+                    until: u.to_string(),
+                },
+            );
         }
     }
 
@@ -432,7 +516,15 @@ fn broadcast(r: &mut Reader<'_>, item: &Val<'_>) -> Option<Broadcast> {
                     }
                 },
                 other => {
-                    r.error(&v.span(), "chime", Msg::WrongType { key: "chime".into(), want: Want::BoolOrText, found: other.type_str().into() });
+                    r.error(
+                        &v.span(),
+                        "chime",
+                        Msg::WrongType {
+                            key: "chime".into(),
+                            want: Want::BoolOrText,
+                            found: other.type_str().into(),
+                        },
+                    );
                     None
                 }
             };
@@ -441,14 +533,31 @@ fn broadcast(r: &mut Reader<'_>, item: &Val<'_>) -> Option<Broadcast> {
     };
     let priority = match get(table, "priority") {
         None => Some(Priority::Normal),
-        Some(v) => r.text("priority", v).and_then(|s| match Priority::parse(&s) {
-            Some(p) => Some(p),
-            None => {
-                let suggestion = suggest(&s, &["normal", "important", "emergency"], &[("urgent", "emergency"), ("high", "important"), ("low", "normal")]);
-                r.error(&v.span(), "priority", Msg::BadPriority { value: s, suggestion });
-                None
-            }
-        }),
+        Some(v) => r
+            .text("priority", v)
+            .and_then(|s| match Priority::parse(&s) {
+                Some(p) => Some(p),
+                None => {
+                    let suggestion = suggest(
+                        &s,
+                        &["normal", "important", "emergency"],
+                        &[
+                            ("urgent", "emergency"),
+                            ("high", "important"),
+                            ("low", "normal"),
+                        ],
+                    );
+                    r.error(
+                        &v.span(),
+                        "priority",
+                        Msg::BadPriority {
+                            value: s,
+                            suggestion,
+                        },
+                    );
+                    None
+                }
+            }),
     };
     let volume = match get(table, "volume") {
         None => Some(1.0),
@@ -456,14 +565,22 @@ fn broadcast(r: &mut Reader<'_>, item: &Val<'_>) -> Option<Broadcast> {
             if (0.0..=1.0).contains(&x) {
                 Some(x as f32)
             } else {
-                r.error(&v.span(), "volume", Msg::BadVolume { value: x.to_string() });
+                r.error(
+                    &v.span(),
+                    "volume",
+                    Msg::BadVolume {
+                        value: x.to_string(),
+                    },
+                );
                 None
             }
         }),
     };
     let catch_up = match get(table, "catch_up") {
         None => Some(None),
-        Some(v) => r.duration("catch_up", v, Duration::from_secs(24 * 3600), "24h").map(Some),
+        Some(v) => r
+            .duration("catch_up", v, Duration::from_secs(24 * 3600), "24h")
+            .map(Some),
     };
     let enabled = match get(table, "enabled") {
         None => Some(true),
@@ -531,7 +648,11 @@ fn at_times(r: &mut Reader<'_>, v: &Val<'_>) -> Option<Times> {
 pub fn parse_time(s: &str) -> Option<NaiveTime> {
     let s = s.trim().replace('：', ":");
     let parts: Vec<&str> = s.split(':').collect();
-    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit())) {
+    if !(2..=3).contains(&parts.len())
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let h: u32 = parts[0].parse().ok()?;
@@ -577,7 +698,17 @@ mod tests {
         assert_eq!(parse_time("7:30"), NaiveTime::from_hms_opt(7, 30, 0));
         assert_eq!(parse_time("12:00:15"), NaiveTime::from_hms_opt(12, 0, 15));
         assert_eq!(parse_time("07：30"), NaiveTime::from_hms_opt(7, 30, 0));
-        for bad in ["24:00", "7:3", "07:60", "0730", "07:30:61", "aa:bb", "", "07:30:00:00", "-1:30"] {
+        for bad in [
+            "24:00",
+            "7:3",
+            "07:60",
+            "0730",
+            "07:30:61",
+            "aa:bb",
+            "",
+            "07:30:00:00",
+            "-1:30",
+        ] {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
     }
@@ -585,14 +716,35 @@ mod tests {
     #[test]
     fn audio_paths_stay_inside() {
         assert!(AudioPath::parse("公告/{date}.mp3").unwrap().is_dated());
-        assert_eq!(AudioPath::parse("./a//b.mp3").unwrap().template(), "a/b.mp3");
-        assert!(matches!(AudioPath::parse("../x.mp3"), Err(Msg::PathEscapes { .. })));
-        assert!(matches!(AudioPath::parse("a/../../x.mp3"), Err(Msg::PathEscapes { .. })));
-        assert!(matches!(AudioPath::parse("/etc/passwd"), Err(Msg::PathAbsolute { .. })));
-        assert!(matches!(AudioPath::parse("C:\\x.mp3"), Err(Msg::PathAbsolute { .. })));
-        assert!(matches!(AudioPath::parse("{day}.mp3"), Err(Msg::BadPlaceholder { .. })));
+        assert_eq!(
+            AudioPath::parse("./a//b.mp3").unwrap().template(),
+            "a/b.mp3"
+        );
+        assert!(matches!(
+            AudioPath::parse("../x.mp3"),
+            Err(Msg::PathEscapes { .. })
+        ));
+        assert!(matches!(
+            AudioPath::parse("a/../../x.mp3"),
+            Err(Msg::PathEscapes { .. })
+        ));
+        assert!(matches!(
+            AudioPath::parse("/etc/passwd"),
+            Err(Msg::PathAbsolute { .. })
+        ));
+        assert!(matches!(
+            AudioPath::parse("C:\\x.mp3"),
+            Err(Msg::PathAbsolute { .. })
+        ));
+        assert!(matches!(
+            AudioPath::parse("{day}.mp3"),
+            Err(Msg::BadPlaceholder { .. })
+        ));
         let d = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        assert_eq!(AudioPath::parse("公告/{date}.mp3").unwrap().resolve(d), "公告/2026-12-01.mp3");
+        assert_eq!(
+            AudioPath::parse("公告/{date}.mp3").unwrap().resolve(d),
+            "公告/2026-12-01.mp3"
+        );
     }
 
     #[test]

@@ -30,7 +30,10 @@ impl QuietHours {
     pub fn parse(s: &str) -> Option<QuietHours> {
         let s = s.replace(['–', '—', '～', '~', '至'], "-");
         let (a, b) = s.split_once('-')?;
-        let q = QuietHours { start: parse_time(a)?, end: parse_time(b)? };
+        let q = QuietHours {
+            start: parse_time(a)?,
+            end: parse_time(b)?,
+        };
         (q.start != q.end).then_some(q)
     }
 
@@ -47,7 +50,12 @@ impl QuietHours {
 
 impl fmt::Display for QuietHours {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.start.format("%H:%M"), self.end.format("%H:%M"))
+        write!(
+            f,
+            "{}-{}",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        )
     }
 }
 
@@ -69,8 +77,12 @@ impl OutputSpec {
         match s.split_once(':') {
             None if s == "rodio" || s == "default" => Some(OutputSpec::Rodio(None)),
             None if s == "null" => Some(OutputSpec::Null),
-            Some(("rodio", name)) if !name.is_empty() => Some(OutputSpec::Rodio(Some(name.to_string()))),
-            Some(("capture", path)) if !path.is_empty() => Some(OutputSpec::Capture(PathBuf::from(path))),
+            Some(("rodio", name)) if !name.is_empty() => {
+                Some(OutputSpec::Rodio(Some(name.to_string())))
+            }
+            Some(("capture", path)) if !path.is_empty() => {
+                Some(OutputSpec::Capture(PathBuf::from(path)))
+            }
             _ => None,
         }
     }
@@ -124,7 +136,16 @@ impl Default for StationConfig {
     }
 }
 
-const TOP_KEYS: &[&str] = &["name", "timezone", "catch_up", "quiet_hours", "holidays", "folders", "output", "control"];
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "timezone",
+    "catch_up",
+    "quiet_hours",
+    "holidays",
+    "folders",
+    "output",
+    "control",
+];
 const TOP_ALIASES: &[(&str, &str)] = &[
     ("station", "name"),
     ("tz", "timezone"),
@@ -152,7 +173,10 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
     let mut r = Reader::new(file, text);
     let mut c = StationConfig::default();
     let Some(root) = r.parse(text) else {
-        return ParsedStation { config: c, diagnostics: r.diags };
+        return ParsedStation {
+            config: c,
+            diagnostics: r.diags,
+        };
     };
     let root = root.into_inner();
     r.unknown_keys(&root, TOP_KEYS, TOP_ALIASES);
@@ -167,7 +191,14 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
                 Ok(tz) => c.timezone = tz,
                 Err(_) => {
                     let suggestion = suggest_zone(&z);
-                    r.error(&v.span(), "timezone", Msg::BadTimezone { value: z, suggestion });
+                    r.error(
+                        &v.span(),
+                        "timezone",
+                        Msg::BadTimezone {
+                            value: z,
+                            suggestion,
+                        },
+                    );
                 }
             }
         }
@@ -194,13 +225,28 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
                     }
                 }
             }
-            other => r.error(&v.span(), "holidays", Msg::WrongType { key: "holidays".into(), want: Want::DateList, found: other.type_str().into() }),
+            other => r.error(
+                &v.span(),
+                "holidays",
+                Msg::WrongType {
+                    key: "holidays".into(),
+                    want: Want::DateList,
+                    found: other.type_str().into(),
+                },
+            ),
         }
     }
     if let Some(t) = section(&mut r, &root, "folders", FOLDER_KEYS) {
-        for (key, slot) in [("audio", &mut c.audio_dir), ("schedules", &mut c.schedules_dir), ("data", &mut c.data_dir)] {
+        for (key, slot) in [
+            ("audio", &mut c.audio_dir),
+            ("schedules", &mut c.schedules_dir),
+            ("data", &mut c.data_dir),
+        ] {
             if let Some(v) = get(t, key) {
-                if let Some(p) = r.text(&format!("folders.{key}"), v).filter(|p| !p.trim().is_empty()) {
+                if let Some(p) = r
+                    .text(&format!("folders.{key}"), v)
+                    .filter(|p| !p.trim().is_empty())
+                {
                     *slot = PathBuf::from(p.trim());
                 }
             }
@@ -233,10 +279,18 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
     }
     let mut diagnostics = r.diags;
     crate::diag::sort(&mut diagnostics);
-    ParsedStation { config: c, diagnostics }
+    ParsedStation {
+        config: c,
+        diagnostics,
+    }
 }
 
-fn section<'t, 'i>(r: &mut Reader<'_>, root: &'t toml::de::DeTable<'i>, key: &str, allowed: &[&'static str]) -> Option<&'t toml::de::DeTable<'i>> {
+fn section<'t, 'i>(
+    r: &mut Reader<'_>,
+    root: &'t toml::de::DeTable<'i>,
+    key: &str,
+    allowed: &[&'static str],
+) -> Option<&'t toml::de::DeTable<'i>> {
     let v: &Val<'i> = get(root, key)?;
     match v.get_ref() {
         DeValue::Table(t) => {
@@ -244,7 +298,15 @@ fn section<'t, 'i>(r: &mut Reader<'_>, root: &'t toml::de::DeTable<'i>, key: &st
             Some(t)
         }
         other => {
-            r.error(&v.span(), key, Msg::WrongType { key: key.into(), want: Want::Table, found: other.type_str().into() });
+            r.error(
+                &v.span(),
+                key,
+                Msg::WrongType {
+                    key: key.into(),
+                    want: Want::Table,
+                    found: other.type_str().into(),
+                },
+            );
             None
         }
     }
@@ -252,7 +314,8 @@ fn section<'t, 'i>(r: &mut Reader<'_>, root: &'t toml::de::DeTable<'i>, key: &st
 
 fn suggest_zone(z: &str) -> Option<String> {
     let lower = z.trim().to_lowercase();
-    if ["beijing", "china", "北京", "中国", "cst", "prc", "北京时间"].contains(&lower.as_str()) {
+    if ["beijing", "china", "北京", "中国", "cst", "prc", "北京时间"].contains(&lower.as_str())
+    {
         return Some("Asia/Shanghai".into());
     }
     let names: Vec<&'static str> = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).collect();

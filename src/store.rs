@@ -17,9 +17,15 @@ pub const DB_FILE: &str = "cunxiang.db";
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create the data folder {path}: {source}")]
-    Folder { path: PathBuf, source: std::io::Error },
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database {path}: {source}")]
-    Sqlite { path: PathBuf, source: rusqlite::Error },
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("database query failed: {0}")]
     Query(#[from] rusqlite::Error),
     #[error("database task failed: {0}")]
@@ -61,7 +67,19 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// What kind of failure an outage is (PRODUCT.md §5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OutageKind {
     /// The controller was not running and did not stop cleanly.
@@ -79,8 +97,15 @@ pub enum OutageKind {
 }
 
 impl OutageKind {
-    pub const ALL: [OutageKind; 7] =
-        [OutageKind::Power, OutageKind::Stopped, OutageKind::Output, OutageKind::Content, OutageKind::Clock, OutageKind::Signal, OutageKind::Terminal];
+    pub const ALL: [OutageKind; 7] = [
+        OutageKind::Power,
+        OutageKind::Stopped,
+        OutageKind::Output,
+        OutageKind::Content,
+        OutageKind::Clock,
+        OutageKind::Signal,
+        OutageKind::Terminal,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -95,7 +120,10 @@ impl OutageKind {
     }
 
     fn parse(s: &str) -> OutageKind {
-        OutageKind::ALL.into_iter().find(|k| k.as_str() == s).unwrap_or(OutageKind::Power)
+        OutageKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .unwrap_or(OutageKind::Power)
     }
 
     /// Faults need repair; a person's stop does not.
@@ -118,7 +146,9 @@ pub struct OutageRow {
 }
 
 /// Status of a play row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Playing,
@@ -212,7 +242,9 @@ pub fn ts(t: DateTime<Utc>) -> String {
 }
 
 fn parse_ts(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
 }
 
 /// The store handle; cheap to clone. Blocking: async callers go through
@@ -230,11 +262,18 @@ impl Store {
     /// # Errors
     /// When the folder or database cannot be created or migrated.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Folder { path: data_dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Folder {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
         let path = data_dir.join(DB_FILE);
-        let sq = |source| StoreError::Sqlite { path: path.clone(), source };
+        let sq = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
         let mut conn = Connection::open(&path).map_err(sq)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sq)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sq)?;
         // Switching to WAL takes an exclusive lock and does not wait on the
         // busy handler: retry briefly if a reader holds the file.
         let mut tries = 0;
@@ -248,20 +287,31 @@ impl Store {
                 Err(e) => return Err(sq(e)),
             }
         }
-        conn.pragma_update(None, "synchronous", "FULL").map_err(sq)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sq)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
         // Each migration runs in an immediate (write-locked) transaction and
         // re-reads the version inside it, so two processes opening a new
         // database at once cannot both apply it.
         loop {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sq)?;
-            let version: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sq)?;
-            let Some(m) = MIGRATIONS.get(version) else { break };
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(sq)?;
+            let version: usize = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(sq)?;
+            let Some(m) = MIGRATIONS.get(version) else {
+                break;
+            };
             tx.execute_batch(m).map_err(sq)?;
-            tx.pragma_update(None, "user_version", version + 1).map_err(sq)?;
+            tx.pragma_update(None, "user_version", version + 1)
+                .map_err(sq)?;
             tx.commit().map_err(sq)?;
         }
-        Ok(Store { conn: Arc::new(Mutex::new(conn)), path })
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+        })
     }
 
     /// Opens an existing database for reading (the CLI while the daemon runs).
@@ -271,15 +321,27 @@ impl Store {
     pub fn open_existing(data_dir: &Path) -> Result<Store, StoreError> {
         let path = data_dir.join(DB_FILE);
         if !path.exists() {
-            return Err(StoreError::Sqlite { path, source: rusqlite::Error::InvalidPath(data_dir.join(DB_FILE)) });
+            return Err(StoreError::Sqlite {
+                path,
+                source: rusqlite::Error::InvalidPath(data_dir.join(DB_FILE)),
+            });
         }
-        let sq = |source| StoreError::Sqlite { path: path.clone(), source };
+        let sq = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
         let conn = Connection::open(&path).map_err(sq)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sq)?;
-        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sq)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sq)?;
+        let version: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(sq)?;
         if version == 0 {
             // Being created right now by the daemon: not ready to read.
-            return Err(StoreError::Sqlite { path: path.clone(), source: rusqlite::Error::InvalidQuery });
+            return Err(StoreError::Sqlite {
+                path: path.clone(),
+                source: rusqlite::Error::InvalidQuery,
+            });
         }
         if version < MIGRATIONS.len() {
             // Written by an older cunxiang: migrate (safe against a
@@ -287,7 +349,10 @@ impl Store {
             drop(conn);
             return Store::open(data_dir);
         }
-        Ok(Store { conn: Arc::new(Mutex::new(conn)), path })
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -298,9 +363,14 @@ impl Store {
     ///
     /// # Errors
     /// What the work returns, or a task failure.
-    pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
+    pub async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         let this = self.clone();
-        tokio::task::spawn_blocking(move || f(&this)).await.map_err(|e| StoreError::Task(e.to_string()))?
+        tokio::task::spawn_blocking(move || f(&this))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -326,7 +396,11 @@ impl Store {
     pub fn exists(&self, broadcast: &str, scheduled_at: DateTime<Utc>) -> Result<bool, StoreError> {
         Ok(self
             .conn()
-            .query_row("SELECT 1 FROM plays WHERE broadcast = ?1 AND scheduled_at = ?2", params![broadcast, ts(scheduled_at)], |_| Ok(()))
+            .query_row(
+                "SELECT 1 FROM plays WHERE broadcast = ?1 AND scheduled_at = ?2",
+                params![broadcast, ts(scheduled_at)],
+                |_| Ok(()),
+            )
             .optional()?
             .is_some())
     }
@@ -371,7 +445,13 @@ impl Store {
     ///
     /// # Errors
     /// On a database failure.
-    pub fn update(&self, id: i64, status: Status, ended_at: Option<DateTime<Utc>>, reason: Option<&str>) -> Result<(), StoreError> {
+    pub fn update(
+        &self,
+        id: i64,
+        status: Status,
+        ended_at: Option<DateTime<Utc>>,
+        reason: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.conn().execute(
             "UPDATE plays SET status = ?2, ended_at = CASE WHEN ?2 = 'playing' THEN NULL ELSE COALESCE(?3, ended_at) END, reason = COALESCE(?4, reason) WHERE id = ?1",
             params![id, status.as_str(), ended_at.map(ts), reason],
@@ -384,7 +464,10 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub fn set_started(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.conn().execute("UPDATE plays SET started_at = ?2 WHERE id = ?1", params![id, ts(at)])?;
+        self.conn().execute(
+            "UPDATE plays SET started_at = ?2 WHERE id = ?1",
+            params![id, ts(at)],
+        )?;
         Ok(())
     }
 
@@ -400,7 +483,11 @@ impl Store {
              ORDER BY scheduled_at, id LIMIT ?3",
         )?;
         let rows = stmt.query_map(
-            params![f.since.map(ts), f.status.map(|s| s.as_str()), f.limit.map_or(-1, |l| l as i64)],
+            params![
+                f.since.map(ts),
+                f.status.map(|s| s.as_str()),
+                f.limit.map_or(-1, |l| l as i64)
+            ],
             |r| {
                 Ok(PlayRow {
                     id: r.get(0)?,
@@ -425,10 +512,20 @@ impl Store {
     ///
     /// # Errors
     /// On a database failure.
-    pub fn open_outage(&self, kind: OutageKind, subject: &str, started_at: DateTime<Utc>, detail: &str) -> Result<(i64, bool), StoreError> {
+    pub fn open_outage(
+        &self,
+        kind: OutageKind,
+        subject: &str,
+        started_at: DateTime<Utc>,
+        detail: &str,
+    ) -> Result<(i64, bool), StoreError> {
         let conn = self.conn();
         if let Some(id) = conn
-            .query_row("SELECT id FROM outages WHERE kind = ?1 AND subject = ?2 AND ended_at IS NULL", params![kind.as_str(), subject], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM outages WHERE kind = ?1 AND subject = ?2 AND ended_at IS NULL",
+                params![kind.as_str(), subject],
+                |r| r.get(0),
+            )
             .optional()?
         {
             return Ok((id, false));
@@ -444,7 +541,14 @@ impl Store {
     ///
     /// # Errors
     /// On a database failure.
-    pub fn closed_outage(&self, kind: OutageKind, subject: &str, started_at: DateTime<Utc>, ended_at: DateTime<Utc>, detail: &str) -> Result<i64, StoreError> {
+    pub fn closed_outage(
+        &self,
+        kind: OutageKind,
+        subject: &str,
+        started_at: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
+        detail: &str,
+    ) -> Result<i64, StoreError> {
         let conn = self.conn();
         conn.execute(
             "INSERT INTO outages (kind, subject, started_at, ended_at, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -458,13 +562,25 @@ impl Store {
     ///
     /// # Errors
     /// On a database failure.
-    pub fn close_outage(&self, kind: OutageKind, subject: &str, ended_at: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
+    pub fn close_outage(
+        &self,
+        kind: OutageKind,
+        subject: &str,
+        ended_at: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
         let conn = self.conn();
         let id: Option<i64> = conn
-            .query_row("SELECT id FROM outages WHERE kind = ?1 AND subject = ?2 AND ended_at IS NULL", params![kind.as_str(), subject], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM outages WHERE kind = ?1 AND subject = ?2 AND ended_at IS NULL",
+                params![kind.as_str(), subject],
+                |r| r.get(0),
+            )
             .optional()?;
         if let Some(id) = id {
-            conn.execute("UPDATE outages SET ended_at = ?2 WHERE id = ?1", params![id, ts(ended_at)])?;
+            conn.execute(
+                "UPDATE outages SET ended_at = ?2 WHERE id = ?1",
+                params![id, ts(ended_at)],
+            )?;
         }
         Ok(id)
     }
@@ -474,7 +590,10 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub fn link_outage(&self, play: i64, outage: i64) -> Result<(), StoreError> {
-        self.conn().execute("UPDATE plays SET outage_id = ?2 WHERE id = ?1", params![play, outage])?;
+        self.conn().execute(
+            "UPDATE plays SET outage_id = ?2 WHERE id = ?1",
+            params![play, outage],
+        )?;
         Ok(())
     }
 
@@ -483,7 +602,11 @@ impl Store {
     ///
     /// # Errors
     /// On a database failure.
-    pub fn outages(&self, open_only: bool, since: Option<DateTime<Utc>>) -> Result<Vec<OutageRow>, StoreError> {
+    pub fn outages(
+        &self,
+        open_only: bool,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<OutageRow>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT o.id, o.kind, o.subject, o.started_at, o.ended_at, o.detail,
@@ -512,7 +635,12 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.conn().query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional()?)
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+                r.get(0)
+            })
+            .optional()?)
     }
 
     /// Writes a daemon-state value.
@@ -533,11 +661,19 @@ impl Store {
     /// # Errors
     /// When the database cannot be opened.
     pub fn heartbeat_handle(&self) -> Result<Store, StoreError> {
-        let sq = |source| StoreError::Sqlite { path: self.path.clone(), source };
+        let sq = |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        };
         let conn = Connection::open(&self.path).map_err(sq)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sq)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sq)?;
-        Ok(Store { conn: Arc::new(Mutex::new(conn)), path: self.path.clone() })
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sq)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sq)?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+            path: self.path.clone(),
+        })
     }
 
     /// Writes the heartbeat and the handled-until mark in one transaction.
@@ -559,7 +695,8 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub fn clear_meta(&self, key: &str) -> Result<(), StoreError> {
-        self.conn().execute("DELETE FROM meta WHERE key = ?1", params![key])?;
+        self.conn()
+            .execute("DELETE FROM meta WHERE key = ?1", params![key])?;
         Ok(())
     }
 
@@ -576,7 +713,9 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
-        Ok(self.conn().query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        Ok(self
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 
     /// Checkpoints the WAL into the main file (clean shutdown).
@@ -584,7 +723,8 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.conn().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        self.conn()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
     }
 }
@@ -615,9 +755,35 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).unwrap();
         let t = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        let id = s.insert("信", t, Some(t), None, Status::Playing, None, Trigger::Schedule, "normal", &["a.mp3".into()]).unwrap();
+        let id = s
+            .insert(
+                "信",
+                t,
+                Some(t),
+                None,
+                Status::Playing,
+                None,
+                Trigger::Schedule,
+                "normal",
+                &["a.mp3".into()],
+            )
+            .unwrap();
         assert!(id.is_some());
-        assert_eq!(s.insert("信", t, None, None, Status::Missed, Some("x"), Trigger::Schedule, "normal", &[]).unwrap(), None);
+        assert_eq!(
+            s.insert(
+                "信",
+                t,
+                None,
+                None,
+                Status::Missed,
+                Some("x"),
+                Trigger::Schedule,
+                "normal",
+                &[]
+            )
+            .unwrap(),
+            None
+        );
         assert!(s.exists("信", t).unwrap());
         assert_eq!(s.mark_interrupted(t).unwrap(), 1);
         let rows = s.plays(&PlayFilter::default()).unwrap();

@@ -27,7 +27,12 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     pub fn new(file: &str, text: &'a str) -> Self {
-        Reader { file: file.to_string(), lines: LineIndex::new(text), diags: Vec::new(), broadcast: None }
+        Reader {
+            file: file.to_string(),
+            lines: LineIndex::new(text),
+            diags: Vec::new(),
+            broadcast: None,
+        }
     }
 
     /// Line and column of a span.
@@ -67,13 +72,24 @@ impl<'a> Reader<'a> {
         }
         for e in errors {
             let span = e.span().unwrap_or(0..0);
-            self.error(&span, "", Msg::TomlSyntax { detail: e.message().trim().to_string() });
+            self.error(
+                &span,
+                "",
+                Msg::TomlSyntax {
+                    detail: e.message().trim().to_string(),
+                },
+            );
         }
         None
     }
 
     /// Reports every key of `table` not in `allowed`, suggesting the closest.
-    pub fn unknown_keys(&mut self, table: &DeTable<'_>, allowed: &[&'static str], aliases: &[(&str, &'static str)]) {
+    pub fn unknown_keys(
+        &mut self,
+        table: &DeTable<'_>,
+        allowed: &[&'static str],
+        aliases: &[(&str, &'static str)],
+    ) {
         for (k, _) in table.iter() {
             let key = k.get_ref().as_ref();
             if allowed.contains(&key) {
@@ -83,13 +99,25 @@ impl<'a> Reader<'a> {
             self.error(
                 &k.span(),
                 key,
-                Msg::UnknownKey { key: key.to_string(), suggestion, allowed: allowed.to_vec() },
+                Msg::UnknownKey {
+                    key: key.to_string(),
+                    suggestion,
+                    allowed: allowed.to_vec(),
+                },
             );
         }
     }
 
     fn wrong(&mut self, key: &str, v: &Val<'_>, want: Want) {
-        self.error(&v.span(), key, Msg::WrongType { key: key.to_string(), want, found: v.get_ref().type_str().to_string() });
+        self.error(
+            &v.span(),
+            key,
+            Msg::WrongType {
+                key: key.to_string(),
+                want,
+                found: v.get_ref().type_str().to_string(),
+            },
+        );
     }
 
     /// A text value.
@@ -123,7 +151,10 @@ impl<'a> Reader<'a> {
                     Some(b) => (-1, b.to_string()),
                     None => (1, digits.trim_start_matches('+').to_string()),
                 };
-                let body = body.trim_start_matches("0x").trim_start_matches("0o").trim_start_matches("0b");
+                let body = body
+                    .trim_start_matches("0x")
+                    .trim_start_matches("0o")
+                    .trim_start_matches("0b");
                 i64::from_str_radix(body, i.radix()).ok().map(|n| sign * n)
             }
             _ => {
@@ -175,7 +206,9 @@ impl<'a> Reader<'a> {
         let shown = match v.get_ref() {
             DeValue::Datetime(dt) => {
                 if let (Some(d), None, None) = (dt.date, dt.time, dt.offset) {
-                    if let Some(nd) = NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32) {
+                    if let Some(nd) =
+                        NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)
+                    {
                         return Some(nd);
                     }
                 }
@@ -192,18 +225,34 @@ impl<'a> Reader<'a> {
                 return None;
             }
         };
-        self.error(&v.span(), key, Msg::BadDate { key: key.to_string(), value: shown });
+        self.error(
+            &v.span(),
+            key,
+            Msg::BadDate {
+                key: key.to_string(),
+                value: shown,
+            },
+        );
         None
     }
 
     /// A duration text (`"20s"`, `"10m"`, `"1h 30m"`, `"20秒"`) or whole
     /// seconds, at most `max`.
-    pub fn duration(&mut self, key: &str, v: &Val<'_>, max: Duration, max_text: &'static str) -> Option<Duration> {
+    pub fn duration(
+        &mut self,
+        key: &str,
+        v: &Val<'_>,
+        max: Duration,
+        max_text: &'static str,
+    ) -> Option<Duration> {
         let (parsed, shown) = match v.get_ref() {
             DeValue::String(s) => (parse_duration(s), s.to_string()),
             DeValue::Integer(_) => {
                 let n = self.integer(key, v);
-                (n.filter(|n| *n >= 0).map(|n| Duration::from_secs(n as u64)), n.map_or(String::new(), |n| n.to_string()))
+                (
+                    n.filter(|n| *n >= 0).map(|n| Duration::from_secs(n as u64)),
+                    n.map_or(String::new(), |n| n.to_string()),
+                )
             }
             _ => {
                 self.wrong(key, v, Want::DurationText);
@@ -213,7 +262,15 @@ impl<'a> Reader<'a> {
         match parsed {
             Some(d) if d <= max => Some(d),
             _ => {
-                self.error(&v.span(), key, Msg::BadDuration { key: key.to_string(), value: shown, max: max_text });
+                self.error(
+                    &v.span(),
+                    key,
+                    Msg::BadDuration {
+                        key: key.to_string(),
+                        value: shown,
+                        max: max_text,
+                    },
+                );
                 None
             }
         }
@@ -237,7 +294,11 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     if let Ok(n) = t.parse::<u64>() {
         return Some(Duration::from_secs(n));
     }
-    let t = t.replace("小时", "h").replace("分钟", "m").replace('分', "m").replace('秒', "s");
+    let t = t
+        .replace("小时", "h")
+        .replace("分钟", "m")
+        .replace('分', "m")
+        .replace('秒', "s");
     humantime::parse_duration(&t).ok()
 }
 
@@ -252,7 +313,11 @@ pub fn show_duration(d: Duration) -> String {
 }
 
 /// The closest allowed word to a mistyped one, or a known alias.
-pub fn suggest(word: &str, allowed: &[&'static str], aliases: &[(&str, &'static str)]) -> Option<String> {
+pub fn suggest(
+    word: &str,
+    allowed: &[&'static str],
+    aliases: &[(&str, &'static str)],
+) -> Option<String> {
     let lower = word.to_lowercase();
     if let Some((_, to)) = aliases.iter().find(|(from, _)| *from == lower) {
         return Some(to.to_string());
@@ -267,7 +332,10 @@ pub fn suggest(word: &str, allowed: &[&'static str], aliases: &[(&str, &'static 
 
 /// Looks up a key in a table, returning the value with its span.
 pub fn get<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<&'t Val<'i>> {
-    table.iter().find(|(k, _)| k.get_ref().as_ref() == key).map(|(_, v)| v)
+    table
+        .iter()
+        .find(|(k, _)| k.get_ref().as_ref() == key)
+        .map(|(_, v)| v)
 }
 
 #[cfg(test)]
@@ -290,7 +358,10 @@ mod tests {
     fn suggestions() {
         let allowed = ["repeat", "gap", "name", "play"];
         assert_eq!(suggest("repaet", &allowed, &[]), Some("repeat".into()));
-        assert_eq!(suggest("files", &allowed, &[("files", "play")]), Some("play".into()));
+        assert_eq!(
+            suggest("files", &allowed, &[("files", "play")]),
+            Some("play".into())
+        );
         assert_eq!(suggest("zzzzzz", &allowed, &[]), None);
     }
 }

@@ -13,23 +13,28 @@ use std::time::Duration;
 /// A plain table that counts Chinese characters as two columns.
 pub fn table() -> Table {
     let mut t = Table::new();
-    t.load_preset(presets::UTF8_BORDERS_ONLY).set_content_arrangement(ContentArrangement::Disabled);
+    t.load_preset(presets::UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Disabled);
     t
 }
 
 /// `2026-12-01 07:30:00 +08:00`: how instants are shown to people.
 pub fn show_instant(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %:z").to_string()
+    t.with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M:%S %:z")
+        .to_string()
 }
 
 /// RFC 3339 with the station's offset: `2026-12-01T07:30:00+08:00`.
 pub fn rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::Secs, false)
+    t.with_timezone(&tz)
+        .to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
 /// RFC 3339 with milliseconds and the station's offset (logs, ledgers).
 pub fn rfc3339_ms(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::Millis, false)
+    t.with_timezone(&tz)
+        .to_rfc3339_opts(SecondsFormat::Millis, false)
 }
 
 /// `2026-12-01 周二` / `2026-12-01 Tue`.
@@ -56,14 +61,21 @@ fn collision_note(row: &PlanRow<'_>, all: &[Firing], tz: Tz, lang: Lang) -> Opti
     if let Some(b) = o.missed_because {
         return Some(match lang {
             Lang::Zh => format!("⚠ 冲突：被「{}」占用，超出补播窗口，将漏播", name(b)),
-            Lang::En => format!("⚠ collides with \"{}\": past its catch-up window, would be missed", name(b)),
+            Lang::En => format!(
+                "⚠ collides with \"{}\": past its catch-up window, would be missed",
+                name(b)
+            ),
         });
     }
     let mut parts = Vec::new();
     if let (Some(b), Some(start)) = (o.waited_for, o.start) {
         parts.push(match lang {
             Lang::Zh => format!("⚠ 冲突：等「{}」播完，{} 开始", name(b), hm(start)),
-            Lang::En => format!("⚠ collides with \"{}\": waits, starts {}", name(b), hm(start)),
+            Lang::En => format!(
+                "⚠ collides with \"{}\": waits, starts {}",
+                name(b),
+                hm(start)
+            ),
         });
     }
     if let Some(b) = o.interrupts {
@@ -101,10 +113,25 @@ pub fn plan_table(rows: &[PlanRow<'_>], all: &[Firing], tz: Tz, lang: Lang) -> S
     let mut day_air = Duration::ZERO;
     let flush = |t: &mut Table, d: NaiveDate, n: usize, air: Duration| {
         let label = match lang {
-            Lang::Zh => format!("{} {n} 次，共 {}", word(lang, "day_total"), show_duration(air)),
-            Lang::En => format!("{}: {n} firings, {}", word(lang, "day_total"), show_duration(air)),
+            Lang::Zh => format!(
+                "{} {n} 次，共 {}",
+                word(lang, "day_total"),
+                show_duration(air)
+            ),
+            Lang::En => format!(
+                "{}: {n} firings, {}",
+                word(lang, "day_total"),
+                show_duration(air)
+            ),
         };
-        t.add_row(vec![date_with_weekday(d, lang), String::new(), label, String::new(), String::new(), String::new()]);
+        t.add_row(vec![
+            date_with_weekday(d, lang),
+            String::new(),
+            label,
+            String::new(),
+            String::new(),
+            String::new(),
+        ]);
     };
     for row in rows {
         let f = row.firing;
@@ -144,7 +171,12 @@ pub fn plan_table(rows: &[PlanRow<'_>], all: &[Firing], tz: Tz, lang: Lang) -> S
         files.extend(f.files.iter().cloned());
         let end = row.duration.map_or_else(
             || "?".to_string(),
-            |d| (f.scheduled_at + TimeDelta::from_std(d).unwrap_or_default()).with_timezone(&tz).format("%H:%M:%S").to_string(),
+            |d| {
+                (f.scheduled_at + TimeDelta::from_std(d).unwrap_or_default())
+                    .with_timezone(&tz)
+                    .format("%H:%M:%S")
+                    .to_string()
+            },
         );
         t.add_row(vec![
             show_instant(f.scheduled_at, tz),
@@ -205,6 +237,17 @@ pub fn plan_json(rows: &[PlanRow<'_>], all: &[Firing], tz: Tz) -> serde_json::Va
 
 /// Builds the rows for a plan: durations from the probed media and the
 /// single-output simulation.
-pub fn plan_rows<'a>(plan: &'a [Firing], media: &MediaTable, outcomes: &'a [Outcome]) -> Vec<PlanRow<'a>> {
-    plan.iter().zip(outcomes).map(|(f, o)| PlanRow { firing: f, duration: expected(f, media), outcome: o }).collect()
+pub fn plan_rows<'a>(
+    plan: &'a [Firing],
+    media: &MediaTable,
+    outcomes: &'a [Outcome],
+) -> Vec<PlanRow<'a>> {
+    plan.iter()
+        .zip(outcomes)
+        .map(|(f, o)| PlanRow {
+            firing: f,
+            duration: expected(f, media),
+            outcome: o,
+        })
+        .collect()
 }

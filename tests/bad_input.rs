@@ -23,7 +23,10 @@ fn rendered(diags: &[Diagnostic]) -> String {
 
 fn assert_finding(case: &str, diags: &[Diagnostic], file: &str, line: usize, key: Option<&str>) {
     assert!(
-        diags.iter().any(|d| d.is_error() && d.file.as_deref() == Some(file) && d.line == Some(line) && d.key.as_deref() == key),
+        diags.iter().any(|d| d.is_error()
+            && d.file.as_deref() == Some(file)
+            && d.line == Some(line)
+            && d.key.as_deref() == key),
         "{case}: no error at {file}:{line} key {key:?} in\n{}",
         rendered(diags)
     );
@@ -87,7 +90,12 @@ fn schedule_cases() {
 fn every_error_in_a_file_is_reported_at_once() {
     let text = "[[broadcast]]\nname = \"一\"\nplay = [\"a.mp3\"]\nat = [\"25:00\"]\n\n[[broadcast]]\nname = \"二\"\nplay = [\"b.mp3\"]\nat = [\"07:30\"]\nrepaet = 2\nvolume = 9\n";
     let parsed = schedule::parse("schedules/多处错误.toml", text);
-    let lines: Vec<usize> = parsed.diagnostics.iter().filter(|d| d.is_error()).filter_map(|d| d.line).collect();
+    let lines: Vec<usize> = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .filter_map(|d| d.line)
+        .collect();
     assert_eq!(lines.len(), 3, "{}", rendered(&parsed.diagnostics));
     for l in [4, 10, 11] {
         assert!(lines.contains(&l), "line {l} in {lines:?}");
@@ -97,14 +105,54 @@ fn every_error_in_a_file_is_reported_at_once() {
 
 /// (case, station file text, line, key)
 const STATION_CASES: &[(&str, &str, usize, Option<&str>)] = &[
-    ("timezone_city", "name = \"李家村\"\ntimezone = \"Beijing\"\n", 2, Some("timezone")),
-    ("timezone_case", "timezone = \"asia/shanghai\"\n", 1, Some("timezone")),
-    ("quiet_hours_one_time", "quiet_hours = \"22:00\"\n", 1, Some("quiet_hours")),
-    ("unknown_station_key", "name = \"李家村\"\ntz = \"Asia/Shanghai\"\n", 2, Some("tz")),
-    ("bad_output", "[output]\ndevice = \"speaker\"\n", 2, Some("output.device")),
-    ("bad_listen", "[control]\nlisten = \"localhost\"\n", 2, Some("control.listen")),
-    ("holidays_not_list", "holidays = 2026-10-01\n", 1, Some("holidays")),
-    ("folders_unknown_key", "[folders]\nmusic = \"audio\"\n", 2, Some("music")),
+    (
+        "timezone_city",
+        "name = \"李家村\"\ntimezone = \"Beijing\"\n",
+        2,
+        Some("timezone"),
+    ),
+    (
+        "timezone_case",
+        "timezone = \"asia/shanghai\"\n",
+        1,
+        Some("timezone"),
+    ),
+    (
+        "quiet_hours_one_time",
+        "quiet_hours = \"22:00\"\n",
+        1,
+        Some("quiet_hours"),
+    ),
+    (
+        "unknown_station_key",
+        "name = \"李家村\"\ntz = \"Asia/Shanghai\"\n",
+        2,
+        Some("tz"),
+    ),
+    (
+        "bad_output",
+        "[output]\ndevice = \"speaker\"\n",
+        2,
+        Some("output.device"),
+    ),
+    (
+        "bad_listen",
+        "[control]\nlisten = \"localhost\"\n",
+        2,
+        Some("control.listen"),
+    ),
+    (
+        "holidays_not_list",
+        "holidays = 2026-10-01\n",
+        1,
+        Some("holidays"),
+    ),
+    (
+        "folders_unknown_key",
+        "[folders]\nmusic = \"audio\"\n",
+        2,
+        Some("music"),
+    ),
 ];
 
 #[test]
@@ -129,7 +177,10 @@ fn audio_file_cases() {
     let st = TempStation::new();
     st.wav("ok.wav", 1.0);
     st.write("audio/empty.mp3", b"");
-    st.write("audio/notes.mp3", "这不是音频 not audio at all\n".repeat(40));
+    st.write(
+        "audio/notes.mp3",
+        "这不是音频 not audio at all\n".repeat(40),
+    );
     std::fs::create_dir_all(st.path().join("audio/folder")).unwrap();
     st.schedule(
         "files.toml",
@@ -151,8 +202,14 @@ fn audio_file_cases() {
 fn duplicate_name_across_files_keeps_the_first_on_air() {
     let st = TempStation::new();
     st.wav("a.wav", 1.0);
-    st.schedule("a.toml", "[[broadcast]]\nname = \"信\"\nplay = [\"a.wav\"]\nat = [\"07:30\"]\n");
-    st.schedule("b.toml", "# 注释\n[[broadcast]]\nname = \"信\"\nplay = [\"a.wav\"]\nat = [\"08:30\"]\n");
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"信\"\nplay = [\"a.wav\"]\nat = [\"07:30\"]\n",
+    );
+    st.schedule(
+        "b.toml",
+        "# 注释\n[[broadcast]]\nname = \"信\"\nplay = [\"a.wav\"]\nat = [\"08:30\"]\n",
+    );
     let station = Station::load(st.path());
     let d = station.diagnostics();
     assert_finding("dup", &d, "schedules/b.toml", 2, Some("name"));
@@ -165,17 +222,31 @@ fn duplicate_name_across_files_keeps_the_first_on_air() {
 fn one_broken_file_never_hides_the_others() {
     let st = TempStation::new();
     st.wav("a.wav", 1.0);
-    st.schedule("1-good.toml", "[[broadcast]]\nname = \"好\"\nplay = [\"a.wav\"]\nat = [\"07:30\"]\n");
-    st.schedule("2-broken.toml", "[[broadcast]]\nname = \"坏\nplay = [\"a.wav\"]\n");
-    st.schedule("3-typo.toml", "[[broadcast]]\nname = \"错字\"\nplay = [\"a.wav\"]\nat = [\"08:30\"]\nrepaet = 2\n");
-    st.write("schedules/4-latin1.toml", b"[[broadcast]]\nname = \"\xd6\"\n");
+    st.schedule(
+        "1-good.toml",
+        "[[broadcast]]\nname = \"好\"\nplay = [\"a.wav\"]\nat = [\"07:30\"]\n",
+    );
+    st.schedule(
+        "2-broken.toml",
+        "[[broadcast]]\nname = \"坏\nplay = [\"a.wav\"]\n",
+    );
+    st.schedule(
+        "3-typo.toml",
+        "[[broadcast]]\nname = \"错字\"\nplay = [\"a.wav\"]\nat = [\"08:30\"]\nrepaet = 2\n",
+    );
+    st.write(
+        "schedules/4-latin1.toml",
+        b"[[broadcast]]\nname = \"\xd6\"\n",
+    );
     let station = Station::load(st.path());
     let names: Vec<String> = station.broadcasts().into_iter().map(|b| b.name).collect();
     assert_eq!(names, ["好"]);
     let d = station.diagnostics();
     assert_finding("syntax", &d, "schedules/2-broken.toml", 2, None);
     assert_finding("typo", &d, "schedules/3-typo.toml", 5, Some("repaet"));
-    assert!(d.iter().any(|x| x.file.as_deref() == Some("schedules/4-latin1.toml") && x.is_error()));
+    assert!(d
+        .iter()
+        .any(|x| x.file.as_deref() == Some("schedules/4-latin1.toml") && x.is_error()));
     insta::assert_snapshot!("disk_broken_files", rendered(&d));
 }
 
@@ -186,9 +257,22 @@ fn symlink_out_of_audio_is_refused() {
         let st = TempStation::new();
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("x.wav"), common::wav_bytes(8000, 1.0)).unwrap();
-        std::os::unix::fs::symlink(outside.path().join("x.wav"), st.path().join("audio/link.wav")).unwrap();
-        st.schedule("a.toml", "[[broadcast]]\nname = \"链接\"\nplay = [\"link.wav\"]\nat = [\"07:30\"]\n");
+        std::os::unix::fs::symlink(
+            outside.path().join("x.wav"),
+            st.path().join("audio/link.wav"),
+        )
+        .unwrap();
+        st.schedule(
+            "a.toml",
+            "[[broadcast]]\nname = \"链接\"\nplay = [\"link.wav\"]\nat = [\"07:30\"]\n",
+        );
         let r = check_station(&st);
-        assert_finding("symlink", &r.diagnostics, "schedules/a.toml", 3, Some("play"));
+        assert_finding(
+            "symlink",
+            &r.diagnostics,
+            "schedules/a.toml",
+            3,
+            Some("play"),
+        );
     }
 }

@@ -15,20 +15,33 @@ use std::time::{Duration, Instant};
 fn soon(secs: i64) -> (DateTime<Utc>, String) {
     let t = Utc::now() + chrono::Duration::seconds(secs);
     let t = t - chrono::Duration::nanoseconds(t.timestamp_subsec_nanos() as i64);
-    (t, t.with_timezone(&chrono_tz::Asia::Shanghai).format("%H:%M:%S").to_string())
+    (
+        t,
+        t.with_timezone(&chrono_tz::Asia::Shanghai)
+            .format("%H:%M:%S")
+            .to_string(),
+    )
 }
 
 fn spawn(station: &Path, output: &str, env: &[(&str, &str)], unset: &[&str]) -> Child {
     spawn_with(station, output, env, unset, false)
 }
 
-fn spawn_with(station: &Path, output: &str, env: &[(&str, &str)], unset: &[&str], watch: bool) -> Child {
+fn spawn_with(
+    station: &Path,
+    output: &str,
+    env: &[(&str, &str)],
+    unset: &[&str],
+    watch: bool,
+) -> Child {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("cunxiang"));
     c.arg("--station").arg(station).arg("run");
     if !watch {
         c.arg("--no-watch");
     }
-    c.args(["--output", output]).env("LANG", "C.UTF-8").env("RUST_LOG", "info");
+    c.args(["--output", output])
+        .env("LANG", "C.UTF-8")
+        .env("RUST_LOG", "info");
     for (k, v) in env {
         c.env(k, v);
     }
@@ -36,15 +49,28 @@ fn spawn_with(station: &Path, output: &str, env: &[(&str, &str)], unset: &[&str]
         c.env_remove(k);
     }
     let log = std::fs::File::create(station.join("daemon.log")).unwrap();
-    c.stdout(Stdio::null()).stderr(log).spawn().expect("start cunxiang run")
+    c.stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start cunxiang run")
 }
 
 fn log_json(station: &Path) -> Vec<serde_json::Value> {
-    let out = cunxiang().arg("--station").arg(station).args(["log", "--since", "all", "--format", "json"]).output().unwrap();
+    let out = cunxiang()
+        .arg("--station")
+        .arg(station)
+        .args(["log", "--since", "all", "--format", "json"])
+        .output()
+        .unwrap();
     serde_json::from_slice(&out.stdout).unwrap_or_default()
 }
 
-fn poll(what: &str, secs: u64, station: &Path, mut cond: impl FnMut(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
+fn poll(
+    what: &str,
+    secs: u64,
+    station: &Path,
+    mut cond: impl FnMut(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let rows = log_json(station);
@@ -85,7 +111,9 @@ fn wait_exit(mut child: Child, secs: u64) -> std::process::ExitStatus {
 }
 
 fn instant(v: &serde_json::Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(v.as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 #[test]
@@ -96,29 +124,56 @@ fn capture_and_log_agree() {
     st.schedule("a.toml", &format!("[[broadcast]]\nname = \"通知\"\nplay = [\"通知.wav\"]\nat = [\"{hms}\"]\nchime = true\n"));
     let cap = st.path().join("cap.jsonl");
     let child = spawn(st.path(), &format!("capture:{}", cap.display()), &[], &[]);
-    let rows = poll("played", 30, st.path(), |r| r.first().is_some_and(|p| p["status"] == "played"));
+    let rows = poll("played", 30, st.path(), |r| {
+        r.first().is_some_and(|p| p["status"] == "played")
+    });
     signal(&child, "TERM");
     assert!(wait_exit(child, 10).success(), "clean exit 0 on SIGTERM");
 
-    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&cap).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&cap)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    assert_eq!((lines[0]["kind"].as_str(), lines[1]["kind"].as_str()), (Some("chime"), Some("content")));
+    assert_eq!(
+        (lines[0]["kind"].as_str(), lines[1]["kind"].as_str()),
+        (Some("chime"), Some("content"))
+    );
     assert_eq!(lines[1]["file"], "通知.wav");
     assert_eq!(lines[1]["duration_ms"], 1000);
     let row = &rows[0];
     assert_eq!(row["broadcast"], "通知");
     assert_eq!(instant(&row["scheduled_at"]), t);
     let started = instant(&row["started_at"]);
-    assert_eq!(started.timestamp_millis(), instant(&lines[0]["at"]).timestamp_millis(), "log and capture agree on the start");
+    assert_eq!(
+        started.timestamp_millis(),
+        instant(&lines[0]["at"]).timestamp_millis(),
+        "log and capture agree on the start"
+    );
     let late = (started - t).num_milliseconds();
-    assert!((0..1000).contains(&late), "on time: started {late} ms after the instant");
-    assert!(instant(&row["ended_at"]) >= instant(&lines[1]["at"]) + chrono::Duration::milliseconds(900));
+    assert!(
+        (0..1000).contains(&late),
+        "on time: started {late} ms after the instant"
+    );
+    assert!(
+        instant(&row["ended_at"]) >= instant(&lines[1]["at"]) + chrono::Duration::milliseconds(900)
+    );
     assert_eq!(row["trigger"], "schedule");
     // The daemon's text log goes to a daily file under the data folder.
-    let logs: Vec<_> = std::fs::read_dir(st.path().join("var/logs")).unwrap().map(|e| e.unwrap().path()).collect();
+    let logs: Vec<_> = std::fs::read_dir(st.path().join("var/logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(logs.len(), 1, "{logs:?}");
-    assert!(logs[0].file_name().unwrap().to_string_lossy().starts_with("cunxiang.log."));
-    assert!(std::fs::read_to_string(&logs[0]).unwrap().contains("played"));
+    assert!(logs[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("cunxiang.log."));
+    assert!(std::fs::read_to_string(&logs[0])
+        .unwrap()
+        .contains("played"));
     // The clean stop is recorded for the outage ledger.
     let s = cunxiang::store::Store::open_existing(&st.path().join("var")).unwrap();
     assert!(s.meta("clean_stop").unwrap().is_some());
@@ -129,9 +184,15 @@ fn kill_9_mid_play_leaves_an_interrupted_row_and_a_sound_database() {
     let st = TempStation::new();
     st.wav("长.wav", 30.0);
     let (_, hms) = soon(2);
-    st.schedule("a.toml", &format!("[[broadcast]]\nname = \"长\"\nplay = [\"长.wav\"]\nat = [\"{hms}\"]\n"));
+    st.schedule(
+        "a.toml",
+        &format!("[[broadcast]]\nname = \"长\"\nplay = [\"长.wav\"]\nat = [\"{hms}\"]\n"),
+    );
     let child = spawn(st.path(), "null", &[], &[]);
-    poll("playing", 30, st.path(), |r| r.first().is_some_and(|p| p["status"] == "playing" && !p["started_at"].is_null()));
+    poll("playing", 30, st.path(), |r| {
+        r.first()
+            .is_some_and(|p| p["status"] == "playing" && !p["started_at"].is_null())
+    });
     std::thread::sleep(Duration::from_millis(500));
     let before = log_json(st.path());
     assert_eq!(before[0]["status"], "playing");
@@ -140,14 +201,27 @@ fn kill_9_mid_play_leaves_an_interrupted_row_and_a_sound_database() {
 
     // Restart: the row becomes interrupted, nothing else changes, nothing replays.
     let child = spawn(st.path(), "null", &[], &[]);
-    let after = poll("interrupted", 30, st.path(), |r| r.first().is_some_and(|p| p["status"] == "interrupted"));
+    let after = poll("interrupted", 30, st.path(), |r| {
+        r.first().is_some_and(|p| p["status"] == "interrupted")
+    });
     std::thread::sleep(Duration::from_secs(2));
     let after2 = log_json(st.path());
     signal(&child, "TERM");
     assert!(wait_exit(child, 10).success());
     assert_eq!(after.len(), 1);
-    assert_eq!(after2.len(), 1, "the cut firing is not played again: {after2:?}");
-    for k in ["id", "broadcast", "scheduled_at", "started_at", "trigger", "files"] {
+    assert_eq!(
+        after2.len(),
+        1,
+        "the cut firing is not played again: {after2:?}"
+    );
+    for k in [
+        "id",
+        "broadcast",
+        "scheduled_at",
+        "started_at",
+        "trigger",
+        "files",
+    ] {
         assert_eq!(before[0][k], after2[0][k], "{k} unchanged");
     }
     assert_eq!(after2[0]["status"], "interrupted");
@@ -167,7 +241,11 @@ impl FifoCard {
     fn new() -> FifoCard {
         let home = tempfile::tempdir().unwrap();
         let fifo = home.path().join("card.fifo");
-        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR).expect("mkfifo");
+        nix::unistd::mkfifo(
+            &fifo,
+            nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR,
+        )
+        .expect("mkfifo");
         std::fs::write(
             home.path().join(".asoundrc"),
             format!("pcm.!default {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n", fifo.display()),
@@ -179,7 +257,9 @@ impl FifoCard {
             use std::io::Read;
             // Blocks until ALSA opens the FIFO for writing; reopen after each close.
             loop {
-                let Ok(mut f) = std::fs::File::open(&fifo) else { return };
+                let Ok(mut f) = std::fs::File::open(&fifo) else {
+                    return;
+                };
                 let start = Instant::now();
                 let mut total = 0u64;
                 let mut buf = vec![0u8; 8192];
@@ -191,7 +271,8 @@ impl FifoCard {
                             let loud = buf[..n].iter().filter(|b| **b != 0).count() as u64;
                             h.fetch_add(loud, std::sync::atomic::Ordering::SeqCst);
                             // Pace at 48 kHz stereo f32: never faster than a real card.
-                            let due = Duration::from_secs_f64(total as f64 / (48_000.0 * 2.0 * 4.0));
+                            let due =
+                                Duration::from_secs_f64(total as f64 / (48_000.0 * 2.0 * 4.0));
                             if let Some(wait) = due.checked_sub(start.elapsed()) {
                                 std::thread::sleep(wait);
                             }
@@ -210,42 +291,85 @@ fn rodio_plays_through_an_alsa_file_device() {
     let st = TempStation::new();
     st.wav("音.wav", 1.0);
     let (_, hms) = soon(3);
-    st.schedule("a.toml", &format!("[[broadcast]]\nname = \"声卡测试\"\nplay = [\"音.wav\"]\nat = [\"{hms}\"]\n"));
+    st.schedule(
+        "a.toml",
+        &format!("[[broadcast]]\nname = \"声卡测试\"\nplay = [\"音.wav\"]\nat = [\"{hms}\"]\n"),
+    );
     let home = card.home.path().to_str().unwrap().to_string();
-    let child = spawn(st.path(), "rodio", &[("HOME", &home)], &["XDG_RUNTIME_DIR", "PULSE_SERVER"]);
-    let rows = poll("played through ALSA", 30, st.path(), |r| r.first().is_some_and(|p| p["status"] != "playing"));
+    let child = spawn(
+        st.path(),
+        "rodio",
+        &[("HOME", &home)],
+        &["XDG_RUNTIME_DIR", "PULSE_SERVER"],
+    );
+    let rows = poll("played through ALSA", 30, st.path(), |r| {
+        r.first().is_some_and(|p| p["status"] != "playing")
+    });
     signal(&child, "TERM");
     assert!(wait_exit(child, 10).success());
-    assert_eq!(rows[0]["status"], "played", "{rows:?}\n{}", std::fs::read_to_string(st.path().join("daemon.log")).unwrap());
+    assert_eq!(
+        rows[0]["status"],
+        "played",
+        "{rows:?}\n{}",
+        std::fs::read_to_string(st.path().join("daemon.log")).unwrap()
+    );
     let loud = card.heard.load(std::sync::atomic::Ordering::SeqCst);
-    assert!(loud > 1000, "the device received sound, not silence ({loud} non-zero bytes)");
+    assert!(
+        loud > 1000,
+        "the device received sound, not silence ({loud} non-zero bytes)"
+    );
 }
 
 #[test]
 fn an_edited_schedule_goes_on_air_without_a_restart() {
     let st = TempStation::new();
     st.wav("a.wav", 0.5);
-    st.schedule("a.toml", "[[broadcast]]\nname = \"旧\"\nplay = [\"a.wav\"]\nat = [\"03:00\"]\n");
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"旧\"\nplay = [\"a.wav\"]\nat = [\"03:00\"]\n",
+    );
     let child = spawn_with(st.path(), "null", &[], &[], true);
     std::thread::sleep(Duration::from_millis(800));
     // Saved by the operator while the daemon runs: a broadcast 4 s ahead.
     let (t, hms) = soon(4);
-    st.schedule("b.toml", &format!("[[broadcast]]\nname = \"新\"\nplay = [\"a.wav\"]\nat = [\"{hms}\"]\n"));
-    let rows = poll("the new broadcast played", 30, st.path(), |r| r.iter().any(|p| p["broadcast"] == "新" && p["status"] == "played"));
+    st.schedule(
+        "b.toml",
+        &format!("[[broadcast]]\nname = \"新\"\nplay = [\"a.wav\"]\nat = [\"{hms}\"]\n"),
+    );
+    let rows = poll("the new broadcast played", 30, st.path(), |r| {
+        r.iter()
+            .any(|p| p["broadcast"] == "新" && p["status"] == "played")
+    });
     signal(&child, "TERM");
     assert!(wait_exit(child, 10).success());
     let row = rows.iter().find(|p| p["broadcast"] == "新").unwrap();
     assert_eq!(instant(&row["scheduled_at"]), t);
-    assert_eq!(row["trigger"], "schedule", "picked up before its instant, played on time");
+    assert_eq!(
+        row["trigger"], "schedule",
+        "picked up before its instant, played on time"
+    );
 }
 
 fn status_code(station: &Path) -> (i32, String) {
-    let out = cunxiang().arg("--station").arg(station).args(["--lang", "en", "status"]).output().unwrap();
-    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).to_string())
+    let out = cunxiang()
+        .arg("--station")
+        .arg(station)
+        .args(["--lang", "en", "status"])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
 }
 
 fn outages_json(station: &Path) -> Vec<serde_json::Value> {
-    let out = cunxiang().arg("--station").arg(station).args(["outages", "--format", "json"]).output().unwrap();
+    let out = cunxiang()
+        .arg("--station")
+        .arg(station)
+        .args(["outages", "--format", "json"])
+        .output()
+        .unwrap();
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -261,7 +385,9 @@ fn power_cut_vs_a_persons_stop_through_the_binary() {
         st.schedule("a.toml", "[[broadcast]]\nname = \"每秒\"\nplay = [\"a.wav\"]\ncron = \"* * * * * *\"\ncatch_up = \"1s\"\n");
         let hb = [("X", "1")];
         let child = spawn_heartbeat(st.path(), &hb[..0]);
-        poll("running", 30, st.path(), |r| r.iter().any(|p| p["status"] == "played"));
+        poll("running", 30, st.path(), |r| {
+            r.iter().any(|p| p["status"] == "played")
+        });
         let (code, text) = status_code(st.path());
         assert_eq!(code, 0, "{text}");
         signal(&child, sig);
@@ -273,7 +399,11 @@ fn power_cut_vs_a_persons_stop_through_the_binary() {
             assert_eq!(code, 1, "a silent daemon needs repair: {text}");
             assert!(text.contains("NOT running"), "{text}");
         } else {
-            assert_eq!(status_code(st.path()).0, 0, "a person's stop is not a fault");
+            assert_eq!(
+                status_code(st.path()).0,
+                0,
+                "a person's stop is not a fault"
+            );
         }
         let up_at = Utc::now();
         let child = spawn_heartbeat(st.path(), &[]);
@@ -290,16 +420,34 @@ fn power_cut_vs_a_persons_stop_through_the_binary() {
         std::thread::sleep(Duration::from_millis(500));
         signal(&child, "TERM");
         let status = wait_exit(child, 10);
-        assert!(status.success(), "{status:?}\n{}", std::fs::read_to_string(st.path().join("daemon.log")).unwrap_or_default());
+        assert!(
+            status.success(),
+            "{status:?}\n{}",
+            std::fs::read_to_string(st.path().join("daemon.log")).unwrap_or_default()
+        );
         assert_eq!(o.len(), 1, "{sig}: {o:?}");
         assert_eq!(o[0]["kind"], kind);
         let (a, b) = (instant(&o[0]["started_at"]), instant(&o[0]["ended_at"]));
-        assert!(a <= down_at + chrono::Duration::milliseconds(100) && down_at - a < chrono::Duration::seconds(2), "{sig}: starts at the last heartbeat {a} (down {down_at})");
-        assert!(b >= up_at - chrono::Duration::milliseconds(5) && b - up_at < chrono::Duration::seconds(5), "{sig}: ends at the restart: {b} vs {up_at}");
+        assert!(
+            a <= down_at + chrono::Duration::milliseconds(100)
+                && down_at - a < chrono::Duration::seconds(2),
+            "{sig}: starts at the last heartbeat {a} (down {down_at})"
+        );
+        assert!(
+            b >= up_at - chrono::Duration::milliseconds(5)
+                && b - up_at < chrono::Duration::seconds(5),
+            "{sig}: ends at the restart: {b} vs {up_at}"
+        );
         let id = o[0]["id"].as_i64().unwrap();
         let rows = log_json(st.path());
-        let lost: Vec<_> = rows.iter().filter(|p| p["outage_id"].as_i64() == Some(id)).collect();
-        assert!(lost.len() >= 2, "{sig}: the firings in the gap point at it: {rows:?}");
+        let lost: Vec<_> = rows
+            .iter()
+            .filter(|p| p["outage_id"].as_i64() == Some(id))
+            .collect();
+        assert!(
+            lost.len() >= 2,
+            "{sig}: the firings in the gap point at it: {rows:?}"
+        );
         assert!(lost.iter().all(|p| p["status"] == "missed"));
         for p in &lost {
             let t = instant(&p["scheduled_at"]);
@@ -313,7 +461,25 @@ fn power_cut_vs_a_persons_stop_through_the_binary() {
 
 fn spawn_heartbeat(station: &Path, _env: &[(&str, &str)]) -> Child {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("cunxiang"));
-    c.arg("--station").arg(station).args(["run", "--no-watch", "--output", "null", "--heartbeat", "500ms"]).env("LANG", "C.UTF-8").env("RUST_LOG", "info");
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(station.join("daemon.log")).unwrap();
-    c.stdout(Stdio::null()).stderr(log).spawn().expect("start cunxiang run")
+    c.arg("--station")
+        .arg(station)
+        .args([
+            "run",
+            "--no-watch",
+            "--output",
+            "null",
+            "--heartbeat",
+            "500ms",
+        ])
+        .env("LANG", "C.UTF-8")
+        .env("RUST_LOG", "info");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(station.join("daemon.log"))
+        .unwrap();
+    c.stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start cunxiang run")
 }

@@ -17,7 +17,15 @@ fn soak_kill_9_at_random_instants_accounts_for_every_firing() {
     let t = Instant::now();
     let out = Command::new("python3")
         .arg(root.join("bench/soak.py"))
-        .args(["--kills", "8", "--max-up", "3", "--max-down", "1.5", "--binary"])
+        .args([
+            "--kills",
+            "8",
+            "--max-up",
+            "3",
+            "--max-down",
+            "1.5",
+            "--binary",
+        ])
         .arg(&bin)
         .current_dir(root)
         .output()
@@ -28,6 +36,10 @@ fn soak_kill_9_at_random_instants_accounts_for_every_firing() {
     eprintln!("{stderr}");
     println!("soak took {:.1} s", t.elapsed().as_secs_f64());
     // Its report is printed above: counts, each failure, the seed to rerun.
-    assert!(out.status.success(), "bench/soak.py failed ({}); its report is above", out.status);
+    assert!(
+        out.status.success(),
+        "bench/soak.py failed ({}); its report is above",
+        out.status
+    );
     assert!(stdout.contains("\nPASS"), "no PASS line:\n{stdout}");
 }

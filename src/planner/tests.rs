@@ -13,7 +13,12 @@ fn bs(text: &str) -> Vec<Broadcast> {
 }
 
 fn rules(tz: Tz) -> Rules {
-    Rules { tz, quiet_hours: None, holidays: BTreeSet::new(), catch_up: Duration::from_secs(600) }
+    Rules {
+        tz,
+        quiet_hours: None,
+        holidays: BTreeSet::new(),
+        catch_up: Duration::from_secs(600),
+    }
 }
 
 fn sh() -> Rules {
@@ -27,86 +32,211 @@ fn d(s: &str) -> NaiveDate {
 /// Firings over whole local days `[first, first + days)`.
 fn over(b: &[Broadcast], r: &Rules, first: &str, days: i64) -> Vec<Firing> {
     let start = local_instant(r.tz, d(first).and_hms_opt(0, 0, 0).unwrap()).unwrap();
-    let end = local_instant(r.tz, (d(first) + TimeDelta::days(days)).and_hms_opt(0, 0, 0).unwrap()).unwrap();
+    let end = local_instant(
+        r.tz,
+        (d(first) + TimeDelta::days(days))
+            .and_hms_opt(0, 0, 0)
+            .unwrap(),
+    )
+    .unwrap();
     firings(b, r, start, end)
 }
 
 /// Local "YYYY-MM-DD HH:MM:SS +08:00" of each firing.
 fn locals(f: &[Firing], tz: Tz) -> Vec<String> {
-    f.iter().map(|f| f.scheduled_at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %:z").to_string()).collect()
+    f.iter()
+        .map(|f| {
+            f.scheduled_at
+                .with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M:%S %:z")
+                .to_string()
+        })
+        .collect()
 }
 
 #[test]
 fn keys_table() {
     // (what, schedule, first day, days, expected count, expected first local, expected last local)
     let cases: &[(&str, &str, &str, i64, usize, &str, &str)] = &[
-        ("at: three times a day", r#"[[broadcast]]
+        (
+            "at: three times a day",
+            r#"[[broadcast]]
 name="a"
 play=["x.mp3"]
-at=["07:30","12:00","18:30"]"#, "2026-12-01", 2, 6, "2026-12-01 07:30:00 +08:00", "2026-12-02 18:30:00 +08:00"),
-        ("at with seconds", r#"[[broadcast]]
+at=["07:30","12:00","18:30"]"#,
+            "2026-12-01",
+            2,
+            6,
+            "2026-12-01 07:30:00 +08:00",
+            "2026-12-02 18:30:00 +08:00",
+        ),
+        (
+            "at with seconds",
+            r#"[[broadcast]]
 name="a"
 play="x.mp3"
-at="12:00:15""#, "2026-12-01", 1, 1, "2026-12-01 12:00:15 +08:00", "2026-12-01 12:00:15 +08:00"),
-        ("days: weekends only", r#"[[broadcast]]
+at="12:00:15""#,
+            "2026-12-01",
+            1,
+            1,
+            "2026-12-01 12:00:15 +08:00",
+            "2026-12-01 12:00:15 +08:00",
+        ),
+        (
+            "days: weekends only",
+            r#"[[broadcast]]
 name="a"
 play=["x.mp3"]
 at=["09:00"]
-days=["sat","sun"]"#, "2026-11-30", 7, 2, "2026-12-05 09:00:00 +08:00", "2026-12-06 09:00:00 +08:00"),
-        ("days: Chinese words", r#"[[broadcast]]
+days=["sat","sun"]"#,
+            "2026-11-30",
+            7,
+            2,
+            "2026-12-05 09:00:00 +08:00",
+            "2026-12-06 09:00:00 +08:00",
+        ),
+        (
+            "days: Chinese words",
+            r#"[[broadcast]]
 name="a"
 play=["x.mp3"]
 at=["09:00"]
-days=["周一","星期三"]"#, "2026-11-30", 7, 2, "2026-11-30 09:00:00 +08:00", "2026-12-02 09:00:00 +08:00"),
-        ("days: weekdays group", r#"[[broadcast]]
+days=["周一","星期三"]"#,
+            "2026-11-30",
+            7,
+            2,
+            "2026-11-30 09:00:00 +08:00",
+            "2026-12-02 09:00:00 +08:00",
+        ),
+        (
+            "days: weekdays group",
+            r#"[[broadcast]]
 name="a"
 play=["x.mp3"]
 at=["09:00"]
-days="weekdays""#, "2026-11-30", 14, 10, "2026-11-30 09:00:00 +08:00", "2026-12-11 09:00:00 +08:00"),
-        ("from/until inclusive", r#"[[broadcast]]
+days="weekdays""#,
+            "2026-11-30",
+            14,
+            10,
+            "2026-11-30 09:00:00 +08:00",
+            "2026-12-11 09:00:00 +08:00",
+        ),
+        (
+            "from/until inclusive",
+            r#"[[broadcast]]
 name="a"
 play=["x.mp3"]
 at=["08:00"]
 from=2026-12-02
-until=2026-12-04"#, "2026-11-30", 10, 3, "2026-12-02 08:00:00 +08:00", "2026-12-04 08:00:00 +08:00"),
-        ("from/until as text", r#"[[broadcast]]
+until=2026-12-04"#,
+            "2026-11-30",
+            10,
+            3,
+            "2026-12-02 08:00:00 +08:00",
+            "2026-12-04 08:00:00 +08:00",
+        ),
+        (
+            "from/until as text",
+            r#"[[broadcast]]
 name="a"
 play=["x.mp3"]
 at=["08:00"]
 from="2026-12-02"
-until="2026-12-02""#, "2026-11-30", 10, 1, "2026-12-02 08:00:00 +08:00", "2026-12-02 08:00:00 +08:00"),
-        ("enabled = false plays nothing", r#"[[broadcast]]
+until="2026-12-02""#,
+            "2026-11-30",
+            10,
+            1,
+            "2026-12-02 08:00:00 +08:00",
+            "2026-12-02 08:00:00 +08:00",
+        ),
+        (
+            "enabled = false plays nothing",
+            r#"[[broadcast]]
 name="a"
 play=["x.mp3"]
 at=["08:00"]
-enabled=false"#, "2026-11-30", 10, 0, "", ""),
-        ("cron 1-5 is Monday to Friday", r#"[[broadcast]]
+enabled=false"#,
+            "2026-11-30",
+            10,
+            0,
+            "",
+            "",
+        ),
+        (
+            "cron 1-5 is Monday to Friday",
+            r#"[[broadcast]]
 name="a"
 play=["x.mp3"]
-cron="30 7 * * 1-5""#, "2026-11-30", 7, 5, "2026-11-30 07:30:00 +08:00", "2026-12-04 07:30:00 +08:00"),
-        ("cron with seconds", r#"[[broadcast]]
+cron="30 7 * * 1-5""#,
+            "2026-11-30",
+            7,
+            5,
+            "2026-11-30 07:30:00 +08:00",
+            "2026-12-04 07:30:00 +08:00",
+        ),
+        (
+            "cron with seconds",
+            r#"[[broadcast]]
 name="a"
 play=["x.mp3"]
-cron="15 30 7 * * *""#, "2026-11-30", 2, 2, "2026-11-30 07:30:15 +08:00", "2026-12-01 07:30:15 +08:00"),
-        ("cron names mon-fri", r#"[[broadcast]]
+cron="15 30 7 * * *""#,
+            "2026-11-30",
+            2,
+            2,
+            "2026-11-30 07:30:15 +08:00",
+            "2026-12-01 07:30:15 +08:00",
+        ),
+        (
+            "cron names mon-fri",
+            r#"[[broadcast]]
 name="a"
 play=["x.mp3"]
-cron="0 8 * * mon-fri""#, "2026-12-05", 3, 1, "2026-12-07 08:00:00 +08:00", "2026-12-07 08:00:00 +08:00"),
-        ("cron 0 and 7 are Sunday", r#"[[broadcast]]
+cron="0 8 * * mon-fri""#,
+            "2026-12-05",
+            3,
+            1,
+            "2026-12-07 08:00:00 +08:00",
+            "2026-12-07 08:00:00 +08:00",
+        ),
+        (
+            "cron 0 and 7 are Sunday",
+            r#"[[broadcast]]
 name="a"
 play=["x.mp3"]
-cron="0 8 * * 0,7""#, "2026-11-30", 14, 2, "2026-12-06 08:00:00 +08:00", "2026-12-13 08:00:00 +08:00"),
-        ("cron and days intersect", r#"[[broadcast]]
+cron="0 8 * * 0,7""#,
+            "2026-11-30",
+            14,
+            2,
+            "2026-12-06 08:00:00 +08:00",
+            "2026-12-13 08:00:00 +08:00",
+        ),
+        (
+            "cron and days intersect",
+            r#"[[broadcast]]
 name="a"
 play=["x.mp3"]
 cron="0 8 * * 1-5"
-days=["mon"]"#, "2026-11-30", 7, 1, "2026-11-30 08:00:00 +08:00", "2026-11-30 08:00:00 +08:00"),
-        ("cron with from/until", r#"[[broadcast]]
+days=["mon"]"#,
+            "2026-11-30",
+            7,
+            1,
+            "2026-11-30 08:00:00 +08:00",
+            "2026-11-30 08:00:00 +08:00",
+        ),
+        (
+            "cron with from/until",
+            r#"[[broadcast]]
 name="a"
 play=["x.mp3"]
 cron="0 8 * * *"
 from=2026-12-03
-until=2026-12-04"#, "2026-11-30", 7, 2, "2026-12-03 08:00:00 +08:00", "2026-12-04 08:00:00 +08:00"),
+until=2026-12-04"#,
+            "2026-11-30",
+            7,
+            2,
+            "2026-12-03 08:00:00 +08:00",
+            "2026-12-04 08:00:00 +08:00",
+        ),
     ];
     for (what, text, first, days, count, first_local, last_local) in cases {
         let f = over(&bs(text), &sh(), first, *days);
@@ -129,11 +259,17 @@ cron="30 7 * * 1-5""#);
     assert!(!f.is_empty());
     for x in &f {
         let local = x.scheduled_at.with_timezone(&chrono_tz::Asia::Shanghai);
-        assert!(!matches!(local.weekday(), Weekday::Sat | Weekday::Sun), "{local}");
+        assert!(
+            !matches!(local.weekday(), Weekday::Sat | Weekday::Sun),
+            "{local}"
+        );
         assert_eq!(local.format("%H:%M:%S").to_string(), "07:30:00");
     }
     // 60 days from a Sunday: 8 full weeks (40) + Mon..Fri of the 9th... count weekdays directly.
-    let expected = (0..60).map(|i| d("2026-11-01") + TimeDelta::days(i)).filter(|d| d.weekday().num_days_from_monday() < 5).count();
+    let expected = (0..60)
+        .map(|i| d("2026-11-01") + TimeDelta::days(i))
+        .filter(|d| d.weekday().num_days_from_monday() < 5)
+        .count();
     assert_eq!(f.len(), expected);
 }
 
@@ -178,7 +314,10 @@ chime="提示音.mp3"
         _ => None,
     };
     // chime + 3 × (30 + 10) + 2 × 20
-    assert_eq!(f[0].expected_duration(&len), Some(builtin_chime_duration() + Duration::from_secs(160)));
+    assert_eq!(
+        f[0].expected_duration(&len),
+        Some(builtin_chime_duration() + Duration::from_secs(160))
+    );
     assert_eq!(f[1].expected_duration(&len), Some(Duration::from_secs(32)));
     assert_eq!(f[1].expected_duration(&|_| None), None);
 }
@@ -193,11 +332,23 @@ at=["00:30","08:00"]
 chime="提示/{date}.mp3""#);
     let f = over(&b, &sh(), "2026-12-01", 2);
     let files: Vec<_> = f.iter().map(|f| f.files[0].clone()).collect();
-    assert_eq!(files, ["公告/2026-12-01.mp3", "公告/2026-12-01.mp3", "公告/2026-12-02.mp3", "公告/2026-12-02.mp3"]);
+    assert_eq!(
+        files,
+        [
+            "公告/2026-12-01.mp3",
+            "公告/2026-12-01.mp3",
+            "公告/2026-12-02.mp3",
+            "公告/2026-12-02.mp3"
+        ]
+    );
     assert_eq!(f[0].files[1], "尾声.mp3");
     assert_eq!(f[0].chime, ChimeFile::File("提示/2026-12-01.mp3".into()));
     assert_eq!(f[0].local_date, d("2026-12-01"));
-    assert_eq!(f[0].scheduled_at.date_naive(), d("2026-11-30"), "UTC day differs");
+    assert_eq!(
+        f[0].scheduled_at.date_naive(),
+        d("2026-11-30"),
+        "UTC day differs"
+    );
 }
 
 #[test]
@@ -225,7 +376,18 @@ priority="emergency"
     let f = over(&b, &r, "2026-12-01", 2);
     let table: Vec<(String, String, Option<Skip>)> = f
         .iter()
-        .map(|f| (f.local_date.to_string() + " " + &f.scheduled_at.with_timezone(&r.tz).format("%H:%M").to_string(), f.broadcast.clone(), f.skip))
+        .map(|f| {
+            (
+                f.local_date.to_string()
+                    + " "
+                    + &f.scheduled_at
+                        .with_timezone(&r.tz)
+                        .format("%H:%M")
+                        .to_string(),
+                f.broadcast.clone(),
+                f.skip,
+            )
+        })
         .collect();
     let want = vec![
         ("2026-12-01 05:00", "普通", Some(Skip::QuietHours)),
@@ -239,7 +401,10 @@ priority="emergency"
         ("2026-12-02 23:30", "重要", Some(Skip::Holiday)),
         ("2026-12-02 23:45", "紧急", None),
     ];
-    let want: Vec<(String, String, Option<Skip>)> = want.into_iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c)).collect();
+    let want: Vec<(String, String, Option<Skip>)> = want
+        .into_iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c))
+        .collect();
     assert_eq!(table, want);
 }
 
@@ -263,24 +428,78 @@ fn dst_new_york_fixed_times() {
     // (what, times spec, day, expected UTC instants)
     let cases: &[(&str, &str, &str, &[&str])] = &[
         // 2026-03-08: 02:00 EST jumps to 03:00 EDT. 02:30 does not exist.
-        ("spring, at in the gap", r#"at=["02:30"]"#, "2026-03-08", &["2026-03-08T07:00:00Z"]),
-        ("spring, at with seconds in the gap", r#"at=["02:30:15"]"#, "2026-03-08", &["2026-03-08T07:00:00Z"]),
-        ("spring, at before the gap", r#"at=["01:30"]"#, "2026-03-08", &["2026-03-08T06:30:00Z"]),
-        ("spring, at after the gap", r#"at=["03:30"]"#, "2026-03-08", &["2026-03-08T07:30:00Z"]),
-        ("spring, cron in the gap", r#"cron="30 2 * * *""#, "2026-03-08", &["2026-03-08T07:00:00Z"]),
+        (
+            "spring, at in the gap",
+            r#"at=["02:30"]"#,
+            "2026-03-08",
+            &["2026-03-08T07:00:00Z"],
+        ),
+        (
+            "spring, at with seconds in the gap",
+            r#"at=["02:30:15"]"#,
+            "2026-03-08",
+            &["2026-03-08T07:00:00Z"],
+        ),
+        (
+            "spring, at before the gap",
+            r#"at=["01:30"]"#,
+            "2026-03-08",
+            &["2026-03-08T06:30:00Z"],
+        ),
+        (
+            "spring, at after the gap",
+            r#"at=["03:30"]"#,
+            "2026-03-08",
+            &["2026-03-08T07:30:00Z"],
+        ),
+        (
+            "spring, cron in the gap",
+            r#"cron="30 2 * * *""#,
+            "2026-03-08",
+            &["2026-03-08T07:00:00Z"],
+        ),
         // 2026-11-01: 02:00 EDT falls back to 01:00 EST. 01:30 happens twice.
-        ("fall, at in the repeated hour", r#"at=["01:30"]"#, "2026-11-01", &["2026-11-01T05:30:00Z"]),
-        ("fall, cron in the repeated hour", r#"cron="30 1 * * *""#, "2026-11-01", &["2026-11-01T05:30:00Z"]),
-        ("fall, at after", r#"at=["02:30"]"#, "2026-11-01", &["2026-11-01T07:30:00Z"]),
-        ("normal day", r#"at=["02:30"]"#, "2026-03-09", &["2026-03-09T06:30:00Z"]),
+        (
+            "fall, at in the repeated hour",
+            r#"at=["01:30"]"#,
+            "2026-11-01",
+            &["2026-11-01T05:30:00Z"],
+        ),
+        (
+            "fall, cron in the repeated hour",
+            r#"cron="30 1 * * *""#,
+            "2026-11-01",
+            &["2026-11-01T05:30:00Z"],
+        ),
+        (
+            "fall, at after",
+            r#"at=["02:30"]"#,
+            "2026-11-01",
+            &["2026-11-01T07:30:00Z"],
+        ),
+        (
+            "normal day",
+            r#"at=["02:30"]"#,
+            "2026-03-09",
+            &["2026-03-09T06:30:00Z"],
+        ),
     ];
     for (what, times, day, want) in cases {
-        let b = bs(&format!("[[broadcast]]\nname=\"a\"\nplay=[\"x.mp3\"]\n{times}\n"));
+        let b = bs(&format!(
+            "[[broadcast]]\nname=\"a\"\nplay=[\"x.mp3\"]\n{times}\n"
+        ));
         let f = over(&b, &r, day, 1);
-        let got: Vec<String> = f.iter().map(|f| f.scheduled_at.format("%Y-%m-%dT%H:%M:%SZ").to_string()).collect();
+        let got: Vec<String> = f
+            .iter()
+            .map(|f| f.scheduled_at.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .collect();
         assert_eq!(got, *want, "{what}");
         for x in &f {
-            assert_eq!(x.local_date, d(day), "{what}: belongs to the day it was written for");
+            assert_eq!(
+                x.local_date,
+                d(day),
+                "{what}: belongs to the day it was written for"
+            );
         }
     }
 }
@@ -322,29 +541,62 @@ fn simulate_overlap_rules() {
     let secs = |s: i64| t0 + TimeDelta::seconds(s);
     // A (0..100) then B at 50 waits until 100, within its 60 s window.
     let f = vec![firing("A", 0, Normal, 600), firing("B", 50, Normal, 60)];
-    let o = simulate(&f, &[Some(Duration::from_secs(100)), Some(Duration::from_secs(10))]);
+    let o = simulate(
+        &f,
+        &[
+            Some(Duration::from_secs(100)),
+            Some(Duration::from_secs(10)),
+        ],
+    );
     assert_eq!(o[1].start, Some(secs(100)));
     assert_eq!(o[1].waited_for, Some(0));
     assert!(o[1].missed_because.is_none());
 
     // B's window is only 30 s: missed because of A.
     let f = vec![firing("A", 0, Normal, 600), firing("B", 50, Normal, 30)];
-    let o = simulate(&f, &[Some(Duration::from_secs(100)), Some(Duration::from_secs(10))]);
+    let o = simulate(
+        &f,
+        &[
+            Some(Duration::from_secs(100)),
+            Some(Duration::from_secs(10)),
+        ],
+    );
     assert_eq!(o[1].start, None);
     assert_eq!(o[1].missed_because, Some(0));
 
     // Emergency interrupts routine at once.
     let f = vec![firing("A", 0, Normal, 600), firing("E", 50, Emergency, 0)];
-    let o = simulate(&f, &[Some(Duration::from_secs(100)), Some(Duration::from_secs(10))]);
+    let o = simulate(
+        &f,
+        &[
+            Some(Duration::from_secs(100)),
+            Some(Duration::from_secs(10)),
+        ],
+    );
     assert_eq!(o[1].start, Some(secs(50)));
     assert_eq!(o[1].interrupts, Some(0));
     assert_eq!(o[0].interrupted_by, Some(1));
 
     // Equal priority never interrupts; lower waits; when the output frees,
     // the most urgent waiting one goes first.
-    let f = vec![firing("A", 0, Important, 600), firing("N", 10, Normal, 600), firing("I", 20, Important, 600)];
-    let o = simulate(&f, &[Some(Duration::from_secs(100)), Some(Duration::from_secs(10)), Some(Duration::from_secs(10))]);
-    assert_eq!(o[2].start, Some(secs(100)), "important before the earlier normal");
+    let f = vec![
+        firing("A", 0, Important, 600),
+        firing("N", 10, Normal, 600),
+        firing("I", 20, Important, 600),
+    ];
+    let o = simulate(
+        &f,
+        &[
+            Some(Duration::from_secs(100)),
+            Some(Duration::from_secs(10)),
+            Some(Duration::from_secs(10)),
+        ],
+    );
+    assert_eq!(
+        o[2].start,
+        Some(secs(100)),
+        "important before the earlier normal"
+    );
     assert_eq!(o[1].start, Some(secs(110)));
     assert!(o.iter().all(|x| x.interrupts.is_none()));
 
@@ -352,14 +604,26 @@ fn simulate_overlap_rules() {
     let mut s = firing("S", 0, Normal, 600);
     s.skip = Some(Skip::QuietHours);
     let f = vec![s, firing("B", 5, Normal, 0)];
-    let o = simulate(&f, &[Some(Duration::from_secs(100)), Some(Duration::from_secs(10))]);
+    let o = simulate(
+        &f,
+        &[
+            Some(Duration::from_secs(100)),
+            Some(Duration::from_secs(10)),
+        ],
+    );
     assert_eq!(o[0].start, None);
     assert_eq!(o[1].start, Some(secs(5)));
     assert!(!o[1].collides());
 
     // Back-to-back is not a collision.
     let f = vec![firing("A", 0, Normal, 0), firing("B", 100, Normal, 0)];
-    let o = simulate(&f, &[Some(Duration::from_secs(100)), Some(Duration::from_secs(10))]);
+    let o = simulate(
+        &f,
+        &[
+            Some(Duration::from_secs(100)),
+            Some(Duration::from_secs(10)),
+        ],
+    );
     assert!(!o[1].collides());
 }
 
@@ -374,25 +638,91 @@ fn window_table() {
     let s = Duration::from_secs;
     // (what, handled_until, prev_wall, prev_mono, now, mono, since, cause)
     let cases: &[(&str, &str, &str, u64, &str, u64, &str, Cause)] = &[
-        ("normal wake", "2026-12-01 07:29:50", "2026-12-01 07:29:50", 100, "2026-12-01 07:30:00", 110, "2026-12-01 07:29:50", Cause::OnTime),
-        ("small drift is not a jump", "2026-12-01 07:29:50", "2026-12-01 07:29:50", 100, "2026-12-01 07:30:01", 110, "2026-12-01 07:29:50", Cause::OnTime),
-        ("forward step", "2026-12-01 07:00:00", "2026-12-01 07:00:00", 100, "2026-12-01 09:00:00", 105, "2026-12-01 07:00:00", Cause::ClockJump),
-        ("backward step: nothing due", "2026-12-01 09:00:00", "2026-12-01 09:00:00", 100, "2026-12-01 07:00:00", 105, "2026-12-01 07:00:00", Cause::OnTime),
-        ("suspend: monotonic stood still", "2026-12-01 07:00:00", "2026-12-01 07:00:00", 100, "2026-12-01 08:00:00", 101, "2026-12-01 07:00:00", Cause::ClockJump),
+        (
+            "normal wake",
+            "2026-12-01 07:29:50",
+            "2026-12-01 07:29:50",
+            100,
+            "2026-12-01 07:30:00",
+            110,
+            "2026-12-01 07:29:50",
+            Cause::OnTime,
+        ),
+        (
+            "small drift is not a jump",
+            "2026-12-01 07:29:50",
+            "2026-12-01 07:29:50",
+            100,
+            "2026-12-01 07:30:01",
+            110,
+            "2026-12-01 07:29:50",
+            Cause::OnTime,
+        ),
+        (
+            "forward step",
+            "2026-12-01 07:00:00",
+            "2026-12-01 07:00:00",
+            100,
+            "2026-12-01 09:00:00",
+            105,
+            "2026-12-01 07:00:00",
+            Cause::ClockJump,
+        ),
+        (
+            "backward step: nothing due",
+            "2026-12-01 09:00:00",
+            "2026-12-01 09:00:00",
+            100,
+            "2026-12-01 07:00:00",
+            105,
+            "2026-12-01 07:00:00",
+            Cause::OnTime,
+        ),
+        (
+            "suspend: monotonic stood still",
+            "2026-12-01 07:00:00",
+            "2026-12-01 07:00:00",
+            100,
+            "2026-12-01 08:00:00",
+            101,
+            "2026-12-01 07:00:00",
+            Cause::ClockJump,
+        ),
     ];
     for (what, hu, pw, pm, now, m, since, cause) in cases {
         let w = window(t(hu), t(pw), s(*pm), t(now), s(*m));
         assert_eq!(w.since, t(since), "{what}");
         assert_eq!(w.cause, *cause, "{what}");
     }
-    let w = window(t("2026-12-01 09:00:00"), t("2026-12-01 09:00:00"), s(100), t("2026-12-01 07:00:00"), s(105));
+    let w = window(
+        t("2026-12-01 09:00:00"),
+        t("2026-12-01 09:00:00"),
+        s(100),
+        t("2026-12-01 07:00:00"),
+        s(105),
+    );
     assert_eq!(w.step, TimeDelta::seconds(-7205));
 }
 
-fn decisions(text: &str, r: &Rules, since: &str, now: &str, cause: Cause) -> Vec<(String, String, Decision)> {
+fn decisions(
+    text: &str,
+    r: &Rules,
+    since: &str,
+    now: &str,
+    cause: Cause,
+) -> Vec<(String, String, Decision)> {
     due(&bs(text), r, t(since), t(now), cause)
         .into_iter()
-        .map(|(f, d)| (f.broadcast, f.scheduled_at.with_timezone(&r.tz).format("%m-%d %H:%M").to_string(), d))
+        .map(|(f, d)| {
+            (
+                f.broadcast,
+                f.scheduled_at
+                    .with_timezone(&r.tz)
+                    .format("%m-%d %H:%M")
+                    .to_string(),
+                d,
+            )
+        })
         .collect()
 }
 
@@ -414,13 +744,49 @@ fn due_on_time_and_late() {
     use Decision::*;
     let r = sh();
     // Exactly at the instant: plays on schedule.
-    assert_eq!(decisions(THREE_A_DAY, &r, "2026-12-01 07:29:59", "2026-12-01 07:30:00", Cause::OnTime), vec![("信".into(), "12-01 07:30".into(), Play(Trigger::Schedule))]);
+    assert_eq!(
+        decisions(
+            THREE_A_DAY,
+            &r,
+            "2026-12-01 07:29:59",
+            "2026-12-01 07:30:00",
+            Cause::OnTime
+        ),
+        vec![("信".into(), "12-01 07:30".into(), Play(Trigger::Schedule))]
+    );
     // The window edges: since is exclusive, now inclusive.
-    assert!(decisions(THREE_A_DAY, &r, "2026-12-01 07:30:00", "2026-12-01 07:31:00", Cause::OnTime).is_empty());
+    assert!(decisions(
+        THREE_A_DAY,
+        &r,
+        "2026-12-01 07:30:00",
+        "2026-12-01 07:31:00",
+        Cause::OnTime
+    )
+    .is_empty());
     // A slow wake 5 s late is still inside the window: catch-up trigger.
-    assert_eq!(decisions(THREE_A_DAY, &r, "2026-12-01 07:29:00", "2026-12-01 07:30:05", Cause::OnTime)[0].2, Play(Trigger::CatchUp));
+    assert_eq!(
+        decisions(
+            THREE_A_DAY,
+            &r,
+            "2026-12-01 07:29:00",
+            "2026-12-01 07:30:05",
+            Cause::OnTime
+        )[0]
+        .2,
+        Play(Trigger::CatchUp)
+    );
     // Past the catch-up window: missed, too late.
-    assert_eq!(decisions(THREE_A_DAY, &r, "2026-12-01 07:29:00", "2026-12-01 07:41:00", Cause::OnTime)[0].2, Miss(reasons::TOO_LATE));
+    assert_eq!(
+        decisions(
+            THREE_A_DAY,
+            &r,
+            "2026-12-01 07:29:00",
+            "2026-12-01 07:41:00",
+            Cause::OnTime
+        )[0]
+        .2,
+        Miss(reasons::TOO_LATE)
+    );
 }
 
 #[test]
@@ -430,18 +796,41 @@ fn due_after_downtime_plays_only_the_latest_inside_its_window() {
     // Down from the evening before until 08:05: 18:30 missed; 07:30 missed
     // (older than 08:00? no: per broadcast) — 信's latest is 07:30, 35 min
     // ago, outside its 10 min window; 公告's latest is 08:00, inside 1 h.
-    let d = decisions(THREE_A_DAY, &r, "2026-11-30 13:00:00", "2026-12-01 08:05:00", Cause::Downtime);
+    let d = decisions(
+        THREE_A_DAY,
+        &r,
+        "2026-11-30 13:00:00",
+        "2026-12-01 08:05:00",
+        Cause::Downtime,
+    );
     assert_eq!(
         d,
         vec![
-            ("信".into(), "11-30 18:30".into(), Miss(reasons::NOT_RUNNING)),
-            ("信".into(), "12-01 07:30".into(), Miss(reasons::NOT_RUNNING)),
+            (
+                "信".into(),
+                "11-30 18:30".into(),
+                Miss(reasons::NOT_RUNNING)
+            ),
+            (
+                "信".into(),
+                "12-01 07:30".into(),
+                Miss(reasons::NOT_RUNNING)
+            ),
             ("公告".into(), "12-01 08:00".into(), Play(Trigger::CatchUp)),
         ]
     );
     // Back at 07:35: 信 07:30 is the latest and inside its window.
-    let d = decisions(THREE_A_DAY, &r, "2026-11-30 13:00:00", "2026-12-01 07:35:00", Cause::Downtime);
-    assert_eq!(d[1], ("信".into(), "12-01 07:30".into(), Play(Trigger::CatchUp)));
+    let d = decisions(
+        THREE_A_DAY,
+        &r,
+        "2026-11-30 13:00:00",
+        "2026-12-01 07:35:00",
+        Cause::Downtime,
+    );
+    assert_eq!(
+        d[1],
+        ("信".into(), "12-01 07:30".into(), Play(Trigger::CatchUp))
+    );
     assert_eq!(d[0].2, Miss(reasons::NOT_RUNNING));
 }
 
@@ -449,12 +838,22 @@ fn due_after_downtime_plays_only_the_latest_inside_its_window() {
 fn due_after_forward_jump_is_like_downtime() {
     use Decision::*;
     let r = sh();
-    let d = decisions(THREE_A_DAY, &r, "2026-12-01 07:00:00", "2026-12-01 12:05:00", Cause::ClockJump);
+    let d = decisions(
+        THREE_A_DAY,
+        &r,
+        "2026-12-01 07:00:00",
+        "2026-12-01 12:05:00",
+        Cause::ClockJump,
+    );
     assert_eq!(
         d,
         vec![
             ("信".into(), "12-01 07:30".into(), Miss(reasons::CLOCK_JUMP)),
-            ("公告".into(), "12-01 08:00".into(), Miss(reasons::CLOCK_JUMP)),
+            (
+                "公告".into(),
+                "12-01 08:00".into(),
+                Miss(reasons::CLOCK_JUMP)
+            ),
             ("信".into(), "12-01 12:00".into(), Play(Trigger::CatchUp)),
         ]
     );
@@ -482,41 +881,107 @@ name="节"
 play=["x.mp3"]
 at=["09:00"]
 "#;
-    let got = decisions(text, &r, "2026-12-01 22:59:59", "2026-12-01 23:00:00", Cause::OnTime);
-    assert_eq!(got, vec![("急".into(), "12-01 23:00".into(), Play(Trigger::Schedule)), ("夜".into(), "12-01 23:00".into(), Skip(super::Skip::QuietHours))]);
-    let got = decisions(text, &r, "2026-12-02 08:59:59", "2026-12-02 09:00:00", Cause::OnTime);
-    assert_eq!(got, vec![("节".into(), "12-02 09:00".into(), Skip(super::Skip::Holiday))]);
+    let got = decisions(
+        text,
+        &r,
+        "2026-12-01 22:59:59",
+        "2026-12-01 23:00:00",
+        Cause::OnTime,
+    );
+    assert_eq!(
+        got,
+        vec![
+            ("急".into(), "12-01 23:00".into(), Play(Trigger::Schedule)),
+            (
+                "夜".into(),
+                "12-01 23:00".into(),
+                Skip(super::Skip::QuietHours)
+            )
+        ]
+    );
+    let got = decisions(
+        text,
+        &r,
+        "2026-12-02 08:59:59",
+        "2026-12-02 09:00:00",
+        Cause::OnTime,
+    );
+    assert_eq!(
+        got,
+        vec![(
+            "节".into(),
+            "12-02 09:00".into(),
+            Skip(super::Skip::Holiday)
+        )]
+    );
 }
 
 #[test]
 fn next_firing_and_lookback_cap() {
     let r = sh();
     let b = bs(THREE_A_DAY);
-    assert_eq!(next_after(&b, &r, t("2026-12-01 07:30:00")), Some(t("2026-12-01 08:00:00")));
-    assert_eq!(next_after(&b, &r, t("2026-12-01 18:30:00")), Some(t("2026-12-02 07:30:00")));
+    assert_eq!(
+        next_after(&b, &r, t("2026-12-01 07:30:00")),
+        Some(t("2026-12-01 08:00:00"))
+    );
+    assert_eq!(
+        next_after(&b, &r, t("2026-12-01 18:30:00")),
+        Some(t("2026-12-02 07:30:00"))
+    );
     // A year down: only the last 31 days are looked at.
-    let d = due(&b, &r, t("2025-12-01 00:00:00"), t("2026-12-01 00:00:00"), Cause::Downtime);
+    let d = due(
+        &b,
+        &r,
+        t("2025-12-01 00:00:00"),
+        t("2026-12-01 00:00:00"),
+        Cause::Downtime,
+    );
     assert_eq!(d.len(), 31 * 4);
 }
 
 #[test]
 fn cron_firings_are_whole_seconds_whatever_the_window_start() {
     let r = sh();
-    for text in [r#"[[broadcast]]
+    for text in [
+        r#"[[broadcast]]
 name="每秒"
 play=["x.mp3"]
-cron="* * * * * *""#, r#"[[broadcast]]
+cron="* * * * * *""#,
+        r#"[[broadcast]]
 name="早"
 play=["x.mp3"]
-cron="30 7 * * *""#] {
+cron="30 7 * * *""#,
+    ] {
         let b = bs(text);
         let from = t("2026-12-01 07:30:00") + TimeDelta::milliseconds(500);
-        let f = firings(&b, &r, from - TimeDelta::seconds(1), from + TimeDelta::seconds(3));
+        let f = firings(
+            &b,
+            &r,
+            from - TimeDelta::seconds(1),
+            from + TimeDelta::seconds(3),
+        );
         assert!(!f.is_empty());
-        assert!(f.iter().all(|x| x.scheduled_at.timestamp_subsec_nanos() == 0), "{:?}", f.iter().map(|x| x.scheduled_at).collect::<Vec<_>>());
+        assert!(
+            f.iter()
+                .all(|x| x.scheduled_at.timestamp_subsec_nanos() == 0),
+            "{:?}",
+            f.iter().map(|x| x.scheduled_at).collect::<Vec<_>>()
+        );
         // Successive windows that split a second never invent a second firing.
-        let a = due(&b, &r, from - TimeDelta::milliseconds(700), from - TimeDelta::milliseconds(300), Cause::OnTime);
-        let c = due(&b, &r, from - TimeDelta::milliseconds(300), from + TimeDelta::milliseconds(100), Cause::OnTime);
+        let a = due(
+            &b,
+            &r,
+            from - TimeDelta::milliseconds(700),
+            from - TimeDelta::milliseconds(300),
+            Cause::OnTime,
+        );
+        let c = due(
+            &b,
+            &r,
+            from - TimeDelta::milliseconds(300),
+            from + TimeDelta::milliseconds(100),
+            Cause::OnTime,
+        );
         assert_eq!(a.len() + c.len(), 1, "exactly the 07:30:00 firing");
     }
 }
@@ -529,7 +994,17 @@ play=["x.mp3"]
 cron="* * * * * *""#);
     let from = t("2026-12-01 07:30:00");
     let f = firings(&b, &sh(), from, from + TimeDelta::seconds(10));
-    assert_eq!(f.len(), 10, "{:?}", f.iter().map(|x| x.scheduled_at).collect::<Vec<_>>());
-    let f = firings(&b, &sh(), from + TimeDelta::milliseconds(1), from + TimeDelta::seconds(10));
+    assert_eq!(
+        f.len(),
+        10,
+        "{:?}",
+        f.iter().map(|x| x.scheduled_at).collect::<Vec<_>>()
+    );
+    let f = firings(
+        &b,
+        &sh(),
+        from + TimeDelta::milliseconds(1),
+        from + TimeDelta::seconds(10),
+    );
     assert_eq!(f.len(), 9);
 }

@@ -63,7 +63,8 @@ pub fn wav_bytes(rate: u32, secs: f32) -> Vec<u8> {
     v.extend_from_slice(b"data");
     v.extend_from_slice(&data_len.to_le_bytes());
     for i in 0..frames {
-        let s = ((i as f32 * 440.0 * 2.0 * std::f32::consts::PI / rate as f32).sin() * 8000.0) as i16;
+        let s =
+            ((i as f32 * 440.0 * 2.0 * std::f32::consts::PI / rate as f32).sin() * 8000.0) as i16;
         v.extend_from_slice(&s.to_le_bytes());
     }
     v
@@ -78,7 +79,11 @@ pub fn sample_station() -> PathBuf {
 /// station variable) so tests choose the language explicitly.
 pub fn cunxiang() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("cunxiang").expect("binary");
-    c.env_remove("CUNXIANG_STATION").env_remove("CUNXIANG_LANG").env_remove("LC_ALL").env_remove("LC_MESSAGES").env("LANG", "C.UTF-8");
+    c.env_remove("CUNXIANG_STATION")
+        .env_remove("CUNXIANG_LANG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C.UTF-8");
     c
 }
 
@@ -111,12 +116,19 @@ impl Running {
     /// until it has written its first heartbeat.
     pub async fn start(station: &Path, clock: TestClock) -> Running {
         let c: Arc<dyn Clock> = Arc::new(clock.clone());
-        let out = Box::new(CaptureOutput::new(c.clone(), &station.join("capture.jsonl")));
+        let out = Box::new(CaptureOutput::new(
+            c.clone(),
+            &station.join("capture.jsonl"),
+        ));
         Running::start_with(station, clock, out).await
     }
 
     /// Starts the daemon with a given output.
-    pub async fn start_with(station: &Path, clock: TestClock, out: Box<dyn cunxiang::output::Output>) -> Running {
+    pub async fn start_with(
+        station: &Path,
+        clock: TestClock,
+        out: Box<dyn cunxiang::output::Output>,
+    ) -> Running {
         let capture = station.join("capture.jsonl");
         let data = station.join("var");
         let (ctl_tx, ctl_rx) = tokio::sync::mpsc::channel(8);
@@ -129,7 +141,14 @@ impl Running {
         let handle = tokio::spawn(daemon::run(cfg, c, out, Some(ctl_rx), async move {
             let _ = stop_rx.await;
         }));
-        let r = Running { clock, capture, data, control: ctl_tx, stop: Some(stop_tx), handle: Some(handle) };
+        let r = Running {
+            clock,
+            capture,
+            data,
+            control: ctl_tx,
+            stop: Some(stop_tx),
+            handle: Some(handle),
+        };
         match tokio::time::timeout(Duration::from_secs(20), ready_rx).await {
             Ok(Ok(())) => {}
             _ => {
@@ -158,14 +177,19 @@ impl Running {
     pub async fn wait(&self, what: &str, mut cond: impl FnMut() -> bool) {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while !cond() {
-            assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
             self.clock.advance(Duration::from_millis(100));
         }
     }
 
     pub fn plays(&self) -> Vec<PlayRow> {
-        Store::open_existing(&self.data).map(|s| s.plays(&PlayFilter::default()).unwrap()).unwrap_or_default()
+        Store::open_existing(&self.data)
+            .map(|s| s.plays(&PlayFilter::default()).unwrap())
+            .unwrap_or_default()
     }
 
     pub fn captured(&self) -> Vec<CaptureRecord> {
@@ -184,14 +208,20 @@ impl Running {
     }
 
     pub fn outages(&self) -> Vec<cunxiang::store::OutageRow> {
-        Store::open_existing(&self.data).map(|s| s.outages(false, None).unwrap()).unwrap_or_default()
+        Store::open_existing(&self.data)
+            .map(|s| s.outages(false, None).unwrap())
+            .unwrap_or_default()
     }
 
     /// Stops the daemon cleanly and waits for it.
     pub async fn stop(mut self) {
         let _ = self.stop.take().unwrap().send(());
         let h = self.handle.take().unwrap();
-        tokio::time::timeout(Duration::from_secs(10), h).await.expect("stops in time").unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(10), h)
+            .await
+            .expect("stops in time")
+            .unwrap()
+            .unwrap();
     }
 }
 
@@ -199,7 +229,10 @@ impl Running {
 pub async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !cond() {
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

@@ -137,6 +137,9 @@ struct Daemon {
     /// Next device retry (wall time) and the backoff after it, while an
     /// `output` outage is open.
     output_retry: Option<(DateTime<Utc>, Duration)>,
+    /// Whether an `output` outage may be open (so a working play does not
+    /// query the store every time).
+    output_outage_open: bool,
     /// The device check in flight, if any.
     check_job: Option<u64>,
     /// (broadcast, instant) already warned about a missing file.
@@ -221,6 +224,7 @@ pub async fn run(
         clock_sane_after: None,
         content_open: Default::default(),
         output_retry: None,
+        output_outage_open: false,
         check_job: None,
         warned: Default::default(),
         last_warn_check: None,
@@ -228,6 +232,7 @@ pub async fn run(
     };
     d.apply_station(station).await?;
 
+    d.output_outage_open = open.iter().any(|o| o.kind == OutageKind::Output);
     d.content_open = open
         .iter()
         .filter(|o| o.kind == OutageKind::Content)
@@ -962,6 +967,7 @@ impl Daemon {
     /// The output failed: open (or keep) its outage and schedule a retry
     /// with backoff (1 s doubling to 30 s). Returns the outage id.
     async fn output_failed(&mut self, error: &str, at: DateTime<Utc>) -> Result<i64, RunError> {
+        self.output_outage_open = true;
         let (subject, detail) = (self.output_name.clone(), error.to_string());
         let (id, new) = self
             .store
@@ -984,6 +990,10 @@ impl Daemon {
     /// The output works again: close its outage.
     async fn output_ok(&mut self, at: DateTime<Utc>) -> Result<(), RunError> {
         self.output_retry = None;
+        if !self.output_outage_open {
+            return Ok(());
+        }
+        self.output_outage_open = false;
         let subject = self.output_name.clone();
         if self
             .store
@@ -1056,7 +1066,6 @@ impl Daemon {
         }
         self.last_warn_check = Some(mono);
         let audio = self.station_dir.join(&self.config.audio_dir);
-        let mut new = false;
         // The first firing of each broadcast within the hour, and each
         // distinct file once.
         let mut soon: Vec<Firing> = Vec::new();
@@ -1109,10 +1118,8 @@ impl Daemon {
                 self.store
                     .call(move |s| s.set_meta(keys::WARNINGS, &text))
                     .await?;
-                new = true;
             }
         }
-        let _ = new;
         Ok(())
     }
 

@@ -336,38 +336,4 @@ mod tests {
         std::fs::write(&text, "这不是音频文件 this is not audio\n".repeat(50)).unwrap();
         assert!(matches!(probe(&text), Err(MediaError::Undecodable(_))));
     }
-
-    #[test]
-    fn probe_reads_a_wav() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("tone.wav");
-        write_test_wav(&p, 8000, 12000);
-        let info = probe(&p).unwrap();
-        assert_eq!(info.sample_rate, 8000);
-        assert_eq!(info.channels, 1);
-        assert_eq!(info.duration.as_millis(), 1500);
-    }
-
-    /// A mono 16-bit WAV of `frames` frames of a quiet tone.
-    pub(crate) fn write_test_wav(path: &Path, rate: u32, frames: u32) {
-        let mut v = Vec::new();
-        let data_len = frames * 2;
-        v.extend_from_slice(b"RIFF");
-        v.extend_from_slice(&(36 + data_len).to_le_bytes());
-        v.extend_from_slice(b"WAVEfmt ");
-        v.extend_from_slice(&16u32.to_le_bytes());
-        v.extend_from_slice(&1u16.to_le_bytes());
-        v.extend_from_slice(&1u16.to_le_bytes());
-        v.extend_from_slice(&rate.to_le_bytes());
-        v.extend_from_slice(&(rate * 2).to_le_bytes());
-        v.extend_from_slice(&2u16.to_le_bytes());
-        v.extend_from_slice(&16u16.to_le_bytes());
-        v.extend_from_slice(b"data");
-        v.extend_from_slice(&data_len.to_le_bytes());
-        for i in 0..frames {
-            let s = ((i as f32 * 0.1).sin() * 3000.0) as i16;
-            v.extend_from_slice(&s.to_le_bytes());
-        }
-        std::fs::write(path, v).unwrap();
-    }
 }

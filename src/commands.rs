@@ -274,8 +274,6 @@ pub fn log(
             writeln!(out, "{}", serde_json::to_string_pretty(&v).expect("json"))?;
         }
         LogFormat::Csv => {
-            out.write_all(b"\xEF\xBB\xBF")?;
-            let mut w = csv::Writer::from_writer(out);
             let header: Vec<&str> = match lang {
                 Lang::Zh => vec![
                     "编号",
@@ -302,29 +300,29 @@ pub fn log(
                     "files",
                 ],
             };
-            w.write_record(&header).map_err(std::io::Error::other)?;
-            for r in &rows {
-                let show = |t: Option<DateTime<Utc>>| {
-                    t.map(|t| view::show_instant(t, tz)).unwrap_or_default()
-                };
-                w.write_record([
-                    r.id.to_string(),
-                    r.broadcast.clone(),
-                    show(Some(r.scheduled_at)),
-                    show(r.started_at),
-                    show(r.ended_at),
-                    crate::i18n::status_word(lang, r.status.as_str()).to_string(),
-                    r.reason
-                        .as_deref()
-                        .map(|x| crate::i18n::reason_text(lang, x))
-                        .unwrap_or_default(),
-                    crate::i18n::trigger_word(lang, r.trigger.as_str()).to_string(),
-                    crate::i18n::word(lang, &r.priority).to_string(),
-                    r.files.join(" "),
-                ])
-                .map_err(std::io::Error::other)?;
-            }
-            w.flush()?;
+            let show =
+                |t: Option<DateTime<Utc>>| t.map(|t| view::show_instant(t, tz)).unwrap_or_default();
+            let data: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.id.to_string(),
+                        r.broadcast.clone(),
+                        show(Some(r.scheduled_at)),
+                        show(r.started_at),
+                        show(r.ended_at),
+                        crate::i18n::status_word(lang, r.status.as_str()).to_string(),
+                        r.reason
+                            .as_deref()
+                            .map(|x| crate::i18n::reason_text(lang, x))
+                            .unwrap_or_default(),
+                        crate::i18n::trigger_word(lang, r.trigger.as_str()).to_string(),
+                        crate::i18n::word(lang, &r.priority).to_string(),
+                        r.files.join(" "),
+                    ]
+                })
+                .collect();
+            write_csv(out, &header, &data)?;
         }
         LogFormat::Table => {
             let mut t = view::table();

@@ -3,7 +3,7 @@
 
 use crate::check::{self, MediaTable};
 use crate::diag;
-use crate::i18n::Lang;
+use crate::i18n::{word, Lang};
 use crate::load::Station;
 use crate::planner::{self, Rules};
 use crate::view;
@@ -378,11 +378,25 @@ pub fn run(
     station_dir: &Path,
     lang: Lang,
     output: Option<&str>,
+    listen: Option<std::net::SocketAddr>,
     watch: bool,
     heartbeat: Duration,
     out: &mut dyn Write,
 ) -> std::io::Result<i32> {
     let station = Station::load(station_dir);
+    let listen = listen.unwrap_or(station.config.listen);
+    let token = station.config.token.clone();
+    if !listen.ip().is_loopback() && token.is_none() {
+        writeln!(
+            out,
+            "{}",
+            crate::i18n::Msg::ListenNeedsToken {
+                value: listen.to_string()
+            }
+            .render(lang)
+        )?;
+        return Ok(crate::EXIT_CONFIG);
+    }
     let spec = match output {
         Some(s) => match crate::station::OutputSpec::parse(s) {
             Some(o) => o,
@@ -450,6 +464,29 @@ pub fn run(
             "warning: no sound device found; cunxiang keeps running, logs each failed play and retries the device at every firing."
         ))?;
     }
+    let listener = match std::net::TcpListener::bind(listen) {
+        Ok(l) => {
+            if let Ok(a) = l.local_addr() {
+                writeln!(
+                    out,
+                    "{}: http://{a}/",
+                    lang.pick("控制页面", "dashboard")
+                )?;
+            }
+            Some(l)
+        }
+        Err(e) => {
+            writeln!(
+                out,
+                "{}",
+                match lang {
+                    Lang::Zh => format!("警告：控制地址 {listen} 用不了（{e}），没有控制页面和 API；广播照常。请改 [control] listen 或关掉占用端口的程序。"),
+                    Lang::En => format!("warning: cannot listen on {listen} ({e}): no dashboard or API; broadcasting goes on. Change [control] listen or stop what holds the port."),
+                }
+            )?;
+            None
+        }
+    };
     writeln!(
         out,
         "{}",
@@ -474,6 +511,8 @@ pub fn run(
         let mut cfg = crate::daemon::RunConfig::new(station_dir);
         cfg.watch = watch;
         cfg.heartbeat = heartbeat.max(Duration::from_millis(100));
+        cfg.listener = listener;
+        cfg.token = token;
         crate::daemon::run(cfg, clock, output, None, shutdown).await
     });
     match result {
@@ -518,6 +557,153 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
+/// The daemon of `station`, or a message saying it does not answer.
+fn daemon_client(
+    station: &Station,
+    lang: Lang,
+    err: &mut dyn Write,
+) -> std::io::Result<Option<crate::client::Client>> {
+    let c = crate::client::Client::find(station);
+    if c.is_none() {
+        writeln!(
+            err,
+            "{}",
+            lang.pick(
+                "播控程序没有在运行（先运行 cunxiang run）。",
+                "the daemon is not running (start cunxiang run first)"
+            )
+        )?;
+    }
+    Ok(c)
+}
+
+/// Prints a failed request to the daemon; returns the exit code.
+fn client_error(
+    e: &crate::client::ClientError,
+    lang: Lang,
+    err: &mut dyn Write,
+) -> std::io::Result<i32> {
+    use crate::client::ClientError;
+    match e {
+        ClientError::NotRunning { .. } => {
+            writeln!(
+                err,
+                "{}: {e}",
+                lang.pick(
+                    "播控程序没有回应（没有运行？）",
+                    "the daemon does not answer (not running?)"
+                )
+            )?;
+            Ok(crate::EXIT_FINDINGS)
+        }
+        ClientError::Api {
+            status,
+            message,
+            message_zh,
+            ..
+        } => {
+            let m = if lang == Lang::Zh && !message_zh.is_empty() {
+                message_zh
+            } else {
+                message
+            };
+            writeln!(err, "cunxiang: {m}")?;
+            Ok(if (400..500).contains(status) {
+                crate::EXIT_CONFIG
+            } else {
+                crate::EXIT_FINDINGS
+            })
+        }
+    }
+}
+
+/// `cunxiang play NAME`: asks the running daemon to put a broadcast (by
+/// name) or an audio file on air now; logged with trigger `manual`.
+///
+/// # Errors
+/// Only when writing fails.
+pub fn play(
+    station_dir: &Path,
+    lang: Lang,
+    name: &str,
+    priority: Option<&str>,
+    repeat: Option<u32>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<i32> {
+    let station = Station::load(station_dir);
+    let Some(c) = daemon_client(&station, lang, err)? else {
+        return Ok(crate::EXIT_FINDINGS);
+    };
+    let mut body = serde_json::json!({ "name": name });
+    if let Some(p) = priority {
+        body["priority"] = p.into();
+    }
+    if let Some(r) = repeat {
+        body["repeat"] = r.into();
+    }
+    match c.post("/api/play", &body) {
+        Ok(v) => {
+            let name = v["broadcast"].as_str().unwrap_or_default();
+            let prio = word(lang, v["priority"].as_str().unwrap_or_default());
+            let text = match (v["state"].as_str().unwrap_or_default(), lang) {
+                ("playing", Lang::Zh) => format!("已开始播出「{name}」（{prio}）"),
+                ("playing", Lang::En) => format!("\"{name}\" is on air ({prio})"),
+                ("interrupting", Lang::Zh) => {
+                    format!("正在打断当前节目，马上播出「{name}」（{prio}）")
+                }
+                ("interrupting", Lang::En) => {
+                    format!("cutting the current play: \"{name}\" goes on air now ({prio})")
+                }
+                (_, Lang::Zh) => format!("「{name}」（{prio}）已排队，等当前节目播完"),
+                (_, Lang::En) => {
+                    format!("\"{name}\" ({prio}) is queued after the current play")
+                }
+            };
+            writeln!(out, "{text}")?;
+            Ok(crate::EXIT_OK)
+        }
+        Err(e) => client_error(&e, lang, err),
+    }
+}
+
+/// `cunxiang stop`: asks the running daemon to stop the play on air.
+///
+/// # Errors
+/// Only when writing fails.
+pub fn stop(
+    station_dir: &Path,
+    lang: Lang,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<i32> {
+    let station = Station::load(station_dir);
+    let Some(c) = daemon_client(&station, lang, err)? else {
+        return Ok(crate::EXIT_FINDINGS);
+    };
+    match c.post("/api/stop", &serde_json::json!({})) {
+        Ok(v) => {
+            match v["stopped"].as_str() {
+                Some(n) => writeln!(
+                    out,
+                    "{}",
+                    match lang {
+                        Lang::Zh => format!("已停播「{n}」"),
+                        Lang::En => format!("stopped \"{n}\""),
+                    }
+                )?,
+                None => writeln!(
+                    out,
+                    "{}",
+                    lang.pick("现在没有在播。", "nothing was playing")
+                )?,
+            }
+            Ok(crate::EXIT_OK)
+        }
+        Err(e) => client_error(&e, lang, err),
+    }
+}
+
 /// Output format of `outages` and `report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LedgerFormat {
@@ -528,7 +714,7 @@ pub enum LedgerFormat {
     Gdj,
 }
 
-fn open_store(station: &Station) -> Option<crate::store::Store> {
+pub fn open_store(station: &Station) -> Option<crate::store::Store> {
     crate::store::Store::open_existing(&station.data_dir()).ok()
 }
 
@@ -692,6 +878,45 @@ pub fn outages(
     Ok(crate::EXIT_OK)
 }
 
+/// One report row per local day from `first`, `days` days long: planned
+/// (from the schedules), the as-run log's outcomes, fault minutes and
+/// availability.
+pub fn day_reports(
+    station: &Station,
+    store: Option<&crate::store::Store>,
+    now: DateTime<Utc>,
+    first: NaiveDate,
+    days: i64,
+) -> Vec<crate::ledger::DayReport> {
+    let rules = Rules::from_config(&station.config);
+    let start = check::day_start(&rules, first);
+    let end = check::day_start(&rules, first + TimeDelta::days(days));
+    let plays = store
+        .and_then(|s| {
+            s.plays(&crate::store::PlayFilter {
+                since: Some(start),
+                ..Default::default()
+            })
+            .ok()
+        })
+        .unwrap_or_default();
+    let outages = store
+        .and_then(|s| s.outages(false, Some(start)).ok())
+        .unwrap_or_default();
+    let broadcasts = station.broadcasts();
+    (0..days)
+        .map(|n| {
+            let d = first + TimeDelta::days(n);
+            let (a, b) = (
+                check::day_start(&rules, d),
+                check::day_start(&rules, d + TimeDelta::days(1)),
+            );
+            let planned = planner::firings(&broadcasts, &rules, a, b).len();
+            crate::ledger::day_report(d, a, b.min(end), now, planned, &plays, &outages)
+        })
+        .collect()
+}
+
 /// `cunxiang report`: per day planned vs aired vs failed vs missed, minutes
 /// on air, fault minutes by kind, availability.
 ///
@@ -712,42 +937,8 @@ pub fn report(
     let today = now.with_timezone(&rules.tz).date_naive();
     let days = days.max(1) as i64;
     let first = from.unwrap_or(today - TimeDelta::days(days - 1));
-    let start = check::day_start(&rules, first);
-    let end = check::day_start(&rules, first + TimeDelta::days(days));
     let store = open_store(&station);
-    let plays = store
-        .as_ref()
-        .and_then(|s| {
-            s.plays(&crate::store::PlayFilter {
-                since: Some(start),
-                ..Default::default()
-            })
-            .ok()
-        })
-        .unwrap_or_default();
-    let outages = store
-        .as_ref()
-        .and_then(|s| s.outages(false, Some(start)).ok())
-        .unwrap_or_default();
-    let broadcasts = station.broadcasts();
-    let mut reports = Vec::new();
-    for n in 0..days {
-        let d = first + TimeDelta::days(n);
-        let (a, b) = (
-            check::day_start(&rules, d),
-            check::day_start(&rules, d + TimeDelta::days(1)),
-        );
-        let planned = planner::firings(&broadcasts, &rules, a, b).len();
-        reports.push(ledger::day_report(
-            d,
-            a,
-            b.min(end),
-            now,
-            planned,
-            &plays,
-            &outages,
-        ));
-    }
+    let reports = day_reports(&station, store.as_ref(), now, first, days);
     let pct = |a: Option<f64>| a.map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_default();
     let faults = |r: &ledger::DayReport| -> String {
         r.fault_minutes
@@ -867,67 +1058,108 @@ pub fn report(
     Ok(crate::EXIT_OK)
 }
 
-/// `cunxiang status` from the store: last heartbeat, open outages, next
-/// five firings, schedule errors. Exit 1 when something needs repair (an
-/// open fault outage, or a daemon that stopped beating without a clean stop).
-///
-/// # Errors
-/// Only when writing fails.
-pub fn status(
-    station_dir: &Path,
+/// The station's state as JSON: what `status --json`, `/api/status` and
+/// the dashboard show. `live` is the running daemon's own view (now
+/// playing with progress, queue, next firings, current errors); without it
+/// the store and the schedule files tell what they can.
+pub fn status_value(
+    station: &Station,
     now: DateTime<Utc>,
     lang: Lang,
-    json: bool,
-    out: &mut dyn Write,
-) -> std::io::Result<i32> {
+    live: Option<&crate::daemon::Live>,
+) -> serde_json::Value {
     use crate::ledger;
     use crate::store::keys;
-    let station = Station::load(station_dir);
+    use serde_json::json;
     let rules = Rules::from_config(&station.config);
     let tz = rules.tz;
-    let store = open_store(&station);
+    let store = open_store(station);
     let meta = |k: &str| store.as_ref().and_then(|s| s.meta(k).ok().flatten());
     let hb = meta(keys::HEARTBEAT)
         .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
         .map(|t| t.with_timezone(&Utc));
     let clean = meta(keys::CLEAN_STOP).is_some();
-    let silent = hb.map(|h| now - h);
     let every = meta(keys::HEARTBEAT_EVERY)
         .and_then(|v| v.parse::<i64>().ok())
         .unwrap_or(crate::daemon::HEARTBEAT.as_millis() as i64);
-    let down = !clean && silent.is_some_and(|s| s > TimeDelta::milliseconds(3 * every));
-    let state = match (hb, clean, down) {
-        (None, _, _) => "never_run",
-        (_, true, _) => "stopped",
-        (_, _, true) => "down",
+    let down = live.is_none()
+        && !clean
+        && hb.is_some_and(|h| now - h > TimeDelta::milliseconds(3 * every));
+    let state = match (live.is_some(), hb, clean, down) {
+        (true, _, _, _) => "running",
+        (_, None, _, _) => "never_run",
+        (_, _, true, _) => "stopped",
+        (_, _, _, true) => "down",
         _ => "running",
     };
     let open = store
         .as_ref()
         .and_then(|s| s.outages(true, None).ok())
         .unwrap_or_default();
-    let playing = store
-        .as_ref()
-        .and_then(|s| {
-            s.plays(&crate::store::PlayFilter {
-                status: Some(crate::store::Status::Playing),
-                ..Default::default()
+    let rfc = |t: DateTime<Utc>| view::rfc3339(t, tz);
+    let now_playing = match live {
+        Some(l) => l.now_playing.as_ref().map(|p| {
+            let item = p.items.get(p.index);
+            json!({
+                "broadcast": p.broadcast,
+                "priority": p.priority,
+                "trigger": p.trigger,
+                "scheduled_at": rfc(p.scheduled_at),
+                "item": item.map(|i| &i.0),
+                "item_index": p.index,
+                "items": p.items.len(),
+                "position_s": p.position(now).as_secs_f64(),
+                "duration_s": p.total().as_secs_f64(),
+                "cut_by": p.cut_by,
             })
-            .ok()
-        })
-        .unwrap_or_default();
-    let next = planner::upcoming(&station.broadcasts(), &rules, now, 5);
-    let mut errors: Vec<String> = meta(keys::SCHEDULE_ERRORS)
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
-    if store.is_none() || state != "running" {
-        errors = station
+        }),
+        None if state == "running" => store
+            .as_ref()
+            .and_then(|s| {
+                s.plays(&crate::store::PlayFilter {
+                    status: Some(crate::store::Status::Playing),
+                    ..Default::default()
+                })
+                .ok()
+            })
+            .and_then(|v| v.into_iter().next())
+            .map(|p| {
+                json!({
+                    "broadcast": p.broadcast,
+                    "priority": p.priority,
+                    "trigger": p.trigger,
+                    "scheduled_at": rfc(p.scheduled_at),
+                    "started_at": p.started_at.map(rfc),
+                })
+            }),
+        None => None,
+    };
+    let upcoming = |v: &[(String, DateTime<Utc>, crate::schedule::Priority)]| {
+        v.iter()
+            .map(|(b, at, p)| json!({"broadcast": b, "scheduled_at": rfc(*at), "priority": p}))
+            .collect::<Vec<_>>()
+    };
+    let next = match live {
+        Some(l) => upcoming(&l.next),
+        None => upcoming(
+            &planner::upcoming(&station.broadcasts(), &rules, now, 5)
+                .into_iter()
+                .map(|f| (f.broadcast, f.scheduled_at, f.priority))
+                .collect::<Vec<_>>(),
+        ),
+    };
+    let errors: Vec<String> = match live {
+        Some(l) => l.errors.iter().map(|d| d.render(lang)).collect(),
+        None if store.is_some() && state == "running" => meta(keys::SCHEDULE_ERRORS)
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default(),
+        None => station
             .diagnostics()
             .iter()
             .filter(|d| d.is_error())
             .map(|d| d.render(lang))
-            .collect();
-    }
+            .collect(),
+    };
     let warnings: Vec<serde_json::Value> = meta(keys::WARNINGS)
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
@@ -941,43 +1173,111 @@ pub fn status(
         .filter_map(|w| w[lang.pick("zh", "en")].as_str().map(str::to_string))
         .collect();
     let needs_repair = down || open.iter().any(|o| o.kind.is_fault());
+    let state_code = if needs_repair {
+        ledger::state::FAULT
+    } else if now_playing.is_some() {
+        ledger::state::BROADCASTING
+    } else if state == "stopped" {
+        ledger::state::STOPPED
+    } else {
+        ledger::state::NORMAL
+    };
+    json!({
+        "station": station.config.name,
+        "timezone": tz.name(),
+        "version": env!("CARGO_PKG_VERSION"),
+        "now": rfc(now),
+        "state": state,
+        "state_code": state_code,
+        "live": live.is_some(),
+        "running_since": live.and_then(|l| l.since).map(rfc),
+        "output": live.map(|l| l.output.clone()),
+        "last_heartbeat": hb.map(rfc),
+        "now_playing": now_playing,
+        "queued": live.map(|l| upcoming(&l.queued)).unwrap_or_default(),
+        "open_outages": open.iter().map(|o| json!({
+            "id": o.id, "kind": o.kind, "subject": o.subject, "since": rfc(o.started_at),
+            "lost": o.lost, "fault": o.kind.is_fault(), "detail": o.detail,
+            "what": ledger::kind_word(lang, o.kind), "advice": ledger::advice(lang, o.kind),
+        })).collect::<Vec<_>>(),
+        "next": next,
+        "schedule_errors": errors,
+        "warnings": warnings,
+        "needs_repair": needs_repair,
+    })
+}
+
+/// `cunxiang status`: the running daemon's live view when it answers over
+/// HTTP, else what the store says. Exit 1 when something needs repair (an
+/// open fault outage, or a daemon that stopped beating without a clean stop).
+///
+/// # Errors
+/// Only when writing fails.
+pub fn status(
+    station_dir: &Path,
+    now: DateTime<Utc>,
+    lang: Lang,
+    json: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
+    let station = Station::load(station_dir);
+    let v = crate::client::Client::find(&station)
+        .and_then(|c| c.get(&format!("/api/status?lang={}", lang.code())).ok())
+        .unwrap_or_else(|| status_value(&station, now, lang, None));
+    let code = if v["needs_repair"].as_bool() == Some(true) {
+        crate::EXIT_FINDINGS
+    } else {
+        crate::EXIT_OK
+    };
     if json {
-        let v = serde_json::json!({
-            "station": station.config.name,
-            "state": state,
-            "state_code": if needs_repair { ledger::state::FAULT } else if !playing.is_empty() { ledger::state::BROADCASTING } else if state == "stopped" { ledger::state::STOPPED } else { ledger::state::NORMAL },
-            "last_heartbeat": hb.map(|h| view::rfc3339(h, tz)),
-            "now_playing": playing.iter().map(|p| &p.broadcast).collect::<Vec<_>>(),
-            "open_outages": open.iter().map(|o| serde_json::json!({"kind": o.kind, "subject": o.subject, "since": view::rfc3339(o.started_at, tz), "lost": o.lost, "advice": ledger::advice(lang, o.kind)})).collect::<Vec<_>>(),
-            "next": next.iter().map(|f| serde_json::json!({"broadcast": f.broadcast, "scheduled_at": view::rfc3339(f.scheduled_at, tz)})).collect::<Vec<_>>(),
-            "schedule_errors": errors,
-            "warnings": warnings,
-            "needs_repair": needs_repair,
-        });
         writeln!(out, "{}", serde_json::to_string_pretty(&v).expect("json"))?;
-        return Ok(if needs_repair {
-            crate::EXIT_FINDINGS
-        } else {
-            crate::EXIT_OK
-        });
+    } else {
+        render_status(&v, lang, out)?;
     }
+    Ok(code)
+}
+
+/// `2026-12-01 07:30:00 +08:00` from the RFC 3339 text in a status value.
+fn shown(v: &serde_json::Value) -> String {
+    v.as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S %:z").to_string())
+        .unwrap_or_default()
+}
+
+/// How long ago an RFC 3339 instant in a status value was, before `now`.
+fn ago(v: &serde_json::Value, now: &serde_json::Value) -> String {
+    let p = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+    };
+    match (p(v), p(now)) {
+        (Some(a), Some(n)) => human_duration(n.with_timezone(&Utc) - a.with_timezone(&Utc)),
+        _ => String::new(),
+    }
+}
+
+/// The text form of a status value.
+fn render_status(v: &serde_json::Value, lang: Lang, out: &mut dyn Write) -> std::io::Result<()> {
+    let s = |k: &str| v[k].as_str().unwrap_or_default();
     writeln!(
         out,
         "{} · {} ({})",
         lang.pick("村响 状态", "cunxiang status"),
-        station.config.name,
-        tz.name()
+        s("station"),
+        s("timezone")
     )?;
-    let hb_text = hb
-        .map(|h| {
-            format!(
-                "{} ({} {})",
-                view::show_instant(h, tz),
-                human_duration(now - h),
-                lang.pick("前", "ago")
-            )
-        })
-        .unwrap_or_else(|| lang.pick("无", "none").to_string());
+    let hb = &v["last_heartbeat"];
+    let hb_text = if hb.is_null() {
+        lang.pick("无", "none").to_string()
+    } else {
+        format!(
+            "{} ({} {})",
+            shown(hb),
+            ago(hb, &v["now"]),
+            lang.pick("前", "ago")
+        )
+    };
     writeln!(
         out,
         "{}: {}",
@@ -988,7 +1288,7 @@ pub fn status(
         out,
         "{}: {}",
         lang.pick("程序状态", "daemon"),
-        match (state, lang) {
+        match (s("state"), lang) {
             ("never_run", Lang::Zh) => "还没有运行过 cunxiang run",
             ("never_run", Lang::En) => "cunxiang run has never run here",
             ("stopped", Lang::Zh) => "已被人为停止",
@@ -1000,14 +1300,41 @@ pub fn status(
             (_, Lang::En) => "running",
         }
     )?;
-    for p in &playing {
+    let p = &v["now_playing"];
+    if !p.is_null() {
+        let name = p["broadcast"].as_str().unwrap_or_default();
+        let prio = crate::i18n::word(lang, p["priority"].as_str().unwrap_or_default());
+        let trig = crate::i18n::trigger_word(lang, p["trigger"].as_str().unwrap_or_default());
+        match (p["position_s"].as_f64(), p["duration_s"].as_f64()) {
+            (Some(pos), Some(total)) => {
+                let secs = |x: f64| human_duration(TimeDelta::seconds(x as i64));
+                writeln!(
+                    out,
+                    "{}: {name}（{prio}，{trig}）{} / {}，{} {}",
+                    lang.pick("正在播出", "now playing"),
+                    secs(pos),
+                    secs(total),
+                    lang.pick("当前", "item"),
+                    p["item"].as_str().unwrap_or_default()
+                )?;
+            }
+            _ => writeln!(
+                out,
+                "{}: {name}（{prio}，{trig}）",
+                lang.pick("正在播出", "now playing")
+            )?,
+        }
+    }
+    for q in v["queued"].as_array().into_iter().flatten() {
         writeln!(
             out,
-            "{}: {}",
-            lang.pick("正在播出", "now playing"),
-            p.broadcast
+            "{}: {}（{}）",
+            lang.pick("等待播出", "waiting"),
+            q["broadcast"].as_str().unwrap_or_default(),
+            crate::i18n::word(lang, q["priority"].as_str().unwrap_or_default())
         )?;
     }
+    let open = v["open_outages"].as_array().cloned().unwrap_or_default();
     if open.is_empty() {
         writeln!(out, "{}", lang.pick("待维修：无", "Repair list: nothing"))?;
     } else {
@@ -1016,35 +1343,36 @@ pub fn status(
             writeln!(
                 out,
                 "  [{}] {} {} {}（{}）{} {} — {}",
-                ledger::kind_word(lang, o.kind),
-                o.subject,
+                o["what"].as_str().unwrap_or_default(),
+                o["subject"].as_str().unwrap_or_default(),
                 lang.pick("自", "since"),
-                view::show_instant(o.started_at, tz),
-                human_duration(now - o.started_at),
+                shown(&o["since"]),
+                ago(&o["since"], &v["now"]),
                 lang.pick("损失节目", "lost"),
-                o.lost,
-                ledger::advice(lang, o.kind)
+                o["lost"],
+                o["advice"].as_str().unwrap_or_default()
             )?;
         }
     }
     writeln!(out, "{}", lang.pick("接下来播出：", "Next up:"))?;
-    for f in &next {
+    for f in v["next"].as_array().into_iter().flatten() {
         writeln!(
             out,
             "  {}  {}",
-            view::show_instant(f.scheduled_at, tz),
-            f.broadcast
+            shown(&f["scheduled_at"]),
+            f["broadcast"].as_str().unwrap_or_default()
         )?;
     }
-    for w in &warnings {
-        writeln!(out, "{}{w}", lang.pick("警告：", "warning: "))?;
+    for w in v["warnings"].as_array().into_iter().flatten() {
+        writeln!(
+            out,
+            "{}{}",
+            lang.pick("警告：", "warning: "),
+            w.as_str().unwrap_or_default()
+        )?;
     }
-    for e in &errors {
-        writeln!(out, "{e}")?;
+    for e in v["schedule_errors"].as_array().into_iter().flatten() {
+        writeln!(out, "{}", e.as_str().unwrap_or_default())?;
     }
-    Ok(if needs_repair {
-        crate::EXIT_FINDINGS
-    } else {
-        crate::EXIT_OK
-    })
+    Ok(())
 }

@@ -12,7 +12,7 @@ use crate::load::Station;
 use crate::media::{self, builtin_chime_duration};
 use crate::output::{self, ItemKind, ItemSource, Job, JobResult, Output, PlayItem, PlayerEvent};
 use crate::planner::{self, reasons, Cause, ChimeFile, Decision, Firing, Rules, Trigger};
-use crate::schedule::Broadcast;
+use crate::schedule::{Broadcast, Priority};
 use crate::station::StationConfig;
 use crate::store::{keys, ts, OutageKind, Status, Store, StoreError};
 use chrono::{DateTime, Duration as TimeDelta, Utc};
@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// How often the daemon writes its heartbeat.
 pub const HEARTBEAT: Duration = Duration::from_secs(10);
@@ -36,11 +36,115 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How long before air time a missing file is warned about.
 pub const WARN_AHEAD: TimeDelta = TimeDelta::hours(1);
 
-/// Requests from outside the run loop (file watcher, tests, later the API).
+/// Requests from outside the run loop (file watcher, tests, the HTTP API).
 #[derive(Debug)]
 pub enum Control {
     /// Re-read the station and schedules.
     Reload,
+    /// Re-read, and answer with the errors found.
+    ReloadReport(oneshot::Sender<Vec<Diagnostic>>),
+    /// A person asks for something to go on air now.
+    Play(PlayRequest, oneshot::Sender<Result<PlayAccepted, PlayRefused>>),
+    /// A person stops the play on air; answers with its name.
+    Stop(oneshot::Sender<Option<String>>),
+}
+
+/// What a person asked to play.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlayTarget {
+    /// A broadcast of the schedules, by name.
+    Broadcast(String),
+    /// A file, relative to the audio folder.
+    File(String),
+    /// A broadcast if one has this name, else a file.
+    Either(String),
+}
+
+/// A manual play: what, how urgent (default: the broadcast's own, or
+/// normal for a file) and how many times (default: the broadcast's own, or
+/// once).
+#[derive(Debug, Clone)]
+pub struct PlayRequest {
+    pub target: PlayTarget,
+    pub priority: Option<Priority>,
+    pub repeat: Option<u32>,
+}
+
+/// A manual play taken: its name and instant in the as-run log, and
+/// whether it is on air, cutting a lower priority, or waiting its turn.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlayAccepted {
+    pub broadcast: String,
+    pub scheduled_at: DateTime<Utc>,
+    pub priority: Priority,
+    /// `playing`, `interrupting` or `queued`.
+    pub state: &'static str,
+}
+
+/// Why a manual play was refused (nothing is logged for it).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PlayRefused {
+    #[error("no broadcast is named {0:?}")]
+    UnknownBroadcast(String),
+    #[error("{0:?} is not a plain path under the audio folder")]
+    OutsideAudio(String),
+    #[error("{file}: {detail}")]
+    CannotPlay { file: String, detail: String },
+    #[error("repeat must be between 1 and 20")]
+    BadRepeat,
+}
+
+/// What the daemon is doing, for `/api/status`, the dashboard and
+/// `/metrics`: republished after every wake.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    /// When this run started.
+    pub since: Option<DateTime<Utc>>,
+    pub output: String,
+    pub now_playing: Option<NowPlaying>,
+    /// Firings waiting for the output (or to resume), most urgent first.
+    pub queued: Vec<(String, DateTime<Utc>, Priority)>,
+    /// The next planned firings.
+    pub next: Vec<(String, DateTime<Utc>, Priority)>,
+    /// Names of the broadcasts on air now (for the dashboard's form).
+    pub broadcasts: Vec<String>,
+    /// Current errors of the station and schedule files.
+    pub errors: Vec<Diagnostic>,
+}
+
+/// The firing on air and how far it has got.
+#[derive(Debug, Clone)]
+pub struct NowPlaying {
+    pub row: i64,
+    pub broadcast: String,
+    pub priority: Priority,
+    pub trigger: Trigger,
+    pub scheduled_at: DateTime<Utc>,
+    /// (label, kind, length) of each item in play order.
+    pub items: Vec<(String, ItemKind, Duration)>,
+    /// The item on air and when it started.
+    pub index: usize,
+    pub item_started_at: Option<DateTime<Utc>>,
+    /// Set while a higher priority is cutting it.
+    pub cut_by: Option<String>,
+}
+
+impl NowPlaying {
+    /// How far into the firing it is at `now`.
+    pub fn position(&self, now: DateTime<Utc>) -> Duration {
+        let before: Duration = self.items.iter().take(self.index).map(|i| i.2).sum();
+        let this = self.items.get(self.index).map_or(Duration::ZERO, |i| i.2);
+        let into = self
+            .item_started_at
+            .map(|t| (now - t).to_std().unwrap_or_default())
+            .unwrap_or_default();
+        before + into.min(this)
+    }
+
+    /// The whole firing's length.
+    pub fn total(&self) -> Duration {
+        self.items.iter().map(|i| i.2).sum()
+    }
 }
 
 /// What the daemon needs that a test wants to control.
@@ -51,6 +155,11 @@ pub struct RunConfig {
     pub heartbeat: Duration,
     /// Told once start-up (downtime, outages, first tick) is done.
     pub ready: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Where the HTTP face (dashboard, API, metrics) answers; none = no
+    /// HTTP. Bound by the caller so a test can pass `127.0.0.1:0`.
+    pub listener: Option<std::net::TcpListener>,
+    /// Bearer token the HTTP face requires, when set.
+    pub token: Option<String>,
 }
 
 impl RunConfig {
@@ -60,6 +169,8 @@ impl RunConfig {
             watch: true,
             heartbeat: HEARTBEAT,
             ready: None,
+            listener: None,
+            token: None,
         }
     }
 }
@@ -105,7 +216,12 @@ struct Active {
     cancel: Arc<AtomicBool>,
     /// Set when a higher-priority firing cut it.
     cut_by: Option<String>,
+    /// Set when a person stopped it: it does not resume.
+    operator_stop: bool,
     first_sample_seen: bool,
+    /// The item on air and when it started.
+    index: usize,
+    item_started_at: Option<DateTime<Utc>>,
 }
 
 struct Daemon {
@@ -148,6 +264,9 @@ struct Daemon {
     last_warn_check: Option<Duration>,
     /// Shutting down: nothing new starts, a cut play is logged `stopped`.
     stopping: bool,
+    /// What the HTTP face shows.
+    live: watch::Sender<Live>,
+    since: DateTime<Utc>,
 }
 
 /// Runs the daemon until `shutdown` resolves. The store is opened under the
@@ -229,6 +348,8 @@ pub async fn run(
         warned: Default::default(),
         last_warn_check: None,
         stopping: false,
+        live: watch::channel(Live::default()).0,
+        since: now,
     };
     d.apply_station(station).await?;
 
@@ -302,6 +423,33 @@ pub async fn run(
     );
 
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<Control>(16);
+    d.publish_live();
+    let server = match cfg.listener.take() {
+        Some(l) => {
+            let state = crate::http::AppState {
+                station_dir: d.station_dir.clone(),
+                clock: clock.clone(),
+                control: ctl_tx.clone(),
+                live: d.live.subscribe(),
+                token: cfg.token.clone(),
+            };
+            match crate::http::spawn(l, state) {
+                Ok((addr, task)) => {
+                    tracing::info!(%addr, "dashboard and API listening");
+                    let a = addr.to_string();
+                    d.store
+                        .call(move |s| s.set_meta(keys::CONTROL_ADDR, &a))
+                        .await?;
+                    Some(task)
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot serve the dashboard and API; broadcasting goes on without them");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let _watcher = if cfg.watch {
         watch_files(&d.station_dir, &d.config, ctl_tx.clone())
     } else {
@@ -326,6 +474,10 @@ pub async fn run(
             Some(c) = ctl_rx.recv() => d.on_control(c).await?,
             Some(c) = async { match external.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => d.on_control(c).await?,
         }
+        d.publish_live();
+    }
+    if let Some(t) = server {
+        t.abort();
     }
 
     // Shutdown: stop the current play (logged partial), mark a clean stop.
@@ -375,6 +527,7 @@ pub async fn run(
             s.set_meta(keys::HEARTBEAT, &ts(now))?;
             s.set_meta(keys::HANDLED_UNTIL, &ts(now))?;
             s.set_meta(keys::CLEAN_STOP, &ts(now))?;
+            s.clear_meta(keys::CONTROL_ADDR)?;
             s.checkpoint()
         })
         .await?;
@@ -465,15 +618,160 @@ impl Daemon {
 
     async fn on_control(&mut self, c: Control) -> Result<(), RunError> {
         match c {
-            Control::Reload => {
-                let dir = self.station_dir.clone();
-                let station = tokio::task::spawn_blocking(move || Station::load(&dir))
-                    .await
-                    .map_err(|e| StoreError::Task(e.to_string()))?;
-                self.apply_station(station).await?;
-                self.recheck_content().await
+            Control::Reload => self.reload().await,
+            Control::ReloadReport(reply) => {
+                self.reload().await?;
+                let _ = reply.send(self.errors());
+                Ok(())
+            }
+            Control::Play(req, reply) => {
+                let answer = self.manual_play(req).await?;
+                let _ = reply.send(answer);
+                Ok(())
+            }
+            Control::Stop(reply) => {
+                let name = self.current.as_mut().map(|a| {
+                    a.operator_stop = true;
+                    a.cancel.store(true, Ordering::SeqCst);
+                    a.pending.firing.broadcast.clone()
+                });
+                if let Some(n) = &name {
+                    tracing::info!(broadcast = %n, "stopped by a person");
+                }
+                let _ = reply.send(name);
+                Ok(())
             }
         }
+    }
+
+    async fn reload(&mut self) -> Result<(), RunError> {
+        let dir = self.station_dir.clone();
+        let station = tokio::task::spawn_blocking(move || Station::load(&dir))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        self.apply_station(station).await?;
+        self.recheck_content().await
+    }
+
+    /// A person's play: checked at once (a refused one is not logged),
+    /// then queued like any firing with trigger `manual`, so priority,
+    /// preemption and the as-run log work the same.
+    async fn manual_play(
+        &mut self,
+        req: PlayRequest,
+    ) -> Result<Result<PlayAccepted, PlayRefused>, RunError> {
+        if req.repeat.is_some_and(|r| !(1..=20).contains(&r)) {
+            return Ok(Err(PlayRefused::BadRepeat));
+        }
+        let now = self.clock.now();
+        let by_name = |n: &str| self.broadcasts.iter().find(|b| b.name == n);
+        let mut firing = match &req.target {
+            PlayTarget::Broadcast(n) => match by_name(n) {
+                Some(b) => planner::manual_firing(b, &self.rules, now),
+                None => return Ok(Err(PlayRefused::UnknownBroadcast(n.clone()))),
+            },
+            PlayTarget::Either(n) if by_name(n).is_some() => {
+                planner::manual_firing(by_name(n).expect("checked"), &self.rules, now)
+            }
+            PlayTarget::File(f) | PlayTarget::Either(f) => {
+                if !media::is_plain_relative(f) {
+                    return Ok(Err(PlayRefused::OutsideAudio(f.clone())));
+                }
+                planner::manual_file_firing(
+                    f,
+                    req.priority.unwrap_or(Priority::Normal),
+                    1,
+                    &self.rules,
+                    now,
+                )
+            }
+        };
+        if let Some(p) = req.priority {
+            firing.priority = p;
+        }
+        if let Some(r) = req.repeat {
+            firing.repeat = r;
+        }
+        // Every file must be playable now: a person waits for the answer.
+        let audio = self.station_dir.join(&self.config.audio_dir);
+        let f = firing.clone();
+        let built = tokio::task::spawn_blocking(move || build_items(&audio, &f))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        if let Err((file, detail)) = built {
+            return Ok(Err(PlayRefused::CannotPlay { file, detail }));
+        }
+        tracing::info!(broadcast = %firing.broadcast, priority = firing.priority.as_str(), "manual play requested");
+        let accepted = PlayAccepted {
+            broadcast: firing.broadcast.clone(),
+            scheduled_at: firing.scheduled_at,
+            priority: firing.priority,
+            state: "queued",
+        };
+        self.waiting.push(Pending {
+            firing,
+            trigger: Trigger::Manual,
+            resume: None,
+            interrupted_by: None,
+        });
+        self.dispatch().await?;
+        let is_it = |p: &Pending| {
+            p.firing.broadcast == accepted.broadcast && p.firing.scheduled_at == accepted.scheduled_at
+        };
+        let state = match &self.current {
+            Some(a) if is_it(&a.pending) => "playing",
+            Some(a) if a.cut_by.as_deref() == Some(accepted.broadcast.as_str()) => "interrupting",
+            _ => "queued",
+        };
+        Ok(Ok(PlayAccepted { state, ..accepted }))
+    }
+
+    /// Tells the HTTP face what is on air and what comes next.
+    fn publish_live(&self) {
+        let now = self.clock.now();
+        let mut queued: Vec<&Pending> = self.waiting.iter().collect();
+        queued.sort_by(|a, b| {
+            b.firing
+                .priority
+                .cmp(&a.firing.priority)
+                .then(a.firing.scheduled_at.cmp(&b.firing.scheduled_at))
+        });
+        let live = Live {
+            since: Some(self.since),
+            output: self.output_name.clone(),
+            now_playing: self.current.as_ref().map(|a| NowPlaying {
+                row: a.row,
+                broadcast: a.pending.firing.broadcast.clone(),
+                priority: a.pending.firing.priority,
+                trigger: a.pending.trigger,
+                scheduled_at: a.pending.firing.scheduled_at,
+                items: a
+                    .items
+                    .iter()
+                    .map(|i| (i.label.clone(), i.kind, i.duration))
+                    .collect(),
+                index: a.index,
+                item_started_at: a.item_started_at,
+                cut_by: a.cut_by.clone(),
+            }),
+            queued: queued
+                .iter()
+                .map(|p| {
+                    (
+                        p.firing.broadcast.clone(),
+                        p.firing.scheduled_at,
+                        p.firing.priority,
+                    )
+                })
+                .collect(),
+            next: planner::upcoming(&self.broadcasts, &self.rules, now, 5)
+                .into_iter()
+                .map(|f| (f.broadcast, f.scheduled_at, f.priority))
+                .collect(),
+            broadcasts: self.broadcasts.iter().map(|b| b.name.clone()).collect(),
+            errors: self.errors(),
+        };
+        self.live.send_replace(live);
     }
 
     /// One wake: work out what is due, expire waiting firings, dispatch,
@@ -820,7 +1118,10 @@ impl Daemon {
             items,
             cancel,
             cut_by: None,
+            operator_stop: false,
             first_sample_seen: resumed,
+            index: start_index,
+            item_started_at: None,
         });
         Ok(true)
     }
@@ -844,6 +1145,8 @@ impl Daemon {
                     return Ok(());
                 };
                 tracing::debug!(item = index, label = %a.items.get(index).map(|i| i.label.as_str()).unwrap_or(""), "item started");
+                a.index = index;
+                a.item_started_at = Some(at);
                 if !a.first_sample_seen {
                     a.first_sample_seen = true;
                     let row = a.row;
@@ -882,11 +1185,14 @@ impl Daemon {
                             .await?;
                         tracing::info!(broadcast = %a.pending.firing.broadcast, "played");
                     }
-                    JobResult::Cancelled { .. } if a.cut_by.is_none() => {
+                    JobResult::Cancelled { .. } if a.cut_by.is_none() || a.operator_stop => {
+                        let reason = if a.operator_stop {
+                            reasons::OPERATOR_STOP
+                        } else {
+                            reasons::STOPPED
+                        };
                         self.store
-                            .call(move |s| {
-                                s.update(a.row, Status::Partial, Some(at), Some(reasons::STOPPED))
-                            })
+                            .call(move |s| s.update(a.row, Status::Partial, Some(at), Some(reason)))
                             .await?;
                         tracing::info!(broadcast = %a.pending.firing.broadcast, "stopped during the play");
                     }

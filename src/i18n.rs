@@ -51,6 +51,11 @@ impl Lang {
     }
 
     /// Picks one of two texts.
+    /// `zh` or `en`, as in `?lang=`.
+    pub fn code(self) -> &'static str {
+        self.pick("zh", "en")
+    }
+
     pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
         match self {
             Lang::Zh => zh,
@@ -256,6 +261,10 @@ pub enum Msg {
         value: String,
     },
     BadListen {
+        value: String,
+    },
+    /// Listening beyond this machine without a token.
+    ListenNeedsToken {
         value: String,
     },
 
@@ -634,6 +643,12 @@ impl Msg {
                     "控制地址 `{value}` 无效。请写成 IP:端口，如 listen = \"127.0.0.1:7878\""
                 );
             }
+            (Msg::ListenNeedsToken { value }, Zh) => {
+                let _ = write!(w, "控制地址 `{value}` 不只本机能访问，必须在 [control] 里设置 token = \"一串难猜的口令\"；只在本机用就写 listen = \"127.0.0.1:7878\"");
+            }
+            (Msg::ListenNeedsToken { value }, En) => {
+                let _ = write!(w, "the control address `{value}` is reachable from other machines, so [control] needs token = \"a hard-to-guess secret\"; for this machine only, write listen = \"127.0.0.1:7878\"");
+            }
             (Msg::BadListen { value }, En) => {
                 let _ = write!(w, "the control address `{value}` is invalid; write IP:PORT, like listen = \"127.0.0.1:7878\"");
             }
@@ -781,6 +796,8 @@ pub fn reason_text(lang: Lang, reason: &str) -> String {
                 ("resumed", Lang::En) => "then resumed to the end".to_string(),
                 ("stopped", Lang::Zh) => "程序被停止".to_string(),
                 ("stopped", Lang::En) => "cunxiang was stopped".to_string(),
+                ("operator_stop", Lang::Zh) => "被人工停播".to_string(),
+                ("operator_stop", Lang::En) => "stopped by a person".to_string(),
                 ("content", Lang::Zh) => format!("音频文件有问题：{detail}"),
                 ("content", Lang::En) => format!("audio file problem: {detail}"),
                 ("device", Lang::Zh) => format!("声卡故障：{detail}"),

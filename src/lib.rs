@@ -4,14 +4,18 @@
 //! lives here, one module per concern.
 
 pub mod check;
+pub mod client;
 pub mod clock;
 pub mod commands;
 pub mod daemon;
+pub mod dashboard;
 pub mod diag;
+pub mod http;
 pub mod i18n;
 pub mod ledger;
 pub mod load;
 pub mod media;
+pub mod metrics;
 pub mod output;
 pub mod planner;
 pub mod schedule;

@@ -54,7 +54,23 @@ enum Command {
         /// Heartbeat interval (a power cut is a silence longer than two)
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
         heartbeat: std::time::Duration,
+        /// Dashboard/API address (default: [control] listen, 127.0.0.1:7878)
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
     },
+    /// Put a broadcast or an audio file on air now (the daemon must run) / 立即插播
+    Play {
+        /// A broadcast's name, or a file under the audio folder
+        name: String,
+        /// normal, important or emergency (emergency cuts what is on air)
+        #[arg(long)]
+        priority: Option<String>,
+        /// How many times to play the files
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
+        repeat: Option<u32>,
+    },
+    /// Stop the broadcast on air (the daemon keeps running) / 停止当前播出
+    Stop,
     /// Show the as-run log / 播出记录
     Log {
         /// How far back: 2d, 12h, a date (2026-12-01) or all
@@ -87,7 +103,7 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: commands::LedgerFormat,
     },
-    /// State from the store; exit 1 when something needs repair / 状态
+    /// Live state from the daemon (or the store); exit 1 when something needs repair / 状态
     Status {
         #[arg(long)]
         json: bool,
@@ -177,14 +193,30 @@ fn main() {
             output,
             no_watch,
             heartbeat,
+            listen,
         } => commands::run(
             &cli.station,
             lang,
             output.as_deref(),
+            listen,
             !no_watch,
             heartbeat,
             &mut out,
         ),
+        Command::Play {
+            name,
+            priority,
+            repeat,
+        } => commands::play(
+            &cli.station,
+            lang,
+            &name,
+            priority.as_deref(),
+            repeat,
+            &mut out,
+            &mut err,
+        ),
+        Command::Stop => commands::stop(&cli.station, lang, &mut out, &mut err),
         Command::Log {
             since,
             status,

@@ -62,6 +62,17 @@ mod duration_ms {
     }
 }
 
+/// Whether `rel` names something under a folder without leaving it:
+/// relative, no `..`, no root or drive prefix. Checked on the text alone, so
+/// a refused path is never opened.
+pub fn is_plain_relative(rel: &str) -> bool {
+    use std::path::Component;
+    let p = Path::new(rel);
+    !rel.trim().is_empty()
+        && !rel.contains('\\')
+        && p.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
 /// Joins a schedule path to the audio folder, refusing anything that would
 /// leave it (also through symlinks).
 ///

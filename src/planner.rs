@@ -119,6 +119,39 @@ pub fn firings(
     out
 }
 
+/// A person's request to play a broadcast now: its files for today, its
+/// settings, never skipped (a person asked for it).
+pub fn manual_firing(b: &Broadcast, rules: &Rules, at: DateTime<Utc>) -> Firing {
+    let local = at.with_timezone(&rules.tz);
+    let mut f = make_firing(b, rules, at, local.date_naive(), local.time());
+    f.skip = None;
+    f
+}
+
+/// A person's request to play one file (relative to the audio folder) now,
+/// with the built-in chime before it.
+pub fn manual_file_firing(
+    file: &str,
+    priority: Priority,
+    repeat: u32,
+    rules: &Rules,
+    at: DateTime<Utc>,
+) -> Firing {
+    Firing {
+        broadcast: file.to_string(),
+        scheduled_at: at,
+        local_date: at.with_timezone(&rules.tz).date_naive(),
+        files: vec![file.to_string()],
+        chime: ChimeFile::Builtin,
+        priority,
+        repeat: repeat.max(1),
+        gap: Duration::from_secs(3),
+        volume: 1.0,
+        catch_up: rules.catch_up,
+        skip: None,
+    }
+}
+
 fn make_firing(
     b: &Broadcast,
     rules: &Rules,
@@ -434,6 +467,8 @@ pub mod reasons {
     pub const INTERRUPTED_BY: &str = "interrupted_by";
     /// The daemon was stopped during the play.
     pub const STOPPED: &str = "stopped";
+    /// A person stopped the play (`cunxiang stop`, the dashboard).
+    pub const OPERATOR_STOP: &str = "operator_stop";
     /// A file was missing or undecodable at air time.
     pub const CONTENT: &str = "content";
     /// The sound device failed.

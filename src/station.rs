@@ -276,6 +276,17 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
                 c.token = (!s.trim().is_empty()).then(|| s.trim().to_string());
             }
         }
+        if let (Some(v), None) = (get(t, "listen"), &c.token) {
+            if !c.listen.ip().is_loopback() {
+                r.error(
+                    &v.span(),
+                    "control.listen",
+                    Msg::ListenNeedsToken {
+                        value: c.listen.to_string(),
+                    },
+                );
+            }
+        }
     }
     let mut diagnostics = r.diags;
     crate::diag::sort(&mut diagnostics);

@@ -161,6 +161,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, for listings that must show zeros too.
+    pub const ALL: [Status; 7] = [
+        Status::Playing,
+        Status::Played,
+        Status::Partial,
+        Status::Failed,
+        Status::Missed,
+        Status::Skipped,
+        Status::Interrupted,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Playing => "playing",
@@ -507,6 +518,25 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// How many plays have each status, of those scheduled at or after
+    /// `since` (all when `None`).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn count_by_status(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(Status, i64)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT status, COUNT(*) FROM plays WHERE (?1 IS NULL OR scheduled_at >= ?1) GROUP BY status",
+        )?;
+        let rows = stmt.query_map(params![since.map(ts)], |r| {
+            Ok((Status::parse(&r.get::<_, String>(0)?), r.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Opens an outage, or returns the one already open for (kind, subject):
     /// opening is idempotent.
     ///
@@ -744,6 +774,9 @@ pub mod keys {
     pub const HEARTBEAT_EVERY: &str = "heartbeat_every_ms";
     /// Warnings about files missing for firings in the next hour, as JSON.
     pub const WARNINGS: &str = "warnings";
+    /// Where the running daemon's HTTP control answers (`127.0.0.1:7878`),
+    /// for `play`, `stop` and `status`; cleared on a clean stop.
+    pub const CONTROL_ADDR: &str = "control_addr";
 }
 
 #[cfg(test)]

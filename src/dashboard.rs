@@ -1,0 +1,418 @@
+//! The dashboard at `/`: one server-rendered page a village operator reads
+//! at a glance — state, what is on air, the repair list first, today's
+//! timeline, the last week's availability, recent plays and an emergency
+//! insert form. No external assets (the PC may be offline); every name is
+//! escaped by the template engine (maud).
+
+use crate::daemon::Live;
+use crate::i18n::{status_word, trigger_word, word, Lang};
+use crate::ledger::DayReport;
+use crate::load::Station;
+use crate::planner::{self, Firing, Rules};
+use crate::store::{PlayFilter, PlayRow, Status};
+use chrono::{DateTime, Duration as TimeDelta, NaiveDate, Utc};
+use chrono_tz::Tz;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use std::path::Path;
+
+/// What the request adds to the page.
+#[derive(Debug, Clone)]
+pub struct PageOpts {
+    pub lang: Lang,
+    /// Show a token field on the forms.
+    pub token_required: bool,
+    /// A message after a form action.
+    pub msg: Option<String>,
+    pub err: Option<String>,
+}
+
+const CSS: &str = r#"
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:0;background:#f4f5f7;color:#1d2330}
+header{display:flex;align-items:center;gap:1em;padding:.8em 1.2em;color:#fff;background:#2f6f3e}
+header.fault{background:#b3261e} header.broadcasting{background:#1f5fa8}
+header h1{font-size:1.4em;margin:0;flex:1} header .state{font-size:1.3em;font-weight:bold}
+header a{color:#fff}
+main{padding:1em 1.2em;max-width:1100px}
+section{background:#fff;border-radius:6px;padding:.8em 1em;margin-bottom:1em;box-shadow:0 1px 2px #0002}
+h2{font-size:1.1em;margin:.2em 0 .6em}
+#repair-list{border-left:8px solid #b3261e}
+#repair-list.ok{border-left-color:#2f6f3e}
+#repair-list li{margin:.4em 0;font-size:1.1em}
+.advice{color:#b3261e;font-weight:bold}
+table{border-collapse:collapse;width:100%} td,th{padding:.25em .5em;border-bottom:1px solid #e3e5e8;text-align:left;font-size:.95em}
+.s-played{color:#2f6f3e}.s-partial{color:#c76b00}.s-failed,.s-missed,.s-interrupted{color:#b3261e}.s-skipped{color:#777}.s-playing{color:#1f5fa8}
+.msg{background:#e6f4ea;padding:.5em 1em;border-radius:4px}.err{background:#fce8e6;padding:.5em 1em;border-radius:4px}
+.bar{background:#e3e5e8;height:14px;border-radius:7px;overflow:hidden}.bar>div{background:#1f5fa8;height:100%}
+form.insert{display:flex;flex-wrap:wrap;gap:.6em;align-items:end} form.insert label{display:flex;flex-direction:column;font-size:.9em}
+input,select,button{font-size:1em;padding:.3em .5em} button.urgent{background:#b3261e;color:#fff;border:0;border-radius:4px;padding:.5em 1.2em}
+svg text{font-size:11px;fill:#444}
+.muted{color:#777}
+"#;
+
+/// Reloads every 15 s unless the operator is typing in a form; without
+/// scripts, a meta refresh every 30 s.
+const REFRESH: &str = r#"setInterval(function(){var a=document.activeElement;if(!a||!a.form){location.reload();}},15000);"#;
+
+/// The whole page.
+pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -> String {
+    let lang = o.lang;
+    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+    let station = Station::load(station_dir);
+    let rules = Rules::from_config(&station.config);
+    let tz = rules.tz;
+    let status = crate::commands::status_value(&station, now, lang, Some(live));
+    let store = crate::commands::open_store(&station);
+    let today = now.with_timezone(&tz).date_naive();
+    let day_a = crate::check::day_start(&rules, today);
+    let day_b = crate::check::day_start(&rules, today + TimeDelta::days(1));
+    let plays: Vec<PlayRow> = store
+        .as_ref()
+        .and_then(|s| {
+            s.plays(&PlayFilter {
+                since: Some(day_a - TimeDelta::days(2)),
+                ..Default::default()
+            })
+            .ok()
+        })
+        .unwrap_or_default();
+    let planned = planner::firings(&station.broadcasts(), &rules, day_a, day_b);
+    let week = crate::commands::day_reports(
+        &station,
+        store.as_ref(),
+        now,
+        today - TimeDelta::days(6),
+        7,
+    );
+    let faults: Vec<&serde_json::Value> = status["open_outages"]
+        .as_array()
+        .map(|v| v.iter().filter(|o| o["fault"] == true).collect())
+        .unwrap_or_default();
+    let (state_class, state_text) = if status["needs_repair"] == true {
+        ("fault", l("故障", "FAULT"))
+    } else if live.now_playing.is_some() {
+        ("broadcasting", l("正在播出", "broadcasting"))
+    } else {
+        ("normal", l("正常", "normal"))
+    };
+    let other = match lang {
+        Lang::Zh => ("?lang=en", "English"),
+        Lang::En => ("?lang=zh", "中文"),
+    };
+    let show = |t: DateTime<Utc>| crate::view::show_instant(t, tz);
+    let hm = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M:%S").to_string();
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let since_ago = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| {
+                let t = t.with_timezone(&Utc);
+                format!("{}（{}）", show(t), ago(lang, now - t))
+            })
+            .unwrap_or_default()
+    };
+    let recent: Vec<&PlayRow> = plays.iter().rev().take(15).collect();
+    let mut names: Vec<String> = live.broadcasts.clone();
+    names.extend(audio_files(&station));
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(l("zh-CN", "en")) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                noscript { meta http-equiv="refresh" content="30"; }
+                title { (station.config.name) " · " (l("村响", "cunxiang")) }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                header class=(state_class) id="state" {
+                    h1 { (station.config.name) }
+                    span.state { (state_text) }
+                    span { (show(now)) }
+                    a href=(other.0) { (other.1) }
+                }
+                main {
+                    @if let Some(m) = &o.msg { p.msg { (m) } }
+                    @if let Some(e) = &o.err { p.err { (e) } }
+                    section #repair-list class=(if faults.is_empty() { "ok" } else { "" }) {
+                        h2 { (l("待维修", "Repair list")) }
+                        @if status["state"] == "down" {
+                            p.advice { (l("播控程序没有在运行：检查广播电脑", "the daemon is not running: check the broadcast PC")) }
+                        }
+                        @if faults.is_empty() {
+                            p { (l("没有待维修的故障。", "Nothing needs repair.")) }
+                        } @else {
+                            ul {
+                                @for f in &faults {
+                                    li {
+                                        strong { "[" (text(&f["what"])) "] " (text(&f["subject"])) }
+                                        " " (l("自", "since")) " " (since_ago(&f["since"]))
+                                        " · " (l("损失节目", "broadcasts lost")) " " (f["lost"].as_i64().unwrap_or(0))
+                                        @if let Some(d) = f["detail"].as_str() { br; span.muted { (d) } }
+                                        br;
+                                        span.advice { (l("检查：", "Check: ")) (text(&f["advice"])) }
+                                    }
+                                }
+                            }
+                        }
+                        @let errs = status["schedule_errors"].as_array().cloned().unwrap_or_default();
+                        @let warns = status["warnings"].as_array().cloned().unwrap_or_default();
+                        @if !errs.is_empty() || !warns.is_empty() {
+                            h2 { (l("节目单问题", "Schedule problems")) }
+                            ul {
+                                @for e in &errs { li { code { (text(e)) } } }
+                                @for w in &warns { li { (text(w)) } }
+                            }
+                        }
+                    }
+                    section #now-playing {
+                        h2 { (l("正在播出", "Now playing")) }
+                        @match &live.now_playing {
+                            Some(p) => {
+                                @let pos = p.position(now).as_secs_f64();
+                                @let total = p.total().as_secs_f64().max(0.001);
+                                p {
+                                    strong { (p.broadcast) }
+                                    " · " (word(lang, p.priority.as_str()))
+                                    " · " (trigger_word(lang, p.trigger.as_str()))
+                                    @if let Some(i) = p.items.get(p.index) { " · " (i.0) }
+                                    " · " (format!("{:.0}/{:.0} s", pos, total))
+                                }
+                                div.bar { div style=(format!("width:{:.1}%", (pos / total * 100.0).min(100.0))) {} }
+                                form method="post" action="/stop" {
+                                    input type="hidden" name="lang" value=(lang.code());
+                                    @if o.token_required { input type="password" name="token" placeholder=(l("口令", "token")); }
+                                    " " button type="submit" { (l("停止播出", "Stop")) }
+                                }
+                            }
+                            None => p.muted { (l("现在没有播出。", "Nothing on air.")) }
+                        }
+                        @if !live.queued.is_empty() {
+                            p { (l("等待：", "Waiting: "))
+                                @for (n, _, pr) in &live.queued { (n) " (" (word(lang, pr.as_str())) ") " }
+                            }
+                        }
+                        p { (l("接下来：", "Next: "))
+                            @for (n, at, _) in live.next.iter().take(3) { (show(*at)) " " (n) "　" }
+                        }
+                    }
+                    section #insert {
+                        h2 { (l("紧急插播", "Emergency insert")) }
+                        form.insert method="post" action="/play" {
+                            input type="hidden" name="lang" value=(lang.code());
+                            label { (l("节目名或音频文件", "broadcast or audio file"))
+                                input name="name" list="names" required size="32";
+                            }
+                            datalist #names { @for n in &names { option value=(n) {} } }
+                            label { (l("优先级", "priority"))
+                                select name="priority" {
+                                    option value="emergency" selected { (word(lang, "emergency")) }
+                                    option value="important" { (word(lang, "important")) }
+                                    option value="normal" { (word(lang, "normal")) }
+                                }
+                            }
+                            label { (l("重复次数", "repeat"))
+                                input name="repeat" type="number" min="1" max="20" value="1";
+                            }
+                            @if o.token_required {
+                                label { (l("口令", "token")) input type="password" name="token" required; }
+                            }
+                            button.urgent type="submit" { (l("立即播出", "Play now")) }
+                        }
+                    }
+                    section {
+                        h2 { (l("今日节目：计划与实播", "Today: planned and aired")) }
+                        (timeline(&planned, &plays, day_a, day_b, now, tz, lang))
+                    }
+                    section {
+                        h2 { (l("近 7 天可用率", "Availability, last 7 days")) }
+                        (availability(&week, lang))
+                    }
+                    section #recent {
+                        h2 { (l("最近播出", "Recent plays")) }
+                        table {
+                            tr {
+                                th { (l("计划时间", "scheduled")) } th { (l("节目", "broadcast")) }
+                                th { (l("状态", "status")) } th { (l("开始", "started")) }
+                                th { (l("方式", "trigger")) } th { (l("原因", "reason")) }
+                            }
+                            @for r in &recent {
+                                tr {
+                                    td { (show(r.scheduled_at)) }
+                                    td { (r.broadcast) }
+                                    td class=(format!("s-{}", r.status.as_str())) { (status_word(lang, r.status.as_str())) }
+                                    td { (r.started_at.map(hm).unwrap_or_default()) }
+                                    td { (trigger_word(lang, r.trigger.as_str())) }
+                                    td { (r.reason.as_deref().map(|x| crate::i18n::reason_text(lang, x)).unwrap_or_default()) }
+                                }
+                            }
+                        }
+                    }
+                    p.muted {
+                        "cunxiang " (env!("CARGO_PKG_VERSION")) " · "
+                        (l("输出", "output")) " " (live.output) " · "
+                        a href="/api/status" { "API" } " · " a href="/metrics" { "metrics" }
+                    }
+                }
+                script { (PreEscaped(REFRESH)) }
+            }
+        }
+    };
+    markup.into_string()
+}
+
+/// The login form shown instead of the page when a token is set.
+pub fn login_page(lang: Lang, failed: bool) -> String {
+    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+    html! {
+        (DOCTYPE)
+        html {
+            head { meta charset="utf-8"; title { (l("村响 登录", "cunxiang login")) } style { (PreEscaped(CSS)) } }
+            body { main { section {
+                h2 { (l("请输入口令", "Enter the token")) }
+                @if failed { p.err { (l("口令不对。", "Wrong token.")) } }
+                p.muted { (l("口令在广播电脑的 cunxiang.toml 的 [control] token 里。", "The token is [control] token in cunxiang.toml on the broadcast PC.")) }
+                form method="post" action="/login" {
+                    input type="hidden" name="lang" value=(lang.code());
+                    input type="password" name="token" required autofocus;
+                    " " button type="submit" { (l("进入", "Enter")) }
+                }
+            } } }
+        }
+    }
+    .into_string()
+}
+
+fn ago(lang: Lang, d: TimeDelta) -> String {
+    let text = crate::tomlread::show_duration(std::time::Duration::from_secs(
+        d.num_seconds().max(0) as u64,
+    ));
+    match lang {
+        Lang::Zh => format!("{text}前"),
+        Lang::En => format!("{text} ago"),
+    }
+}
+
+/// Audio files for the insert form's suggestions (at most 200).
+fn audio_files(station: &Station) -> Vec<String> {
+    let root = station.audio_dir();
+    let mut out = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(d) = dirs.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if let Ok(rel) = p.strip_prefix(&root) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+            if out.len() >= 200 {
+                return out;
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn status_color(s: Status) -> &'static str {
+    match s {
+        Status::Played => "#2f6f3e",
+        Status::Playing => "#1f5fa8",
+        Status::Partial => "#c76b00",
+        Status::Skipped => "#999",
+        _ => "#b3261e",
+    }
+}
+
+/// Today as a 24-hour strip: planned firings above, what aired below
+/// (coloured by outcome), the current time as a line.
+fn timeline(
+    planned: &[Firing],
+    plays: &[PlayRow],
+    a: DateTime<Utc>,
+    b: DateTime<Utc>,
+    now: DateTime<Utc>,
+    tz: Tz,
+    lang: Lang,
+) -> Markup {
+    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+    let (left, width) = (60.0, 920.0);
+    let span = (b - a).num_milliseconds().max(1) as f64;
+    let x = |t: DateTime<Utc>| {
+        left + ((t - a).num_milliseconds() as f64 / span).clamp(0.0, 1.0) * width
+    };
+    let hm = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
+    let today: Vec<&PlayRow> = plays
+        .iter()
+        .filter(|p| p.scheduled_at >= a && p.scheduled_at < b)
+        .collect();
+    html! {
+        svg #timeline xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1000 110" width="100%" role="img"
+            aria-label=(l("今日时间线", "today's timeline")) {
+            text x="0" y="32" { (l("计划", "planned")) }
+            text x="0" y="72" { (l("实播", "aired")) }
+            @for h in (0..=24).step_by(3) {
+                @let hx = left + width * h as f64 / 24.0;
+                line x1=(hx) y1="15" x2=(hx) y2="88" stroke="#e3e5e8" {}
+                text x=(hx - 8.0) y="104" { (format!("{h:02}")) }
+            }
+            @for f in planned {
+                @let fx = x(f.scheduled_at);
+                line.planned x1=(fx) y1="20" x2=(fx) y2="40"
+                    stroke=(if f.skip.is_some() { "#bbb" } else { "#555" }) stroke-width="2" {
+                    title { (hm(f.scheduled_at)) " " (f.broadcast) }
+                }
+            }
+            @for p in &today {
+                @match p.started_at {
+                    Some(s) => {
+                        @let e = p.ended_at.unwrap_or(now);
+                        rect.aired x=(x(s)) y="58" width=((x(e) - x(s)).max(3.0)) height="20"
+                            fill=(status_color(p.status)) {
+                            title { (hm(s)) " " (p.broadcast) " · " (status_word(lang, p.status.as_str())) }
+                        }
+                    }
+                    None => {
+                        circle.notaired cx=(x(p.scheduled_at)) cy="68" r="5" fill=(status_color(p.status)) {
+                            title { (hm(p.scheduled_at)) " " (p.broadcast) " · " (status_word(lang, p.status.as_str())) }
+                        }
+                    }
+                }
+            }
+            @if now >= a && now < b {
+                line x1=(x(now)) y1="12" x2=(x(now)) y2="90" stroke="#b3261e" stroke-dasharray="4 3" {}
+            }
+        }
+    }
+}
+
+/// One bar per day: the share of the day with no fault outage open.
+fn availability(week: &[DayReport], lang: Lang) -> Markup {
+    let (h, top) = (110.0, 20.0);
+    let label = |d: NaiveDate| d.format("%m-%d").to_string();
+    html! {
+        svg #availability xmlns="http://www.w3.org/2000/svg" viewBox="0 0 560 160" width="560" role="img"
+            aria-label=(lang.pick("近 7 天可用率", "availability, last 7 days")) {
+            @for (i, r) in week.iter().enumerate() {
+                @let bx = 20.0 + i as f64 * 76.0;
+                @match r.availability {
+                    Some(av) => {
+                        @let bh = (av * h).max(1.0);
+                        @let color = if av >= 0.99 { "#2f6f3e" } else if av >= 0.9 { "#c76b00" } else { "#b3261e" };
+                        rect.day x=(bx) y=(top + h - bh) width="50" height=(bh) fill=(color) {
+                            title { (r.date) ": " (format!("{:.2}%", av * 100.0)) }
+                        }
+                        text x=(bx) y=(top + h - bh - 4.0) { (format!("{:.1}%", av * 100.0)) }
+                    }
+                    None => {
+                        rect.day x=(bx) y=(top + h - 1.0) width="50" height="1" fill="#bbb" {}
+                    }
+                }
+                text x=(bx + 8.0) y="150" { (label(r.date)) }
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! `/metrics`: the station's state in the Prometheus text format, for a
+//! county technician's monitoring stack (alert rules in
+//! `deploy/prometheus/`).
+//!
+//! Values are read from the store and the daemon's live view at each
+//! scrape into a fresh registry: nothing is kept between scrapes, so the
+//! numbers are always what the as-run log and the ledger say.
+
+use crate::daemon::Live;
+use crate::load::Station;
+use crate::planner::Rules;
+use crate::store::{keys, OutageKind, Status};
+use chrono::{DateTime, Utc};
+use prometheus::{Encoder, Gauge, GaugeVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+
+fn secs(t: DateTime<Utc>) -> f64 {
+    t.timestamp_millis() as f64 / 1000.0
+}
+
+/// Renders every metric for `station` at `now`.
+pub fn render(station: &Station, now: DateTime<Utc>, live: &Live) -> String {
+    match build(station, now, live) {
+        Ok(r) => {
+            let mut buf = Vec::new();
+            let enc = prometheus::TextEncoder::new();
+            if let Err(e) = enc.encode(&r.gather(), &mut buf) {
+                tracing::error!(error = %e, "cannot encode metrics");
+            }
+            String::from_utf8(buf).unwrap_or_default()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build metrics");
+            String::new()
+        }
+    }
+}
+
+fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Result<Registry> {
+    let r = Registry::new();
+    let gauge = |name: &str, help: &str, v: f64| -> prometheus::Result<()> {
+        let g = Gauge::new(name, help)?;
+        g.set(v);
+        r.register(Box::new(g))
+    };
+    let rules = Rules::from_config(&station.config);
+    let store = crate::commands::open_store(station);
+
+    gauge("cunxiang_up", "1 while the daemon answers.", 1.0)?;
+    let info = IntGaugeVec::new(
+        Opts::new("cunxiang_build_info", "The station and the program version."),
+        &["station", "version"],
+    )?;
+    info.with_label_values(&[station.config.name.as_str(), env!("CARGO_PKG_VERSION")])
+        .set(1);
+    r.register(Box::new(info))?;
+    gauge(
+        "cunxiang_time_seconds",
+        "The broadcast PC's wall clock at the scrape (compare with the scrape time to see a wrong clock).",
+        secs(now),
+    )?;
+    if let Some(since) = live.since {
+        gauge(
+            "cunxiang_start_time_seconds",
+            "When the daemon started.",
+            secs(since),
+        )?;
+    }
+    if let Some(hb) = store
+        .as_ref()
+        .and_then(|s| s.meta_time(keys::HEARTBEAT).ok().flatten())
+    {
+        gauge(
+            "cunxiang_last_heartbeat_timestamp_seconds",
+            "The last heartbeat written to the store.",
+            secs(hb),
+        )?;
+    }
+    let playing = IntGauge::new("cunxiang_playing", "1 while a broadcast is on air.")?;
+    playing.set(live.now_playing.is_some() as i64);
+    r.register(Box::new(playing))?;
+    let prio = IntGaugeVec::new(
+        Opts::new(
+            "cunxiang_playing_priority",
+            "1 for the priority of the broadcast on air.",
+        ),
+        &["priority"],
+    )?;
+    if let Some(p) = &live.now_playing {
+        prio.with_label_values(&[p.priority.as_str()]).set(1);
+    }
+    r.register(Box::new(prio))?;
+    let queued = IntGauge::new("cunxiang_queued", "Firings waiting for the output.")?;
+    queued.set(live.queued.len() as i64);
+    r.register(Box::new(queued))?;
+    if let Some((_, at, _)) = live.next.first() {
+        gauge(
+            "cunxiang_next_firing_timestamp_seconds",
+            "When the next planned broadcast fires.",
+            secs(*at),
+        )?;
+    }
+    let errors = IntGauge::new(
+        "cunxiang_schedule_errors",
+        "Errors in the station and schedule files (the last good version stays on air).",
+    )?;
+    errors.set(live.errors.len() as i64);
+    r.register(Box::new(errors))?;
+
+    let today = crate::check::day_start(&rules, now.with_timezone(&rules.tz).date_naive());
+    let count = |since| {
+        store
+            .as_ref()
+            .and_then(|s| s.count_by_status(since).ok())
+            .unwrap_or_default()
+    };
+    let plays = IntCounterVec::new(
+        Opts::new("cunxiang_plays_total", "As-run log rows by status."),
+        &["status"],
+    )?;
+    let day = IntGaugeVec::new(
+        Opts::new(
+            "cunxiang_plays_today",
+            "As-run log rows scheduled today (station time) by status.",
+        ),
+        &["status"],
+    )?;
+    let (all, now_day) = (count(None), count(Some(today)));
+    for s in Status::ALL {
+        let n = |v: &[(Status, i64)]| v.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
+        plays
+            .with_label_values(&[s.as_str()])
+            .inc_by(n(&all) as u64);
+        day.with_label_values(&[s.as_str()]).set(n(&now_day));
+    }
+    r.register(Box::new(plays))?;
+    r.register(Box::new(day))?;
+
+    let open = store
+        .as_ref()
+        .and_then(|s| s.outages(true, None).ok())
+        .unwrap_or_default();
+    let by_kind = IntGaugeVec::new(
+        Opts::new(
+            "cunxiang_open_outages",
+            "Open outages by kind (the repair list).",
+        ),
+        &["kind"],
+    )?;
+    let since = GaugeVec::new(
+        Opts::new(
+            "cunxiang_outage_open_since_timestamp_seconds",
+            "When each open outage started.",
+        ),
+        &["kind", "subject"],
+    )?;
+    for k in OutageKind::ALL.into_iter().filter(|k| k.is_fault()) {
+        let n = open.iter().filter(|o| o.kind == k).count();
+        by_kind.with_label_values(&[k.as_str()]).set(n as i64);
+    }
+    for o in &open {
+        since
+            .with_label_values(&[o.kind.as_str(), o.subject.as_str()])
+            .set(secs(o.started_at));
+    }
+    r.register(Box::new(by_kind))?;
+    r.register(Box::new(since))?;
+    Ok(r)
+}

@@ -129,12 +129,40 @@ impl Running {
         clock: TestClock,
         out: Box<dyn cunxiang::output::Output>,
     ) -> Running {
+        Running::start_full(station, clock, out, None, None).await
+    }
+
+    /// Starts the daemon with a capture output and its HTTP face on `bind`
+    /// (`127.0.0.1:0`); returns it and the base URL (`http://127.0.0.1:PORT`).
+    pub async fn start_api(
+        station: &Path,
+        clock: TestClock,
+        bind: &str,
+        token: Option<&str>,
+    ) -> (Running, String) {
+        let c: Arc<dyn Clock> = Arc::new(clock.clone());
+        let out = Box::new(CaptureOutput::new(c, &station.join("capture.jsonl")));
+        let l = std::net::TcpListener::bind(bind).expect("bind");
+        let port = l.local_addr().unwrap().port();
+        let r = Running::start_full(station, clock, out, Some(l), token.map(str::to_string)).await;
+        (r, format!("http://127.0.0.1:{port}"))
+    }
+
+    async fn start_full(
+        station: &Path,
+        clock: TestClock,
+        out: Box<dyn cunxiang::output::Output>,
+        listener: Option<std::net::TcpListener>,
+        token: Option<String>,
+    ) -> Running {
         let capture = station.join("capture.jsonl");
         let data = station.join("var");
         let (ctl_tx, ctl_rx) = tokio::sync::mpsc::channel(8);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let mut cfg = RunConfig::new(station);
         cfg.watch = false;
+        cfg.listener = listener;
+        cfg.token = token;
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         cfg.ready = Some(ready_tx);
         let c: Arc<dyn Clock> = Arc::new(clock.clone());
@@ -235,4 +263,92 @@ pub async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// What an HTTP request sends.
+pub enum Body {
+    None,
+    Json(serde_json::Value),
+    Form(Vec<(String, String)>),
+}
+
+/// An HTTP answer: status, headers (lower-case names), body.
+pub struct Answer {
+    pub status: u16,
+    pub headers: std::collections::HashMap<String, String>,
+    pub text: String,
+}
+
+/// One HTTP request with the blocking client on the blocking pool;
+/// redirects are not followed.
+pub async fn request(method: &str, url: &str, body: Body, headers: &[(&str, &str)]) -> Answer {
+    let (method, url) = (method.to_string(), url.to_string());
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_global(Some(Duration::from_secs(20)))
+            .build()
+            .into();
+        let mut resp = if method == "GET" {
+            let mut r = agent.get(&url);
+            for (k, v) in &headers {
+                r = r.header(k, v);
+            }
+            r.call()
+        } else {
+            let mut r = agent.post(&url);
+            for (k, v) in &headers {
+                r = r.header(k, v);
+            }
+            match body {
+                Body::None => r.send_empty(),
+                Body::Json(b) => r.send_json(b),
+                Body::Form(f) => r.send_form(f.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            }
+        }
+        .expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_lowercase(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        Answer {
+            status,
+            headers,
+            text,
+        }
+    })
+    .await
+    .unwrap()
+}
+
+/// A GET or a POST with an optional JSON body: status and body text.
+pub async fn http(
+    method: &str,
+    url: &str,
+    body: Option<serde_json::Value>,
+    headers: &[(&str, &str)],
+) -> (u16, String) {
+    let b = body.map_or(Body::None, Body::Json);
+    let a = request(method, url, b, headers).await;
+    (a.status, a.text)
+}
+/// An HTTP request whose answer is JSON.
+pub async fn http_json(
+    method: &str,
+    url: &str,
+    body: Option<serde_json::Value>,
+    headers: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let (s, t) = http(method, url, body, headers).await;
+    let v = serde_json::from_str(&t).unwrap_or_else(|e| panic!("not JSON ({e}): {t}"));
+    (s, v)
 }

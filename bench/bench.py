@@ -63,7 +63,7 @@ def station(tmp, schedules, files=()):
 
 
 def start_daemon(st, output="null"):
-    return subprocess.Popen([BIN, "--station", st, "run", "--no-watch", "--output", output],
+    return subprocess.Popen([BIN, "--station", st, "run", "--no-watch", "--listen", "127.0.0.1:0", "--output", output],
                             env=ENV, stdout=subprocess.DEVNULL, stderr=open(os.path.join(st, "daemon.log"), "w"))
 
 

@@ -155,7 +155,7 @@ class Soak:
         self.log.flush()
         self.starts.append(time.time())
         return subprocess.Popen(
-            [self.binary, "--station", self.st, "--lang", "en", "run", "--no-watch",
+            [self.binary, "--station", self.st, "--lang", "en", "run", "--no-watch", "--listen", "127.0.0.1:0",
              "--output", f"capture:{self.capture}", "--heartbeat", f"{HEARTBEAT_S:g}s"],
             env=ENV, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
 

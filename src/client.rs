@@ -28,6 +28,8 @@ pub struct Client {
     addr: String,
     token: Option<String>,
     agent: ureq::Agent,
+    /// The run the store says answers there.
+    instance: Option<String>,
 }
 
 impl Client {
@@ -37,7 +39,27 @@ impl Client {
     pub fn find(station: &Station) -> Option<Client> {
         let store = Store::open_existing(&station.data_dir()).ok()?;
         let addr: SocketAddr = store.meta(keys::CONTROL_ADDR).ok()??.parse().ok()?;
-        Some(Client::new(addr, station.config.token.clone()))
+        let mut c = Client::new(addr, station.config.token.clone());
+        c.instance = store.meta(keys::CONTROL_INSTANCE).ok()?;
+        Some(c)
+    }
+
+    /// `/api/status`, only from this station's own daemon: after a crash
+    /// the recorded port may belong to another program (or another
+    /// station's daemon), whose answer must not be taken for ours.
+    ///
+    /// # Errors
+    /// [`ClientError`] when nothing answers, the daemon says no, or another
+    /// program answers.
+    pub fn status(&self, lang: crate::i18n::Lang) -> Result<serde_json::Value, ClientError> {
+        let v = self.get(&format!("/api/status?lang={}", lang.code()))?;
+        if self.instance.is_some() && v["instance"].as_str() != self.instance.as_deref() {
+            return Err(ClientError::NotRunning {
+                addr: self.addr.clone(),
+                detail: "another program answers there".into(),
+            });
+        }
+        Ok(v)
     }
 
     /// A client of the daemon at `addr`; an unspecified address
@@ -60,6 +82,7 @@ impl Client {
             addr: addr.to_string(),
             token,
             agent,
+            instance: None,
         }
     }
 

@@ -635,6 +635,9 @@ pub fn play(
     let Some(c) = daemon_client(&station, lang, err)? else {
         return Ok(crate::EXIT_FINDINGS);
     };
+    if let Err(e) = c.status(lang) {
+        return client_error(&e, lang, err);
+    }
     let mut body = serde_json::json!({ "name": name });
     if let Some(p) = priority {
         body["priority"] = p.into();
@@ -681,6 +684,9 @@ pub fn stop(
     let Some(c) = daemon_client(&station, lang, err)? else {
         return Ok(crate::EXIT_FINDINGS);
     };
+    if let Err(e) = c.status(lang) {
+        return client_error(&e, lang, err);
+    }
     match c.post("/api/stop", &serde_json::json!({})) {
         Ok(v) => {
             match v["stopped"].as_str() {
@@ -1191,6 +1197,7 @@ pub fn status_value(
         "state_code": state_code,
         "live": live.is_some(),
         "running_since": live.and_then(|l| l.since).map(rfc),
+        "instance": live.map(|l| l.instance.clone()),
         "output": live.map(|l| l.output.clone()),
         "last_heartbeat": hb.map(rfc),
         "now_playing": now_playing,
@@ -1222,7 +1229,7 @@ pub fn status(
 ) -> std::io::Result<i32> {
     let station = Station::load(station_dir);
     let v = crate::client::Client::find(&station)
-        .and_then(|c| c.get(&format!("/api/status?lang={}", lang.code())).ok())
+        .and_then(|c| c.status(lang).ok())
         .unwrap_or_else(|| status_value(&station, now, lang, None));
     let code = if v["needs_repair"].as_bool() == Some(true) {
         crate::EXIT_FINDINGS

@@ -100,6 +100,8 @@ pub enum PlayRefused {
 pub struct Live {
     /// When this run started.
     pub since: Option<DateTime<Utc>>,
+    /// This run's identity (process id and start time), also in the store.
+    pub instance: String,
     pub output: String,
     pub now_playing: Option<NowPlaying>,
     /// Firings waiting for the output (or to resume), most urgent first.
@@ -436,9 +438,12 @@ pub async fn run(
             match crate::http::spawn(l, state) {
                 Ok((addr, task)) => {
                     tracing::info!(%addr, "dashboard and API listening");
-                    let a = addr.to_string();
+                    let (a, i) = (addr.to_string(), d.instance());
                     d.store
-                        .call(move |s| s.set_meta(keys::CONTROL_ADDR, &a))
+                        .call(move |s| {
+                            s.set_meta(keys::CONTROL_INSTANCE, &i)?;
+                            s.set_meta(keys::CONTROL_ADDR, &a)
+                        })
                         .await?;
                     Some(task)
                 }
@@ -528,6 +533,7 @@ pub async fn run(
             s.set_meta(keys::HANDLED_UNTIL, &ts(now))?;
             s.set_meta(keys::CLEAN_STOP, &ts(now))?;
             s.clear_meta(keys::CONTROL_ADDR)?;
+            s.clear_meta(keys::CONTROL_INSTANCE)?;
             s.checkpoint()
         })
         .await?;
@@ -726,6 +732,11 @@ impl Daemon {
         Ok(Ok(PlayAccepted { state, ..accepted }))
     }
 
+    /// This run's identity: process id and start time.
+    fn instance(&self) -> String {
+        format!("{}-{}", std::process::id(), self.since.timestamp_millis())
+    }
+
     /// Tells the HTTP face what is on air and what comes next.
     fn publish_live(&self) {
         let now = self.clock.now();
@@ -738,6 +749,7 @@ impl Daemon {
         });
         let live = Live {
             since: Some(self.since),
+            instance: self.instance(),
             output: self.output_name.clone(),
             now_playing: self.current.as_ref().map(|a| NowPlaying {
                 row: a.row,

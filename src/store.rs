@@ -777,6 +777,10 @@ pub mod keys {
     /// Where the running daemon's HTTP control answers (`127.0.0.1:7878`),
     /// for `play`, `stop` and `status`; cleared on a clean stop.
     pub const CONTROL_ADDR: &str = "control_addr";
+    /// Which run answers there (process id and start time), so a client
+    /// never mistakes another program on that port for this station's
+    /// daemon.
+    pub const CONTROL_INSTANCE: &str = "control_instance";
 }
 
 #[cfg(test)]

@@ -35,7 +35,9 @@ fn spawn_with(
     watch: bool,
 ) -> Child {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("cunxiang"));
-    c.arg("--station").arg(station).arg("run");
+    c.arg("--station")
+        .arg(station)
+        .args(["run", "--listen", "127.0.0.1:0"]);
     if !watch {
         c.arg("--no-watch");
     }
@@ -470,6 +472,8 @@ fn spawn_heartbeat(station: &Path, _env: &[(&str, &str)]) -> Child {
             "null",
             "--heartbeat",
             "500ms",
+            "--listen",
+            "127.0.0.1:0",
         ])
         .env("LANG", "C.UTF-8")
         .env("RUST_LOG", "info");
@@ -482,4 +486,93 @@ fn spawn_heartbeat(station: &Path, _env: &[(&str, &str)]) -> Child {
         .stderr(log)
         .spawn()
         .expect("start cunxiang run")
+}
+
+fn cli(station: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = cunxiang()
+        .arg("--station")
+        .arg(station)
+        .args(["--lang", "en"])
+        .args(args)
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// `play`, `stop` and a live `status` through the real binary and its HTTP
+/// face; after the daemon stops, `play` says so and `status` falls back to
+/// the store.
+#[test]
+fn play_stop_and_status_through_the_cli() {
+    let st = TempStation::new();
+    st.wav("警报.wav", 30.0);
+    let cap = st.path().join("cap.jsonl");
+    let child = spawn(st.path(), &format!("capture:{}", cap.display()), &[], &[]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, out, _) = cli(st.path(), &["status", "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        if v["live"] == true {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the daemon never answered: {out}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (code, out, err) = cli(st.path(), &["play", "警报.wav", "--priority", "emergency"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("\"警报.wav\" is on air (emergency)"), "{out}");
+    let (code, out, _) = cli(st.path(), &["status"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("now playing: 警报.wav（emergency，manual）"), "{out}");
+    let (_, out, _) = cli(st.path(), &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["now_playing"]["broadcast"], "警报.wav");
+    assert_eq!(v["state_code"], 5);
+
+    let (code, _, err) = cli(st.path(), &["play", "../cunxiang.toml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a plain path under the audio folder"), "{err}");
+    let (code, _, err) = cli(st.path(), &["play", "none.wav", "--priority", "urgent"]);
+    assert_eq!(code, 2, "{err}");
+
+    let (code, out, _) = cli(st.path(), &["stop"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "stopped \"警报.wav\"");
+    let rows = poll("the stopped play", 10, st.path(), |r| {
+        r.iter().any(|r| r["status"] == "partial")
+    });
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["trigger"], "manual");
+    assert_eq!(rows[0]["priority"], "emergency");
+    assert_eq!(rows[0]["reason"], "operator_stop");
+    let (_, out, _) = cli(st.path(), &["stop"]);
+    assert_eq!(out.trim(), "nothing was playing");
+
+    signal(&child, "TERM");
+    assert!(wait_exit(child, 10).success());
+    let (code, _, err) = cli(st.path(), &["play", "警报.wav"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not running"), "{err}");
+    let (_, out, _) = cli(st.path(), &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((v["live"].as_bool(), v["state"].as_str()), (Some(false), Some("stopped")));
+}
+
+/// Listening beyond loopback without a token: the daemon refuses to start.
+#[test]
+fn no_token_off_loopback_refuses_to_start() {
+    let st = TempStation::new();
+    let (code, out, _) = cli(st.path(), &["run", "--output", "null", "--listen", "0.0.0.0:0"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("needs token"), "{out}");
+    st.write("cunxiang.toml", "[control]\nlisten = \"0.0.0.0:7878\"\n");
+    let (code, out, _) = cli(st.path(), &["check"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("cunxiang.toml:2"), "{out}");
+    assert!(out.contains("needs token"), "{out}");
 }

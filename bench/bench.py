@@ -150,6 +150,76 @@ def bench_playback(tmp, long_mp3, seconds):
     return {"rss_mb": mem["VmRSS"], "peak_rss_mb": mem["VmHWM"], "cpu_ms_per_min": (c1 - c0) * 1000 * 60 / seconds}
 
 
+def control_addr(st):
+    out = subprocess.run(["sqlite3", os.path.join(st, "var", "cunxiang.db"),
+                          "select value from meta where key='control_addr'"],
+                         capture_output=True, text=True).stdout.strip()
+    return out or None
+
+
+def wait_addr(st, secs=20):
+    deadline = time.time() + secs
+    while time.time() < deadline:
+        a = control_addr(st)
+        if a:
+            return a
+        time.sleep(0.05)
+    raise RuntimeError("the daemon never listened")
+
+
+def bench_insert(tmp, n):
+    """An emergency insert over HTTP cutting a routine play: time from the
+    POST to the emergency's first sample in the capture (real clock)."""
+    import urllib.request
+    st = os.path.join(tmp, "insert")
+    os.makedirs(os.path.join(st, "audio"), exist_ok=True)
+    sh("sox", "-n", "-r", "22050", "-c", "1", os.path.join(st, "audio", "routine.wav"), "synth", "600", "sine", "440", "vol", "0.3")
+    sh("sox", "-n", "-r", "22050", "-c", "1", os.path.join(st, "audio", "alarm.wav"), "synth", "0.5", "sine", "880", "vol", "0.3")
+    at = (datetime.now(SHANGHAI) + timedelta(seconds=3)).strftime("%H:%M:%S")
+    station(st, f'[[broadcast]]\nname = "routine"\nplay = ["routine.wav"]\nat = ["{at}"]\nchime = false\n')
+    cap = os.path.join(st, "cap.jsonl")
+    p = start_daemon(st, f"capture:{cap}")
+    addr = wait_addr(st)
+    time.sleep(5)
+    lat = []
+    for i in range(n):
+        req = urllib.request.Request(f"http://{addr}/api/play", method="POST",
+                                     data=json.dumps({"file": "alarm.wav", "priority": "emergency"}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        before = sum(1 for _ in open(cap))
+        t0 = datetime.now(timezone.utc)
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 202, r.status
+        deadline = time.time() + 10
+        rec = None
+        while rec is None and time.time() < deadline:
+            lines = open(cap).read().splitlines()[before:]
+            for line in lines:
+                c = json.loads(line)
+                if c["kind"] == "chime":
+                    rec = c
+                    break
+            time.sleep(0.01)
+        assert rec, "the emergency never started"
+        lat.append((datetime.fromisoformat(rec["at"].replace("Z", "+00:00")) - t0).total_seconds() * 1000)
+        time.sleep(4)  # the alarm ends, the routine play resumes
+    # The HTTP face's own cost: median time per request, sequential.
+    pages = {}
+    for path in ["/", "/api/status", "/metrics"]:
+        ts = []
+        for _ in range(30):
+            t0 = time.perf_counter()
+            with urllib.request.urlopen(f"http://{addr}{path}", timeout=10) as r:
+                r.read()
+            ts.append((time.perf_counter() - t0) * 1000)
+        pages[path] = round(statistics.median(ts), 1)
+    stop(p)
+    rows = log_rows(st)
+    routine = [r for r in rows if r["broadcast"] == "routine"][0]
+    return {"inserts": len(lat), "median_ms": statistics.median(lat), "p99_ms": percentile(lat, 99),
+            "max_ms": max(lat), "routine_status": routine["status"], "request_median_ms": pages}
+
+
 def bench_decode(tmp, hour_mp3):
     st = os.path.join(tmp, "decode")
     station(st, '[[broadcast]]\nname = "一小时"\nplay = ["1h.mp3"]\nat = ["03:00"]\n', [("1h.mp3", hour_mp3)])
@@ -189,6 +259,8 @@ def main():
     ours, cron = bench_idle(tmp, wav, 20 if quick else 60)
     results["idle"] = {"cunxiang": ours, "cron": cron}
     print("idle", results["idle"], flush=True)
+    results["insert"] = bench_insert(tmp, 5 if quick else 20)
+    print("insert", results["insert"], flush=True)
     results["playback"] = bench_playback(tmp, two, 20 if quick else 60)
     print("playback", results["playback"], flush=True)
     results["decode"] = bench_decode(tmp, hour)

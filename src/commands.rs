@@ -467,11 +467,7 @@ pub fn run(
     let listener = match std::net::TcpListener::bind(listen) {
         Ok(l) => {
             if let Ok(a) = l.local_addr() {
-                writeln!(
-                    out,
-                    "{}: http://{a}/",
-                    lang.pick("控制页面", "dashboard")
-                )?;
+                writeln!(out, "{}: http://{a}/", lang.pick("控制页面", "dashboard"))?;
             }
             Some(l)
         }
@@ -1146,7 +1142,7 @@ pub fn status_value(
             .collect::<Vec<_>>()
     };
     let next = match live {
-        Some(l) => upcoming(&l.next),
+        Some(l) => upcoming(&l.next(now, 5)),
         None => upcoming(
             &planner::upcoming(&station.broadcasts(), &rules, now, 5)
                 .into_iter()

@@ -44,7 +44,10 @@ pub enum Control {
     /// Re-read, and answer with the errors found.
     ReloadReport(oneshot::Sender<Vec<Diagnostic>>),
     /// A person asks for something to go on air now.
-    Play(PlayRequest, oneshot::Sender<Result<PlayAccepted, PlayRefused>>),
+    Play(
+        PlayRequest,
+        oneshot::Sender<Result<PlayAccepted, PlayRefused>>,
+    ),
     /// A person stops the play on air; answers with its name.
     Stop(oneshot::Sender<Option<String>>),
 }
@@ -95,7 +98,8 @@ pub enum PlayRefused {
 }
 
 /// What the daemon is doing, for `/api/status`, the dashboard and
-/// `/metrics`: republished after every wake.
+/// `/metrics`: republished after every wake (cheaply: what only a request
+/// needs, like the next firings, is worked out by the request).
 #[derive(Debug, Clone, Default)]
 pub struct Live {
     /// When this run started.
@@ -106,12 +110,30 @@ pub struct Live {
     pub now_playing: Option<NowPlaying>,
     /// Firings waiting for the output (or to resume), most urgent first.
     pub queued: Vec<(String, DateTime<Utc>, Priority)>,
-    /// The next planned firings.
-    pub next: Vec<(String, DateTime<Utc>, Priority)>,
-    /// Names of the broadcasts on air now (for the dashboard's form).
-    pub broadcasts: Vec<String>,
+    /// The broadcasts on air now (the last good version of each file) and
+    /// the station rules they are planned with.
+    pub broadcasts: Arc<Vec<Broadcast>>,
+    pub rules: Option<Rules>,
     /// Current errors of the station and schedule files.
     pub errors: Vec<Diagnostic>,
+}
+
+impl Live {
+    /// The next `n` planned firings after `now` (skipped ones left out).
+    pub fn next(&self, now: DateTime<Utc>, n: usize) -> Vec<(String, DateTime<Utc>, Priority)> {
+        match &self.rules {
+            Some(r) => planner::upcoming(&self.broadcasts, r, now, n)
+                .into_iter()
+                .map(|f| (f.broadcast, f.scheduled_at, f.priority))
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The names of the broadcasts on air.
+    pub fn names(&self) -> Vec<String> {
+        self.broadcasts.iter().map(|b| b.name.clone()).collect()
+    }
 }
 
 /// The firing on air and how far it has got.
@@ -234,7 +256,7 @@ struct Daemon {
     rules: Rules,
     files: BTreeMap<String, FileState>,
     station_errors: Vec<Diagnostic>,
-    broadcasts: Vec<Broadcast>,
+    broadcasts: Arc<Vec<Broadcast>>,
     handled_until: DateTime<Utc>,
     prev_wall: DateTime<Utc>,
     prev_mono: Duration,
@@ -331,7 +353,7 @@ pub async fn run(
         rules: Rules::from_config(&station.config),
         files: BTreeMap::new(),
         station_errors: Vec::new(),
-        broadcasts: Vec::new(),
+        broadcasts: Arc::new(Vec::new()),
         handled_until: now,
         prev_wall: now,
         prev_mono: clock.monotonic(),
@@ -595,12 +617,13 @@ impl Daemon {
         }
         self.files = files;
         let mut seen = std::collections::HashSet::new();
-        self.broadcasts = self
-            .files
-            .values()
-            .flat_map(|f| f.good.iter().cloned())
-            .filter(|b| seen.insert(b.name.clone()))
-            .collect();
+        self.broadcasts = Arc::new(
+            self.files
+                .values()
+                .flat_map(|f| f.good.iter().cloned())
+                .filter(|b| seen.insert(b.name.clone()))
+                .collect(),
+        );
         let errors: Vec<String> = self.errors().iter().map(|d| d.render(Lang::Zh)).collect();
         let json = serde_json::to_string(&errors).expect("json");
         self.store
@@ -722,7 +745,8 @@ impl Daemon {
         });
         self.dispatch().await?;
         let is_it = |p: &Pending| {
-            p.firing.broadcast == accepted.broadcast && p.firing.scheduled_at == accepted.scheduled_at
+            p.firing.broadcast == accepted.broadcast
+                && p.firing.scheduled_at == accepted.scheduled_at
         };
         let state = match &self.current {
             Some(a) if is_it(&a.pending) => "playing",
@@ -739,7 +763,6 @@ impl Daemon {
 
     /// Tells the HTTP face what is on air and what comes next.
     fn publish_live(&self) {
-        let now = self.clock.now();
         let mut queued: Vec<&Pending> = self.waiting.iter().collect();
         queued.sort_by(|a, b| {
             b.firing
@@ -776,11 +799,8 @@ impl Daemon {
                     )
                 })
                 .collect(),
-            next: planner::upcoming(&self.broadcasts, &self.rules, now, 5)
-                .into_iter()
-                .map(|f| (f.broadcast, f.scheduled_at, f.priority))
-                .collect(),
-            broadcasts: self.broadcasts.iter().map(|b| b.name.clone()).collect(),
+            broadcasts: self.broadcasts.clone(),
+            rules: Some(self.rules.clone()),
             errors: self.errors(),
         };
         self.live.send_replace(live);
@@ -1387,7 +1407,7 @@ impl Daemon {
         // The first firing of each broadcast within the hour, and each
         // distinct file once.
         let mut soon: Vec<Firing> = Vec::new();
-        for b in &self.broadcasts {
+        for b in self.broadcasts.iter() {
             let f = planner::firings(std::slice::from_ref(b), &self.rules, now, now + WARN_AHEAD)
                 .into_iter()
                 .find(|f| f.skip.is_none());

@@ -76,13 +76,8 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
         })
         .unwrap_or_default();
     let planned = planner::firings(&station.broadcasts(), &rules, day_a, day_b);
-    let week = crate::commands::day_reports(
-        &station,
-        store.as_ref(),
-        now,
-        today - TimeDelta::days(6),
-        7,
-    );
+    let week =
+        crate::commands::day_reports(&station, store.as_ref(), now, today - TimeDelta::days(6), 7);
     let faults: Vec<&serde_json::Value> = status["open_outages"]
         .as_array()
         .map(|v| v.iter().filter(|o| o["fault"] == true).collect())
@@ -111,7 +106,7 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
             .unwrap_or_default()
     };
     let recent: Vec<&PlayRow> = plays.iter().rev().take(15).collect();
-    let mut names: Vec<String> = live.broadcasts.clone();
+    let mut names: Vec<String> = live.names();
     names.extend(audio_files(&station));
     let markup = html! {
         (DOCTYPE)
@@ -192,7 +187,7 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                             }
                         }
                         p { (l("接下来：", "Next: "))
-                            @for (n, at, _) in live.next.iter().take(3) { (show(*at)) " " (n) "　" }
+                            @for (n, at, _) in live.next(now, 3) { (show(at)) " " (n) "　" }
                         }
                     }
                     section #insert {

@@ -310,7 +310,10 @@ struct LangQuery {
 
 impl LangQuery {
     fn lang(&self) -> Lang {
-        self.lang.as_deref().and_then(Lang::parse).unwrap_or(Lang::Zh)
+        self.lang
+            .as_deref()
+            .and_then(Lang::parse)
+            .unwrap_or(Lang::Zh)
     }
 }
 
@@ -555,7 +558,10 @@ async fn metrics(State(st): State<Shared>) -> Result<Response, ApiError> {
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
     let text = blocking(move || crate::metrics::render(&Station::load(&dir), now, &live)).await?;
     Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         text,
     )
         .into_response())
@@ -612,9 +618,9 @@ async fn login(State(st): State<Shared>, Form(f): Form<HashMap<String, String>>)
         .and_then(|l| Lang::parse(l))
         .unwrap_or(Lang::Zh);
     let ok = match &st.token {
-        Some(t) => f.get("token").is_some_and(|v| {
-            constant_time_eq::constant_time_eq(v.trim().as_bytes(), t.as_bytes())
-        }),
+        Some(t) => f
+            .get("token")
+            .is_some_and(|v| constant_time_eq::constant_time_eq(v.trim().as_bytes(), t.as_bytes())),
         None => true,
     };
     if !ok {
@@ -647,12 +653,18 @@ async fn form_play(
     if !form_authorized(&st, &headers, &f) {
         return back(lang, "err", lang.pick("口令不对", "wrong token"));
     }
-    let name = f.get("name").map(|n| n.trim().to_string()).unwrap_or_default();
+    let name = f
+        .get("name")
+        .map(|n| n.trim().to_string())
+        .unwrap_or_default();
     if name.is_empty() {
         return back(
             lang,
             "err",
-            lang.pick("请填写节目名或音频文件", "name a broadcast or an audio file"),
+            lang.pick(
+                "请填写节目名或音频文件",
+                "name a broadcast or an audio file",
+            ),
         );
     }
     let repeat = match f.get("repeat").map(|r| r.trim()).filter(|r| !r.is_empty()) {
@@ -668,8 +680,13 @@ async fn form_play(
             }
         },
     };
-    let result = match play_request(None, None, Some(name), f.get("priority").map(|s| s.as_str()), repeat)
-    {
+    let result = match play_request(
+        None,
+        None,
+        Some(name),
+        f.get("priority").map(|s| s.as_str()),
+        repeat,
+    ) {
         Ok(req) => ask(&st, |tx| Control::Play(req, tx))
             .await
             .and_then(|r| r.map_err(ApiError::from)),
@@ -754,7 +771,10 @@ mod tests {
         h.insert("authorization", "Bearer s3cre".parse().unwrap());
         assert!(!authorized(&h, "s3cret"));
         let mut h = HeaderMap::new();
-        h.insert("cookie", format!("a=b; {COOKIE}={}", hex("口令1")).parse().unwrap());
+        h.insert(
+            "cookie",
+            format!("a=b; {COOKIE}={}", hex("口令1")).parse().unwrap(),
+        );
         assert!(authorized(&h, "口令1"));
         assert!(!authorized(&h, "口令2"));
     }

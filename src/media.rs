@@ -70,7 +70,8 @@ pub fn is_plain_relative(rel: &str) -> bool {
     let p = Path::new(rel);
     !rel.trim().is_empty()
         && !rel.contains('\\')
-        && p.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        && p.components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
 /// Joins a schedule path to the audio folder, refusing anything that would

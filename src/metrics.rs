@@ -47,7 +47,10 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
 
     gauge("cunxiang_up", "1 while the daemon answers.", 1.0)?;
     let info = IntGaugeVec::new(
-        Opts::new("cunxiang_build_info", "The station and the program version."),
+        Opts::new(
+            "cunxiang_build_info",
+            "The station and the program version.",
+        ),
         &["station", "version"],
     )?;
     info.with_label_values(&[station.config.name.as_str(), env!("CARGO_PKG_VERSION")])
@@ -92,7 +95,7 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
     let queued = IntGauge::new("cunxiang_queued", "Firings waiting for the output.")?;
     queued.set(live.queued.len() as i64);
     r.register(Box::new(queued))?;
-    if let Some((_, at, _)) = live.next.first() {
+    if let Some((_, at, _)) = live.next(now, 1).first() {
         gauge(
             "cunxiang_next_firing_timestamp_seconds",
             "When the next planned broadcast fires.",

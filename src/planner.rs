@@ -540,7 +540,15 @@ pub fn upcoming(
     now: DateTime<Utc>,
     n: usize,
 ) -> Vec<Firing> {
-    for w in [TimeDelta::hours(1), TimeDelta::days(1), TimeDelta::days(7)] {
+    // Widen the window step by step: the daemon asks after every wake, and
+    // a broadcast firing every second must cost a minute's firings, not an
+    // hour's.
+    for w in [
+        TimeDelta::minutes(1),
+        TimeDelta::hours(1),
+        TimeDelta::days(1),
+        TimeDelta::days(7),
+    ] {
         let f: Vec<Firing> = firings(broadcasts, rules, now, now + w)
             .into_iter()
             .filter(|f| f.skip.is_none())

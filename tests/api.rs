@@ -61,13 +61,7 @@ async fn every_endpoint_answers_with_json() {
     assert_eq!((code, v), (200, json!([])));
     let (code, v) = http_json("GET", &url("/api/outages?open=true"), None, &[]).await;
     assert_eq!((code, v), (200, json!([])));
-    let (code, v) = http_json(
-        "GET",
-        &url("/api/report?from=2026-12-01&days=1"),
-        None,
-        &[],
-    )
-    .await;
+    let (code, v) = http_json("GET", &url("/api/report?from=2026-12-01&days=1"), None, &[]).await;
     assert_eq!(code, 200);
     assert_eq!(v[0]["date"], "2026-12-01");
     assert_eq!(v[0]["planned"], 1);
@@ -107,8 +101,14 @@ async fn every_endpoint_answers_with_json() {
     let (_, v) = http_json("GET", &url("/api/status"), None, &[]).await;
     assert_eq!(v["now_playing"]["broadcast"], "急.wav", "{v}");
     assert_eq!(v["now_playing"]["trigger"], "manual");
-    assert!(v["now_playing"]["duration_s"].as_f64().unwrap() > 30.0, "{v}");
-    assert!(v["now_playing"]["position_s"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(
+        v["now_playing"]["duration_s"].as_f64().unwrap() > 30.0,
+        "{v}"
+    );
+    assert!(
+        v["now_playing"]["position_s"].as_f64().unwrap() > 0.0,
+        "{v}"
+    );
     assert_eq!(v["state_code"], 5, "broadcasting");
     let (code, v) = http_json("POST", &url("/api/stop"), None, &[]).await;
     assert_eq!((code, v), (200, json!({"stopped": "急.wav"})));
@@ -159,7 +159,10 @@ async fn every_endpoint_answers_with_json() {
     ] {
         let (c, v) = http_json("POST", &url("/api/play"), Some(body.clone()), &[]).await;
         assert_eq!(c, code, "{body} → {v}");
-        assert!(v["message"].is_string() && v["message_zh"].is_string(), "{v}");
+        assert!(
+            v["message"].is_string() && v["message_zh"].is_string(),
+            "{v}"
+        );
     }
     let a = request(
         "POST",
@@ -174,7 +177,10 @@ async fn every_endpoint_answers_with_json() {
     // Reload reports the errors it found; the last good version stays.
     let (code, v) = http_json("POST", &url("/api/reload"), None, &[]).await;
     assert_eq!((code, v["ok"].as_bool()), (200, Some(true)), "{v}");
-    st.schedule("b.toml", "[[broadcast]]\nname = \"坏\"\nplay = [\"晨.wav\"]\nat = [\"25:00\"]\n");
+    st.schedule(
+        "b.toml",
+        "[[broadcast]]\nname = \"坏\"\nplay = [\"晨.wav\"]\nat = [\"25:00\"]\n",
+    );
     let (_, v) = http_json("POST", &url("/api/reload?lang=en"), None, &[]).await;
     assert_eq!(v["ok"], false, "{v}");
     assert!(v["errors"][0].as_str().unwrap().contains("b.toml:4"), "{v}");
@@ -193,8 +199,11 @@ async fn paths_outside_the_audio_folder_are_refused() {
     // A real, playable file just outside the audio folder, and a link to it.
     st.write("secret.wav", common::wav_bytes(8000, 1.0));
     #[cfg(unix)]
-    std::os::unix::fs::symlink(st.path().join("secret.wav"), st.path().join("audio/link.wav"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        st.path().join("secret.wav"),
+        st.path().join("audio/link.wav"),
+    )
+    .unwrap();
     let clock = TestClock::new(sh("2026-12-01 10:00:00"));
     let (d, base) = Running::start_api(st.path(), clock, "127.0.0.1:0", None).await;
     let mut bad = vec![
@@ -236,7 +245,13 @@ async fn off_loopback_every_request_needs_the_token() {
     let clock = TestClock::new(sh("2026-12-01 10:00:00"));
     let (d, base) = Running::start_api(st.path(), clock, "0.0.0.0:0", Some("s3cret")).await;
     let url = |p: &str| format!("{base}{p}");
-    for path in ["/api/status", "/api/plays", "/api/outages", "/api/report", "/metrics"] {
+    for path in [
+        "/api/status",
+        "/api/plays",
+        "/api/outages",
+        "/api/report",
+        "/metrics",
+    ] {
         let (code, v) = http_json("GET", &url(path), None, &[]).await;
         assert_eq!(code, 401, "{path}: {v}");
         assert_eq!(v["error"], "unauthorized");
@@ -285,7 +300,11 @@ async fn off_loopback_every_request_needs_the_token() {
     )
     .await;
     assert_eq!(a.status, 303);
-    let cookie = a.headers["set-cookie"].split(';').next().unwrap().to_string();
+    let cookie = a.headers["set-cookie"]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     let a = request("GET", &url("/"), Body::None, &[("Cookie", &cookie)]).await;
     assert_eq!(a.status, 200);
     assert!(a.text.contains("id=\"repair-list\""));
@@ -428,7 +447,8 @@ async fn a_cut_play_past_its_window_stays_partial_and_a_queued_one_is_missed() {
         let p = d.plays();
         p.iter()
             .any(|p| p.broadcast == "警报.wav" && p.status == Status::Played)
-            && p.iter().any(|p| p.broadcast == "天气" && p.status != Status::Playing)
+            && p.iter()
+                .any(|p| p.broadcast == "天气" && p.status != Status::Playing)
     })
     .await;
     let plays = d.plays();

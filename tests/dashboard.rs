@@ -77,7 +77,8 @@ fn seed(st: &TempStation) {
     for back in 0..7 {
         let day = today - TimeDelta::days(back);
         for (h, m) in [(8, 0), (12, 0), (17, 30)] {
-            let at = cunxiang::planner::local_instant(tz, day.and_hms_opt(h, m, 0).unwrap()).unwrap();
+            let at =
+                cunxiang::planner::local_instant(tz, day.and_hms_opt(h, m, 0).unwrap()).unwrap();
             if at >= now - TimeDelta::minutes(5) {
                 continue;
             }
@@ -116,7 +117,12 @@ fn seed(st: &TempStation) {
     }
     let since = now - TimeDelta::hours(3);
     let (o, _) = store
-        .open_outage(OutageKind::Content, "通知/停水.wav", since, "file not found")
+        .open_outage(
+            OutageKind::Content,
+            "通知/停水.wav",
+            since,
+            "file not found",
+        )
         .unwrap();
     let id = store
         .insert(
@@ -150,7 +156,9 @@ fn address(station: &Path) -> String {
 }
 
 fn between<'a>(s: &'a str, from: &str, to: &str) -> &'a str {
-    let a = s.find(from).unwrap_or_else(|| panic!("{from} not in the page"));
+    let a = s
+        .find(from)
+        .unwrap_or_else(|| panic!("{from} not in the page"));
     let rest = &s[a..];
     &rest[..rest.find(to).unwrap_or(rest.len())]
 }
@@ -162,7 +170,14 @@ fn the_dashboard_renders_in_a_browser() {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("cunxiang"))
         .arg("--station")
         .arg(st.path())
-        .args(["run", "--no-watch", "--output", "null", "--listen", "127.0.0.1:0"])
+        .args([
+            "run",
+            "--no-watch",
+            "--output",
+            "null",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .env("LANG", "C.UTF-8")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(st.path().join("daemon.log")).unwrap())
@@ -186,23 +201,38 @@ fn the_dashboard_renders_in_a_browser() {
     // Today's timeline and the week's availability, inline SVG.
     let timeline = between(&dom, "<svg id=\"timeline\"", "</svg>");
     assert!(timeline.contains("class=\"planned\""), "{timeline}");
-    assert!(timeline.contains("class=\"aired\"") || timeline.contains("class=\"notaired\""), "{timeline}");
+    assert!(
+        timeline.contains("class=\"aired\"") || timeline.contains("class=\"notaired\""),
+        "{timeline}"
+    );
     let bars = between(&dom, "<svg id=\"availability\"", "</svg>");
     assert_eq!(bars.matches("class=\"day\"").count(), 7, "{bars}");
-    assert!(bars.contains("87.5%"), "three hours of power cut two days ago: {bars}");
+    assert!(
+        bars.contains("87.5%"),
+        "three hours of power cut two days ago: {bars}"
+    );
     // The hostile name is text, never markup: our own refresh script is the
     // only script element in the page.
-    assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{dom}");
+    assert!(
+        dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{dom}"
+    );
     assert!(!dom.contains(XSS), "{dom}");
     assert_eq!(dom.matches("<script").count(), 1, "{dom}");
     // The insert form posts to /play.
     assert!(dom.contains("action=\"/play\""), "{dom}");
 
     let en = browse(&format!("{url}?lang=en"), &["--dump-dom"]);
-    assert!(en.contains("Repair list") && en.contains("Emergency insert"), "{en}");
+    assert!(
+        en.contains("Repair list") && en.contains("Emergency insert"),
+        "{en}"
+    );
 
     let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
-    for (name, page) in [("dashboard.png", url.clone()), ("dashboard-en.png", format!("{url}?lang=en"))] {
+    for (name, page) in [
+        ("dashboard.png", url.clone()),
+        ("dashboard-en.png", format!("{url}?lang=en")),
+    ] {
         let png = target.join(name);
         let _ = std::fs::remove_file(&png);
         browse(&page, &[&format!("--screenshot={}", png.display())]);

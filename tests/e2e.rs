@@ -520,7 +520,10 @@ fn play_stop_and_status_through_the_cli() {
         if v["live"] == true {
             break;
         }
-        assert!(Instant::now() < deadline, "the daemon never answered: {out}");
+        assert!(
+            Instant::now() < deadline,
+            "the daemon never answered: {out}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let (code, out, err) = cli(st.path(), &["play", "警报.wav", "--priority", "emergency"]);
@@ -528,7 +531,10 @@ fn play_stop_and_status_through_the_cli() {
     assert!(out.contains("\"警报.wav\" is on air (emergency)"), "{out}");
     let (code, out, _) = cli(st.path(), &["status"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("now playing: 警报.wav（emergency，manual）"), "{out}");
+    assert!(
+        out.contains("now playing: 警报.wav（emergency，manual）"),
+        "{out}"
+    );
     let (_, out, _) = cli(st.path(), &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["now_playing"]["broadcast"], "警报.wav");
@@ -536,7 +542,10 @@ fn play_stop_and_status_through_the_cli() {
 
     let (code, _, err) = cli(st.path(), &["play", "../cunxiang.toml"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("not a plain path under the audio folder"), "{err}");
+    assert!(
+        err.contains("not a plain path under the audio folder"),
+        "{err}"
+    );
     let (code, _, err) = cli(st.path(), &["play", "none.wav", "--priority", "urgent"]);
     assert_eq!(code, 2, "{err}");
 
@@ -560,14 +569,20 @@ fn play_stop_and_status_through_the_cli() {
     assert!(err.contains("not running"), "{err}");
     let (_, out, _) = cli(st.path(), &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!((v["live"].as_bool(), v["state"].as_str()), (Some(false), Some("stopped")));
+    assert_eq!(
+        (v["live"].as_bool(), v["state"].as_str()),
+        (Some(false), Some("stopped"))
+    );
 }
 
 /// Listening beyond loopback without a token: the daemon refuses to start.
 #[test]
 fn no_token_off_loopback_refuses_to_start() {
     let st = TempStation::new();
-    let (code, out, _) = cli(st.path(), &["run", "--output", "null", "--listen", "0.0.0.0:0"]);
+    let (code, out, _) = cli(
+        st.path(),
+        &["run", "--output", "null", "--listen", "0.0.0.0:0"],
+    );
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("needs token"), "{out}");
     st.write("cunxiang.toml", "[control]\nlisten = \"0.0.0.0:7878\"\n");

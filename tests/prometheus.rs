@@ -74,8 +74,10 @@ async fn a_real_scrape_passes_promtool_check_metrics() {
     let clock = TestClock::new(sh("2026-12-01 07:59:58"));
     let (d, base) = Running::start_api(st.path(), clock, "127.0.0.1:0", None).await;
     d.run_for(Duration::from_secs(10)).await;
-    d.wait("both firings decided", || d.plays().len() == 2 && d.plays().iter().all(|p| p.ended_at.is_some()))
-        .await;
+    d.wait("both firings decided", || {
+        d.plays().len() == 2 && d.plays().iter().all(|p| p.ended_at.is_some())
+    })
+    .await;
     let (code, text) = http("GET", &format!("{base}/metrics"), None, &[]).await;
     assert_eq!(code, 200);
     for want in [

@@ -317,7 +317,12 @@ pub async fn request(method: &str, url: &str, body: Body, headers: &[(&str, &str
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_lowercase(), v.to_str().unwrap_or("").to_string()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_lowercase(),
+                    v.to_str().unwrap_or("").to_string(),
+                )
+            })
             .collect();
         let text = resp.body_mut().read_to_string().unwrap_or_default();
         Answer {

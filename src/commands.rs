@@ -169,7 +169,12 @@ pub fn parse_since(
         return Ok(Some(check::day_start(rules, d)));
     }
     if let Some(d) = crate::tomlread::parse_duration(s) {
-        return Ok(Some(now - TimeDelta::from_std(d).unwrap_or_default()));
+        if let Some(t) = TimeDelta::from_std(d)
+            .ok()
+            .and_then(|d| now.checked_sub_signed(d))
+        {
+            return Ok(Some(t));
+        }
     }
     Err(format!(
         "--since {s}: write a duration like 2d or 12h, a date like 2026-12-01, or all"
@@ -509,6 +514,7 @@ pub fn run(
         cfg.heartbeat = heartbeat.max(Duration::from_millis(100));
         cfg.listener = listener;
         cfg.token = token;
+        cfg.read_token = station.config.read_token.clone();
         crate::daemon::run(cfg, clock, output, None, shutdown).await
     });
     match result {
@@ -880,6 +886,10 @@ pub fn outages(
     Ok(crate::EXIT_OK)
 }
 
+/// The years a report may start in (dates far outside overflow the
+/// calendar arithmetic).
+pub const REPORT_YEARS: std::ops::RangeInclusive<i32> = 1970..=2200;
+
 /// One report row per local day from `first`, `days` days long: planned
 /// (from the schedules), the as-run log's outcomes, fault minutes and
 /// availability.
@@ -906,6 +916,7 @@ pub fn day_reports(
         .and_then(|s| s.outages(false, Some(start)).ok())
         .unwrap_or_default();
     let broadcasts = station.broadcasts();
+    let records_from = store.and_then(|s| s.first_record().ok().flatten());
     (0..days)
         .map(|n| {
             let d = first + TimeDelta::days(n);
@@ -914,7 +925,12 @@ pub fn day_reports(
                 check::day_start(&rules, d + TimeDelta::days(1)),
             );
             let planned = planner::firings(&broadcasts, &rules, a, b).len();
-            crate::ledger::day_report(d, a, b.min(end), now, planned, &plays, &outages)
+            let mut r = crate::ledger::day_report(d, a, b.min(end), now, planned, &plays, &outages);
+            // A day over before the station's records begin has no data.
+            if records_from.is_none_or(|f| b <= f) {
+                r.availability = None;
+            }
+            r
         })
         .collect()
 }
@@ -939,6 +955,13 @@ pub fn report(
     let today = now.with_timezone(&rules.tz).date_naive();
     let days = days.max(1) as i64;
     let first = from.unwrap_or(today - TimeDelta::days(days - 1));
+    if !(REPORT_YEARS).contains(&chrono::Datelike::year(&first)) {
+        writeln!(
+            out,
+            "cunxiang: --from {first}: give a date between 1970 and 2200"
+        )?;
+        return Ok(crate::EXIT_CONFIG);
+    }
     let store = open_store(&station);
     let reports = day_reports(&station, store.as_ref(), now, first, days);
     let pct = |a: Option<f64>| a.map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_default();

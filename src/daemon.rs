@@ -93,6 +93,8 @@ pub enum PlayRefused {
     OutsideAudio(String),
     #[error("{file}: {detail}")]
     CannotPlay { file: String, detail: String },
+    #[error("no broadcast or audio file is named {0:?}")]
+    NotFound(String),
     #[error("repeat must be between 1 and 20")]
     BadRepeat,
 }
@@ -184,6 +186,8 @@ pub struct RunConfig {
     pub listener: Option<std::net::TcpListener>,
     /// Bearer token the HTTP face requires, when set.
     pub token: Option<String>,
+    /// A second token that opens only what reads (GET).
+    pub read_token: Option<String>,
 }
 
 impl RunConfig {
@@ -195,6 +199,7 @@ impl RunConfig {
             ready: None,
             listener: None,
             token: None,
+            read_token: None,
         }
     }
 }
@@ -223,6 +228,8 @@ struct Pending {
     resume: Option<(i64, usize)>,
     /// Who interrupted it, for the final log line.
     interrupted_by: Option<String>,
+    /// Items already built (a manual play is checked when it is asked for).
+    items: Option<Vec<PlayItem>>,
 }
 
 impl Pending {
@@ -325,6 +332,9 @@ pub async fn run(
     let (clean, handled, last_beat, open) = store
         .call(move |s| {
             s.set_meta(keys::HEARTBEAT_EVERY, &every_ms)?;
+            if s.meta(keys::FIRST_START)?.is_none() {
+                s.set_meta(keys::FIRST_START, &ts(now))?;
+            }
             let clean = s.meta_time(keys::CLEAN_STOP)?;
             s.clear_meta(keys::CLEAN_STOP)?;
             Ok((
@@ -450,13 +460,14 @@ pub async fn run(
     d.publish_live();
     let server = match cfg.listener.take() {
         Some(l) => {
-            let state = crate::http::AppState {
-                station_dir: d.station_dir.clone(),
-                clock: clock.clone(),
-                control: ctl_tx.clone(),
-                live: d.live.subscribe(),
-                token: cfg.token.clone(),
-            };
+            let state = crate::http::AppState::new(
+                d.station_dir.clone(),
+                clock.clone(),
+                ctl_tx.clone(),
+                d.live.subscribe(),
+                cfg.token.clone(),
+                cfg.read_token.clone(),
+            );
             match crate::http::spawn(l, state) {
                 Ok((addr, task)) => {
                     tracing::info!(%addr, "dashboard and API listening");
@@ -653,9 +664,19 @@ impl Daemon {
                 let _ = reply.send(self.errors());
                 Ok(())
             }
+            // A request whose asker has given up (timed out) is not acted
+            // on: the person was told it failed and may ask again.
             Control::Play(req, reply) => {
+                if reply.is_closed() {
+                    tracing::warn!(?req, "manual play dropped: the request timed out");
+                    return Ok(());
+                }
                 let answer = self.manual_play(req).await?;
                 let _ = reply.send(answer);
+                Ok(())
+            }
+            Control::Stop(reply) if reply.is_closed() => {
+                tracing::warn!("stop dropped: the request timed out");
                 Ok(())
             }
             Control::Stop(reply) => {
@@ -706,6 +727,10 @@ impl Daemon {
                 if !media::is_plain_relative(f) {
                     return Ok(Err(PlayRefused::OutsideAudio(f.clone())));
                 }
+                let path = self.station_dir.join(&self.config.audio_dir).join(f);
+                if matches!(req.target, PlayTarget::Either(_)) && !path.exists() {
+                    return Ok(Err(PlayRefused::NotFound(f.clone())));
+                }
                 planner::manual_file_firing(
                     f,
                     req.priority.unwrap_or(Priority::Normal),
@@ -721,15 +746,25 @@ impl Daemon {
         if let Some(r) = req.repeat {
             firing.repeat = r;
         }
-        // Every file must be playable now: a person waits for the answer.
-        let audio = self.station_dir.join(&self.config.audio_dir);
-        let f = firing.clone();
-        let built = tokio::task::spawn_blocking(move || build_items(&audio, &f))
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))?;
-        if let Err((file, detail)) = built {
-            return Ok(Err(PlayRefused::CannotPlay { file, detail }));
+        // Two requests in the same millisecond are two plays: each needs
+        // its own instant (a firing's row is keyed by name and instant).
+        loop {
+            let (name, at) = (firing.broadcast.clone(), firing.scheduled_at);
+            let queued = self
+                .waiting
+                .iter()
+                .chain(self.current.as_ref().map(|a| &a.pending))
+                .any(|p| p.firing.broadcast == name && p.firing.scheduled_at == at);
+            if !queued && !self.store.call(move |s| s.exists(&name, at)).await? {
+                break;
+            }
+            firing.scheduled_at += TimeDelta::milliseconds(1);
         }
+        // Every file must be playable now: a person waits for the answer.
+        let items = match self.build(&firing).await {
+            Ok(items) => items,
+            Err((file, detail)) => return Ok(Err(PlayRefused::CannotPlay { file, detail })),
+        };
         tracing::info!(broadcast = %firing.broadcast, priority = firing.priority.as_str(), "manual play requested");
         let accepted = PlayAccepted {
             broadcast: firing.broadcast.clone(),
@@ -742,6 +777,7 @@ impl Daemon {
             trigger: Trigger::Manual,
             resume: None,
             interrupted_by: None,
+            items: Some(items),
         });
         self.dispatch().await?;
         let is_it = |p: &Pending| {
@@ -918,6 +954,7 @@ impl Daemon {
                             trigger,
                             resume: None,
                             interrupted_by: None,
+                            items: None,
                         });
                     }
                     continue;
@@ -1053,14 +1090,31 @@ impl Daemon {
         })
     }
 
+    /// Probes a firing's files and builds its items off the run loop. A
+    /// decoder that panics on a broken file fails that file, never the
+    /// daemon.
+    async fn build(&self, f: &Firing) -> Result<Vec<PlayItem>, (String, String)> {
+        let audio = self.station_dir.join(&self.config.audio_dir);
+        let firing = f.clone();
+        match tokio::task::spawn_blocking(move || build_items(&audio, &firing)).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(broadcast = %f.broadcast, error = %e, "decoder crashed while probing");
+                Err((
+                    f.files.first().cloned().unwrap_or_default(),
+                    "the decoder crashed on this file; export it again".to_string(),
+                ))
+            }
+        }
+    }
+
     /// Builds the items and hands the job to the player. Returns false when
     /// the firing failed before any sound (a file missing or undecodable).
-    async fn start(&mut self, p: Pending) -> Result<bool, RunError> {
-        let f = p.firing.clone();
-        let audio = self.station_dir.join(&self.config.audio_dir);
-        let built = tokio::task::spawn_blocking(move || build_items(&audio, &f))
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))?;
+    async fn start(&mut self, mut p: Pending) -> Result<bool, RunError> {
+        let built = match p.items.take() {
+            Some(items) => Ok(items),
+            None => self.build(&p.firing).await,
+        };
         let now = self.clock.now();
         let items = match built {
             Ok(items) => items,
@@ -1218,13 +1272,20 @@ impl Daemon {
                         tracing::info!(broadcast = %a.pending.firing.broadcast, "played");
                     }
                     JobResult::Cancelled { .. } if a.cut_by.is_none() || a.operator_stop => {
-                        let reason = if a.operator_stop {
+                        let code = if a.operator_stop {
                             reasons::OPERATOR_STOP
                         } else {
                             reasons::STOPPED
                         };
+                        // A resumed play keeps the story of its first cut.
+                        let reason = match &a.pending.interrupted_by {
+                            Some(by) => format!("{}: {by}; {code}", reasons::INTERRUPTED_BY),
+                            None => code.to_string(),
+                        };
                         self.store
-                            .call(move |s| s.update(a.row, Status::Partial, Some(at), Some(reason)))
+                            .call(move |s| {
+                                s.update(a.row, Status::Partial, Some(at), Some(&reason))
+                            })
                             .await?;
                         tracing::info!(broadcast = %a.pending.firing.broadcast, "stopped during the play");
                     }
@@ -1378,7 +1439,10 @@ impl Daemon {
                 .collect()
         })
         .await
-        .map_err(|e| StoreError::Task(e.to_string()))?;
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "decoder crashed while re-checking files");
+            Vec::new()
+        });
         let now = self.clock.now();
         for f in fixed {
             self.content_open.remove(&f);

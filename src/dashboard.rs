@@ -21,6 +21,8 @@ pub struct PageOpts {
     pub lang: Lang,
     /// Show a token field on the forms.
     pub token_required: bool,
+    /// The daemon's CSRF secret, carried by every form.
+    pub csrf: String,
     /// A message after a form action.
     pub msg: Option<String>,
     pub err: Option<String>,
@@ -175,6 +177,7 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                                 div.bar { div style=(format!("width:{:.1}%", (pos / total * 100.0).min(100.0))) {} }
                                 form method="post" action="/stop" {
                                     input type="hidden" name="lang" value=(lang.code());
+                                    input type="hidden" name="csrf" value=(o.csrf);
                                     @if o.token_required { input type="password" name="token" placeholder=(l("口令", "token")); }
                                     " " button type="submit" { (l("停止播出", "Stop")) }
                                 }
@@ -194,6 +197,7 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                         h2 { (l("紧急插播", "Emergency insert")) }
                         form.insert method="post" action="/play" {
                             input type="hidden" name="lang" value=(lang.code());
+                            input type="hidden" name="csrf" value=(o.csrf);
                             label { (l("节目名或音频文件", "broadcast or audio file"))
                                 input name="name" list="names" required size="32";
                             }
@@ -403,7 +407,10 @@ fn availability(week: &[DayReport], lang: Lang) -> Markup {
                         text x=(bx) y=(top + h - bh - 4.0) { (format!("{:.1}%", av * 100.0)) }
                     }
                     None => {
-                        rect.day x=(bx) y=(top + h - 1.0) width="50" height="1" fill="#bbb" {}
+                        rect.day x=(bx) y=(top + h - 1.0) width="50" height="1" fill="#bbb" {
+                            title { (r.date) ": " (lang.pick("无数据", "no data")) }
+                        }
+                        text x=(bx) y=(top + h - 5.0) { (lang.pick("无数据", "no data")) }
                     }
                 }
                 text x=(bx + 8.0) y="150" { (label(r.date)) }

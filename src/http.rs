@@ -12,7 +12,7 @@ use crate::daemon::{Control, Live, PlayRefused, PlayRequest, PlayTarget};
 use crate::i18n::Lang;
 use crate::load::Station;
 use crate::schedule::Priority;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
 use axum::extract::{Form, Query, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -29,14 +29,61 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 /// What the handlers share.
 pub struct AppState {
-    pub station_dir: PathBuf,
-    pub clock: Arc<dyn Clock>,
+    station_dir: PathBuf,
+    clock: Arc<dyn Clock>,
     /// Requests to the run loop.
-    pub control: mpsc::Sender<Control>,
+    control: mpsc::Sender<Control>,
     /// The run loop's published view.
-    pub live: watch::Receiver<Live>,
-    /// Required from every request when set.
-    pub token: Option<String>,
+    live: watch::Receiver<Live>,
+    /// Opens everything; required from every request when set.
+    token: Option<String>,
+    /// Opens what reads (GET) only.
+    read_token: Option<String>,
+    /// Proves a form was posted from a page this daemon served.
+    csrf: String,
+    /// At most two requests read the store and the schedules at once, so
+    /// dashboards and scrapes never crowd out the player on a small PC.
+    work: tokio::sync::Semaphore,
+}
+
+impl AppState {
+    pub fn new(
+        station_dir: PathBuf,
+        clock: Arc<dyn Clock>,
+        control: mpsc::Sender<Control>,
+        live: watch::Receiver<Live>,
+        token: Option<String>,
+        read_token: Option<String>,
+    ) -> AppState {
+        AppState {
+            station_dir,
+            clock,
+            control,
+            live,
+            token,
+            read_token,
+            csrf: random_hex(),
+            work: tokio::sync::Semaphore::new(2),
+        }
+    }
+}
+
+/// 128 unpredictable bits as hex, from the standard library's randomly
+/// keyed hasher (seeded by the operating system).
+fn random_hex() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    (0..2u64)
+        .map(|i| {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(i);
+            h.write_u128(nanos);
+            format!("{:016x}", h.finish())
+        })
+        .collect()
 }
 
 type Shared = Arc<AppState>;
@@ -45,17 +92,26 @@ type Shared = Arc<AppState>;
 const LOOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// The cookie a browser keeps the token in after the login form.
 const COOKIE: &str = "cunxiang_token";
+/// How long a request with a wrong token waits for its 401.
+const FAILED_AUTH_DELAY: Duration = Duration::from_millis(500);
 
 /// Serves on `listener` until the returned task is aborted.
 ///
 /// # Errors
-/// When the listener cannot be handed to the runtime.
+/// When the listener cannot be handed to the runtime, or it listens
+/// beyond loopback without a token.
 pub fn spawn(
     listener: std::net::TcpListener,
     state: AppState,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
+    if !addr.ip().is_loopback() && state.token.is_none() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("{addr} is reachable from other machines and [control] token is not set"),
+        ));
+    }
+    listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let app = router(Arc::new(state));
     let task = tokio::spawn(async move {
@@ -81,6 +137,7 @@ fn router(state: Shared) -> Router {
         .route("/api/reload", post(api_reload))
         .route("/metrics", get(metrics))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
 }
@@ -93,6 +150,10 @@ pub enum ApiError {
     Unauthorized,
     #[error("refused: the request came from another web site")]
     CrossSite,
+    #[error("refused: without a token this address answers only to this computer (Host {0:?})")]
+    BadHost(String),
+    #[error("this path does not take that method")]
+    MethodNotAllowed,
     #[error("{en}")]
     BadRequest { en: String, zh: String },
     #[error("{en}")]
@@ -107,7 +168,8 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::CrossSite => StatusCode::FORBIDDEN,
+            ApiError::CrossSite | ApiError::BadHost(_) => StatusCode::FORBIDDEN,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -119,6 +181,8 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => "unauthorized",
             ApiError::CrossSite => "cross_site",
+            ApiError::BadHost(_) => "bad_host",
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::BadRequest { .. } => "bad_request",
             ApiError::NotFound { .. } => "not_found",
             ApiError::Unavailable => "unavailable",
@@ -134,6 +198,10 @@ impl ApiError {
                     .into()
             }
             ApiError::CrossSite => "拒绝：请求来自别的网站".into(),
+            ApiError::BadHost(h) => {
+                format!("拒绝：没有设置口令时，只有本机能访问（Host「{h}」）")
+            }
+            ApiError::MethodNotAllowed => "这个地址不接受这种请求方式".into(),
             ApiError::BadRequest { zh, .. } | ApiError::NotFound { zh, .. } => zh.clone(),
             ApiError::Unavailable => "播控程序没有及时回应（正在停止？）".into(),
             ApiError::Internal(e) => format!("内部错误：{e}"),
@@ -167,7 +235,11 @@ impl From<PlayRefused> for ApiError {
         let en = e.to_string();
         match e {
             PlayRefused::UnknownBroadcast(n) => ApiError::NotFound {
-                zh: format!("没有叫「{n}」的节目，也没有这个音频文件"),
+                zh: format!("没有叫「{n}」的节目"),
+                en,
+            },
+            PlayRefused::NotFound(n) => ApiError::NotFound {
+                zh: format!("没有叫「{n}」的节目，音频文件夹里也没有这个文件"),
                 en,
             },
             PlayRefused::OutsideAudio(p) => ApiError::bad(
@@ -192,6 +264,15 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+impl From<FormRejection> for ApiError {
+    fn from(e: FormRejection) -> ApiError {
+        ApiError::bad(
+            format!("bad form: {}", e.body_text()),
+            format!("表单有误：{}", e.body_text()),
+        )
+    }
+}
+
 impl From<QueryRejection> for ApiError {
     fn from(e: QueryRejection) -> ApiError {
         ApiError::bad(
@@ -201,10 +282,17 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-/// Runs blocking work (SQLite, schedule files) off the runtime thread.
+/// Runs blocking work (SQLite, schedule files) off the runtime thread,
+/// two requests at a time.
 async fn blocking<T: Send + 'static>(
+    st: &AppState,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
+    let _permit = st
+        .work
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))
@@ -216,39 +304,137 @@ async fn ask<T>(
     make: impl FnOnce(oneshot::Sender<T>) -> Control,
 ) -> Result<T, ApiError> {
     let (tx, rx) = oneshot::channel();
-    st.control
-        .send(make(tx))
+    // The whole exchange is bounded: if the loop does not answer in time
+    // the request fails, and the loop drops it unanswered (it checks
+    // whether anyone still waits), so a retry never plays twice.
+    let exchange = async {
+        st.control
+            .send(make(tx))
+            .await
+            .map_err(|_| ApiError::Unavailable)?;
+        rx.await.map_err(|_| ApiError::Unavailable)
+    };
+    tokio::time::timeout(LOOP_TIMEOUT, exchange)
         .await
-        .map_err(|_| ApiError::Unavailable)?;
-    match tokio::time::timeout(LOOP_TIMEOUT, rx).await {
-        Ok(Ok(v)) => Ok(v),
-        _ => Err(ApiError::Unavailable),
-    }
+        .unwrap_or(Err(ApiError::Unavailable))
 }
 
-/// Token checks and cross-site refusal, before any handler.
+/// What a request's credentials open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Access {
+    None,
+    Read,
+    Full,
+}
+
+/// Before any handler: the Host rule (DNS rebinding), cross-site POSTs,
+/// JSON on API POSTs, the token; and headers that keep the page out of
+/// other sites' frames.
 async fn guard(State(st): State<Shared>, req: Request, next: Next) -> Response {
-    if req.method() == Method::POST && !same_origin(req.headers()) {
-        tracing::warn!(path = %req.uri().path(), "cross-site POST refused");
-        return ApiError::CrossSite.into_response();
-    }
-    if let Some(token) = &st.token {
-        let path = req.uri().path();
-        // The forms check the token themselves (cookie or form field).
-        let form = matches!(path, "/login" | "/play" | "/stop");
-        if !form && !authorized(req.headers(), token) {
-            if path == "/" {
-                let lang = lang_of(req.uri().query().unwrap_or(""));
-                return (
-                    StatusCode::UNAUTHORIZED,
-                    Html(crate::dashboard::login_page(lang, false)),
-                )
-                    .into_response();
+    // Only owned (Send) parts cross the await in `refuse`.
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let headers = req.headers().clone();
+    let mut resp = match refuse(&st, &method, &path, &query, &headers).await {
+        Some(r) => r,
+        None => next.run(req).await,
+    };
+    let h = resp.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, "DENY".parse().expect("header"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        "frame-ancestors 'none'".parse().expect("header"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        "nosniff".parse().expect("header"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        "no-referrer".parse().expect("header"),
+    );
+    resp
+}
+/// Why a request must not reach its handler, if it must not.
+async fn refuse(
+    st: &AppState,
+    method: &Method,
+    path: &str,
+    query: &str,
+    h: &HeaderMap,
+) -> Option<Response> {
+    // Without a token only this computer may ask; a web page whose name
+    // was re-pointed at 127.0.0.1 (DNS rebinding) carries its own name.
+    if st.token.is_none() {
+        if let Some(host) = h.get(header::HOST).and_then(|v| v.to_str().ok()) {
+            if !loopback_host(host) {
+                tracing::warn!(%host, "request for a foreign host name refused");
+                return Some(ApiError::BadHost(host.to_string()).into_response());
             }
-            return ApiError::Unauthorized.into_response();
         }
     }
-    next.run(req).await
+    if method == Method::POST {
+        if !same_origin(h) {
+            tracing::warn!(%path, "cross-site POST refused");
+            return Some(ApiError::CrossSite.into_response());
+        }
+        // A JSON body cannot be sent cross-site without the browser asking
+        // first (CORS), which this server never allows.
+        let json = h
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if path.starts_with("/api/") && !json {
+            return Some(
+                ApiError::bad(
+                    "send the request as JSON, with Content-Type: application/json",
+                    "请求要用 JSON 发送，并带 Content-Type: application/json",
+                )
+                .into_response(),
+            );
+        }
+    }
+    // The forms check their own token (cookie or form field) and CSRF field.
+    if matches!(path, "/login" | "/play" | "/stop") {
+        return None;
+    }
+    let need = if method == Method::GET || method == Method::HEAD {
+        Access::Read
+    } else {
+        Access::Full
+    };
+    if access(st, h) >= need {
+        return None;
+    }
+    if presents_credentials(h) {
+        // Guessing tokens costs time.
+        tokio::time::sleep(FAILED_AUTH_DELAY).await;
+    }
+    if path == "/" {
+        let lang = lang_of(query);
+        return Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                Html(crate::dashboard::login_page(lang, false)),
+            )
+                .into_response(),
+        );
+    }
+    Some(ApiError::Unauthorized.into_response())
+}
+
+/// `localhost`, `127.x.x.x` or `[::1]`, with or without a port.
+fn loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(n, _)| n)
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A browser sends `Sec-Fetch-Site` and `Origin` with a POST; both must
@@ -277,23 +463,70 @@ fn hex(s: &str) -> String {
     s.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The bearer token, or the login cookie.
-fn authorized(h: &HeaderMap, token: &str) -> bool {
-    let eq = |a: &str, b: &str| constant_time_eq::constant_time_eq(a.as_bytes(), b.as_bytes());
+fn unhex(s: &str) -> Option<String> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect();
+    String::from_utf8(bytes?).ok()
+}
+
+fn same(a: &str, b: &str) -> bool {
+    constant_time_eq::constant_time_eq(a.as_bytes(), b.as_bytes())
+}
+
+/// What one presented secret opens.
+fn level(st: &AppState, presented: &str) -> Access {
+    let presented = presented.trim();
+    if st.token.as_deref().is_some_and(|t| same(presented, t)) {
+        Access::Full
+    } else if st.read_token.as_deref().is_some_and(|t| same(presented, t)) {
+        Access::Read
+    } else {
+        Access::None
+    }
+}
+
+/// The bearer token, or the login cookie. Without a token everything is
+/// open (the listener is then loopback only).
+fn access(st: &AppState, h: &HeaderMap) -> Access {
+    if st.token.is_none() {
+        return Access::Full;
+    }
     if let Some(v) = h
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
     {
-        return eq(v.trim(), token);
+        return level(st, v);
     }
-    let want = hex(token);
+    cookies(h)
+        .filter_map(|v| unhex(&v))
+        .map(|t| level(st, &t))
+        .max()
+        .unwrap_or(Access::None)
+}
+
+fn cookies(h: &HeaderMap) -> impl Iterator<Item = String> + '_ {
     h.get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))
-        .any(|v| eq(v, &want))
+        .filter_map(|c| {
+            Some(
+                c.trim()
+                    .strip_prefix(COOKIE)?
+                    .strip_prefix('=')?
+                    .to_string(),
+            )
+        })
+}
+
+fn presents_credentials(h: &HeaderMap) -> bool {
+    h.contains_key(header::AUTHORIZATION) || cookies(h).next().is_some()
 }
 
 fn lang_of(query: &str) -> Lang {
@@ -317,6 +550,10 @@ impl LangQuery {
     }
 }
 
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
 async fn not_found() -> ApiError {
     ApiError::NotFound {
         en: "no such page".into(),
@@ -333,7 +570,7 @@ async fn api_status(
     let live = st.live.borrow().clone();
     let now = st.clock.now();
     let dir = st.station_dir.clone();
-    let v = blocking(move || {
+    let v = blocking(&st, move || {
         let station = Station::load(&dir);
         commands::status_value(&station, now, lang, Some(&live))
     })
@@ -349,27 +586,28 @@ struct PlaysQuery {
 }
 
 /// Runs a CLI listing with JSON output: the API and the CLI share filters
-/// and fields. A usage error (exit 2) is the client's mistake.
+/// and fields. A usage error (exit 2) is the client's mistake. The JSON is
+/// parsed on the blocking pool too (a year of rows is megabytes).
 async fn cli_json(
+    st: &AppState,
     run: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>) -> std::io::Result<i32> + Send + 'static,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let (code, out, err) = blocking(move || {
+    blocking(st, move || {
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = run(&mut out, &mut err);
-        (code, out, err)
+        let code = run(&mut out, &mut err).map_err(|e| ApiError::Internal(e.to_string()))?;
+        if code == crate::EXIT_CONFIG {
+            let text = if err.is_empty() { &out } else { &err };
+            let msg = String::from_utf8_lossy(text)
+                .trim()
+                .trim_start_matches("cunxiang: ")
+                .to_string();
+            return Err(ApiError::bad(msg.clone(), msg));
+        }
+        serde_json::from_slice(&out)
+            .map(Json)
+            .map_err(|e| ApiError::Internal(e.to_string()))
     })
-    .await?;
-    let code = code.map_err(|e| ApiError::Internal(e.to_string()))?;
-    if code == crate::EXIT_CONFIG {
-        let msg = String::from_utf8_lossy(&err)
-            .trim()
-            .trim_start_matches("cunxiang: ")
-            .to_string();
-        return Err(ApiError::bad(msg.clone(), msg));
-    }
-    serde_json::from_slice(&out)
-        .map(Json)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    .await?
 }
 
 #[tracing::instrument(skip_all)]
@@ -392,7 +630,7 @@ async fn api_plays(
     };
     let since = q.since.unwrap_or_else(|| "1d".into());
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
-    cli_json(move |out, err| {
+    cli_json(&st, move |out, err| {
         commands::log(&dir, now, lang, &since, status, LogFormat::Json, out, err)
     })
     .await
@@ -414,7 +652,7 @@ async fn api_outages(
     let lang = LangQuery { lang: q.lang }.lang();
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
     let open = q.open.unwrap_or(false);
-    cli_json(move |out, err| {
+    cli_json(&st, move |out, err| {
         commands::outages(
             &dir,
             now,
@@ -460,7 +698,7 @@ async fn api_report(
         ));
     }
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
-    cli_json(move |out, _| {
+    cli_json(&st, move |out, _| {
         commands::report(&dir, now, Lang::En, from, days, LedgerFormat::Json, out)
     })
     .await
@@ -556,7 +794,10 @@ async fn api_reload(
 async fn metrics(State(st): State<Shared>) -> Result<Response, ApiError> {
     let live = st.live.borrow().clone();
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
-    let text = blocking(move || crate::metrics::render(&Station::load(&dir), now, &live)).await?;
+    let text = blocking(&st, move || {
+        crate::metrics::render(&Station::load(&dir), now, &live)
+    })
+    .await?;
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -570,8 +811,56 @@ async fn metrics(State(st): State<Shared>) -> Result<Response, ApiError> {
 #[derive(Debug, Deserialize, Default)]
 struct PageQuery {
     lang: Option<String>,
-    msg: Option<String>,
+    /// What a form did (`played`, `stopped`, `idle`) or why it failed
+    /// (`token`, `empty`, `repeat`, `notfound`, `refused`, `busy`): codes,
+    /// never free text, so a link cannot put words on the page.
+    ok: Option<String>,
     err: Option<String>,
+    name: Option<String>,
+}
+
+/// The sentence for a form's result code.
+fn flash(lang: Lang, q: &PageQuery) -> (Option<String>, Option<String>) {
+    let name = q.name.as_deref().unwrap_or_default();
+    let ok = q.ok.as_deref().and_then(|c| {
+        Some(match (c, lang) {
+            ("played", Lang::Zh) => format!("已插播「{name}」"),
+            ("played", Lang::En) => format!("\"{name}\" put on air"),
+            ("stopped", Lang::Zh) => format!("已停播「{name}」"),
+            ("stopped", Lang::En) => format!("stopped \"{name}\""),
+            ("idle", _) => lang.pick("现在没有在播。", "Nothing was playing.").into(),
+            _ => return None,
+        })
+    });
+    let err = q.err.as_deref().and_then(|c| {
+        Some(match (c, lang) {
+            ("token", _) => lang.pick("口令不对。", "Wrong token.").into(),
+            ("empty", _) => lang
+                .pick("请填写节目名或音频文件。", "Name a broadcast or an audio file.")
+                .into(),
+            ("repeat", _) => lang
+                .pick("重复次数要写 1 到 20 的数字。", "Repeat must be a number from 1 to 20.")
+                .into(),
+            ("notfound", Lang::Zh) => format!("没有叫「{name}」的节目，音频文件夹里也没有这个文件。"),
+            ("notfound", Lang::En) => {
+                format!("No broadcast or audio file is named \"{name}\".")
+            }
+            ("refused", Lang::Zh) => format!(
+                "「{name}」不能播出：只能播放音频文件夹里能打开的文件（运行 cunxiang check 看原因）。"
+            ),
+            ("refused", Lang::En) => format!(
+                "\"{name}\" cannot play: only playable files under the audio folder can (cunxiang check says why)."
+            ),
+            ("busy", _) => lang
+                .pick(
+                    "播控程序没有及时回应，请稍后再试。",
+                    "The daemon did not answer in time; try again.",
+                )
+                .into(),
+            _ => return None,
+        })
+    });
+    (ok, err)
 }
 
 #[tracing::instrument(skip_all)]
@@ -580,50 +869,62 @@ async fn dashboard(
     q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Html<String>, ApiError> {
     let Query(q) = q?;
+    let lang = LangQuery {
+        lang: q.lang.clone(),
+    }
+    .lang();
+    let (msg, err) = flash(lang, &q);
     let opts = crate::dashboard::PageOpts {
-        lang: LangQuery { lang: q.lang }.lang(),
+        lang,
         token_required: st.token.is_some(),
-        msg: q.msg,
-        err: q.err,
+        csrf: st.csrf.clone(),
+        msg,
+        err,
     };
     let live = st.live.borrow().clone();
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
-    let page = blocking(move || crate::dashboard::page(&dir, now, &live, &opts)).await?;
+    let page = blocking(&st, move || crate::dashboard::page(&dir, now, &live, &opts)).await?;
     Ok(Html(page))
 }
 
-/// Back to the dashboard with a message (a redirect, so reloading the page
-/// never repeats the action).
-fn back(lang: Lang, key: &str, text: &str) -> Response {
-    let q = serde_urlencoded::to_string([("lang", lang.code()), (key, text)]).unwrap_or_default();
+/// Back to the dashboard with a result code (a redirect, so reloading the
+/// page never repeats the action).
+fn back(lang: Lang, key: &str, code: &str, name: &str) -> Response {
+    let q = serde_urlencoded::to_string([("lang", lang.code()), (key, code), ("name", name)])
+        .unwrap_or_default();
     Redirect::to(&format!("/?{q}")).into_response()
 }
 
-/// The token from the login cookie, a bearer header or the form itself.
-fn form_authorized(st: &AppState, h: &HeaderMap, form: &HashMap<String, String>) -> bool {
-    match &st.token {
-        None => true,
-        Some(t) => {
-            authorized(h, t)
-                || form.get("token").is_some_and(|f| {
-                    constant_time_eq::constant_time_eq(f.trim().as_bytes(), t.as_bytes())
-                })
-        }
-    }
+fn form_lang(f: &HashMap<String, String>) -> Lang {
+    f.get("lang")
+        .and_then(|l| Lang::parse(l))
+        .unwrap_or(Lang::Zh)
 }
 
-async fn login(State(st): State<Shared>, Form(f): Form<HashMap<String, String>>) -> Response {
-    let lang = f
-        .get("lang")
-        .and_then(|l| Lang::parse(l))
-        .unwrap_or(Lang::Zh);
-    let ok = match &st.token {
-        Some(t) => f
-            .get("token")
-            .is_some_and(|v| constant_time_eq::constant_time_eq(v.trim().as_bytes(), t.as_bytes())),
-        None => true,
+/// A form from a page this daemon served (its CSRF field), by someone with
+/// the full token (login cookie, bearer header or the form's own field).
+fn form_refusal(st: &AppState, h: &HeaderMap, f: &HashMap<String, String>) -> Option<Response> {
+    if !f.get("csrf").is_some_and(|c| same(c, &st.csrf)) {
+        tracing::warn!("form without this page's CSRF field refused");
+        return Some(ApiError::CrossSite.into_response());
+    }
+    let ok = access(st, h) == Access::Full
+        || f.get("token").is_some_and(|t| level(st, t) == Access::Full);
+    (!ok).then(|| back(form_lang(f), "err", "token", ""))
+}
+
+async fn login(
+    State(st): State<Shared>,
+    f: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = match f {
+        Ok(Form(f)) => f,
+        Err(e) => return ApiError::from(e).into_response(),
     };
-    if !ok {
+    let lang = form_lang(&f);
+    let presented = f.get("token").map(String::as_str).unwrap_or_default();
+    if st.token.is_some() && level(&st, presented) == Access::None {
+        tokio::time::sleep(FAILED_AUTH_DELAY).await;
         return (
             StatusCode::UNAUTHORIZED,
             Html(crate::dashboard::login_page(lang, true)),
@@ -632,7 +933,7 @@ async fn login(State(st): State<Shared>, Form(f): Form<HashMap<String, String>>)
     }
     let cookie = format!(
         "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
-        hex(st.token.as_deref().unwrap_or(""))
+        hex(presented.trim())
     );
     (
         [(header::SET_COOKIE, cookie)],
@@ -644,107 +945,81 @@ async fn login(State(st): State<Shared>, Form(f): Form<HashMap<String, String>>)
 async fn form_play(
     State(st): State<Shared>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    f: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let lang = f
-        .get("lang")
-        .and_then(|l| Lang::parse(l))
-        .unwrap_or(Lang::Zh);
-    if !form_authorized(&st, &headers, &f) {
-        return back(lang, "err", lang.pick("口令不对", "wrong token"));
+    let f = match f {
+        Ok(Form(f)) => f,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    if let Some(r) = form_refusal(&st, &headers, &f) {
+        return r;
     }
+    let lang = form_lang(&f);
     let name = f
         .get("name")
         .map(|n| n.trim().to_string())
         .unwrap_or_default();
     if name.is_empty() {
-        return back(
-            lang,
-            "err",
-            lang.pick(
-                "请填写节目名或音频文件",
-                "name a broadcast or an audio file",
-            ),
-        );
+        return back(lang, "err", "empty", "");
     }
     let repeat = match f.get("repeat").map(|r| r.trim()).filter(|r| !r.is_empty()) {
         None => None,
         Some(r) => match r.parse() {
             Ok(n) => Some(n),
-            Err(_) => {
-                return back(
-                    lang,
-                    "err",
-                    lang.pick("重复次数要写数字", "repeat must be a number"),
-                )
-            }
+            Err(_) => return back(lang, "err", "repeat", &name),
         },
     };
-    let result = match play_request(
-        None,
-        None,
-        Some(name),
-        f.get("priority").map(|s| s.as_str()),
-        repeat,
-    ) {
+    let priority = f.get("priority").map(String::as_str);
+    let result = match play_request(None, None, Some(name.clone()), priority, repeat) {
         Ok(req) => ask(&st, |tx| Control::Play(req, tx))
             .await
             .and_then(|r| r.map_err(ApiError::from)),
         Err(e) => Err(e),
     };
     match result {
-        Ok(a) => back(
-            lang,
-            "msg",
-            &match lang {
-                Lang::Zh => format!("已插播「{}」", a.broadcast),
-                Lang::En => format!("\"{}\" put on air", a.broadcast),
-            },
-        ),
-        Err(e) => back(
-            lang,
-            "err",
-            &match lang {
-                Lang::Zh => e.zh(),
-                Lang::En => e.to_string(),
-            },
-        ),
+        Ok(a) => back(lang, "ok", "played", &a.broadcast),
+        Err(ApiError::NotFound { .. }) => back(lang, "err", "notfound", &name),
+        Err(ApiError::Unavailable) => back(lang, "err", "busy", &name),
+        Err(_) => back(lang, "err", "refused", &name),
     }
 }
 
 async fn form_stop(
     State(st): State<Shared>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    f: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let lang = f
-        .get("lang")
-        .and_then(|l| Lang::parse(l))
-        .unwrap_or(Lang::Zh);
-    if !form_authorized(&st, &headers, &f) {
-        return back(lang, "err", lang.pick("口令不对", "wrong token"));
+    let f = match f {
+        Ok(Form(f)) => f,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    if let Some(r) = form_refusal(&st, &headers, &f) {
+        return r;
     }
+    let lang = form_lang(&f);
     match ask(&st, Control::Stop).await {
-        Ok(Some(n)) => back(
-            lang,
-            "msg",
-            &match lang {
-                Lang::Zh => format!("已停播「{n}」"),
-                Lang::En => format!("stopped \"{n}\""),
-            },
-        ),
-        Ok(None) => back(
-            lang,
-            "msg",
-            lang.pick("现在没有在播", "nothing was playing"),
-        ),
-        Err(e) => back(lang, "err", &e.to_string()),
+        Ok(Some(n)) => back(lang, "ok", "stopped", &n),
+        Ok(None) => back(lang, "ok", "idle", ""),
+        Err(_) => back(lang, "err", "busy", ""),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn state(token: Option<&str>, read: Option<&str>) -> AppState {
+        let (tx, _rx) = mpsc::channel(1);
+        let (_ltx, lrx) = watch::channel(Live::default());
+        AppState::new(
+            PathBuf::new(),
+            Arc::new(crate::clock::TestClock::new(chrono::Utc::now())),
+            tx,
+            lrx,
+            token.map(str::to_string),
+            read.map(str::to_string),
+        )
+    }
 
     #[test]
     fn same_origin_refuses_other_sites_and_allows_tools() {
@@ -763,20 +1038,56 @@ mod tests {
     }
 
     #[test]
-    fn token_from_bearer_or_cookie_only_when_equal() {
+    fn only_loopback_host_names_without_a_token() {
+        for ok in [
+            "127.0.0.1:7878",
+            "localhost:7878",
+            "LOCALHOST",
+            "[::1]:7878",
+            "127.1.2.3",
+        ] {
+            assert!(loopback_host(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example:7878",
+            "192.168.1.5:7878",
+            "0.0.0.0:7878",
+            "[::]:7878",
+            "localhost.evil.example",
+        ] {
+            assert!(!loopback_host(bad), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn token_levels_from_bearer_or_cookie() {
+        let st = state(Some("s3cret"), Some("看看"));
         let mut h = HeaderMap::new();
-        assert!(!authorized(&h, "s3cret"));
+        assert_eq!(access(&st, &h), Access::None);
         h.insert("authorization", "Bearer s3cret".parse().unwrap());
-        assert!(authorized(&h, "s3cret"));
+        assert_eq!(access(&st, &h), Access::Full);
         h.insert("authorization", "Bearer s3cre".parse().unwrap());
-        assert!(!authorized(&h, "s3cret"));
+        assert_eq!(access(&st, &h), Access::None);
         let mut h = HeaderMap::new();
         h.insert(
             "cookie",
-            format!("a=b; {COOKIE}={}", hex("口令1")).parse().unwrap(),
+            format!("a=b; {COOKIE}={}", hex("看看")).parse().unwrap(),
         );
-        assert!(authorized(&h, "口令1"));
-        assert!(!authorized(&h, "口令2"));
+        assert_eq!(access(&st, &h), Access::Read);
+        h.insert(
+            "cookie",
+            format!("{COOKIE}={}", hex("s3cret")).parse().unwrap(),
+        );
+        assert_eq!(access(&st, &h), Access::Full);
+        h.insert("cookie", format!("{COOKIE}=zz").parse().unwrap());
+        assert_eq!(access(&st, &h), Access::None);
+        assert_eq!(access(&state(None, None), &HeaderMap::new()), Access::Full);
+        assert_eq!(unhex(&hex("口令1")).as_deref(), Some("口令1"));
+        assert_ne!(
+            state(None, None).csrf,
+            state(None, None).csrf,
+            "a new CSRF secret per run"
+        );
     }
 
     #[test]
@@ -784,6 +1095,8 @@ mod tests {
         let cases = [
             (ApiError::Unauthorized, 401),
             (ApiError::CrossSite, 403),
+            (ApiError::BadHost("x".into()), 403),
+            (ApiError::MethodNotAllowed, 405),
             (ApiError::bad("x", "x"), 400),
             (
                 ApiError::NotFound {
@@ -796,6 +1109,7 @@ mod tests {
             (ApiError::Internal("x".into()), 500),
             (PlayRefused::OutsideAudio("../x".into()).into(), 400),
             (PlayRefused::UnknownBroadcast("x".into()).into(), 404),
+            (PlayRefused::NotFound("x".into()).into(), 404),
         ];
         for (e, code) in cases {
             assert_eq!(e.status().as_u16(), code, "{e:?}");

@@ -323,6 +323,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn plain_relative_paths_only() {
+        for ok in ["a.mp3", "通知/停水.mp3", "./a.mp3", "a/./b.wav"] {
+            assert!(is_plain_relative(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            " ",
+            "../a.mp3",
+            "a/../../b.mp3",
+            "a/..",
+            "/etc/passwd",
+            "..\\a.mp3",
+            "C:\\x.mp3",
+        ] {
+            assert!(!is_plain_relative(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn builtin_chime_is_audible_and_bounded() {
         let s = builtin_chime_samples();
         assert_eq!(

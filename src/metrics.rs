@@ -11,7 +11,7 @@ use crate::load::Station;
 use crate::planner::Rules;
 use crate::store::{keys, OutageKind, Status};
 use chrono::{DateTime, Utc};
-use prometheus::{Encoder, Gauge, GaugeVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+use prometheus::{Encoder, Gauge, GaugeVec, IntGauge, IntGaugeVec, Opts, Registry};
 
 fn secs(t: DateTime<Utc>) -> f64 {
     t.timestamp_millis() as f64 / 1000.0
@@ -116,8 +116,10 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
             .and_then(|s| s.count_by_status(since).ok())
             .unwrap_or_default()
     };
-    let plays = IntCounterVec::new(
-        Opts::new("cunxiang_plays_total", "As-run log rows by status."),
+    // A gauge, not a counter: a row changes status (playing -> played,
+    // partial -> played on resume), so per-status counts go down too.
+    let plays = IntGaugeVec::new(
+        Opts::new("cunxiang_plays", "As-run log rows by status, all time."),
         &["status"],
     )?;
     let day = IntGaugeVec::new(
@@ -130,9 +132,7 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
     let (all, now_day) = (count(None), count(Some(today)));
     for s in Status::ALL {
         let n = |v: &[(Status, i64)]| v.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
-        plays
-            .with_label_values(&[s.as_str()])
-            .inc_by(n(&all) as u64);
+        plays.with_label_values(&[s.as_str()]).set(n(&all));
         day.with_label_values(&[s.as_str()]).set(n(&now_day));
     }
     r.register(Box::new(plays))?;

@@ -115,7 +115,11 @@ pub struct StationConfig {
     /// How late a firing may still start when no broadcast says otherwise.
     pub catch_up: Duration,
     pub listen: SocketAddr,
+    /// Opens everything (dashboard forms, play, stop, reload).
     pub token: Option<String>,
+    /// Opens only what reads (GET: dashboard, API, `/metrics`), for a
+    /// county's monitoring server.
+    pub read_token: Option<String>,
 }
 
 impl Default for StationConfig {
@@ -132,6 +136,7 @@ impl Default for StationConfig {
             catch_up: Duration::from_secs(600),
             listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
             token: None,
+            read_token: None,
         }
     }
 }
@@ -157,7 +162,7 @@ const TOP_ALIASES: &[(&str, &str)] = &[
 ];
 const FOLDER_KEYS: &[&str] = &["audio", "schedules", "data"];
 const OUTPUT_KEYS: &[&str] = &["device"];
-const CONTROL_KEYS: &[&str] = &["listen", "token"];
+const CONTROL_KEYS: &[&str] = &["listen", "token", "read_token"];
 
 /// The result of reading the station file: the config (defaults where a
 /// key was missing or wrong) and every finding.
@@ -274,6 +279,11 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
         if let Some(v) = get(t, "token") {
             if let Some(s) = r.text("control.token", v) {
                 c.token = (!s.trim().is_empty()).then(|| s.trim().to_string());
+            }
+        }
+        if let Some(v) = get(t, "read_token") {
+            if let Some(s) = r.text("control.read_token", v) {
+                c.read_token = (!s.trim().is_empty()).then(|| s.trim().to_string());
             }
         }
         if let (Some(v), None) = (get(t, "listen"), &c.token) {

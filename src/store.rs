@@ -738,6 +738,26 @@ impl Store {
         Ok(self.meta(key)?.as_deref().map(parse_ts))
     }
 
+    /// When this station's records begin: the daemon's first start, or the
+    /// oldest play or outage (databases from before that key). `None` for
+    /// an empty store.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn first_record(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let first = self.meta_time(keys::FIRST_START)?;
+        let oldest: Option<String> = self.conn().query_row(
+            "SELECT MIN(t) FROM (SELECT MIN(scheduled_at) AS t FROM plays
+                                 UNION ALL SELECT MIN(started_at) FROM outages)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok([first, oldest.as_deref().map(parse_ts)]
+            .into_iter()
+            .flatten()
+            .min())
+    }
+
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     ///
     /// # Errors
@@ -781,6 +801,9 @@ pub mod keys {
     /// never mistakes another program on that port for this station's
     /// daemon.
     pub const CONTROL_INSTANCE: &str = "control_instance";
+    /// The daemon's first start on this database: days before it have no
+    /// data (not 100 % availability).
+    pub const FIRST_START: &str = "first_start";
 }
 
 #[cfg(test)]

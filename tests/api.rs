@@ -76,7 +76,7 @@ async fn every_endpoint_answers_with_json() {
     assert_eq!(code, 200);
     assert!(text.contains("\ncunxiang_up 1\n"), "{text}");
     assert!(
-        text.contains("cunxiang_plays_total{status=\"played\"} 1"),
+        text.contains("cunxiang_plays{status=\"played\"} 1"),
         "{text}"
     );
     assert!(text.contains("cunxiang_playing 0"), "{text}");
@@ -110,7 +110,7 @@ async fn every_endpoint_answers_with_json() {
         "{v}"
     );
     assert_eq!(v["state_code"], 5, "broadcasting");
-    let (code, v) = http_json("POST", &url("/api/stop"), None, &[]).await;
+    let (code, v) = http_json("POST", &url("/api/stop"), Some(json!({})), &[]).await;
     assert_eq!((code, v), (200, json!({"stopped": "急.wav"})));
     d.wait("the stopped play logged", || {
         d.plays()
@@ -125,8 +125,22 @@ async fn every_endpoint_answers_with_json() {
         .unwrap();
     assert_eq!(row.trigger, Trigger::Manual);
     assert_eq!(row.reason.as_deref(), Some("operator_stop"));
-    let (_, v) = http_json("POST", &url("/api/stop"), None, &[]).await;
+    let (_, v) = http_json("POST", &url("/api/stop"), Some(json!({})), &[]).await;
     assert_eq!(v, json!({"stopped": null}));
+    // A POST without a JSON body is refused (a web page cannot send one
+    // cross-site without asking first).
+    let (code, v) = http_json("POST", &url("/api/stop"), None, &[]).await;
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (400, Some("bad_request")),
+        "{v}"
+    );
+    let (code, v) = http_json("GET", &url("/api/stop"), None, &[]).await;
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (405, Some("method_not_allowed")),
+        "{v}"
+    );
 
     // A broadcast by name, with a repeat count of its own.
     let (code, v) = http_json(
@@ -150,6 +164,7 @@ async fn every_endpoint_answers_with_json() {
     // Requests it refuses, each with a JSON error.
     for (body, code) in [
         (json!({"broadcast": "没有这个节目"}), 404),
+        (json!({"name": "没有这个节目"}), 404),
         (json!({}), 400),
         (json!({"file": "急.wav", "name": "晨间广播"}), 400),
         (json!({"file": "急.wav", "priority": "urgent!"}), 400),
@@ -175,13 +190,13 @@ async fn every_endpoint_answers_with_json() {
     assert!(a.text.contains("\"error\""), "{}", a.text);
 
     // Reload reports the errors it found; the last good version stays.
-    let (code, v) = http_json("POST", &url("/api/reload"), None, &[]).await;
+    let (code, v) = http_json("POST", &url("/api/reload"), Some(json!({})), &[]).await;
     assert_eq!((code, v["ok"].as_bool()), (200, Some(true)), "{v}");
     st.schedule(
         "b.toml",
         "[[broadcast]]\nname = \"坏\"\nplay = [\"晨.wav\"]\nat = [\"25:00\"]\n",
     );
-    let (_, v) = http_json("POST", &url("/api/reload?lang=en"), None, &[]).await;
+    let (_, v) = http_json("POST", &url("/api/reload?lang=en"), Some(json!({})), &[]).await;
     assert_eq!(v["ok"], false, "{v}");
     assert!(v["errors"][0].as_str().unwrap().contains("b.toml:4"), "{v}");
     let (_, v) = http_json("GET", &url("/api/status"), None, &[]).await;
@@ -243,6 +258,7 @@ async fn off_loopback_every_request_needs_the_token() {
     let st = TempStation::new();
     st.wav("ok.wav", 1.0);
     let clock = TestClock::new(sh("2026-12-01 10:00:00"));
+    st.write("cunxiang.toml", "[control]\nread_token = \"look\"\n");
     let (d, base) = Running::start_api(st.path(), clock, "0.0.0.0:0", Some("s3cret")).await;
     let url = |p: &str| format!("{base}{p}");
     for path in [
@@ -271,10 +287,20 @@ async fn off_loopback_every_request_needs_the_token() {
         )
         .await;
         assert_eq!(code, 200, "{path} with the token");
+        let (code, _) = http("GET", &url(path), None, &[("Authorization", "Bearer look")]).await;
+        assert_eq!(code, 200, "{path} with the read-only token");
     }
     for path in ["/api/play", "/api/stop", "/api/reload"] {
         let (code, _) = http("POST", &url(path), Some(json!({"file": "ok.wav"})), &[]).await;
         assert_eq!(code, 401, "{path}");
+        let (code, _) = http(
+            "POST",
+            &url(path),
+            Some(json!({"file": "ok.wav"})),
+            &[("Authorization", "Bearer look")],
+        )
+        .await;
+        assert_eq!(code, 401, "{path}: the read-only token does not open it");
     }
     d.run_for(Duration::from_secs(1)).await;
     assert!(d.plays().is_empty(), "a refused play is not played");
@@ -308,21 +334,71 @@ async fn off_loopback_every_request_needs_the_token() {
     let a = request("GET", &url("/"), Body::None, &[("Cookie", &cookie)]).await;
     assert_eq!(a.status, 200);
     assert!(a.text.contains("id=\"repair-list\""));
+    assert_eq!(
+        a.headers["x-frame-options"], "DENY",
+        "never inside another site's frame"
+    );
+    assert!(a.headers["content-security-policy"].contains("frame-ancestors 'none'"));
+    let csrf = a
+        .text
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
 
-    // The dashboard's insert form: refused without the token, played with it.
-    let form = |token: &str| {
+    // The dashboard's insert form: refused without the token or without
+    // the page's CSRF field, played with both.
+    let form = |token: &str, csrf: &str| {
         Body::Form(vec![
             ("name".into(), "ok.wav".into()),
             ("priority".into(), "emergency".into()),
             ("token".into(), token.into()),
+            ("csrf".into(), csrf.into()),
         ])
     };
-    let a = request("POST", &url("/play"), form("nope"), &[]).await;
+    let a = request("POST", &url("/play"), form("nope", &csrf), &[]).await;
     assert_eq!(a.status, 303);
-    assert!(a.headers["location"].contains("err="), "{:?}", a.headers);
-    let a = request("POST", &url("/play"), form("s3cret"), &[]).await;
+    assert!(
+        a.headers["location"].contains("err=token"),
+        "{:?}",
+        a.headers
+    );
+    let a = request("POST", &url("/play"), form("look", &csrf), &[]).await;
+    assert!(
+        a.headers["location"].contains("err=token"),
+        "read-only: {:?}",
+        a.headers
+    );
+    let a = request("POST", &url("/play"), form("s3cret", "forged"), &[]).await;
+    assert_eq!(a.status, 403, "no CSRF field, no play");
+    let a = request("POST", &url("/play"), form("s3cret", &csrf), &[]).await;
     assert_eq!(a.status, 303);
-    assert!(a.headers["location"].contains("msg="), "{:?}", a.headers);
+    assert!(
+        a.headers["location"].contains("ok=played"),
+        "{:?}",
+        a.headers
+    );
+    // The page says what happened, in a fixed sentence: a link cannot put
+    // its own words on it.
+    let a = request(
+        "GET",
+        &url(&a.headers["location"]),
+        Body::None,
+        &[("Cookie", &cookie)],
+    )
+    .await;
+    assert!(a.text.contains("已插播「ok.wav」"), "{}", a.text);
+    let a = request(
+        "GET",
+        &url("/?err=%E5%8F%A3%E4%BB%A4%E5%B7%B2%E6%9B%B4%E6%8D%A2"),
+        Body::None,
+        &[("Cookie", &cookie)],
+    )
+    .await;
+    assert!(!a.text.contains("口令已更换"), "free text is not shown");
     d.wait("the form's play", || {
         d.plays()
             .iter()
@@ -333,7 +409,7 @@ async fn off_loopback_every_request_needs_the_token() {
     let a = request(
         "POST",
         &url("/play"),
-        form(""),
+        form("", &csrf),
         &[("Cookie", &cookie), ("Origin", "http://evil.example")],
     )
     .await;
@@ -365,10 +441,7 @@ async fn an_emergency_insert_cuts_a_routine_play_which_then_resumes() {
     )
     .await;
     assert_eq!(code, 202, "{v}");
-    assert!(
-        ["interrupting", "playing"].contains(&v["state"].as_str().unwrap()),
-        "{v}"
-    );
+    assert_eq!(v["state"], "interrupting", "{v}");
     // While the emergency plays, the routine play is logged partial.
     d.wait("the emergency on air", || {
         d.captured().iter().any(|c| c.file.ends_with("警报.wav"))
@@ -458,5 +531,92 @@ async fn a_cut_play_past_its_window_stays_partial_and_a_queued_one_is_missed() {
     let weather = plays.iter().find(|p| p.broadcast == "天气").unwrap();
     assert_eq!(weather.status, Status::Missed, "{plays:?}");
     assert_eq!(weather.reason.as_deref(), Some("busy: 警报.wav"));
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_token_only_this_computer_may_ask() {
+    let st = TempStation::new();
+    st.wav("ok.wav", 1.0);
+    let clock = TestClock::new(sh("2026-12-01 10:00:00"));
+    let (d, base) = Running::start_api(st.path(), clock, "127.0.0.1:0", None).await;
+    // A web page whose name was re-pointed at 127.0.0.1 (DNS rebinding)
+    // sends its own name as Host: refused, for reading and for playing.
+    let evil = [("Host", "evil.example:7878")];
+    let (code, v) = http_json("GET", &format!("{base}/api/status"), None, &evil).await;
+    assert_eq!((code, v["error"].as_str()), (403, Some("bad_host")), "{v}");
+    let (code, _) = http(
+        "POST",
+        &format!("{base}/api/play"),
+        Some(json!({"file": "ok.wav", "priority": "emergency"})),
+        &evil,
+    )
+    .await;
+    assert_eq!(code, 403);
+    for host in ["localhost:7878", "127.0.0.1"] {
+        let (code, _) = http(
+            "GET",
+            &format!("{base}/api/status"),
+            None,
+            &[("Host", host)],
+        )
+        .await;
+        assert_eq!(code, 200, "{host}");
+    }
+    d.run_for(Duration::from_secs(1)).await;
+    assert!(d.plays().is_empty());
+    d.stop().await;
+
+    // The daemon itself never serves beyond loopback without a token, even
+    // when handed such a listener.
+    let st = TempStation::new();
+    let clock = TestClock::new(sh("2026-12-01 10:00:00"));
+    let (d, base) = Running::start_api(st.path(), clock, "0.0.0.0:0", None).await;
+    let port = base.rsplit(':').next().unwrap().to_string();
+    assert!(
+        std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_err(),
+        "nothing listens"
+    );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_manual_play_is_missed_when_its_window_passes() {
+    let st = TempStation::new();
+    st.write("cunxiang.toml", "catch_up = \"3s\"\n");
+    st.wav("新闻.wav", 20.0);
+    st.wav("寻物.wav", 2.0);
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"日常新闻\"\nplay = [\"新闻.wav\"]\nat = [\"08:00\"]\nchime = false\npriority = \"important\"\n",
+    );
+    let clock = TestClock::new(sh("2026-12-01 07:59:58"));
+    let (d, base) = Running::start_api(st.path(), clock, "127.0.0.1:0", None).await;
+    d.run_for(Duration::from_secs(3)).await;
+    d.wait("the routine play on air", || !d.captured().is_empty())
+        .await;
+    let (code, v) = http_json(
+        "POST",
+        &format!("{base}/api/play"),
+        Some(json!({"file": "寻物.wav"})),
+        &[],
+    )
+    .await;
+    assert_eq!((code, v["state"].as_str()), (202, Some("queued")), "{v}");
+    let (_, s) = http_json("GET", &format!("{base}/api/status"), None, &[]).await;
+    assert_eq!(s["queued"][0]["broadcast"], "寻物.wav", "{s}");
+    d.run_for(Duration::from_secs(6)).await;
+    d.wait("the queued manual play decided", || {
+        d.plays().iter().any(|p| p.broadcast == "寻物.wav")
+    })
+    .await;
+    let row = d
+        .plays()
+        .into_iter()
+        .find(|p| p.broadcast == "寻物.wav")
+        .unwrap();
+    assert_eq!(row.status, Status::Missed);
+    assert_eq!(row.trigger, Trigger::Manual);
+    assert_eq!(row.reason.as_deref(), Some("busy: 日常新闻"));
     d.stop().await;
 }

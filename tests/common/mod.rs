@@ -163,6 +163,7 @@ impl Running {
         cfg.watch = false;
         cfg.listener = listener;
         cfg.token = token;
+        cfg.read_token = cunxiang::load::Station::load(station).config.read_token;
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         cfg.ready = Some(ready_tx);
         let c: Arc<dyn Clock> = Arc::new(clock.clone());

@@ -103,7 +103,10 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| {
                 let t = t.with_timezone(&Utc);
-                format!("{}（{}）", show(t), ago(lang, now - t))
+                match lang {
+                    Lang::Zh => format!("{}（{}）", show(t), ago(lang, now - t)),
+                    Lang::En => format!("{} ({})", show(t), ago(lang, now - t)),
+                }
             })
             .unwrap_or_default()
     };

@@ -70,6 +70,15 @@ async fn every_endpoint_answers_with_json() {
     assert_eq!(code, 400);
     let (code, _) = http_json("GET", &url("/api/report?days=0"), None, &[]).await;
     assert_eq!(code, 400);
+    // Far-out values are the client's mistake, not a crash (500).
+    for path in [
+        "/api/report?from=9999-01-01&days=366",
+        "/api/plays?since=99999999999999d",
+        "/api/outages?since=99999999999999d",
+    ] {
+        let (code, v) = http_json("GET", &url(path), None, &[]).await;
+        assert_eq!(code, 400, "{path}: {v}");
+    }
 
     // Metrics in the Prometheus text format.
     let (code, text) = http("GET", &url("/metrics"), None, &[]).await;

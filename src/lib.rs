@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod load;
 pub mod media;
 pub mod metrics;
+pub mod monitor;
 pub mod output;
 pub mod planner;
 pub mod schedule;

@@ -425,7 +425,7 @@ fn find_device(name: &str) -> Option<rodio::Device> {
         .find(|d| device_names(d).iter().any(|n| n == name))
 }
 
-fn device_names(d: &rodio::Device) -> Vec<String> {
+pub(crate) fn device_names(d: &rodio::Device) -> Vec<String> {
     use rodio::DeviceTrait;
     let mut v = Vec::new();
     if let Ok(id) = d.id() {

@@ -267,6 +267,13 @@ pub enum Msg {
     ListenNeedsToken {
         value: String,
     },
+    /// A setting with a value it cannot take, and how to write it.
+    BadSetting {
+        key: String,
+        value: String,
+        zh: &'static str,
+        en: &'static str,
+    },
 
     // --- warnings ---
     WarnCollisionMissed {
@@ -642,6 +649,12 @@ impl Msg {
                     w,
                     "控制地址 `{value}` 无效。请写成 IP:端口，如 listen = \"127.0.0.1:7878\""
                 );
+            }
+            (Msg::BadSetting { key, value, zh, .. }, Zh) => {
+                let _ = write!(w, "`{key}` 的值 `{value}` 无效。{zh}");
+            }
+            (Msg::BadSetting { key, value, en, .. }, En) => {
+                let _ = write!(w, "`{key}` = `{value}` is invalid; {en}");
             }
             (Msg::ListenNeedsToken { value }, Zh) => {
                 let _ = write!(w, "控制地址 `{value}` 不只本机能访问，必须在 [control] 里设置 token = \"一串难猜的口令\"；只在本机用就写 listen = \"127.0.0.1:7878\"");

@@ -99,6 +99,53 @@ impl fmt::Display for OutputSpec {
     }
 }
 
+/// Proof of air: where the monitor input comes from and when silence is a
+/// fault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorConfig {
+    pub input: crate::monitor::MonitorSpec,
+    /// A window under this RMS level (dBFS) is silence.
+    pub silence_db: f32,
+    /// Silence this long while we play is a `signal` outage.
+    pub silence_after: Duration,
+    /// A daily self-test (the built-in chime) at this local time.
+    pub self_test: Option<NaiveTime>,
+}
+
+/// How a terminal is asked whether it is up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// A TCP connection is accepted.
+    Tcp,
+    /// `GET path` answers 2xx.
+    Http(String),
+}
+
+/// An IP loudspeaker (网络音柱) the PC watches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminalConfig {
+    pub name: String,
+    /// Where it stands (村东头), shown in the repair list.
+    pub location: String,
+    /// `host:port`.
+    pub address: String,
+    pub probe: Probe,
+    pub interval: Duration,
+    /// Failed probes in a row before it counts as down.
+    pub failures: u32,
+}
+
+impl TerminalConfig {
+    /// The outage subject: name and location.
+    pub fn subject(&self) -> String {
+        if self.location.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}（{}）", self.name, self.location)
+        }
+    }
+}
+
 /// The validated station configuration.
 #[derive(Debug, Clone)]
 pub struct StationConfig {
@@ -120,6 +167,9 @@ pub struct StationConfig {
     /// Opens only what reads (GET: dashboard, API, `/metrics`), for a
     /// county's monitoring server.
     pub read_token: Option<String>,
+    /// Proof of air; `None`: plays are unverified.
+    pub monitor: Option<MonitorConfig>,
+    pub terminals: Vec<TerminalConfig>,
 }
 
 impl Default for StationConfig {
@@ -137,6 +187,8 @@ impl Default for StationConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
             token: None,
             read_token: None,
+            monitor: None,
+            terminals: Vec::new(),
         }
     }
 }
@@ -150,6 +202,8 @@ const TOP_KEYS: &[&str] = &[
     "folders",
     "output",
     "control",
+    "monitor",
+    "terminal",
 ];
 const TOP_ALIASES: &[(&str, &str)] = &[
     ("station", "name"),
@@ -163,6 +217,10 @@ const TOP_ALIASES: &[(&str, &str)] = &[
 const FOLDER_KEYS: &[&str] = &["audio", "schedules", "data"];
 const OUTPUT_KEYS: &[&str] = &["device"];
 const CONTROL_KEYS: &[&str] = &["listen", "token", "read_token"];
+const MONITOR_KEYS: &[&str] = &["input", "silence_db", "silence_after", "self_test"];
+const TERMINAL_KEYS: &[&str] = &[
+    "name", "location", "address", "probe", "path", "interval", "failures",
+];
 
 /// The result of reading the station file: the config (defaults where a
 /// key was missing or wrong) and every finding.
@@ -298,12 +356,204 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
             }
         }
     }
+    if let Some(t) = section(&mut r, &root, "monitor", MONITOR_KEYS) {
+        let mut m = MonitorConfig {
+            input: crate::monitor::MonitorSpec::Device(None),
+            silence_db: -45.0,
+            silence_after: Duration::from_secs(15),
+            self_test: None,
+        };
+        let mut input = None;
+        if let Some(v) = get(t, "input") {
+            if let Some(s) = r.text("monitor.input", v) {
+                match crate::monitor::MonitorSpec::parse(&s) {
+                    Some(spec) => input = Some(spec),
+                    None => r.error(
+                        &v.span(),
+                        "monitor.input",
+                        Msg::BadSetting {
+                            key: "monitor.input".into(),
+                            value: s,
+                            zh: "请写 \"rodio\"（默认录音输入）、\"rodio:设备名\" 或 \"file:WAV文件\"",
+                            en: "write \"rodio\" (default capture input), \"rodio:NAME\" or \"file:PATH.wav\"",
+                        },
+                    ),
+                }
+            }
+        }
+        if let Some(v) = get(t, "silence_db") {
+            if let Some(n) = r.number("monitor.silence_db", v) {
+                if (-100.0..0.0).contains(&n) {
+                    m.silence_db = n as f32;
+                } else {
+                    r.error(
+                        &v.span(),
+                        "monitor.silence_db",
+                        Msg::BadSetting {
+                            key: "monitor.silence_db".into(),
+                            value: n.to_string(),
+                            zh: "请写 -100 到 0 之间的负数，例如 silence_db = -45",
+                            en: "write a negative number between -100 and 0, like silence_db = -45",
+                        },
+                    );
+                }
+            }
+        }
+        if let Some(v) = get(t, "silence_after") {
+            if let Some(d) = r.duration("monitor.silence_after", v, Duration::from_secs(3600), "1h") {
+                m.silence_after = d.max(Duration::from_secs(1));
+            }
+        }
+        if let Some(v) = get(t, "self_test") {
+            if let Some(s) = r.text("monitor.self_test", v) {
+                match parse_time(&s) {
+                    Some(tm) => m.self_test = Some(tm),
+                    None => r.error(
+                        &v.span(),
+                        "monitor.self_test",
+                        Msg::BadSetting {
+                            key: "monitor.self_test".into(),
+                            value: s,
+                            zh: "请写时间，例如 self_test = \"06:30\"",
+                            en: "write a time of day, like self_test = \"06:30\"",
+                        },
+                    ),
+                }
+            }
+        }
+        if let Some(spec) = input {
+            m.input = spec;
+            c.monitor = Some(m);
+        }
+    }
+    if let Some(v) = get(&root, "terminal") {
+        match v.get_ref() {
+            DeValue::Array(items) => {
+                for item in items {
+                    match item.get_ref() {
+                        DeValue::Table(t) => {
+                            if let Some(term) = terminal(&mut r, &item.span(), t) {
+                                c.terminals.push(term);
+                            }
+                        }
+                        other => r.error(
+                            &item.span(),
+                            "terminal",
+                            Msg::WrongType {
+                                key: "terminal".into(),
+                                want: Want::Table,
+                                found: other.type_str().into(),
+                            },
+                        ),
+                    }
+                }
+            }
+            other => r.error(
+                &v.span(),
+                "terminal",
+                Msg::WrongType {
+                    key: "terminal".into(),
+                    want: Want::Table,
+                    found: other.type_str().into(),
+                },
+            ),
+        }
+    }
     let mut diagnostics = r.diags;
     crate::diag::sort(&mut diagnostics);
     ParsedStation {
         config: c,
         diagnostics,
     }
+}
+
+/// One `[[terminal]]` entry; `None` (with the error recorded) when a
+/// required key is missing or wrong.
+fn terminal(
+    r: &mut Reader<'_>,
+    span: &std::ops::Range<usize>,
+    t: &toml::de::DeTable<'_>,
+) -> Option<TerminalConfig> {
+    r.unknown_keys(t, TERMINAL_KEYS, &[]);
+    let need = |r: &mut Reader<'_>, key: &'static str, example: &'static str| {
+        match get(t, key) {
+            Some(v) => r
+                .text(&format!("terminal.{key}"), v)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
+            None => {
+                r.error(span, key, Msg::MissingKey { key, example });
+                None
+            }
+        }
+    };
+    let name = need(r, "name", "name = \"东头音柱\"");
+    let address = need(r, "address", "address = \"192.168.1.50:80\"");
+    let location = get(t, "location")
+        .and_then(|v| r.text("terminal.location", v))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    let bad = |r: &mut Reader<'_>, v: &Val<'_>, key: &str, value: String, zh, en| {
+        r.error(
+            &v.span(),
+            key,
+            Msg::BadSetting {
+                key: key.into(),
+                value,
+                zh,
+                en,
+            },
+        );
+    };
+    let address = match address {
+        Some(a) if a.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok()) => Some(a),
+        Some(a) => {
+            if let Some(v) = get(t, "address") {
+                bad(r, v, "terminal.address", a, "请写成 主机:端口，例如 \"192.168.1.50:80\"", "write host:port, like \"192.168.1.50:80\"");
+            }
+            None
+        }
+        None => None,
+    };
+    let path = get(t, "path")
+        .and_then(|v| r.text("terminal.path", v))
+        .map(|p| if p.starts_with('/') { p } else { format!("/{p}") })
+        .unwrap_or_else(|| "/".into());
+    let probe = match get(t, "probe") {
+        None => Probe::Tcp,
+        Some(v) => match r.text("terminal.probe", v).as_deref().map(str::trim) {
+            Some("tcp") => Probe::Tcp,
+            Some("http") => Probe::Http(path),
+            Some(other) => {
+                bad(r, v, "terminal.probe", other.to_string(), "请写 \"tcp\"（能连上就算在线）或 \"http\"（GET path 返回 2xx 算在线）", "write \"tcp\" (a connection is accepted) or \"http\" (GET path answers 2xx)");
+                return None;
+            }
+            None => return None,
+        },
+    };
+    let interval = get(t, "interval")
+        .and_then(|v| r.duration("terminal.interval", v, Duration::from_secs(3600), "1h"))
+        .unwrap_or(Duration::from_secs(60))
+        .max(Duration::from_millis(100));
+    let failures = match get(t, "failures") {
+        None => 3,
+        Some(v) => match r.integer("terminal.failures", v) {
+            Some(n) if (1..=100).contains(&n) => n as u32,
+            Some(n) => {
+                bad(r, v, "terminal.failures", n.to_string(), "请写 1 到 100 之间的整数", "write a whole number from 1 to 100");
+                return None;
+            }
+            None => return None,
+        },
+    };
+    Some(TerminalConfig {
+        name: name?,
+        location,
+        address: address?,
+        probe,
+        interval,
+        failures,
+    })
 }
 
 fn section<'t, 'i>(
@@ -357,6 +607,52 @@ mod tests {
         assert_eq!(p.config.timezone, chrono_tz::Asia::Shanghai);
         assert_eq!(p.config.catch_up, Duration::from_secs(600));
         assert_eq!(p.config.listen.to_string(), "127.0.0.1:7878");
+    }
+
+    #[test]
+    fn monitor_and_terminals() {
+        let text = r#"
+[monitor]
+input = "file:monitor.wav"
+silence_db = -40
+silence_after = "20s"
+self_test = "06:30"
+
+[[terminal]]
+name = "东头音柱"
+location = "村东头"
+address = "192.168.1.50:80"
+probe = "http"
+path = "status"
+interval = "30s"
+failures = 2
+
+[[terminal]]
+name = "西头音柱"
+address = "192.168.1.51:7000"
+"#;
+        let p = parse("cunxiang.toml", text);
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let m = p.config.monitor.unwrap();
+        assert_eq!(m.input, crate::monitor::MonitorSpec::File("monitor.wav".into()));
+        assert_eq!((m.silence_db, m.silence_after), (-40.0, Duration::from_secs(20)));
+        assert_eq!(m.self_test, NaiveTime::from_hms_opt(6, 30, 0));
+        let t = &p.config.terminals;
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].probe, Probe::Http("/status".into()));
+        assert_eq!((t[0].interval, t[0].failures), (Duration::from_secs(30), 2));
+        assert_eq!(t[0].subject(), "东头音柱（村东头）");
+        assert_eq!(t[1].probe, Probe::Tcp);
+        assert_eq!((t[1].interval, t[1].failures), (Duration::from_secs(60), 3));
+
+        let bad = parse(
+            "cunxiang.toml",
+            "[monitor]\ninput = \"mic\"\nsilence_db = 5\n\n[[terminal]]\nname = \"x\"\naddress = \"nohost\"\n\n[[terminal]]\naddress = \"a:1\"\n",
+        );
+        let lines: Vec<usize> = bad.diagnostics.iter().filter_map(|d| d.line).collect();
+        assert_eq!(lines, [2, 3, 7, 9], "{:?}", bad.diagnostics);
+        assert!(bad.config.monitor.is_none(), "a bad input is no monitor");
+        assert!(bad.config.terminals.is_empty());
     }
 
     #[test]

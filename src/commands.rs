@@ -141,6 +141,15 @@ pub fn plan(
     Ok(crate::EXIT_OK)
 }
 
+/// The `heard` column in words: 听到 / 无声 / (blank: no monitor).
+pub fn heard_word(lang: Lang, heard: Option<bool>) -> &'static str {
+    match heard {
+        Some(true) => lang.pick("听到", "heard"),
+        Some(false) => lang.pick("无声", "silent"),
+        None => "",
+    }
+}
+
 /// Output format of `log`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -252,6 +261,7 @@ pub fn log(
                         "state": crate::ledger::play_state(r),
                         "reason": r.reason,
                         "files": r.files,
+                        "heard": r.heard,
                     })
                 })
                 .collect();
@@ -273,6 +283,7 @@ pub fn log(
                         "priority": r.priority,
                         "files": r.files,
                         "outage_id": r.outage_id,
+                        "heard": r.heard,
                     })
                 })
                 .collect();
@@ -291,6 +302,7 @@ pub fn log(
                     "触发方式",
                     "优先级",
                     "文件",
+                    "监听",
                 ],
                 Lang::En => vec![
                     "id",
@@ -303,6 +315,7 @@ pub fn log(
                     "trigger",
                     "priority",
                     "files",
+                    "heard",
                 ],
             };
             let show =
@@ -324,6 +337,7 @@ pub fn log(
                         crate::i18n::trigger_word(lang, r.trigger.as_str()).to_string(),
                         crate::i18n::word(lang, &r.priority).to_string(),
                         r.files.join(" "),
+                        heard_word(lang, r.heard).to_string(),
                     ]
                 })
                 .collect();
@@ -339,6 +353,7 @@ pub fn log(
                 l("开始", "started"),
                 l("结束", "ended"),
                 l("方式", "trigger"),
+                l("监听", "heard"),
                 l("原因", "reason"),
             ]);
             let hms = |t: Option<DateTime<Utc>>| {
@@ -353,6 +368,7 @@ pub fn log(
                     hms(r.started_at),
                     hms(r.ended_at),
                     crate::i18n::trigger_word(lang, r.trigger.as_str()).to_string(),
+                    heard_word(lang, r.heard).to_string(),
                     r.reason
                         .as_deref()
                         .map(|x| crate::i18n::reason_text(lang, x))
@@ -990,6 +1006,7 @@ pub fn report(
                     "不播",
                     "中断",
                     "手动",
+                    "确认播出",
                     "播出分钟",
                     "断电分钟",
                     "声卡故障分钟",
@@ -1007,6 +1024,7 @@ pub fn report(
                     "skipped",
                     "interrupted",
                     "manual",
+                    "verified",
                     "minutes_on_air",
                     "power_minutes",
                     "output_minutes",
@@ -1029,6 +1047,7 @@ pub fn report(
                         r.skipped.to_string(),
                         r.interrupted.to_string(),
                         r.manual.to_string(),
+                        r.verified.to_string(),
                         r.minutes_on_air.to_string(),
                         fm("power"),
                         fm("output"),
@@ -1052,6 +1071,7 @@ pub fn report(
                 l("漏播", "missed"),
                 l("不播", "skipped"),
                 l("中断", "interrupted"),
+                l("确认播出", "verified"),
                 l("播出分钟", "on air min"),
                 l("故障分钟", "fault min"),
                 l("可用率", "availability"),
@@ -1066,6 +1086,7 @@ pub fn report(
                     r.missed.to_string(),
                     r.skipped.to_string(),
                     r.interrupted.to_string(),
+                    r.verified.to_string(),
                     r.minutes_on_air.to_string(),
                     faults(r),
                     pct(r.availability),

@@ -95,6 +95,8 @@ pub struct DayReport {
     pub skipped: usize,
     pub interrupted: usize,
     pub manual: usize,
+    /// Plays the monitor heard (proof of air).
+    pub verified: usize,
     pub minutes_on_air: f64,
     /// Fault minutes per outage kind (overlaps within a kind counted once).
     pub fault_minutes: BTreeMap<String, f64>,
@@ -151,6 +153,9 @@ pub fn day_report(
         .iter()
         .filter(|p| p.scheduled_at >= start && p.scheduled_at < end)
     {
+        if p.heard == Some(true) {
+            r.verified += 1;
+        }
         if p.trigger == crate::planner::Trigger::Manual {
             r.manual += 1;
         } else {

@@ -64,6 +64,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outages_started ON outages (started_at);
     ALTER TABLE plays ADD COLUMN outage_id INTEGER REFERENCES outages (id);
     CREATE INDEX plays_outage ON plays (outage_id);",
+    // 3: proof of air: whether the monitor heard the play (NULL: no monitor).
+    "ALTER TABLE plays ADD COLUMN heard INTEGER CHECK (heard IN (0, 1));",
 ];
 
 /// What kind of failure an outage is (PRODUCT.md §5).
@@ -231,6 +233,8 @@ pub struct PlayRow {
     pub priority: String,
     pub files: Vec<String>,
     pub outage_id: Option<i64>,
+    /// Whether the monitor heard it: `None` without a monitor.
+    pub heard: Option<bool>,
 }
 
 /// What the log command asks for.
@@ -470,6 +474,16 @@ impl Store {
         Ok(())
     }
 
+    /// Records what the monitor heard of a play.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn set_heard(&self, id: i64, heard: Option<bool>) -> Result<(), StoreError> {
+        self.conn()
+            .execute("UPDATE plays SET heard = ?2 WHERE id = ?1", params![id, heard])?;
+        Ok(())
+    }
+
     /// Records when the first sample of a play went out.
     ///
     /// # Errors
@@ -489,7 +503,7 @@ impl Store {
     pub fn plays(&self, f: &PlayFilter) -> Result<Vec<PlayRow>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, broadcast, scheduled_at, started_at, ended_at, status, reason, trigger, priority, files, outage_id FROM plays
+            "SELECT id, broadcast, scheduled_at, started_at, ended_at, status, reason, trigger, priority, files, outage_id, heard FROM plays
              WHERE (?1 IS NULL OR scheduled_at >= ?1) AND (?2 IS NULL OR status = ?2)
              ORDER BY scheduled_at, id LIMIT ?3",
         )?;
@@ -512,6 +526,7 @@ impl Store {
                     priority: r.get(8)?,
                     files: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
                     outage_id: r.get(10)?,
+                    heard: r.get(11)?,
                 })
             },
         )?;

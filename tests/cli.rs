@@ -578,10 +578,16 @@ fn report_csv_and_status_exit_codes_from_a_ledger() {
         "played+partial+failed+missed+skipped+interrupted = planned"
     );
     assert_eq!((n(2), n(4), n(5)), (1, 1, 1));
-    assert_eq!(&r[10], "120", "power minutes");
-    assert_eq!(&r[11], "330", "output minutes: 18:30 to midnight");
+    let col = |h: &str| headers.iter().position(|x| x == h).unwrap();
+    assert_eq!(&r[col("断电分钟")], "120", "power minutes");
+    assert_eq!(
+        &r[col("声卡故障分钟")],
+        "330",
+        "output minutes: 18:30 to midnight"
+    );
+    assert_eq!(&r[col("确认播出")], "0", "no monitor, nothing verified");
     // Down 2 h + 5.5 h of 24.
-    assert_eq!(&r[14], "68.75%");
+    assert_eq!(&r[col("可用率")], "68.75%");
     let en = cunxiang()
         .arg("--station")
         .arg(st.path())

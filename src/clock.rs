@@ -39,6 +39,17 @@ pub trait Clock: Send + Sync + 'static {
     /// or `cancel` returns true; checks `cancel` at least every 10 ms.
     /// Returns false when cancelled.
     fn pace_until(&self, until: Duration, cancel: &dyn Fn() -> bool) -> bool;
+
+    /// Blocks the calling thread until monotonic time `until`, or earlier
+    /// when it is unparked; callers loop and check their own stop flag.
+    /// Unlike [`Clock::pace_until`] it does not poll: a thread that waits a
+    /// minute wakes once.
+    fn park_until(&self, until: Duration) {
+        let now = self.monotonic();
+        if now < until {
+            std::thread::park_timeout(until - now);
+        }
+    }
 }
 
 /// The real clocks: `Utc::now()` and `Instant`. On Linux a timerfd with
@@ -236,6 +247,19 @@ impl Clock for TestClock {
                 .wait_timeout(s, Duration::from_millis(5))
                 .expect("clock")
                 .0;
+        }
+    }
+
+    fn park_until(&self, until: Duration) {
+        // Virtual time moves only when the test moves it: wait for that,
+        // a little real time at most, and let the caller look again.
+        let s = self.inner.state.lock().expect("clock");
+        if s.1 < until {
+            let _ = self
+                .inner
+                .cv
+                .wait_timeout(s, Duration::from_millis(20))
+                .expect("clock");
         }
     }
 }

@@ -531,6 +531,21 @@ pub fn run(
         cfg.listener = listener;
         cfg.token = token;
         cfg.read_token = station.config.read_token.clone();
+        cfg.monitor = station.config.monitor.as_ref().map(|m| {
+            use crate::monitor::{open_source, MonitorHandle, MonitorSpec};
+            let spec = match &m.input {
+                MonitorSpec::File(p) if p.is_relative() => MonitorSpec::File(station_dir.join(p)),
+                other => other.clone(),
+            };
+            let c = clock.clone();
+            MonitorHandle::spawn(
+                m.input.to_string(),
+                m.silence_db,
+                m.silence_after,
+                clock.clone(),
+                Box::new(move || open_source(&spec, c.clone())),
+            )
+        });
         crate::daemon::run(cfg, clock, output, None, shutdown).await
     });
     match result {
@@ -1239,6 +1254,13 @@ pub fn status_value(
         "running_since": live.and_then(|l| l.since).map(rfc),
         "instance": live.map(|l| l.instance.clone()),
         "output": live.map(|l| l.output.clone()),
+        "monitor": live.and_then(|l| l.monitor.as_ref()).map(|(name, h)| json!({
+            "input": name,
+            "last_db": h.last_db.map(|d| (d * 10.0).round() / 10.0),
+            "last_at": h.last_at.map(rfc),
+            "last_heard": h.last_heard.map(rfc),
+            "error": h.error,
+        })),
         "last_heartbeat": hb.map(rfc),
         "now_playing": now_playing,
         "queued": live.map(|l| upcoming(&l.queued)).unwrap_or_default(),

@@ -27,6 +27,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 /// How often the daemon writes its heartbeat.
 pub const HEARTBEAT: Duration = Duration::from_secs(10);
 
+/// The subject prefix of the monitor input's own `output` outage.
+pub const MONITOR_SUBJECT: &str = "monitor:";
+
 /// The subject of `clock` outages: the PC itself.
 pub const CLOCK_SUBJECT: &str = "pc";
 /// A wall-clock step larger than this while running is a `clock` fault.
@@ -118,6 +121,8 @@ pub struct Live {
     pub rules: Option<Rules>,
     /// Current errors of the station and schedule files.
     pub errors: Vec<Diagnostic>,
+    /// The monitor's name and what it last measured.
+    pub monitor: Option<(String, crate::monitor::Hearing)>,
 }
 
 impl Live {
@@ -188,6 +193,8 @@ pub struct RunConfig {
     pub token: Option<String>,
     /// A second token that opens only what reads (GET).
     pub read_token: Option<String>,
+    /// The monitor input (proof of air); none: plays are unverified.
+    pub monitor: Option<crate::monitor::MonitorHandle>,
 }
 
 impl RunConfig {
@@ -200,6 +207,7 @@ impl RunConfig {
             listener: None,
             token: None,
             read_token: None,
+            monitor: None,
         }
     }
 }
@@ -298,7 +306,33 @@ struct Daemon {
     /// What the HTTP face shows.
     live: watch::Sender<Live>,
     since: DateTime<Utc>,
+    /// Proof of air.
+    monitor: Option<crate::monitor::MonitorHandle>,
+    listen: Option<Listening>,
+    /// Silent playing time carried over from earlier silent plays, and
+    /// when that silence began.
+    quiet_carry: Duration,
+    quiet_started: Option<DateTime<Utc>>,
+    /// The open `signal` outage, and when it was found.
+    signal_open: Option<i64>,
+    signal_found: Option<DateTime<Utc>>,
+    /// Whether the monitor's own `output` outage is open.
+    monitor_fault_open: bool,
+    /// Terminal probes and their reports.
+    prober: Option<crate::terminals::Prober>,
+    terminal_tx: mpsc::UnboundedSender<crate::terminals::TerminalEvent>,
 }
+
+/// The monitor's counts when the play on air started.
+#[derive(Debug, Clone)]
+struct Listening {
+    from: DateTime<Utc>,
+    windows: u64,
+    heard: u64,
+}
+
+/// The daily self-test's name in the as-run log.
+pub const SELF_TEST: &str = "自检 self-test";
 
 /// Runs the daemon until `shutdown` resolves. The store is opened under the
 /// station's data folder; `output` is where sound goes; `control` lets the
@@ -317,6 +351,7 @@ pub async fn run(
     let store = Store::open(&station.data_dir())?;
     let now = clock.now();
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+    let (term_tx, mut term_rx) = mpsc::unbounded_channel();
     let output_name = output.name();
     tracing::info!(output = %output_name, db = %store.path().display(), "starting");
     let player = output::spawn_player(output, clock.clone(), ev_tx);
@@ -384,10 +419,28 @@ pub async fn run(
         stopping: false,
         live: watch::channel(Live::default()).0,
         since: now,
+        monitor: cfg.monitor.take(),
+        listen: None,
+        quiet_carry: Duration::ZERO,
+        quiet_started: None,
+        signal_open: None,
+        signal_found: None,
+        monitor_fault_open: false,
+        prober: None,
+        terminal_tx: term_tx,
     };
     d.apply_station(station).await?;
 
-    d.output_outage_open = open.iter().any(|o| o.kind == OutageKind::Output);
+    d.output_outage_open = open
+        .iter()
+        .any(|o| o.kind == OutageKind::Output && !o.subject.starts_with(MONITOR_SUBJECT));
+    d.monitor_fault_open = open
+        .iter()
+        .any(|o| o.kind == OutageKind::Output && o.subject.starts_with(MONITOR_SUBJECT));
+    if let Some(o) = open.iter().find(|o| o.kind == OutageKind::Signal) {
+        d.signal_open = Some(o.id);
+        d.signal_found = Some(now);
+    }
     d.content_open = open
         .iter()
         .filter(|o| o.kind == OutageKind::Content)
@@ -509,6 +562,7 @@ pub async fn run(
             _ = &mut shutdown => break,
             _ = sleep => {}
             Some(ev) = ev_rx.recv() => d.on_player_event(ev).await?,
+            Some(ev) = term_rx.recv() => d.on_terminal(ev).await?,
             Some(c) = ctl_rx.recv() => d.on_control(c).await?,
             Some(c) = async { match external.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => d.on_control(c).await?,
         }
@@ -628,13 +682,33 @@ impl Daemon {
         }
         self.files = files;
         let mut seen = std::collections::HashSet::new();
-        self.broadcasts = Arc::new(
-            self.files
-                .values()
-                .flat_map(|f| f.good.iter().cloned())
-                .filter(|b| seen.insert(b.name.clone()))
-                .collect(),
-        );
+        let mut list: Vec<Broadcast> = self
+            .files
+            .values()
+            .flat_map(|f| f.good.iter().cloned())
+            .filter(|b| seen.insert(b.name.clone()))
+            .collect();
+        if let (Some(m), Some(_)) = (&self.config.monitor, &self.monitor) {
+            if let Some(at) = m.self_test {
+                list.push(self_test_broadcast(at));
+            }
+        }
+        self.broadcasts = Arc::new(list);
+        let terminals = self.config.terminals.clone();
+        let same = match &self.prober {
+            Some(p) => p.terminals() == terminals.as_slice(),
+            None => terminals.is_empty(),
+        };
+        if !same {
+            self.prober = (!terminals.is_empty()).then(|| {
+                tracing::info!(count = terminals.len(), "probing IP loudspeaker terminals");
+                crate::terminals::Prober::spawn(
+                    terminals,
+                    self.clock.clone(),
+                    self.terminal_tx.clone(),
+                )
+            });
+        }
         let errors: Vec<String> = self.errors().iter().map(|d| d.render(Lang::Zh)).collect();
         let json = serde_json::to_string(&errors).expect("json");
         self.store
@@ -792,6 +866,203 @@ impl Daemon {
         Ok(Ok(PlayAccepted { state, ..accepted }))
     }
 
+    /// A play's sound has ended (or was cut): what did the monitor hear?
+    /// Records `heard`, and moves the `signal` outage: a heard play closes
+    /// it, a silent one adds to the silence (and points at the outage).
+    async fn listen_end(
+        &mut self,
+        row: i64,
+        broadcast: &str,
+        sounded: bool,
+        at: DateTime<Utc>,
+    ) -> Result<(), RunError> {
+        let (Some(m), Some(l)) = (&self.monitor, self.listen.take()) else {
+            return Ok(());
+        };
+        m.set_active(false);
+        let h = m.hearing();
+        let verdict = if sounded {
+            crate::monitor::Verdict::of(h.windows - l.windows, h.heard - l.heard)
+        } else {
+            crate::monitor::Verdict::Unknown
+        };
+        let heard = verdict.as_heard();
+        tracing::info!(%broadcast, ?verdict, "monitor verdict");
+        self.store.call(move |s| s.set_heard(row, heard)).await?;
+        match verdict {
+            crate::monitor::Verdict::Heard => {
+                self.quiet_carry = Duration::ZERO;
+                self.quiet_started = None;
+                // Heard again only if heard after the silence was found (a
+                // play that went silent half-way was heard before it).
+                let found = self.signal_found.unwrap_or(l.from);
+                let again = h.last_heard.is_some_and(|t| t >= found);
+                if self.signal_open.is_some() && !again {
+                    if let Some(o) = self.signal_open {
+                        self.store.call(move |s| s.link_outage(row, o)).await?;
+                    }
+                } else if self.signal_open.take().is_some() {
+                    self.signal_found = None;
+                    let end = h
+                        .first_heard_since_mark
+                        .filter(|t| *t >= found)
+                        .or(h.last_heard)
+                        .unwrap_or(at);
+                    let subject = m.name.clone();
+                    self.store
+                        .call(move |s| s.close_outage(OutageKind::Signal, &subject, end))
+                        .await?;
+                    tracing::info!("the monitor hears us again: signal outage closed");
+                }
+            }
+            crate::monitor::Verdict::Silent => {
+                let start = l.from.max(h.last_heard.unwrap_or(l.from));
+                self.quiet_carry += (at - start).to_std().unwrap_or_default();
+                self.quiet_started.get_or_insert(start);
+                let self_test = broadcast == SELF_TEST;
+                if self.signal_open.is_none() && (self_test || self.quiet_carry >= m.silence_after)
+                {
+                    let detail = if self_test {
+                        "the daily self-test was not heard on the monitor".to_string()
+                    } else {
+                        format!(
+                            "silence under {} dBFS on the monitor for {} s while playing",
+                            m.threshold_db,
+                            self.quiet_carry.as_secs()
+                        )
+                    };
+                    self.open_signal(self.quiet_started.unwrap_or(start), detail)
+                        .await?;
+                }
+                if let Some(o) = self.signal_open {
+                    self.store.call(move |s| s.link_outage(row, o)).await?;
+                }
+            }
+            crate::monitor::Verdict::Unknown => {}
+        }
+        Ok(())
+    }
+
+    async fn open_signal(&mut self, since: DateTime<Utc>, detail: String) -> Result<(), RunError> {
+        let subject = self
+            .monitor
+            .as_ref()
+            .map(|m| m.name.clone())
+            .unwrap_or_default();
+        let (id, new) = self
+            .store
+            .call(move |s| s.open_outage(OutageKind::Signal, &subject, since, &detail))
+            .await?;
+        if new {
+            tracing::error!("silence on the monitor while playing: signal outage opened (amplifier or transmitter off?)");
+        }
+        self.signal_open = Some(id);
+        self.signal_found = Some(self.clock.now());
+        Ok(())
+    }
+
+    /// When the silence of the play on air reaches `silence_after`.
+    fn silence_deadline(&self) -> Option<DateTime<Utc>> {
+        let (m, l) = (self.monitor.as_ref()?, self.listen.as_ref()?);
+        if self.signal_open.is_some() {
+            return None;
+        }
+        let h = m.hearing();
+        let from = l.from.max(h.last_heard.unwrap_or(l.from));
+        let left = m.silence_after.saturating_sub(self.quiet_carry);
+        Some(from + TimeDelta::from_std(left).unwrap_or_default() + TimeDelta::milliseconds(1))
+    }
+
+    /// While playing: open the `signal` outage once the silence is long
+    /// enough (the play on air points at it). Always: the monitor input's
+    /// own health (an `output` outage with subject `monitor:NAME`).
+    async fn check_monitor(&mut self, now: DateTime<Utc>) -> Result<(), RunError> {
+        let Some(m) = &self.monitor else {
+            return Ok(());
+        };
+        let h = m.hearing();
+        let subject = format!("{MONITOR_SUBJECT}{}", m.name);
+        match (&h.error, self.monitor_fault_open) {
+            (Some(e), false) => {
+                let (s2, e2) = (subject.clone(), e.clone());
+                self.store
+                    .call(move |s| s.open_outage(OutageKind::Output, &s2, now, &e2))
+                    .await?;
+                self.monitor_fault_open = true;
+                tracing::error!(error = %e, "monitor input failing: outage opened");
+            }
+            (None, true) if h.last_at.is_some_and(|t| t > self.since) => {
+                self.store
+                    .call(move |s| s.close_outage(OutageKind::Output, &subject, now))
+                    .await?;
+                self.monitor_fault_open = false;
+                tracing::info!("monitor input works again");
+            }
+            _ => {}
+        }
+        if h.error.is_some() {
+            return Ok(());
+        }
+        let Some(l) = &self.listen else {
+            return Ok(());
+        };
+        if h.last_heard.is_some_and(|t| t >= l.from) {
+            // Heard during this play: earlier silent plays no longer count.
+            self.quiet_carry = Duration::ZERO;
+            self.quiet_started = None;
+        }
+        if let (Some(deadline), Some(a)) = (self.silence_deadline(), &self.current) {
+            if now >= deadline {
+                let row = a.row;
+                let from = self
+                    .quiet_started
+                    .unwrap_or_else(|| l.from.max(h.last_heard.unwrap_or(l.from)));
+                let secs = (now - from).num_seconds();
+                let threshold = m.threshold_db;
+                self.open_signal(
+                    from,
+                    format!(
+                        "silence under {threshold} dBFS on the monitor for {secs} s while playing"
+                    ),
+                )
+                .await?;
+                if let Some(o) = self.signal_open {
+                    self.store.call(move |s| s.link_outage(row, o)).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_terminal(&mut self, ev: crate::terminals::TerminalEvent) -> Result<(), RunError> {
+        use crate::terminals::TerminalEvent;
+        match ev {
+            TerminalEvent::Down {
+                subject,
+                since,
+                detail,
+            } => {
+                tracing::error!(%subject, %detail, "IP loudspeaker not answering: terminal outage opened");
+                self.store
+                    .call(move |s| s.open_outage(OutageKind::Terminal, &subject, since, &detail))
+                    .await?;
+            }
+            TerminalEvent::Up { subject, at } => {
+                let closed = self
+                    .store
+                    .call({
+                        let subject = subject.clone();
+                        move |s| s.close_outage(OutageKind::Terminal, &subject, at)
+                    })
+                    .await?;
+                if closed.is_some() {
+                    tracing::info!(%subject, "IP loudspeaker answers again: terminal outage closed");
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// This run's identity: process id and start time.
     fn instance(&self) -> String {
         format!("{}-{}", std::process::id(), self.since.timestamp_millis())
@@ -837,6 +1108,7 @@ impl Daemon {
                 .collect(),
             broadcasts: self.broadcasts.clone(),
             rules: Some(self.rules.clone()),
+            monitor: self.monitor.as_ref().map(|m| (m.name.clone(), m.hearing())),
             errors: self.errors(),
         };
         self.live.send_replace(live);
@@ -913,6 +1185,7 @@ impl Daemon {
             }
         }
         self.warn_missing_soon(now).await?;
+        self.check_monitor(now).await?;
         self.handled_until = now;
         self.publish_handled();
         self.expire(now).await?;
@@ -1209,6 +1482,16 @@ impl Daemon {
             index: start_index,
             item_started_at: None,
         });
+        if let Some(m) = &self.monitor {
+            m.mark();
+            m.set_active(true);
+            let h = m.hearing();
+            self.listen = Some(Listening {
+                from: now,
+                windows: h.windows,
+                heard: h.heard,
+            });
+        }
         Ok(true)
     }
 
@@ -1245,6 +1528,10 @@ impl Daemon {
                     return Ok(());
                 }
                 let a = self.current.take().expect("checked");
+                let sounded = a.first_sample_seen
+                    && matches!(result, JobResult::Completed | JobResult::Cancelled { .. });
+                self.listen_end(a.row, &a.pending.firing.broadcast, sounded, at)
+                    .await?;
                 match result {
                     JobResult::Completed => {
                         for item in a
@@ -1542,6 +1829,9 @@ impl Daemon {
         if let Some(t) = self.clock_sane_after {
             wake = wake.min(t);
         }
+        if let Some(t) = self.silence_deadline() {
+            wake = wake.min(t);
+        }
         // Look an hour ahead of the next firing for files not uploaded yet.
         if let Some(n) = planner::next_after(&self.broadcasts, &self.rules, now + WARN_AHEAD) {
             wake = wake.min(n - WARN_AHEAD);
@@ -1607,6 +1897,29 @@ impl Drop for Heartbeat {
     /// crash, or a panic): the heartbeat stops too, as it would in a crash.
     fn drop(&mut self) {
         self.halt(false);
+    }
+}
+
+/// The daily self-test: the built-in chime, important (so quiet hours and
+/// holidays leave it out like any routine), every day at `at`.
+fn self_test_broadcast(at: chrono::NaiveTime) -> Broadcast {
+    Broadcast {
+        name: SELF_TEST.to_string(),
+        file: crate::station::STATION_FILE.to_string(),
+        line: 0,
+        play: Vec::new(),
+        times: crate::schedule::Times::At(vec![at]),
+        days: crate::schedule::Days::ALL,
+        from: None,
+        until: None,
+        repeat: 1,
+        gap: Duration::ZERO,
+        chime: crate::schedule::Chime::Builtin,
+        chime_line: 0,
+        priority: Priority::Important,
+        volume: 1.0,
+        catch_up: Some(Duration::from_secs(600)),
+        enabled: true,
     }
 }
 

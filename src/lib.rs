@@ -22,6 +22,7 @@ pub mod planner;
 pub mod schedule;
 pub mod station;
 pub mod store;
+pub mod terminals;
 pub mod tomlread;
 pub mod view;
 

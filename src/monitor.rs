@@ -511,7 +511,7 @@ pub fn open_source(
 ) -> Result<Box<dyn MonitorSource>, String> {
     match spec {
         MonitorSpec::File(p) => Ok(Box::new(FileSource::open(p, clock)?)),
-                MonitorSpec::Device(n) => Ok(Box::new(DeviceSource::open(n.as_deref())?)),
+        MonitorSpec::Device(n) => Ok(Box::new(DeviceSource::open(n.as_deref())?)),
     }
 }
 
@@ -534,9 +534,15 @@ mod tests {
         let t = rms_dbfs(&tone(-20.0, 0.2, 8000));
         assert!((t + 20.0).abs() < 0.1, "{t}");
         let full = rms_dbfs(&tone(-3.0103, 0.2, 8000));
-        assert!(full.abs() < 3.1 && full < -2.9, "full-scale sine ≈ −3 dBFS: {full}");
+        assert!(
+            full.abs() < 3.1 && full < -2.9,
+            "full-scale sine ≈ −3 dBFS: {full}"
+        );
         let quiet = rms_dbfs(&tone(-60.0, 0.2, 8000));
-        assert!(quiet < -45.0, "a −60 dBFS tone is under the default threshold: {quiet}");
+        assert!(
+            quiet < -45.0,
+            "a −60 dBFS tone is under the default threshold: {quiet}"
+        );
     }
 
     #[test]
@@ -582,7 +588,11 @@ mod tests {
         assert_eq!(Verdict::of(100, heard), Verdict::Silent);
         assert!(tr.silent_for(t0 + chrono::Duration::seconds(20)) >= chrono::Duration::seconds(19));
         assert_eq!(Verdict::of(0, 0), Verdict::Unknown);
-        assert_eq!(Verdict::of(10, 2), Verdict::Heard, "a fifth of the play is enough");
+        assert_eq!(
+            Verdict::of(10, 2),
+            Verdict::Heard,
+            "a fifth of the play is enough"
+        );
         assert_eq!(Verdict::of(10, 1), Verdict::Silent);
     }
 

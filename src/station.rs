@@ -400,7 +400,8 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
             }
         }
         if let Some(v) = get(t, "silence_after") {
-            if let Some(d) = r.duration("monitor.silence_after", v, Duration::from_secs(3600), "1h") {
+            if let Some(d) = r.duration("monitor.silence_after", v, Duration::from_secs(3600), "1h")
+            {
                 m.silence_after = d.max(Duration::from_secs(1));
             }
         }
@@ -475,16 +476,14 @@ fn terminal(
     t: &toml::de::DeTable<'_>,
 ) -> Option<TerminalConfig> {
     r.unknown_keys(t, TERMINAL_KEYS, &[]);
-    let need = |r: &mut Reader<'_>, key: &'static str, example: &'static str| {
-        match get(t, key) {
-            Some(v) => r
-                .text(&format!("terminal.{key}"), v)
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty()),
-            None => {
-                r.error(span, key, Msg::MissingKey { key, example });
-                None
-            }
+    let need = |r: &mut Reader<'_>, key: &'static str, example: &'static str| match get(t, key) {
+        Some(v) => r
+            .text(&format!("terminal.{key}"), v)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+        None => {
+            r.error(span, key, Msg::MissingKey { key, example });
+            None
         }
     };
     let name = need(r, "name", "name = \"东头音柱\"");
@@ -506,10 +505,22 @@ fn terminal(
         );
     };
     let address = match address {
-        Some(a) if a.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok()) => Some(a),
+        Some(a)
+            if a.rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok()) =>
+        {
+            Some(a)
+        }
         Some(a) => {
             if let Some(v) = get(t, "address") {
-                bad(r, v, "terminal.address", a, "请写成 主机:端口，例如 \"192.168.1.50:80\"", "write host:port, like \"192.168.1.50:80\"");
+                bad(
+                    r,
+                    v,
+                    "terminal.address",
+                    a,
+                    "请写成 主机:端口，例如 \"192.168.1.50:80\"",
+                    "write host:port, like \"192.168.1.50:80\"",
+                );
             }
             None
         }
@@ -517,19 +528,27 @@ fn terminal(
     };
     let path = get(t, "path")
         .and_then(|v| r.text("terminal.path", v))
-        .map(|p| if p.starts_with('/') { p } else { format!("/{p}") })
+        .map(|p| {
+            if p.starts_with('/') {
+                p
+            } else {
+                format!("/{p}")
+            }
+        })
         .unwrap_or_else(|| "/".into());
     let probe = match get(t, "probe") {
         None => Probe::Tcp,
-        Some(v) => match r.text("terminal.probe", v).as_deref().map(str::trim) {
-            Some("tcp") => Probe::Tcp,
-            Some("http") => Probe::Http(path),
-            Some(other) => {
-                bad(r, v, "terminal.probe", other.to_string(), "请写 \"tcp\"（能连上就算在线）或 \"http\"（GET path 返回 2xx 算在线）", "write \"tcp\" (a connection is accepted) or \"http\" (GET path answers 2xx)");
-                return None;
+        Some(v) => {
+            match r.text("terminal.probe", v).as_deref().map(str::trim) {
+                Some("tcp") => Probe::Tcp,
+                Some("http") => Probe::Http(path),
+                Some(other) => {
+                    bad(r, v, "terminal.probe", other.to_string(), "请写 \"tcp\"（能连上就算在线）或 \"http\"（GET path 返回 2xx 算在线）", "write \"tcp\" (a connection is accepted) or \"http\" (GET path answers 2xx)");
+                    return None;
+                }
+                None => return None,
             }
-            None => return None,
-        },
+        }
     };
     let interval = get(t, "interval")
         .and_then(|v| r.duration("terminal.interval", v, Duration::from_secs(3600), "1h"))
@@ -540,7 +559,14 @@ fn terminal(
         Some(v) => match r.integer("terminal.failures", v) {
             Some(n) if (1..=100).contains(&n) => n as u32,
             Some(n) => {
-                bad(r, v, "terminal.failures", n.to_string(), "请写 1 到 100 之间的整数", "write a whole number from 1 to 100");
+                bad(
+                    r,
+                    v,
+                    "terminal.failures",
+                    n.to_string(),
+                    "请写 1 到 100 之间的整数",
+                    "write a whole number from 1 to 100",
+                );
                 return None;
             }
             None => return None,
@@ -634,8 +660,14 @@ address = "192.168.1.51:7000"
         let p = parse("cunxiang.toml", text);
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         let m = p.config.monitor.unwrap();
-        assert_eq!(m.input, crate::monitor::MonitorSpec::File("monitor.wav".into()));
-        assert_eq!((m.silence_db, m.silence_after), (-40.0, Duration::from_secs(20)));
+        assert_eq!(
+            m.input,
+            crate::monitor::MonitorSpec::File("monitor.wav".into())
+        );
+        assert_eq!(
+            (m.silence_db, m.silence_after),
+            (-40.0, Duration::from_secs(20))
+        );
         assert_eq!(m.self_test, NaiveTime::from_hms_opt(6, 30, 0));
         let t = &p.config.terminals;
         assert_eq!(t.len(), 2);

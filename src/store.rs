@@ -479,8 +479,10 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub fn set_heard(&self, id: i64, heard: Option<bool>) -> Result<(), StoreError> {
-        self.conn()
-            .execute("UPDATE plays SET heard = ?2 WHERE id = ?1", params![id, heard])?;
+        self.conn().execute(
+            "UPDATE plays SET heard = ?2 WHERE id = ?1",
+            params![id, heard],
+        )?;
         Ok(())
     }
 

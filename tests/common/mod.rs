@@ -129,7 +129,33 @@ impl Running {
         clock: TestClock,
         out: Box<dyn cunxiang::output::Output>,
     ) -> Running {
-        Running::start_full(station, clock, out, None, None).await
+        Running::start_full(station, clock, out, None, None, None).await
+    }
+
+    /// Starts the daemon with a capture output and a test monitor (a
+    /// switch between a −20 dBFS tone and silence; threshold −45 dBFS).
+    pub async fn start_monitored(
+        station: &Path,
+        clock: TestClock,
+        monitor: &cunxiang::monitor::TestSource,
+        silence_after: Duration,
+    ) -> Running {
+        let c: Arc<dyn Clock> = Arc::new(clock.clone());
+        let out = Box::new(CaptureOutput::new(
+            c.clone(),
+            &station.join("capture.jsonl"),
+        ));
+        let src = monitor.clone();
+        let handle = cunxiang::monitor::MonitorHandle::spawn(
+            "test-monitor".into(),
+            -45.0,
+            silence_after,
+            c,
+            Box::new(
+                move || Ok(Box::new(src.clone()) as Box<dyn cunxiang::monitor::MonitorSource>),
+            ),
+        );
+        Running::start_full(station, clock, out, None, None, Some(handle)).await
     }
 
     /// Starts the daemon with a capture output and its HTTP face on `bind`
@@ -144,7 +170,15 @@ impl Running {
         let out = Box::new(CaptureOutput::new(c, &station.join("capture.jsonl")));
         let l = std::net::TcpListener::bind(bind).expect("bind");
         let port = l.local_addr().unwrap().port();
-        let r = Running::start_full(station, clock, out, Some(l), token.map(str::to_string)).await;
+        let r = Running::start_full(
+            station,
+            clock,
+            out,
+            Some(l),
+            token.map(str::to_string),
+            None,
+        )
+        .await;
         (r, format!("http://127.0.0.1:{port}"))
     }
 
@@ -154,6 +188,7 @@ impl Running {
         out: Box<dyn cunxiang::output::Output>,
         listener: Option<std::net::TcpListener>,
         token: Option<String>,
+        monitor: Option<cunxiang::monitor::MonitorHandle>,
     ) -> Running {
         let capture = station.join("capture.jsonl");
         let data = station.join("var");
@@ -164,6 +199,7 @@ impl Running {
         cfg.listener = listener;
         cfg.token = token;
         cfg.read_token = cunxiang::load::Station::load(station).config.read_token;
+        cfg.monitor = monitor;
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         cfg.ready = Some(ready_tx);
         let c: Arc<dyn Clock> = Arc::new(clock.clone());

@@ -591,3 +591,62 @@ fn no_token_off_loopback_refuses_to_start() {
     assert!(out.contains("cunxiang.toml:2"), "{out}");
     assert!(out.contains("needs token"), "{out}");
 }
+
+/// Proof of air through the real binary: `[monitor] input = "file:…"` over
+/// a silent WAV, then (next run) over a tone: the log's `heard` and the
+/// `signal` outage follow.
+#[test]
+fn a_file_monitor_decides_heard_and_the_signal_outage() {
+    let st = TempStation::new();
+    st.wav("通知.wav", 4.0);
+    let mut silent = common::wav_bytes(8000, 1.0);
+    for b in &mut silent[44..] {
+        *b = 0;
+    }
+    st.write("monitor.wav", &silent);
+    st.write(
+        "cunxiang.toml",
+        "[monitor]\ninput = \"file:monitor.wav\"\nsilence_after = \"2s\"\n",
+    );
+    let (_, hms) = soon(3);
+    st.schedule(
+        "a.toml",
+        &format!("[[broadcast]]\nname = \"通知\"\nplay = [\"通知.wav\"]\nat = [\"{hms}\"]\nchime = false\n"),
+    );
+    let child = spawn(st.path(), "null", &[], &[]);
+    let rows = poll("the silent play", 30, st.path(), |r| {
+        r.first().is_some_and(|p| p["status"] == "played")
+    });
+    assert_eq!(rows[0]["heard"], false, "{rows:?}");
+    let o = outages_json(st.path());
+    let sig: Vec<_> = o.iter().filter(|o| o["kind"] == "signal").collect();
+    assert_eq!(sig.len(), 1, "{o:?}");
+    assert_eq!(sig[0]["subject"], "file:monitor.wav");
+    assert_eq!(sig[0]["open"], true);
+    assert_eq!(sig[0]["lost"], 1);
+    assert_eq!(rows[0]["outage_id"], sig[0]["id"]);
+    let (code, out) = status_code(st.path());
+    assert_eq!(code, 1, "a signal outage needs repair: {out}");
+    signal(&child, "TERM");
+    assert!(wait_exit(child, 10).success());
+
+    // The amplifier is on again: the monitor hears a tone.
+    st.write("monitor.wav", common::wav_bytes(8000, 1.0));
+    let (_, hms) = soon(3);
+    st.schedule(
+        "a.toml",
+        &format!("[[broadcast]]\nname = \"通知\"\nplay = [\"通知.wav\"]\nat = [\"{hms}\"]\nchime = false\n"),
+    );
+    let child = spawn(st.path(), "null", &[], &[]);
+    let rows = poll("the heard play", 30, st.path(), |r| {
+        r.len() == 2 && r[1]["status"] == "played"
+    });
+    assert_eq!(rows[1]["heard"], true, "{rows:?}");
+    let o = outages_json(st.path());
+    let sig: Vec<_> = o.iter().filter(|o| o["kind"] == "signal").collect();
+    assert_eq!(sig[0]["open"], false, "closed by the heard play: {o:?}");
+    signal(&child, "TERM");
+    assert!(wait_exit(child, 10).success());
+    let (code, out) = status_code(st.path());
+    assert_eq!(code, 0, "{out}");
+}

@@ -1369,6 +1369,29 @@ fn render_status(v: &serde_json::Value, lang: Lang, out: &mut dyn Write) -> std:
             (_, Lang::En) => "running",
         }
     )?;
+    let m = &v["monitor"];
+    if !m.is_null() {
+        let level = m["last_db"]
+            .as_f64()
+            .map(|d| format!("{d:.1} dBFS"))
+            .unwrap_or_else(|| lang.pick("还没测量", "not measured yet").to_string());
+        match m["error"].as_str() {
+            Some(e) => writeln!(
+                out,
+                "{}: {} — {}: {e}",
+                lang.pick("监听输入", "monitor input"),
+                m["input"].as_str().unwrap_or_default(),
+                lang.pick("故障", "failing")
+            )?,
+            None => writeln!(
+                out,
+                "{}: {} — {}: {level}",
+                lang.pick("监听输入", "monitor input"),
+                m["input"].as_str().unwrap_or_default(),
+                lang.pick("最近电平", "last level")
+            )?,
+        }
+    }
     let p = &v["now_playing"];
     if !p.is_null() {
         let name = p["broadcast"].as_str().unwrap_or_default();
@@ -1411,12 +1434,15 @@ fn render_status(v: &serde_json::Value, lang: Lang, out: &mut dyn Write) -> std:
         for o in &open {
             writeln!(
                 out,
-                "  [{}] {} {} {}（{}）{} {} — {}",
+                "  [{}] {} {} {}{} {} {} — {}",
                 o["what"].as_str().unwrap_or_default(),
                 o["subject"].as_str().unwrap_or_default(),
                 lang.pick("自", "since"),
                 shown(&o["since"]),
-                ago(&o["since"], &v["now"]),
+                match lang {
+                    Lang::Zh => format!("（{}）", ago(&o["since"], &v["now"])),
+                    Lang::En => format!(" ({})", ago(&o["since"], &v["now"])),
+                },
                 lang.pick("损失节目", "lost"),
                 o["lost"],
                 o["advice"].as_str().unwrap_or_default()

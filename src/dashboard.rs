@@ -192,6 +192,17 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                                 @for (n, _, pr) in &live.queued { (n) " (" (word(lang, pr.as_str())) ") " }
                             }
                         }
+                        @if let Some((name, h)) = &live.monitor {
+                            p #monitor {
+                                (l("监听输入 ", "Monitor input "))
+                                code { (name) } " · "
+                                @match (&h.error, h.last_db) {
+                                    (Some(e), _) => span.advice { (l("故障：", "failing: ")) (e) },
+                                    (None, Some(db)) => { (l("最近电平 ", "last level ")) (format!("{db:.1} dBFS")) },
+                                    (None, None) => { (l("还没测量（只在播出时测量）", "not measured yet (measured while playing)")) },
+                                }
+                            }
+                        }
                         p { (l("接下来：", "Next: "))
                             @for (n, at, _) in live.next(now, 3) { (show(at)) " " (n) "　" }
                         }
@@ -235,7 +246,7 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                             tr {
                                 th { (l("计划时间", "scheduled")) } th { (l("节目", "broadcast")) }
                                 th { (l("状态", "status")) } th { (l("开始", "started")) }
-                                th { (l("方式", "trigger")) } th { (l("原因", "reason")) }
+                                th { (l("方式", "trigger")) } th { (l("监听", "heard")) } th { (l("原因", "reason")) }
                             }
                             @for r in &recent {
                                 tr {
@@ -244,6 +255,9 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                                     td class=(format!("s-{}", r.status.as_str())) { (status_word(lang, r.status.as_str())) }
                                     td { (r.started_at.map(hm).unwrap_or_default()) }
                                     td { (trigger_word(lang, r.trigger.as_str())) }
+                                    td class=(match r.heard { Some(true) => "s-played", Some(false) => "s-failed", None => "" }) {
+                                        (crate::commands::heard_word(lang, r.heard))
+                                    }
                                     td { (r.reason.as_deref().map(|x| crate::i18n::reason_text(lang, x)).unwrap_or_default()) }
                                 }
                             }

@@ -54,8 +54,8 @@ pub fn advice(lang: Lang, k: OutageKind) -> &'static str {
             "set the PC clock right and check the CMOS battery",
         ),
         OutageKind::Signal => (
-            "检查功放/发射机供电",
-            "check the amplifier/transmitter power",
+            "检查功放/发射机是否断电，检查广播线路",
+            "check whether the amplifier/transmitter is switched off, and the broadcast line",
         ),
         OutageKind::Terminal => (
             "检查网络音柱的供电和网络",

@@ -138,6 +138,39 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
     r.register(Box::new(plays))?;
     r.register(Box::new(day))?;
 
+    if let Some((_, h)) = &live.monitor {
+        let (verified, judged) = store
+            .as_ref()
+            .and_then(|s| s.count_heard(today).ok())
+            .unwrap_or_default();
+        let v = IntGauge::new(
+            "cunxiang_plays_verified_today",
+            "Plays today the monitor input heard (proof of air).",
+        )?;
+        v.set(verified);
+        r.register(Box::new(v))?;
+        if judged > 0 {
+            gauge(
+                "cunxiang_plays_verified_share_today",
+                "Share of today's judged plays the monitor heard (0..1).",
+                verified as f64 / judged as f64,
+            )?;
+        }
+        if let Some(db) = h.last_db {
+            gauge(
+                "cunxiang_monitor_level_dbfs",
+                "The monitor input's last measured level (RMS, dBFS).",
+                db as f64,
+            )?;
+        }
+        let ok = IntGauge::new(
+            "cunxiang_monitor_ok",
+            "1 while the monitor input delivers sound, 0 when it failed.",
+        )?;
+        ok.set(h.error.is_none() as i64);
+        r.register(Box::new(ok))?;
+    }
+
     let open = store
         .as_ref()
         .and_then(|s| s.outages(true, None).ok())

@@ -554,6 +554,19 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Of the plays scheduled at or after `since`: how many the monitor
+    /// heard, and how many it judged (heard or silent).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn count_heard(&self, since: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
+        Ok(self.conn().query_row(
+            "SELECT COALESCE(SUM(heard = 1), 0), COUNT(heard) FROM plays WHERE scheduled_at >= ?1",
+            params![ts(since)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
     /// Opens an outage, or returns the one already open for (kind, subject):
     /// opening is idempotent.
     ///

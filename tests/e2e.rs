@@ -627,6 +627,52 @@ fn a_file_monitor_decides_heard_and_the_signal_outage() {
     assert_eq!(rows[0]["outage_id"], sig[0]["id"]);
     let (code, out) = status_code(st.path());
     assert_eq!(code, 1, "a signal outage needs repair: {out}");
+    assert!(
+        out.contains("monitor input: file:monitor.wav — last level: -120.0 dBFS"),
+        "{out}"
+    );
+    assert!(out.contains("[signal] file:monitor.wav"), "{out}");
+    // The county sees it too, in a scrape promtool accepts.
+    let addr = cunxiang::store::Store::open_existing(&st.path().join("var"))
+        .unwrap()
+        .meta(cunxiang::store::keys::CONTROL_ADDR)
+        .unwrap()
+        .unwrap();
+    let metrics = ureq::get(format!("http://{addr}/metrics"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    for want in [
+        "cunxiang_open_outages{kind=\"signal\"} 1",
+        "cunxiang_plays_verified_today 0",
+        "cunxiang_plays_verified_share_today 0",
+        "cunxiang_monitor_level_dbfs -120",
+        "cunxiang_monitor_ok 1",
+    ] {
+        assert!(metrics.contains(want), "{want} missing:\n{metrics}");
+    }
+    let mut check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool (apt-get install prometheus)");
+    use std::io::Write;
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(metrics.as_bytes())
+        .unwrap();
+    let res = check.wait_with_output().unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stdout)
+    );
     signal(&child, "TERM");
     assert!(wait_exit(child, 10).success());
 

@@ -447,7 +447,7 @@ impl DeviceSource {
         };
         let stream = match config.sample_format() {
             rodio::cpal::SampleFormat::F32 => device.build_input_stream(
-                config.clone().into(),
+                config.into(),
                 move |d: &[f32], _: &_| {
                     let _ = tx.send(Ok(mono(d)));
                 },
@@ -455,7 +455,7 @@ impl DeviceSource {
                 None,
             ),
             rodio::cpal::SampleFormat::I16 => device.build_input_stream(
-                config.clone().into(),
+                config.into(),
                 move |d: &[i16], _: &_| {
                     let f: Vec<f32> = d.iter().map(|s| *s as f32 / 32768.0).collect();
                     let _ = tx.send(Ok(mono(&f)));

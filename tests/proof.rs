@@ -234,7 +234,7 @@ mod terminals {
         let st = TempStation::new();
         st.write(
             "cunxiang.toml",
-            &format!(
+            format!(
                 "[[terminal]]\nname = \"东头音柱\"\nlocation = \"村东头\"\naddress = \"{addr}\"\ninterval = \"1s\"\nfailures = 3\n"
             ),
         );
@@ -317,7 +317,7 @@ mod terminals {
         let st = TempStation::new();
         st.write(
             "cunxiang.toml",
-            &format!(
+            format!(
                 "[[terminal]]\nname = \"西头音柱\"\naddress = \"{addr}\"\nprobe = \"http\"\npath = \"/status\"\ninterval = \"1s\"\nfailures = 2\n"
             ),
         );

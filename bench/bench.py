@@ -141,6 +141,32 @@ def bench_idle(tmp, wav, seconds):
     return ours, cron
 
 
+def bench_idle_monitored(tmp, wav, seconds):
+    """The idle station above plus a monitor input and three terminals
+    (60 s interval, nobody listening on their ports)."""
+    st = os.path.join(tmp, "idle-monitored")
+    text = ""
+    for i in range(100):
+        text += f'[[broadcast]]\nname = "节目{i:03d}"\nplay = ["t.wav"]\nat = ["03:{i % 60:02d}"]\n'
+    station(st, text, [("t.wav", wav)])
+    with open(os.path.join(st, "cunxiang.toml"), "w") as f:
+        f.write('[monitor]\ninput = "file:audio/t.wav"\n')
+        for i in range(3):
+            f.write(f'[[terminal]]\nname = "音柱{i}"\naddress = "127.0.0.1:{40001 + i}"\n')
+    p = start_daemon(st)
+    time.sleep(5)
+    windows = []
+    for _ in range(3 if seconds >= 60 else 1):
+        c0, v0 = proc_cost(p.pid)
+        time.sleep(seconds)
+        c1, v1 = proc_cost(p.pid)
+        windows.append(((c1 - c0) * 1000, v1 - v0))
+    stop(p)
+    med = sorted(windows)[len(windows) // 2]
+    return {"cpu_ms": med[0], "wakeups": med[1], "seconds": seconds,
+            "windows": [{"cpu_ms": round(c, 2), "wakeups": w} for c, w in windows]}
+
+
 def bench_playback(tmp, long_mp3, seconds):
     st = os.path.join(tmp, "play")
     at = (datetime.now(SHANGHAI) + timedelta(seconds=3)).strftime("%H:%M:%S")
@@ -266,6 +292,8 @@ def main():
     ours, cron = bench_idle(tmp, wav, 20 if quick else 60)
     results["idle"] = {"cunxiang": ours, "cron": cron}
     print("idle", results["idle"], flush=True)
+    results["idle_monitored"] = bench_idle_monitored(tmp, wav, 20 if quick else 60)
+    print("idle_monitored", results["idle_monitored"], flush=True)
     results["insert"] = bench_insert(tmp, 5 if quick else 20)
     print("insert", results["insert"], flush=True)
     results["playback"] = bench_playback(tmp, two, 20 if quick else 60)

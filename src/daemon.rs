@@ -315,20 +315,37 @@ struct Daemon {
     quiet_started: Option<DateTime<Utc>>,
     /// The open `signal` outage, and when it was found.
     signal_open: Option<i64>,
-    signal_found: Option<DateTime<Utc>>,
+    /// Monotonic: a wall-clock step is never silence.
+    signal_found: Option<Duration>,
     /// Whether the monitor's own `output` outage is open.
     monitor_fault_open: bool,
     /// Terminal probes and their reports.
     prober: Option<crate::terminals::Prober>,
-    terminal_tx: mpsc::UnboundedSender<crate::terminals::TerminalEvent>,
+    terminal_tx: mpsc::UnboundedSender<(u64, crate::terminals::TerminalEvent)>,
+    /// Events of an earlier prober (before a reload) are ignored.
+    prober_gen: u64,
 }
 
 /// The monitor's counts when the play on air started.
 #[derive(Debug, Clone)]
 struct Listening {
     from: DateTime<Utc>,
+    from_mono: Duration,
     windows: u64,
     heard: u64,
+    errors: u64,
+}
+
+impl Listening {
+    fn now(clock: &dyn Clock, h: &crate::monitor::Hearing) -> Listening {
+        Listening {
+            from: clock.now(),
+            from_mono: clock.monotonic(),
+            windows: h.windows,
+            heard: h.heard,
+            errors: h.errors,
+        }
+    }
 }
 
 /// The daily self-test's name in the as-run log.
@@ -428,6 +445,7 @@ pub async fn run(
         monitor_fault_open: false,
         prober: None,
         terminal_tx: term_tx,
+        prober_gen: 0,
     };
     d.apply_station(station).await?;
 
@@ -439,7 +457,7 @@ pub async fn run(
         .any(|o| o.kind == OutageKind::Output && o.subject.starts_with(MONITOR_SUBJECT));
     if let Some(o) = open.iter().find(|o| o.kind == OutageKind::Signal) {
         d.signal_open = Some(o.id);
-        d.signal_found = Some(now);
+        d.signal_found = Some(clock.monotonic());
     }
     d.content_open = open
         .iter()
@@ -562,7 +580,11 @@ pub async fn run(
             _ = &mut shutdown => break,
             _ = sleep => {}
             Some(ev) = ev_rx.recv() => d.on_player_event(ev).await?,
-            Some(ev) = term_rx.recv() => d.on_terminal(ev).await?,
+            Some((gen, ev)) = term_rx.recv() => {
+                if gen == d.prober_gen {
+                    d.on_terminal(ev).await?;
+                }
+            }
             Some(c) = ctl_rx.recv() => d.on_control(c).await?,
             Some(c) = async { match external.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => d.on_control(c).await?,
         }
@@ -700,15 +722,19 @@ impl Daemon {
             None => terminals.is_empty(),
         };
         if !same {
+            self.prober_gen += 1;
+            let gen = self.prober_gen;
             self.prober = (!terminals.is_empty()).then(|| {
                 tracing::info!(count = terminals.len(), "probing IP loudspeaker terminals");
                 crate::terminals::Prober::spawn(
                     terminals,
                     self.clock.clone(),
                     self.terminal_tx.clone(),
+                    gen,
                 )
             });
         }
+        self.close_unconfigured().await?;
         let errors: Vec<String> = self.errors().iter().map(|d| d.render(Lang::Zh)).collect();
         let json = serde_json::to_string(&errors).expect("json");
         self.store
@@ -868,7 +894,8 @@ impl Daemon {
 
     /// A play's sound has ended (or was cut): what did the monitor hear?
     /// Records `heard`, and moves the `signal` outage: a heard play closes
-    /// it, a silent one adds to the silence (and points at the outage).
+    /// it, a silent one adds to the silence (and points at the outage). A
+    /// monitor that failed during the play judges nothing.
     async fn listen_end(
         &mut self,
         row: i64,
@@ -876,49 +903,63 @@ impl Daemon {
         sounded: bool,
         at: DateTime<Utc>,
     ) -> Result<(), RunError> {
+        use crate::monitor::Verdict;
         let (Some(m), Some(l)) = (&self.monitor, self.listen.take()) else {
             return Ok(());
         };
         m.set_active(false);
         let h = m.hearing();
-        let verdict = if sounded {
-            crate::monitor::Verdict::of(h.windows - l.windows, h.heard - l.heard)
+        let failed = h.error.is_some() || h.errors > l.errors;
+        let verdict = if sounded && !failed {
+            Verdict::of(h.windows - l.windows, h.heard - l.heard)
         } else {
-            crate::monitor::Verdict::Unknown
+            Verdict::Unknown
         };
         let heard = verdict.as_heard();
         tracing::info!(%broadcast, ?verdict, "monitor verdict");
         self.store.call(move |s| s.set_heard(row, heard)).await?;
+        let heard_in_play = h.last_heard_mono.is_some_and(|t| t >= l.from_mono);
         match verdict {
-            crate::monitor::Verdict::Heard => {
+            Verdict::Heard => {
                 self.quiet_carry = Duration::ZERO;
                 self.quiet_started = None;
-                // Heard again only if heard after the silence was found (a
+                // Heard *again* only if heard after the silence was found (a
                 // play that went silent half-way was heard before it).
-                let found = self.signal_found.unwrap_or(l.from);
-                let again = h.last_heard.is_some_and(|t| t >= found);
-                if self.signal_open.is_some() && !again {
-                    if let Some(o) = self.signal_open {
+                let again = match self.signal_found {
+                    Some(found) => h.last_heard_mono.is_some_and(|t| t >= found),
+                    None => true,
+                };
+                match self.signal_open {
+                    Some(o) if !again => {
                         self.store.call(move |s| s.link_outage(row, o)).await?;
                     }
-                } else if self.signal_open.take().is_some() {
-                    self.signal_found = None;
-                    let end = h
-                        .first_heard_since_mark
-                        .filter(|t| *t >= found)
-                        .or(h.last_heard)
-                        .unwrap_or(at);
-                    let subject = m.name.clone();
-                    self.store
-                        .call(move |s| s.close_outage(OutageKind::Signal, &subject, end))
-                        .await?;
-                    tracing::info!("the monitor hears us again: signal outage closed");
+                    Some(_) => {
+                        self.signal_open = None;
+                        self.signal_found = None;
+                        // `mark` was reset when the outage opened or this
+                        // play started, whichever was later.
+                        let end = h.first_heard_since_mark.unwrap_or(at);
+                        let subject = m.name.clone();
+                        self.store
+                            .call(move |s| s.close_outage(OutageKind::Signal, &subject, end))
+                            .await?;
+                        tracing::info!("the monitor hears us again: signal outage closed");
+                    }
+                    None => {}
                 }
             }
-            crate::monitor::Verdict::Silent => {
-                let start = l.from.max(h.last_heard.unwrap_or(l.from));
-                self.quiet_carry += (at - start).to_std().unwrap_or_default();
-                self.quiet_started.get_or_insert(start);
+            Verdict::Silent => {
+                if heard_in_play {
+                    // Some signal in this play: only its trailing silence counts.
+                    self.quiet_carry = Duration::ZERO;
+                    self.quiet_started = None;
+                }
+                let start_mono = l.from_mono.max(h.last_heard_mono.unwrap_or(l.from_mono));
+                let end_mono = self.clock.monotonic();
+                let silent = end_mono.saturating_sub(start_mono);
+                self.quiet_carry += silent;
+                self.quiet_started
+                    .get_or_insert(at - TimeDelta::from_std(silent).unwrap_or_default());
                 let self_test = broadcast == SELF_TEST;
                 if self.signal_open.is_none() && (self_test || self.quiet_carry >= m.silence_after)
                 {
@@ -931,14 +972,14 @@ impl Daemon {
                             self.quiet_carry.as_secs()
                         )
                     };
-                    self.open_signal(self.quiet_started.unwrap_or(start), detail)
-                        .await?;
+                    let since = self.quiet_started.unwrap_or(l.from);
+                    self.open_signal(since, detail).await?;
                 }
                 if let Some(o) = self.signal_open {
                     self.store.call(move |s| s.link_outage(row, o)).await?;
                 }
             }
-            crate::monitor::Verdict::Unknown => {}
+            Verdict::Unknown => {}
         }
         Ok(())
     }
@@ -957,25 +998,58 @@ impl Daemon {
             tracing::error!("silence on the monitor while playing: signal outage opened (amplifier or transmitter off?)");
         }
         self.signal_open = Some(id);
-        self.signal_found = Some(self.clock.now());
+        self.signal_found = Some(self.clock.monotonic());
+        if let Some(m) = &self.monitor {
+            // "Heard again" counts from here.
+            m.mark();
+        }
         Ok(())
     }
 
-    /// When the silence of the play on air reaches `silence_after`.
+    /// How long the play on air has been silent, as measured (monotonic):
+    /// `None` while the monitor fails or has measured nothing of it yet.
+    fn measured_silence(&self) -> Option<(Duration, Duration)> {
+        let (m, l) = (self.monitor.as_ref()?, self.listen.as_ref()?);
+        let h = m.hearing();
+        if h.error.is_some() || h.errors > l.errors || h.windows == l.windows {
+            return None;
+        }
+        let start = l.from_mono.max(h.last_heard_mono.unwrap_or(l.from_mono));
+        let silent = h.last_at_mono?.saturating_sub(start);
+        Some((silent, start))
+    }
+
+    /// When to look again at the silence of the play on air.
     fn silence_deadline(&self) -> Option<DateTime<Utc>> {
         let (m, l) = (self.monitor.as_ref()?, self.listen.as_ref()?);
         if self.signal_open.is_some() {
             return None;
         }
         let h = m.hearing();
-        let from = l.from.max(h.last_heard.unwrap_or(l.from));
+        if h.error.is_some() || h.errors > l.errors {
+            // The monitor's own fault: not silence; looked at on the next wake.
+            return None;
+        }
+        let now = self.clock.now();
         let left = m.silence_after.saturating_sub(self.quiet_carry);
-        Some(from + TimeDelta::from_std(left).unwrap_or_default() + TimeDelta::milliseconds(1))
+        match self.measured_silence() {
+            // Nothing measured yet (the input is starting): look again soon.
+            None => Some(now + TimeDelta::seconds(1)),
+            Some((silent, _)) => {
+                let remaining = left.saturating_sub(silent);
+                let step = if remaining.is_zero() {
+                    crate::monitor::WINDOW
+                } else {
+                    remaining
+                };
+                Some(now + TimeDelta::from_std(step).unwrap_or_default())
+            }
+        }
     }
 
-    /// While playing: open the `signal` outage once the silence is long
-    /// enough (the play on air points at it). Always: the monitor input's
-    /// own health (an `output` outage with subject `monitor:NAME`).
+    /// While playing: open the `signal` outage once the measured silence
+    /// is long enough (the play on air points at it). Always: the monitor
+    /// input's own health (an `output` outage with subject `monitor:NAME`).
     async fn check_monitor(&mut self, now: DateTime<Utc>) -> Result<(), RunError> {
         let Some(m) = &self.monitor else {
             return Ok(());
@@ -1000,36 +1074,73 @@ impl Daemon {
             }
             _ => {}
         }
-        if h.error.is_some() {
-            return Ok(());
-        }
-        let Some(l) = &self.listen else {
+        let (Some(l), Some(a)) = (&self.listen, &self.current) else {
             return Ok(());
         };
-        if h.last_heard.is_some_and(|t| t >= l.from) {
+        if h.last_heard_mono.is_some_and(|t| t >= l.from_mono) {
             // Heard during this play: earlier silent plays no longer count.
             self.quiet_carry = Duration::ZERO;
             self.quiet_started = None;
         }
-        if let (Some(deadline), Some(a)) = (self.silence_deadline(), &self.current) {
-            if now >= deadline {
-                let row = a.row;
-                let from = self
-                    .quiet_started
-                    .unwrap_or_else(|| l.from.max(h.last_heard.unwrap_or(l.from)));
-                let secs = (now - from).num_seconds();
-                let threshold = m.threshold_db;
-                self.open_signal(
-                    from,
-                    format!(
-                        "silence under {threshold} dBFS on the monitor for {secs} s while playing"
-                    ),
-                )
-                .await?;
-                if let Some(o) = self.signal_open {
-                    self.store.call(move |s| s.link_outage(row, o)).await?;
-                }
+        if self.signal_open.is_some() {
+            return Ok(());
+        }
+        let row = a.row;
+        let Some((silent, start_mono)) = self.measured_silence() else {
+            return Ok(());
+        };
+        let m = self.monitor.as_ref().expect("checked");
+        if self.quiet_carry + silent >= m.silence_after {
+            let ago = self.clock.monotonic().saturating_sub(start_mono);
+            let from = self
+                .quiet_started
+                .unwrap_or(now - TimeDelta::from_std(ago).unwrap_or_default());
+            let secs = (self.quiet_carry + silent).as_secs();
+            let threshold = m.threshold_db;
+            self.open_signal(
+                from,
+                format!("silence under {threshold} dBFS on the monitor for {secs} s while playing"),
+            )
+            .await?;
+            if let Some(o) = self.signal_open {
+                self.store.call(move |s| s.link_outage(row, o)).await?;
             }
+        }
+        Ok(())
+    }
+
+    /// Closes open outages whose subject is no longer configured (a
+    /// terminal removed or renamed, the monitor changed or removed): no one
+    /// would ever close them otherwise.
+    async fn close_unconfigured(&mut self) -> Result<(), RunError> {
+        let monitor = self.monitor.as_ref().map(|m| m.name.clone());
+        let terminals: Vec<String> = self.config.terminals.iter().map(|t| t.subject()).collect();
+        let now = self.clock.now();
+        let stale: Vec<(OutageKind, String)> = self
+            .store
+            .call(|s| s.outages(true, None))
+            .await?
+            .into_iter()
+            .filter(|o| match o.kind {
+                OutageKind::Signal => monitor.as_deref() != Some(o.subject.as_str()),
+                OutageKind::Output => o
+                    .subject
+                    .strip_prefix(MONITOR_SUBJECT)
+                    .is_some_and(|n| monitor.as_deref() != Some(n)),
+                OutageKind::Terminal => !terminals.contains(&o.subject),
+                _ => false,
+            })
+            .map(|o| (o.kind, o.subject))
+            .collect();
+        for (kind, subject) in stale {
+            tracing::info!(kind = kind.as_str(), %subject, "no longer configured: outage closed");
+            if kind == OutageKind::Signal {
+                self.signal_open = None;
+                self.signal_found = None;
+            }
+            self.store
+                .call(move |s| s.close_outage(kind, &subject, now))
+                .await?;
         }
         Ok(())
     }
@@ -1485,12 +1596,7 @@ impl Daemon {
         if let Some(m) = &self.monitor {
             m.mark();
             m.set_active(true);
-            let h = m.hearing();
-            self.listen = Some(Listening {
-                from: now,
-                windows: h.windows,
-                heard: h.heard,
-            });
+            self.listen = Some(Listening::now(self.clock.as_ref(), &m.hearing()));
         }
         Ok(true)
     }
@@ -1518,6 +1624,11 @@ impl Daemon {
                 a.item_started_at = Some(at);
                 if !a.first_sample_seen {
                     a.first_sample_seen = true;
+                    // Judge from the first sample, not from the request.
+                    if let (Some(m), Some(_)) = (&self.monitor, &self.listen) {
+                        m.mark();
+                        self.listen = Some(Listening::now(self.clock.as_ref(), &m.hearing()));
+                    }
                     let row = a.row;
                     self.store.call(move |s| s.set_started(row, at)).await?;
                     self.output_ok(at).await?;
@@ -1900,8 +2011,9 @@ impl Drop for Heartbeat {
     }
 }
 
-/// The daily self-test: the built-in chime, important (so quiet hours and
-/// holidays leave it out like any routine), every day at `at`.
+/// The daily self-test: the built-in chime, routine priority (it never
+/// cuts a broadcast; quiet hours and holidays leave it out), every day at
+/// `at`.
 fn self_test_broadcast(at: chrono::NaiveTime) -> Broadcast {
     Broadcast {
         name: SELF_TEST.to_string(),
@@ -1916,7 +2028,7 @@ fn self_test_broadcast(at: chrono::NaiveTime) -> Broadcast {
         gap: Duration::ZERO,
         chime: crate::schedule::Chime::Builtin,
         chime_line: 0,
-        priority: Priority::Important,
+        priority: Priority::Normal,
         volume: 1.0,
         catch_up: Some(Duration::from_secs(600)),
         enabled: true,

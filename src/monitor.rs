@@ -121,8 +121,15 @@ pub struct Hearing {
     pub last_heard: Option<DateTime<Utc>>,
     /// The first window above the threshold since [`MonitorHandle::mark`].
     pub first_heard_since_mark: Option<DateTime<Utc>>,
-    /// The source failed (device gone): why.
+    /// The source failed (device gone): why. Cleared by the next window
+    /// measured, not by reopening.
     pub error: Option<String>,
+    /// Failures so far (a play during which it grew is unverified).
+    pub errors: u64,
+    /// The same instants on the monotonic clock: silence is measured on
+    /// it, so a wall-clock step is never silence.
+    pub last_at_mono: Option<Duration>,
+    pub last_heard_mono: Option<Duration>,
 }
 
 /// Where monitor samples come from.
@@ -238,6 +245,8 @@ impl MonitorSource for FileSource {
 pub struct TestSource {
     pub signal: Arc<AtomicBool>,
     pub broken: Arc<AtomicBool>,
+    /// Windows read so far (none while nothing plays).
+    pub reads: Arc<std::sync::atomic::AtomicU64>,
     clock: Arc<dyn Clock>,
     next: Option<Duration>,
 }
@@ -247,6 +256,7 @@ impl TestSource {
         TestSource {
             signal: Arc::new(AtomicBool::new(signal)),
             broken: Arc::new(AtomicBool::new(false)),
+            reads: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             clock,
             next: None,
         }
@@ -258,6 +268,7 @@ impl MonitorSource for TestSource {
         let next = self.next.unwrap_or_else(|| self.clock.monotonic()) + WINDOW;
         self.clock.pace_until(next, &|| false);
         self.next = Some(next);
+        self.reads.fetch_add(1, Ordering::SeqCst);
         if self.broken.load(Ordering::SeqCst) {
             return Err("test monitor unplugged".into());
         }
@@ -319,17 +330,20 @@ impl MonitorHandle {
                             }
                             was_active = false;
                         }
-                        std::thread::park_timeout(Duration::from_secs(60));
+                        // Every change of `active` (and the stop) unparks.
+                        std::thread::park();
                         continue;
                     }
                     if source.is_none() {
                         match open() {
                             Ok(s) => {
                                 source = Some(s);
-                                st.lock().expect("monitor state").error = None;
                             }
                             Err(e) => {
-                                st.lock().expect("monitor state").error = Some(e);
+                                let mut h = st.lock().expect("monitor state");
+                                h.error = Some(e);
+                                h.errors += 1;
+                                drop(h);
                                 std::thread::park_timeout(Duration::from_secs(1));
                                 continue;
                             }
@@ -343,21 +357,26 @@ impl MonitorHandle {
                     match s.read_window() {
                         Ok(samples) => {
                             let db = rms_dbfs(&samples);
-                            let at = clock.now();
+                            let (at, mono) = (clock.now(), clock.monotonic());
                             let mut h = st.lock().expect("monitor state");
                             h.windows += 1;
                             h.last_db = Some(db);
                             h.last_at = Some(at);
+                            h.last_at_mono = Some(mono);
                             h.error = None;
                             if db >= threshold_db {
                                 h.heard += 1;
                                 h.last_heard = Some(at);
+                                h.last_heard_mono = Some(mono);
                                 h.first_heard_since_mark.get_or_insert(at);
                             }
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, "monitor input failed");
-                            st.lock().expect("monitor state").error = Some(e);
+                            let mut h = st.lock().expect("monitor state");
+                            h.error = Some(e);
+                            h.errors += 1;
+                            drop(h);
                             source = None;
                             was_active = false;
                             std::thread::park_timeout(Duration::from_secs(1));

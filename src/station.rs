@@ -422,9 +422,15 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
                 }
             }
         }
-        if let Some(spec) = input {
-            m.input = spec;
-            c.monitor = Some(m);
+        // A [monitor] section listens on the default input unless told
+        // otherwise; a wrong `input` (reported above) listens on nothing.
+        match (input, get(t, "input")) {
+            (Some(spec), _) => {
+                m.input = spec;
+                c.monitor = Some(m);
+            }
+            (None, None) => c.monitor = Some(m),
+            (None, Some(_)) => {}
         }
     }
     if let Some(v) = get(&root, "terminal") {

@@ -125,11 +125,13 @@ pub struct Prober {
 
 impl Prober {
     /// Probes `terminals` on their intervals (on `clock`), sending changes
-    /// to `tx`.
+    /// to `tx` tagged with `generation` (so a prober replaced on reload
+    /// cannot be mistaken for its successor).
     pub fn spawn(
         terminals: Vec<TerminalConfig>,
         clock: Arc<dyn Clock>,
-        tx: UnboundedSender<TerminalEvent>,
+        tx: UnboundedSender<(u64, TerminalEvent)>,
+        generation: u64,
     ) -> Prober {
         let stop = Arc::new(AtomicBool::new(false));
         let (halt, list) = (stop.clone(), terminals.clone());
@@ -150,11 +152,11 @@ impl Prober {
                         if due[i] > now_mono {
                             continue;
                         }
-                        let result = probe(t);
                         let at = clock.now();
+                        let result = probe(t);
                         if let Some(ev) = states[i].feed(t, at, result) {
                             tracing::info!(?ev, "terminal changed state");
-                            if tx.send(ev).is_err() {
+                            if tx.send((generation, ev)).is_err() {
                                 return;
                             }
                         }

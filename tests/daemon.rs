@@ -197,7 +197,10 @@ async fn equal_priority_waits_and_is_missed_past_its_window() {
         get("长")
     );
     let gap = ms(long.started_at.unwrap(), first_end);
-    assert!((0..=2 * STEP_SLACK_MS).contains(&gap), "{long:?} after {first_end}");
+    assert!(
+        (0..=2 * STEP_SLACK_MS).contains(&gap),
+        "{long:?} after {first_end}"
+    );
     let names: Vec<String> = d.captured().into_iter().map(|c| c.broadcast).collect();
     assert_eq!(names, ["长", "窗口长"]);
     d.stop().await;

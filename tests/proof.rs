@@ -157,6 +157,99 @@ async fn silence_while_idle_opens_nothing() {
     d.run_for(Duration::from_secs(60)).await;
     assert!(d.outages().is_empty(), "{:?}", d.outages());
     assert!(d.plays().is_empty());
+    assert_eq!(
+        m.reads.load(Ordering::SeqCst),
+        0,
+        "nothing is measured while nothing plays"
+    );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monitor_failing_mid_play_is_not_silence() {
+    let st = TempStation::new();
+    st.wav("a.wav", 20.0);
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"通知\"\nplay = [\"a.wav\"]\nat = [\"08:00\"]\nchime = false\n",
+    );
+    let clock = TestClock::new(sh("2026-12-01 07:59:58"));
+    let m = monitor(&clock, false);
+    let d = Running::start_monitored(st.path(), clock, &m, Duration::from_secs(5)).await;
+    d.run_for(Duration::from_secs(4)).await;
+    m.broken.store(true, Ordering::SeqCst);
+    d.run_for(Duration::from_secs(20)).await;
+    d.wait("played", || {
+        d.plays()
+            .first()
+            .is_some_and(|p| p.status == Status::Played)
+    })
+    .await;
+    let p = &d.plays()[0];
+    assert_eq!(p.heard, None, "unverified: {p:?}");
+    let o = d.outages();
+    assert!(o.iter().all(|o| o.kind != OutageKind::Signal), "{o:?}");
+    assert!(
+        o.iter()
+            .any(|o| o.kind == OutageKind::Output && o.subject == "monitor:test-monitor"),
+        "{o:?}"
+    );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signal_back_in_the_same_play_closes_the_outage_then() {
+    let st = TempStation::new();
+    st.wav("长.wav", 60.0);
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"长公告\"\nplay = [\"长.wav\"]\nat = [\"08:00\"]\nchime = false\n",
+    );
+    let clock = TestClock::new(sh("2026-12-01 07:59:58"));
+    let m = monitor(&clock, false);
+    let d = Running::start_monitored(st.path(), clock.clone(), &m, Duration::from_secs(5)).await;
+    d.run_for(Duration::from_secs(10)).await;
+    d.wait("the signal outage", || !signal_outages(&d).is_empty())
+        .await;
+    d.run_for(Duration::from_secs(10)).await;
+    let back = clock.now();
+    m.signal.store(true, Ordering::SeqCst);
+    d.run_for(Duration::from_secs(45)).await;
+    d.wait("played", || {
+        d.plays()
+            .first()
+            .is_some_and(|p| p.status == Status::Played)
+    })
+    .await;
+    let o = &signal_outages(&d)[0];
+    let end = o.ended_at.expect("closed");
+    assert!(
+        near(end, back),
+        "ends when the signal came back ({back}), not at the play's end: {o:?}"
+    );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wall_clock_step_during_a_heard_play_is_not_silence() {
+    let st = TempStation::new();
+    st.wav("a.wav", 20.0);
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"通知\"\nplay = [\"a.wav\"]\nat = [\"08:00\"]\nchime = false\n",
+    );
+    let clock = TestClock::new(sh("2026-12-01 07:59:58"));
+    let m = monitor(&clock, true);
+    let d = Running::start_monitored(st.path(), clock.clone(), &m, Duration::from_secs(5)).await;
+    d.run_for(Duration::from_secs(5)).await;
+    clock.step(TimeDelta::minutes(3));
+    d.run_for(Duration::from_secs(25)).await;
+    d.wait("played", || {
+        d.plays().iter().any(|p| p.status == Status::Played)
+    })
+    .await;
+    assert!(signal_outages(&d).is_empty(), "{:?}", d.outages());
+    assert_eq!(d.plays()[0].heard, Some(true));
     d.stop().await;
 }
 

@@ -439,4 +439,29 @@ mod terminals {
         .await;
         d.stop().await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn outages_of_terminals_no_longer_configured_are_closed() {
+        let st = TempStation::new();
+        let t0 = sh("2026-12-01 09:00:00");
+        {
+            let store = cunxiang::store::Store::open(&st.path().join("var")).unwrap();
+            store
+                .open_outage(OutageKind::Terminal, "旧音柱（村西头）", t0, "gone")
+                .unwrap();
+            store
+                .open_outage(OutageKind::Signal, "file:old.wav", t0, "silence")
+                .unwrap();
+        }
+        let clock = TestClock::new(sh("2026-12-01 10:00:00"));
+        let d = Running::start(st.path(), clock).await;
+        let o = d.outages();
+        assert_eq!(o.len(), 2, "{o:?}");
+        assert!(
+            o.iter()
+                .all(|o| o.ended_at == Some(sh("2026-12-01 10:00:00"))),
+            "closed at start-up, nothing would close them later: {o:?}"
+        );
+        d.stop().await;
+    }
 }

@@ -148,12 +148,33 @@ impl Prober {
                         clock.park_until(next);
                         continue;
                     }
-                    for (i, t) in list.iter().enumerate() {
-                        if due[i] > now_mono {
-                            continue;
-                        }
-                        let at = clock.now();
-                        let result = probe(t);
+                    // The terminals due now are probed at once, each on its
+                    // own thread: one dead terminal (3 s timeout) does not
+                    // delay the others.
+                    let due_now: Vec<usize> =
+                        (0..list.len()).filter(|i| due[*i] <= now_mono).collect();
+                    let at = clock.now();
+                    let results: Vec<(usize, Result<(), String>)> = if due_now.len() == 1 {
+                        vec![(due_now[0], probe(&list[due_now[0]]))]
+                    } else {
+                        std::thread::scope(|s| {
+                            let handles: Vec<_> = due_now
+                                .iter()
+                                .map(|&i| {
+                                    let t = &list[i];
+                                    (i, s.spawn(move || probe(t)))
+                                })
+                                .collect();
+                            handles
+                                .into_iter()
+                                .map(|(i, h)| {
+                                    (i, h.join().unwrap_or_else(|_| Err("probe crashed".into())))
+                                })
+                                .collect()
+                        })
+                    };
+                    for (i, result) in results {
+                        let t = &list[i];
                         if let Some(ev) = states[i].feed(t, at, result) {
                             tracing::info!(?ev, "terminal changed state");
                             if tx.send((generation, ev)).is_err() {

@@ -102,6 +102,24 @@ def bench_latency(tmp, wav, seconds):
     return {"firings": len(lat), "median_ms": statistics.median(lat), "p99_ms": percentile(lat, 99), "max_ms": max(lat)}
 
 
+def idle_windows(st, seconds):
+    """Runs the daemon on `st` and measures consecutive idle windows; the
+    median one is reported (a shared 2-core VM adds a few ms of noise to any
+    single minute)."""
+    p = start_daemon(st)
+    time.sleep(5)
+    windows = []
+    for _ in range(3 if seconds >= 60 else 1):
+        c0, v0 = proc_cost(p.pid)
+        time.sleep(seconds)
+        c1, v1 = proc_cost(p.pid)
+        windows.append(((c1 - c0) * 1000, v1 - v0))
+    stop(p)
+    med = sorted(windows)[len(windows) // 2]
+    return {"cpu_ms": med[0], "wakeups": med[1], "seconds": seconds,
+            "windows": [{"cpu_ms": round(c, 2), "wakeups": w} for c, w in windows]}
+
+
 def bench_idle(tmp, wav, seconds):
     st = os.path.join(tmp, "idle")
     # 100 broadcasts, none due during the measurement (03:00-04:39 local).
@@ -113,20 +131,7 @@ def bench_idle(tmp, wav, seconds):
     now = datetime.now(SHANGHAI)
     if now.hour in (3, 4):
         print("warning: running during 03:00-05:00 Shanghai time; firings may fall in the idle window", file=sys.stderr)
-    p = start_daemon(st)
-    time.sleep(5)
-    # Three consecutive windows; the median one is reported (a shared
-    # 2-core VM adds a few ms of noise to any single minute).
-    windows = []
-    for _ in range(3 if seconds >= 60 else 1):
-        c0, v0 = proc_cost(p.pid)
-        time.sleep(seconds)
-        c1, v1 = proc_cost(p.pid)
-        windows.append(((c1 - c0) * 1000, v1 - v0))
-    stop(p)
-    med = sorted(windows)[len(windows) // 2]
-    ours = {"cpu_ms": med[0], "wakeups": med[1], "seconds": seconds,
-            "windows": [{"cpu_ms": round(c, 2), "wakeups": w} for c, w in windows]}
+    ours = idle_windows(st, seconds)
     cron = None
     if shutil.which("cron"):
         q = subprocess.Popen(["cron", "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -153,18 +158,7 @@ def bench_idle_monitored(tmp, wav, seconds):
         f.write('[monitor]\ninput = "file:audio/t.wav"\n')
         for i in range(3):
             f.write(f'[[terminal]]\nname = "音柱{i}"\naddress = "127.0.0.1:{40001 + i}"\n')
-    p = start_daemon(st)
-    time.sleep(5)
-    windows = []
-    for _ in range(3 if seconds >= 60 else 1):
-        c0, v0 = proc_cost(p.pid)
-        time.sleep(seconds)
-        c1, v1 = proc_cost(p.pid)
-        windows.append(((c1 - c0) * 1000, v1 - v0))
-    stop(p)
-    med = sorted(windows)[len(windows) // 2]
-    return {"cpu_ms": med[0], "wakeups": med[1], "seconds": seconds,
-            "windows": [{"cpu_ms": round(c, 2), "wakeups": w} for c, w in windows]}
+    return idle_windows(st, seconds)
 
 
 def bench_playback(tmp, long_mp3, seconds):

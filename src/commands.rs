@@ -610,6 +610,23 @@ fn daemon_client(
     Ok(c)
 }
 
+/// This station's running daemon, checked to answer as itself; else the
+/// exit code (the reason is written to `err`).
+fn connected(
+    station_dir: &Path,
+    lang: Lang,
+    err: &mut dyn Write,
+) -> std::io::Result<Result<crate::client::Client, i32>> {
+    let station = Station::load(station_dir);
+    let Some(c) = daemon_client(&station, lang, err)? else {
+        return Ok(Err(crate::EXIT_FINDINGS));
+    };
+    match c.status(lang) {
+        Ok(_) => Ok(Ok(c)),
+        Err(e) => Ok(Err(client_error(&e, lang, err)?)),
+    }
+}
+
 /// Prints a failed request to the daemon; returns the exit code.
 fn client_error(
     e: &crate::client::ClientError,
@@ -664,13 +681,10 @@ pub fn play(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<i32> {
-    let station = Station::load(station_dir);
-    let Some(c) = daemon_client(&station, lang, err)? else {
-        return Ok(crate::EXIT_FINDINGS);
+    let c = match connected(station_dir, lang, err)? {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
     };
-    if let Err(e) = c.status(lang) {
-        return client_error(&e, lang, err);
-    }
     let mut body = serde_json::json!({ "name": name });
     if let Some(p) = priority {
         body["priority"] = p.into();
@@ -713,13 +727,10 @@ pub fn stop(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<i32> {
-    let station = Station::load(station_dir);
-    let Some(c) = daemon_client(&station, lang, err)? else {
-        return Ok(crate::EXIT_FINDINGS);
+    let c = match connected(station_dir, lang, err)? {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
     };
-    if let Err(e) = c.status(lang) {
-        return client_error(&e, lang, err);
-    }
     match c.post("/api/stop", &serde_json::json!({})) {
         Ok(v) => {
             match v["stopped"].as_str() {

@@ -1008,9 +1008,8 @@ impl Daemon {
 
     /// How long the play on air has been silent, as measured (monotonic):
     /// `None` while the monitor fails or has measured nothing of it yet.
-    fn measured_silence(&self) -> Option<(Duration, Duration)> {
-        let (m, l) = (self.monitor.as_ref()?, self.listen.as_ref()?);
-        let h = m.hearing();
+    fn measured_silence(&self, h: &crate::monitor::Hearing) -> Option<(Duration, Duration)> {
+        let l = self.listen.as_ref()?;
         if h.error.is_some() || h.errors > l.errors || h.windows == l.windows {
             return None;
         }
@@ -1032,7 +1031,7 @@ impl Daemon {
         }
         let now = self.clock.now();
         let left = m.silence_after.saturating_sub(self.quiet_carry);
-        match self.measured_silence() {
+        match self.measured_silence(&h) {
             // Nothing measured yet (the input is starting): look again soon.
             None => Some(now + TimeDelta::seconds(1)),
             Some((silent, _)) => {
@@ -1086,7 +1085,7 @@ impl Daemon {
             return Ok(());
         }
         let row = a.row;
-        let Some((silent, start_mono)) = self.measured_silence() else {
+        let Some((silent, start_mono)) = self.measured_silence(&h) else {
             return Ok(());
         };
         let m = self.monitor.as_ref().expect("checked");

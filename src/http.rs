@@ -913,6 +913,19 @@ fn form_refusal(st: &AppState, h: &HeaderMap, f: &HashMap<String, String>) -> Op
     (!ok).then(|| back(form_lang(f), "err", "token", ""))
 }
 
+/// A dashboard form's fields, once it passed [`form_refusal`].
+fn checked_form(
+    st: &AppState,
+    h: &HeaderMap,
+    f: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<HashMap<String, String>, Box<Response>> {
+    let Form(f) = f.map_err(|e| Box::new(ApiError::from(e).into_response()))?;
+    match form_refusal(st, h, &f) {
+        Some(r) => Err(Box::new(r)),
+        None => Ok(f),
+    }
+}
+
 async fn login(
     State(st): State<Shared>,
     f: Result<Form<HashMap<String, String>>, FormRejection>,
@@ -947,13 +960,10 @@ async fn form_play(
     headers: HeaderMap,
     f: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = match f {
-        Ok(Form(f)) => f,
-        Err(e) => return ApiError::from(e).into_response(),
+    let f = match checked_form(&st, &headers, f) {
+        Ok(f) => f,
+        Err(r) => return *r,
     };
-    if let Some(r) = form_refusal(&st, &headers, &f) {
-        return r;
-    }
     let lang = form_lang(&f);
     let name = f
         .get("name")
@@ -989,13 +999,10 @@ async fn form_stop(
     headers: HeaderMap,
     f: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = match f {
-        Ok(Form(f)) => f,
-        Err(e) => return ApiError::from(e).into_response(),
+    let f = match checked_form(&st, &headers, f) {
+        Ok(f) => f,
+        Err(r) => return *r,
     };
-    if let Some(r) = form_refusal(&st, &headers, &f) {
-        return r;
-    }
     let lang = form_lang(&f);
     match ask(&st, Control::Stop).await {
         Ok(Some(n)) => back(lang, "ok", "stopped", &n),

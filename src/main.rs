@@ -112,29 +112,55 @@ enum Command {
     Devices,
 }
 
-fn init_logging(
-    default: &str,
-    dir: Option<std::path::PathBuf>,
-) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+/// What must outlive the run for the log to be complete: the writer
+/// threads of the non-blocking stderr and file logs, flushed when dropped.
+type LogGuards = Vec<tracing_appender::non_blocking::WorkerGuard>;
+
+/// Sets up tracing: stderr always, and daily files under `dir` when given.
+///
+/// Neither sink can block the thread that logs: each is a bounded queue
+/// drained by its own writer thread, and a full queue drops lines rather
+/// than wait (a stalled journal or a full disk must never stop a
+/// broadcast). Wave 1 wrote to a locked stderr and froze every thread
+/// but the main one at its first log line.
+fn init_logging(default: &str, dir: Option<std::path::PathBuf>) -> LogGuards {
+    use std::io::IsTerminal;
+    use tracing_appender::non_blocking::NonBlockingBuilder;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::Layer;
     let filter =
         || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
+    let mut guards = Vec::new();
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let (w, g) = NonBlockingBuilder::default()
+        .lossy(true)
+        .thread_name("log-stderr")
+        .finish(std::io::stderr());
+    guards.push(g);
     let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_writer(w)
         .with_filter(filter());
-    let mut guard = None;
     let file = dir.and_then(|dir| {
-        let appender = tracing_appender::rolling::Builder::new()
-            .rotation(tracing_appender::rolling::Rotation::DAILY)
-            .filename_prefix("cunxiang.log")
-            .max_log_files(30)
-            .build(&dir);
+        // The appender prunes old files by listing the folder: it must
+        // exist first, or the first run prints a stray error.
+        let made = std::fs::create_dir_all(&dir);
+        let appender = made.map_err(|e| e.to_string()).and_then(|()| {
+            tracing_appender::rolling::Builder::new()
+                .rotation(tracing_appender::rolling::Rotation::DAILY)
+                .filename_prefix("cunxiang.log")
+                .max_log_files(30)
+                .build(&dir)
+                .map_err(|e| e.to_string())
+        });
         match appender {
             Ok(a) => {
-                let (w, g) = tracing_appender::non_blocking(a);
-                guard = Some(g);
+                let (w, g) = NonBlockingBuilder::default()
+                    .lossy(true)
+                    .thread_name("log-file")
+                    .finish(a);
+                guards.push(g);
                 Some(
                     tracing_subscriber::fmt::layer()
                         .with_ansi(false)
@@ -152,7 +178,7 @@ fn init_logging(
         .with(stderr)
         .with(file)
         .init();
-    guard
+    guards
 }
 
 fn main() {
@@ -165,7 +191,7 @@ fn main() {
     };
     // The daemon also writes its log to daily files under the data folder
     // (var/logs/cunxiang.log.YYYY-MM-DD), keeping the last 30 days.
-    let _log_guard = init_logging(
+    let log_guards = init_logging(
         filter,
         matches!(cli.command, Command::Run { .. }).then(|| {
             cunxiang::load::Station::load(&cli.station)
@@ -175,8 +201,11 @@ fn main() {
     );
     let lang = Lang::detect(cli.lang.as_deref(), |k| std::env::var(k).ok());
     let now = chrono::Utc::now();
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
+    // Unlocked handles: each write takes the lock for that write only. A
+    // lock held for the whole run would block every other thread's first
+    // line to the same stream.
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
     let code = match cli.command {
         Command::Check { format, deep } => {
             commands::check(&cli.station, now, lang, format, deep, &mut out)
@@ -263,12 +292,15 @@ fn main() {
             Ok(if devs.is_empty() { 1 } else { 0 })
         }
     };
-    match code {
-        Ok(c) => std::process::exit(c),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+    let code = match code {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
             eprintln!("cunxiang: {e:#}");
-            std::process::exit(1);
+            1
         }
-    }
+    };
+    // `exit` runs no destructors: flush the log writers first.
+    drop(log_guards);
+    std::process::exit(code);
 }

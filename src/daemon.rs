@@ -560,7 +560,13 @@ pub async fn run(
         None => None,
     };
     let _watcher = if cfg.watch {
-        watch_files(&d.station_dir, &d.config, ctl_tx.clone())
+        let data = d
+            .store
+            .path()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        watch_files(&d.station_dir, &d.config, &data, ctl_tx.clone())
     } else {
         None
     };
@@ -2092,43 +2098,190 @@ pub fn build_items(audio_dir: &Path, f: &Firing) -> Result<Vec<PlayItem>, (Strin
     Ok(items)
 }
 
-/// Watches the schedules folder and the station file; a debounced change
-/// asks the run loop to reload.
+/// How long the watched files must stay quiet before a reload: an editor
+/// that saves in several writes is read once, after the last.
+pub const RELOAD_QUIET: Duration = Duration::from_millis(500);
+
+/// The folders a change event is judged against (canonical paths, as the
+/// watcher reports them).
+#[derive(Debug, Clone)]
+pub struct WatchedPaths {
+    pub station_file: PathBuf,
+    pub schedules: PathBuf,
+    pub data: PathBuf,
+}
+
+/// Whether a file-system event asks for a reload: a write, create, rename
+/// or delete of the station file, of a `*.toml` in the schedules folder,
+/// or of the schedules folder itself. Reading a file (open, close after
+/// reading, access time) never does: the reload itself reads every file,
+/// and reacting to that was a reload storm. Nothing under the data folder
+/// does, whatever the station file names (its own logs and database live
+/// there).
+pub fn reload_wanted(kind: &notify::EventKind, path: &Path, w: &WatchedPaths) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
+    let writes = match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
+        EventKind::Any | EventKind::Other => true,
+    };
+    if !writes || path.starts_with(&w.data) {
+        return false;
+    }
+    let is_toml = path
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("toml"));
+    path == w.station_file
+        || path == w.schedules
+        || (is_toml && path.parent() == Some(w.schedules.as_path()))
+}
+
+/// Watches the schedules folder and the station file; writes to them,
+/// once quiet for [`RELOAD_QUIET`], ask the run loop to reload.
 fn watch_files(
     station_dir: &Path,
     config: &StationConfig,
+    data_dir: &Path,
     tx: mpsc::Sender<Control>,
-) -> Option<notify_debouncer_mini::Debouncer<notify::RecommendedWatcher>> {
-    use notify::RecursiveMode;
-    let handler = move |res: notify_debouncer_mini::DebounceEventResult| {
-        if let Ok(events) = res {
-            let relevant = events.iter().any(|e| {
-                let p = &e.path;
-                p.extension()
-                    .is_some_and(|x| x.eq_ignore_ascii_case("toml"))
-                    || p.is_dir()
-            });
-            if relevant {
-                let _ = tx.blocking_send(Control::Reload);
+) -> Option<notify::RecommendedWatcher> {
+    use notify::{RecursiveMode, Watcher};
+    let canon = |p: PathBuf| std::fs::canonicalize(&p).unwrap_or(p);
+    let station = canon(station_dir.to_path_buf());
+    let paths = WatchedPaths {
+        station_file: station.join(crate::station::STATION_FILE),
+        schedules: canon(station_dir.join(&config.schedules_dir)),
+        data: canon(data_dir.to_path_buf()),
+    };
+    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<()>();
+    let watched = paths.clone();
+    let handler = move |res: notify::Result<notify::Event>| {
+        if let Ok(ev) = res {
+            if ev
+                .paths
+                .iter()
+                .any(|p| reload_wanted(&ev.kind, p, &watched))
+            {
+                let _ = ev_tx.send(());
             }
         }
     };
-    let mut deb = match notify_debouncer_mini::new_debouncer(Duration::from_millis(500), handler) {
-        Ok(d) => d,
+    let mut watcher = match notify::recommended_watcher(handler) {
+        Ok(w) => w,
         Err(e) => {
             tracing::warn!(error = %e, "cannot watch files; edits apply after a restart");
             return None;
         }
     };
-    let sched = station_dir.join(&config.schedules_dir);
-    if let Err(e) = deb.watcher().watch(&sched, RecursiveMode::NonRecursive) {
-        tracing::warn!(error = %e, dir = %sched.display(), "cannot watch the schedules folder");
+    if let Err(e) = watcher.watch(&paths.schedules, RecursiveMode::NonRecursive) {
+        tracing::warn!(error = %e, dir = %paths.schedules.display(), "cannot watch the schedules folder");
     }
-    if let Err(e) = deb
-        .watcher()
-        .watch(station_dir, RecursiveMode::NonRecursive)
-    {
+    if let Err(e) = watcher.watch(&station, RecursiveMode::NonRecursive) {
         tracing::warn!(error = %e, "cannot watch the station folder");
     }
-    Some(deb)
+    tokio::spawn(async move {
+        while ev_rx.recv().await.is_some() {
+            // Wait until the files have been quiet for a while.
+            while let Ok(Some(())) = tokio::time::timeout(RELOAD_QUIET, ev_rx.recv()).await {}
+            if tx.send(Control::Reload).await.is_err() {
+                return;
+            }
+        }
+    });
+    Some(watcher)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{
+        AccessKind, AccessMode, CreateKind, DataChange, EventKind, MetadataKind, ModifyKind,
+        RemoveKind, RenameMode,
+    };
+
+    #[test]
+    fn only_writes_to_the_files_that_matter_reload() {
+        let w = WatchedPaths {
+            station_file: "/st/cunxiang.toml".into(),
+            schedules: "/st/schedules".into(),
+            data: "/st/mydata".into(),
+        };
+        let write = EventKind::Modify(ModifyKind::Data(DataChange::Content));
+        let cases: &[(EventKind, &str, bool)] = &[
+            // Reading never reloads (the reload itself reads every file).
+            (
+                EventKind::Access(AccessKind::Open(AccessMode::Any)),
+                "/st/schedules/a.toml",
+                false,
+            ),
+            (
+                EventKind::Access(AccessKind::Close(AccessMode::Read)),
+                "/st/cunxiang.toml",
+                false,
+            ),
+            (
+                EventKind::Access(AccessKind::Read),
+                "/st/schedules/a.toml",
+                false,
+            ),
+            (
+                EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)),
+                "/st/schedules/a.toml",
+                false,
+            ),
+            // Writes, creates, renames and deletes of schedules and the station file do.
+            (
+                EventKind::Access(AccessKind::Close(AccessMode::Write)),
+                "/st/schedules/a.toml",
+                true,
+            ),
+            (write, "/st/schedules/a.toml", true),
+            (write, "/st/schedules/B.TOML", true),
+            (
+                EventKind::Create(CreateKind::File),
+                "/st/schedules/new.toml",
+                true,
+            ),
+            (
+                EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+                "/st/schedules/a.toml",
+                true,
+            ),
+            (
+                EventKind::Remove(RemoveKind::File),
+                "/st/schedules/a.toml",
+                true,
+            ),
+            (write, "/st/cunxiang.toml", true),
+            (EventKind::Remove(RemoveKind::Folder), "/st/schedules", true),
+            // Everything else does not: other files, editor temp files,
+            // the good copy, and anything in the data folder.
+            (write, "/st/schedules/a.toml.swp", false),
+            (write, "/st/schedules/sub/a.toml", false),
+            (write, "/st/.cunxiang.toml.good", false),
+            (write, "/st/other.toml", false),
+            (write, "/st/audio/一封信.mp3", false),
+            (EventKind::Create(CreateKind::Folder), "/st/mydata", false),
+            (write, "/st/mydata/logs/cunxiang.log.2026-12-01", false),
+            (write, "/st/mydata/x.toml", false),
+        ];
+        for (kind, path, want) in cases {
+            assert_eq!(
+                reload_wanted(kind, Path::new(path), &w),
+                *want,
+                "{kind:?} on {path}"
+            );
+        }
+        // A data folder inside the schedules folder stays out too.
+        let w2 = WatchedPaths {
+            data: "/st/schedules".into(),
+            ..w
+        };
+        assert!(!reload_wanted(
+            &write,
+            Path::new("/st/schedules/a.toml"),
+            &w2
+        ));
+    }
 }

@@ -223,7 +223,10 @@ pub fn log(
         })
     }) {
         Ok(r) => r,
-        Err(e) => {
+        Err(
+            e @ (crate::store::StoreError::Missing { .. }
+            | crate::store::StoreError::NotReady { .. }),
+        ) => {
             if matches!(format, LogFormat::Json | LogFormat::Gdj) {
                 writeln!(out, "[]")?;
             }
@@ -237,6 +240,7 @@ pub fn log(
             )?;
             return Ok(crate::EXIT_OK);
         }
+        Err(e) => return store_failed(&e, lang, err),
     };
     let tz = rules.tz;
     let rfc = |t: Option<DateTime<Utc>>| {
@@ -452,10 +456,18 @@ pub fn run(
         lang.pick("播出记录", "as-run log"),
         station.data_dir().join(crate::store::DB_FILE).display()
     )?;
+    // Errors, and loudly which settings a broken station file left us on.
     let errors: Vec<_> = station
         .diagnostics()
         .into_iter()
-        .filter(|d| d.is_error())
+        .filter(|d| {
+            d.is_error()
+                || matches!(
+                    d.msg,
+                    crate::i18n::Msg::StationOnGoodCopy { .. }
+                        | crate::i18n::Msg::StationOnDefaults { .. }
+                )
+        })
         .collect();
     for e in &errors {
         writeln!(out, "{}", e.render(lang))?;
@@ -764,8 +776,36 @@ pub enum LedgerFormat {
     Gdj,
 }
 
-pub fn open_store(station: &Station) -> Option<crate::store::Store> {
-    crate::store::Store::open_existing(&station.data_dir()).ok()
+/// Says the database cannot be read (never "nothing recorded"); exit 1.
+fn store_failed(
+    e: &crate::store::StoreError,
+    lang: Lang,
+    err: &mut dyn Write,
+) -> std::io::Result<i32> {
+    writeln!(
+        err,
+        "cunxiang: {}: {e}",
+        lang.pick(
+            "无法读取播出数据库，记录看不到（不是没有故障）。请检查数据文件夹的权限和磁盘",
+            "cannot read the database, so nothing can be shown (this is not \"all clear\"); check the data folder's permissions and the disk"
+        )
+    )?;
+    Ok(crate::EXIT_FINDINGS)
+}
+
+/// The station's store, for reading: `Ok(None)` when there is none yet
+/// (never run, or being created this instant).
+///
+/// # Errors
+/// When a database exists but cannot be read: callers must show that as a
+/// fault, never as "nothing recorded".
+pub fn open_store(station: &Station) -> Result<Option<crate::store::Store>, crate::store::StoreError> {
+    use crate::store::{Store, StoreError};
+    match Store::open_existing(&station.data_dir()) {
+        Ok(s) => Ok(Some(s)),
+        Err(StoreError::Missing { .. } | StoreError::NotReady { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 fn write_csv(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
@@ -807,9 +847,13 @@ pub fn outages(
             return Ok(crate::EXIT_CONFIG);
         }
     };
-    let rows = open_store(&station)
-        .and_then(|s| s.outages(open_only, since).ok())
-        .unwrap_or_default();
+    let rows = match open_store(&station).and_then(|s| match s {
+        Some(s) => s.outages(open_only, since),
+        None => Ok(Vec::new()),
+    }) {
+        Ok(r) => r,
+        Err(e) => return store_failed(&e, lang, err),
+    };
     let tz = rules.tz;
     let show = |t: Option<DateTime<Utc>>| t.map(|t| view::show_instant(t, tz)).unwrap_or_default();
     let rfc = |t: Option<DateTime<Utc>>| t.map(|t| view::rfc3339_ms(t, tz));
@@ -1004,7 +1048,10 @@ pub fn report(
         )?;
         return Ok(crate::EXIT_CONFIG);
     }
-    let store = open_store(&station);
+    let store = match open_store(&station) {
+        Ok(s) => s,
+        Err(e) => return store_failed(&e, lang, &mut std::io::stderr()),
+    };
     let reports = day_reports(&station, store.as_ref(), now, first, days);
     let pct = |a: Option<f64>| a.map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_default();
     let faults = |r: &ledger::DayReport| -> String {
@@ -1145,8 +1192,31 @@ pub fn status_value(
     use serde_json::json;
     let rules = Rules::from_config(&station.config);
     let tz = rules.tz;
-    let store = open_store(station);
-    let meta = |k: &str| store.as_ref().and_then(|s| s.meta(k).ok().flatten());
+    // A store that cannot be read is a fault shown as such, never "all
+    // clear": every failed read is kept and makes `needs_repair`.
+    let store_error = std::cell::RefCell::new(None::<String>);
+    let fail = |e: crate::store::StoreError| {
+        store_error.borrow_mut().get_or_insert_with(|| e.to_string());
+    };
+    let store = open_store(station).unwrap_or_else(|e| {
+        fail(e);
+        None
+    });
+    let read = |f: &dyn Fn(&crate::store::Store) -> Result<(), crate::store::StoreError>| {
+        if let Some(s) = &store {
+            if let Err(e) = f(s) {
+                fail(e);
+            }
+        }
+    };
+    let meta = |k: &str| {
+        let v = std::cell::RefCell::new(None);
+        read(&|s| {
+            *v.borrow_mut() = s.meta(k)?;
+            Ok(())
+        });
+        v.into_inner()
+    };
     let hb = meta(keys::HEARTBEAT)
         .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
         .map(|t| t.with_timezone(&Utc));
@@ -1164,10 +1234,14 @@ pub fn status_value(
         (_, _, _, true) => "down",
         _ => "running",
     };
-    let open = store
-        .as_ref()
-        .and_then(|s| s.outages(true, None).ok())
-        .unwrap_or_default();
+    let open = {
+        let v = std::cell::RefCell::new(Vec::new());
+        read(&|s| {
+            *v.borrow_mut() = s.outages(true, None)?;
+            Ok(())
+        });
+        v.into_inner()
+    };
     let rfc = |t: DateTime<Utc>| view::rfc3339(t, tz);
     let now_playing = match live {
         Some(l) => l.now_playing.as_ref().map(|p| {
@@ -1244,7 +1318,13 @@ pub fn status_value(
         })
         .filter_map(|w| w[lang.pick("zh", "en")].as_str().map(str::to_string))
         .collect();
-    let needs_repair = down || open.iter().any(|o| o.kind.is_fault());
+    let store_error = store_error.into_inner();
+    // A file off air is broadcasts lost: schedule and station errors need
+    // repair as much as an open outage does.
+    let needs_repair = down
+        || store_error.is_some()
+        || !errors.is_empty()
+        || open.iter().any(|o| o.kind.is_fault());
     let state_code = if needs_repair {
         ledger::state::FAULT
     } else if now_playing.is_some() {
@@ -1283,6 +1363,7 @@ pub fn status_value(
         "next": next,
         "schedule_errors": errors,
         "warnings": warnings,
+        "store_error": store_error,
         "needs_repair": needs_repair,
     })
 }

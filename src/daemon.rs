@@ -324,6 +324,14 @@ struct Daemon {
     terminal_tx: mpsc::UnboundedSender<(u64, crate::terminals::TerminalEvent)>,
     /// Events of an earlier prober (before a reload) are ignored.
     prober_gen: u64,
+    /// Whether a station has been applied (a broken station file on
+    /// reload keeps the settings already running).
+    applied: bool,
+    /// Open `config` outages by file (as shown): files with errors.
+    config_open: BTreeMap<String, i64>,
+    /// Broadcasts of files with errors that have no good version on air,
+    /// with their file: each of their firings is logged missed.
+    off_air: Vec<(Broadcast, String)>,
 }
 
 /// The monitor's counts when the play on air started.
@@ -446,6 +454,9 @@ pub async fn run(
         prober: None,
         terminal_tx: term_tx,
         prober_gen: 0,
+        applied: false,
+        config_open: BTreeMap::new(),
+        off_air: Vec::new(),
     };
     d.apply_station(station).await?;
 
@@ -508,6 +519,7 @@ pub async fn run(
     }
     if let Some(h) = handled {
         if h < now && d.clock_sane_after.is_none() {
+            d.log_off_air(h, now).await?;
             d.handle_due(h, now, Cause::Downtime, downtime_outage)
                 .await?;
         }
@@ -673,11 +685,29 @@ impl Daemon {
     /// version, broken ones keep it; a broken station file keeps the old
     /// settings.
     async fn apply_station(&mut self, station: Station) -> Result<(), RunError> {
-        if station.config_has_errors() && !self.files.is_empty() {
+        if station.config_has_errors() && self.applied {
             tracing::warn!("cunxiang.toml has errors; keeping the previous settings");
         } else {
+            match station.config_source {
+                crate::load::ConfigSource::GoodCopy => tracing::error!(
+                    copy = crate::load::GOOD_COPY,
+                    "cunxiang.toml has errors; running on its last good copy"
+                ),
+                crate::load::ConfigSource::Defaults => tracing::error!(
+                    data = %station.config.data_dir.display(),
+                    name = %station.config.name,
+                    "cunxiang.toml has errors and there is no good copy; running on DEFAULTS (no quiet hours, no holidays)"
+                ),
+                crate::load::ConfigSource::File => {}
+            }
             self.config = station.config.clone();
             self.rules = Rules::from_config(&self.config);
+        }
+        self.applied = true;
+        match station.keep_good_copy() {
+            Ok(true) => tracing::info!(copy = crate::load::GOOD_COPY, "kept a good copy of cunxiang.toml"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, copy = crate::load::GOOD_COPY, "cannot keep a good copy of cunxiang.toml"),
         }
         self.station_errors = station
             .station_diags
@@ -721,7 +751,22 @@ impl Daemon {
                 list.push(self_test_broadcast(at));
             }
         }
+        // Broadcasts only a broken file holds (it never had a good
+        // version): off air, and each of their firings is logged missed.
+        self.off_air = station
+            .files
+            .iter()
+            .filter(|f| !f.is_valid())
+            .flat_map(|f| {
+                f.parsed
+                    .broadcasts
+                    .iter()
+                    .filter(|b| b.enabled && !seen.contains(&b.name))
+                    .map(|b| (b.clone(), f.shown.clone()))
+            })
+            .collect();
         self.broadcasts = Arc::new(list);
+        self.sync_config_outages(&station).await?;
         let terminals = self.config.terminals.clone();
         let same = match &self.prober {
             Some(p) => p.terminals() == terminals.as_slice(),
@@ -752,6 +797,112 @@ impl Daemon {
             errors = errors.len(),
             "schedules loaded"
         );
+        Ok(())
+    }
+
+    /// One open `config` outage per file with errors (the station file or
+    /// a schedule file), closed once the file is fixed or removed: a file
+    /// off air is on the repair list.
+    async fn sync_config_outages(&mut self, station: &Station) -> Result<(), RunError> {
+        let mut broken: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
+        if !self.station_errors.is_empty() {
+            broken.insert(
+                crate::station::STATION_FILE.to_string(),
+                self.station_errors.clone(),
+            );
+        }
+        for f in station.files.iter().filter(|f| !f.is_valid()) {
+            broken.insert(
+                f.shown.clone(),
+                f.parsed
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .cloned()
+                    .collect(),
+            );
+        }
+        let now = self.clock.now();
+        let open: Vec<String> = self
+            .store
+            .call(|s| s.outages(true, None))
+            .await?
+            .into_iter()
+            .filter(|o| o.kind == OutageKind::Config)
+            .map(|o| o.subject)
+            .collect();
+        for subject in open.iter().filter(|s| !broken.contains_key(*s)).cloned() {
+            tracing::info!(file = %subject, "file fixed: config outage closed");
+            self.config_open.remove(&subject);
+            self.store
+                .call(move |s| s.close_outage(OutageKind::Config, &subject, now))
+                .await?;
+        }
+        for (file, errors) in broken {
+            let mut detail = errors
+                .first()
+                .map(|d| d.render(Lang::En))
+                .unwrap_or_default();
+            if errors.len() > 1 {
+                detail.push_str(&format!(" (and {} more)", errors.len() - 1));
+            }
+            let subject = file.clone();
+            let (id, new) = self
+                .store
+                .call(move |s| s.open_outage(OutageKind::Config, &subject, now, &detail))
+                .await?;
+            if new {
+                tracing::error!(%file, "file has errors: config outage opened");
+            }
+            self.config_open.insert(file, id);
+        }
+        Ok(())
+    }
+
+    /// Logs the firings in `(since, now]` of broadcasts that are off air
+    /// because their file has errors: missed, pointing at its outage.
+    async fn log_off_air(
+        &mut self,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), RunError> {
+        if self.off_air.is_empty() || now <= since {
+            return Ok(());
+        }
+        let since = since.max(now - planner::MAX_LOOKBACK);
+        for (b, file) in self.off_air.clone() {
+            let outage = self.config_open.get(&file).copied();
+            for f in planner::firings(std::slice::from_ref(&b), &self.rules, since, now)
+                .into_iter()
+                .filter(|f| f.skip.is_none() && f.scheduled_at > since)
+            {
+                let reason = format!("{}: {file} has errors", reasons::CONFIG);
+                let (name, at) = (f.broadcast.clone(), f.scheduled_at);
+                let inserted = self
+                    .store
+                    .call(move |s| {
+                        let id = s.insert(
+                            &f.broadcast,
+                            f.scheduled_at,
+                            None,
+                            None,
+                            Status::Missed,
+                            Some(&reason),
+                            Trigger::Schedule,
+                            f.priority.as_str(),
+                            &f.files,
+                        )?;
+                        if let (Some(id), Some(o)) = (id, outage) {
+                            s.link_outage(id, o)?;
+                        }
+                        Ok(id)
+                    })
+                    .await?;
+                if inserted.is_some() {
+                    tracing::warn!(broadcast = %name, scheduled = %at, %file, "missed: its schedule file has errors");
+                }
+            }
+        }
         Ok(())
     }
 
@@ -1293,6 +1444,7 @@ impl Daemon {
         self.prev_wall = now;
         self.prev_mono = mono;
         if now > w.since {
+            self.log_off_air(w.since, now).await?;
             self.handle_due(w.since, now, w.cause, outage).await?;
         }
         if let Some((at, _)) = self.output_retry {
@@ -1935,6 +2087,12 @@ impl Daemon {
         let mut wake = now + TimeDelta::days(2);
         if let Some(n) = planner::next_after(&self.broadcasts, &self.rules, now) {
             wake = wake.min(n);
+        }
+        if !self.off_air.is_empty() {
+            let off: Vec<Broadcast> = self.off_air.iter().map(|(b, _)| b.clone()).collect();
+            if let Some(n) = planner::next_after(&off, &self.rules, now) {
+                wake = wake.min(n);
+            }
         }
         for p in &self.waiting {
             wake = wake.min(p.deadline() + TimeDelta::milliseconds(1));

@@ -63,7 +63,9 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
     let rules = Rules::from_config(&station.config);
     let tz = rules.tz;
     let status = crate::commands::status_value(&station, now, lang, Some(live));
-    let store = crate::commands::open_store(&station);
+    // A store that cannot be read shows in `status` (store_error, needs
+    // repair); the page's tables are then empty, under that banner.
+    let store = crate::commands::open_store(&station).ok().flatten();
     let today = now.with_timezone(&tz).date_naive();
     let day_a = crate::check::day_start(&rules, today);
     let day_b = crate::check::day_start(&rules, today + TimeDelta::days(1));

@@ -276,6 +276,17 @@ pub enum Msg {
     },
 
     // --- warnings ---
+    /// The station file is broken: the station runs on its last good copy.
+    StationOnGoodCopy {
+        copy: String,
+        saved: String,
+    },
+    /// The station file is broken and no good copy exists: defaults.
+    StationOnDefaults {
+        data: String,
+        name: String,
+        timezone: String,
+    },
     WarnCollisionMissed {
         name: String,
         at: String,
@@ -661,6 +672,18 @@ impl Msg {
             }
             (Msg::ListenNeedsToken { value }, En) => {
                 let _ = write!(w, "the control address `{value}` is reachable from other machines, so [control] needs token = \"a hard-to-guess secret\"; for this machine only, write listen = \"127.0.0.1:7878\"");
+            }
+            (Msg::StationOnGoodCopy { copy, saved }, Zh) => {
+                let _ = write!(w, "cunxiang.toml 有错误，程序按上次正确的版本运行（{copy}，保存于 {saved}）：数据文件夹、站名、时区和静音时段都保持不变。请改正上面的错误，保存后几秒内生效");
+            }
+            (Msg::StationOnGoodCopy { copy, saved }, En) => {
+                let _ = write!(w, "cunxiang.toml has errors, so the station runs on its last good version ({copy}, saved {saved}): data folder, name, time zone and quiet hours are unchanged; fix the errors above and save, it applies within seconds");
+            }
+            (Msg::StationOnDefaults { data, name, timezone }, Zh) => {
+                let _ = write!(w, "cunxiang.toml 有错误，而且没有上次正确的版本：程序按默认设置运行——数据文件夹 {data}、站名「{name}」、时区 {timezone}、没有静音时段、没有节假日。请尽快改正上面的错误");
+            }
+            (Msg::StationOnDefaults { data, name, timezone }, En) => {
+                let _ = write!(w, "cunxiang.toml has errors and there is no last good version: the station runs on defaults (data folder {data}, name \"{name}\", time zone {timezone}, no quiet hours, no holidays); fix the errors above soon");
             }
             (Msg::BadListen { value }, En) => {
                 let _ = write!(w, "the control address `{value}` is invalid; write IP:PORT, like listen = \"127.0.0.1:7878\"");

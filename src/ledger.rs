@@ -26,6 +26,7 @@ pub fn kind_word(lang: Lang, k: OutageKind) -> &'static str {
         OutageKind::Clock => ("电脑时钟", "clock"),
         OutageKind::Signal => ("无信号", "signal"),
         OutageKind::Terminal => ("网络终端", "terminal"),
+        OutageKind::Config => ("节目单/设置文件", "config"),
     };
     lang.pick(zh, en)
 }
@@ -60,6 +61,10 @@ pub fn advice(lang: Lang, k: OutageKind) -> &'static str {
         OutageKind::Terminal => (
             "检查网络音柱的供电和网络",
             "check the IP loudspeaker's power and network",
+        ),
+        OutageKind::Config => (
+            "改正这个文件里的错误（cunxiang check 会指出哪一行），保存后几秒内生效",
+            "fix the error in this file (cunxiang check shows the line); it applies within seconds of saving",
         ),
     };
     lang.pick(zh, en)

@@ -6,6 +6,23 @@ use crate::diag::Diagnostic;
 use crate::i18n::Msg;
 use crate::schedule::{self, Broadcast, Parsed};
 use crate::station::{self, StationConfig, STATION_FILE};
+
+/// The last valid station file, kept beside it (not in the data folder:
+/// the data folder is itself named in the station file). A broken
+/// `cunxiang.toml` runs on this copy, never silently on defaults.
+pub const GOOD_COPY: &str = ".cunxiang.toml.good";
+
+/// Where the station's settings came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConfigSource {
+    /// `cunxiang.toml` as it is (or no file: every default).
+    #[default]
+    File,
+    /// `cunxiang.toml` has errors: its last good copy.
+    GoodCopy,
+    /// `cunxiang.toml` has errors and there is no good copy.
+    Defaults,
+}
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -34,6 +51,10 @@ pub struct Station {
     pub station_diags: Vec<Diagnostic>,
     /// Schedule files in name order.
     pub files: Vec<ScheduleFile>,
+    /// Where `config` came from.
+    pub config_source: ConfigSource,
+    /// The text of a valid `cunxiang.toml`, to keep as the good copy.
+    pub valid_text: Option<String>,
 }
 
 impl Station {
@@ -41,23 +62,60 @@ impl Station {
     pub fn load(dir: &Path) -> Station {
         let mut station_diags = Vec::new();
         let cfg_path = dir.join(STATION_FILE);
-        let config = match read_text(&cfg_path) {
-            Ok(None) => StationConfig::default(),
+        let mut valid_text = None;
+        let mut config_source = ConfigSource::File;
+        let parsed = match read_text(&cfg_path) {
+            Ok(None) => Some(StationConfig::default()),
             Ok(Some(text)) => {
                 let p = station::parse(STATION_FILE, &text);
+                let ok = !p.diagnostics.iter().any(|d| d.is_error());
                 station_diags.extend(p.diagnostics);
-                p.config
+                if ok {
+                    valid_text = Some(text);
+                }
+                ok.then_some(p.config)
             }
             Err(msg) => {
                 station_diags.push(Diagnostic::error(Some(STATION_FILE.into()), msg));
-                StationConfig::default()
+                None
             }
+        };
+        let config = match parsed {
+            Some(c) => c,
+            None => match good_copy(dir) {
+                Some((config, saved)) => {
+                    config_source = ConfigSource::GoodCopy;
+                    station_diags.push(Diagnostic::warning(
+                        Some(STATION_FILE.into()),
+                        Msg::StationOnGoodCopy {
+                            copy: GOOD_COPY.into(),
+                            saved,
+                        },
+                    ));
+                    config
+                }
+                None => {
+                    config_source = ConfigSource::Defaults;
+                    let d = StationConfig::default();
+                    station_diags.push(Diagnostic::warning(
+                        Some(STATION_FILE.into()),
+                        Msg::StationOnDefaults {
+                            data: d.data_dir.display().to_string(),
+                            name: d.name.clone(),
+                            timezone: d.timezone.name().to_string(),
+                        },
+                    ));
+                    d
+                }
+            },
         };
         let mut st = Station {
             dir: dir.to_path_buf(),
             config,
             station_diags,
             files: Vec::new(),
+            config_source,
+            valid_text,
         };
         let audio = st.audio_dir();
         if !audio.is_dir() {
@@ -188,10 +246,56 @@ impl Station {
         v
     }
 
+    /// Keeps a valid `cunxiang.toml` as the good copy ([`GOOD_COPY`]),
+    /// written atomically and only when it changed. The daemon calls this
+    /// each time it loads a valid station file.
+    ///
+    /// # Errors
+    /// When the copy cannot be written (the station keeps running).
+    pub fn keep_good_copy(&self) -> std::io::Result<bool> {
+        let Some(text) = &self.valid_text else {
+            return Ok(false);
+        };
+        let path = self.dir.join(GOOD_COPY);
+        if std::fs::read_to_string(&path).is_ok_and(|old| &old == text) {
+            return Ok(false);
+        }
+        let tmp = self.dir.join(format!("{GOOD_COPY}.tmp"));
+        {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, &path)?;
+        Ok(true)
+    }
+
     /// Whether the station file itself has errors.
     pub fn config_has_errors(&self) -> bool {
         self.station_diags.iter().any(|d| d.is_error())
     }
+}
+
+/// The good copy's settings and when it was saved (local time), if it
+/// exists and is itself valid.
+fn good_copy(dir: &Path) -> Option<(StationConfig, String)> {
+    let path = dir.join(GOOD_COPY);
+    let text = read_text(&path).ok()??;
+    let p = station::parse(GOOD_COPY, &text);
+    if p.diagnostics.iter().any(|d| d.is_error()) {
+        return None;
+    }
+    let saved = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .map(|t| {
+            chrono::DateTime::<chrono::Utc>::from(t)
+                .with_timezone(&p.config.timezone)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default();
+    Some((p.config, saved))
 }
 
 /// Reads a text file; `Ok(None)` if it does not exist.

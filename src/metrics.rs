@@ -43,7 +43,24 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
         r.register(Box::new(g))
     };
     let rules = Rules::from_config(&station.config);
-    let store = crate::commands::open_store(station);
+    // A read that fails leaves its metrics out (never a false zero) and
+    // sets cunxiang_store_ok to 0, for an alert.
+    let store_ok = std::cell::Cell::new(true);
+    let store = crate::commands::open_store(station).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "metrics: cannot read the store");
+        store_ok.set(false);
+        None
+    });
+    fn checked<T>(ok: &std::cell::Cell<bool>, r: Result<T, crate::store::StoreError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics: a store read failed");
+                ok.set(false);
+                None
+            }
+        }
+    }
 
     gauge("cunxiang_up", "1 while the daemon answers.", 1.0)?;
     let info = IntGaugeVec::new(
@@ -70,7 +87,7 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
     }
     if let Some(hb) = store
         .as_ref()
-        .and_then(|s| s.meta_time(keys::HEARTBEAT).ok().flatten())
+        .and_then(|s| checked(&store_ok, s.meta_time(keys::HEARTBEAT)).flatten())
     {
         gauge(
             "cunxiang_last_heartbeat_timestamp_seconds",
@@ -110,12 +127,7 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
     r.register(Box::new(errors))?;
 
     let today = crate::check::day_start(&rules, now.with_timezone(&rules.tz).date_naive());
-    let count = |since| {
-        store
-            .as_ref()
-            .and_then(|s| s.count_by_status(since).ok())
-            .unwrap_or_default()
-    };
+    let count = |since| store.as_ref().map(|s| checked(&store_ok, s.count_by_status(since)));
     // A gauge, not a counter: a row changes status (playing -> played,
     // partial -> played on resume), so per-status counts go down too.
     let plays = IntGaugeVec::new(
@@ -129,19 +141,27 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
         ),
         &["status"],
     )?;
+    // No database yet: every count is zero. A database that cannot be
+    // read: no counts at all.
     let (all, now_day) = (count(None), count(Some(today)));
-    for s in Status::ALL {
-        let n = |v: &[(Status, i64)]| v.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
-        plays.with_label_values(&[s.as_str()]).set(n(&all));
-        day.with_label_values(&[s.as_str()]).set(n(&now_day));
+    let n = |v: &[(Status, i64)], s: Status| v.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
+    if let Some(all) = all.unwrap_or(Some(Vec::new())) {
+        for s in Status::ALL {
+            plays.with_label_values(&[s.as_str()]).set(n(&all, s));
+        }
+        r.register(Box::new(plays))?;
     }
-    r.register(Box::new(plays))?;
-    r.register(Box::new(day))?;
+    if let Some(now_day) = now_day.unwrap_or(Some(Vec::new())) {
+        for s in Status::ALL {
+            day.with_label_values(&[s.as_str()]).set(n(&now_day, s));
+        }
+        r.register(Box::new(day))?;
+    }
 
     if let Some((_, h)) = &live.monitor {
         let (verified, judged) = store
             .as_ref()
-            .and_then(|s| s.count_heard(today).ok())
+            .and_then(|s| checked(&store_ok, s.count_heard(today)))
             .unwrap_or_default();
         let v = IntGauge::new(
             "cunxiang_plays_verified_today",
@@ -171,10 +191,11 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
         r.register(Box::new(ok))?;
     }
 
-    let open = store
-        .as_ref()
-        .and_then(|s| s.outages(true, None).ok())
-        .unwrap_or_default();
+    let open = match &store {
+        Some(s) => checked(&store_ok, s.outages(true, None)),
+        None if store_ok.get() => Some(Vec::new()),
+        None => None,
+    };
     let by_kind = IntGaugeVec::new(
         Opts::new(
             "cunxiang_open_outages",
@@ -189,16 +210,23 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
         ),
         &["kind", "subject"],
     )?;
-    for k in OutageKind::ALL.into_iter().filter(|k| k.is_fault()) {
-        let n = open.iter().filter(|o| o.kind == k).count();
-        by_kind.with_label_values(&[k.as_str()]).set(n as i64);
+    if let Some(open) = open {
+        for k in OutageKind::ALL.into_iter().filter(|k| k.is_fault()) {
+            let n = open.iter().filter(|o| o.kind == k).count();
+            by_kind.with_label_values(&[k.as_str()]).set(n as i64);
+        }
+        for o in &open {
+            since
+                .with_label_values(&[o.kind.as_str(), o.subject.as_str()])
+                .set(secs(o.started_at));
+        }
+        r.register(Box::new(by_kind))?;
+        r.register(Box::new(since))?;
     }
-    for o in &open {
-        since
-            .with_label_values(&[o.kind.as_str(), o.subject.as_str()])
-            .set(secs(o.started_at));
-    }
-    r.register(Box::new(by_kind))?;
-    r.register(Box::new(since))?;
+    gauge(
+        "cunxiang_store_ok",
+        "1 while the as-run log and outage ledger can be read; 0: the open outages and counts are unknown (left out, never zero).",
+        store_ok.get() as i64 as f64,
+    )?;
     Ok(r)
 }

@@ -473,6 +473,8 @@ pub mod reasons {
     pub const CONTENT: &str = "content";
     /// The sound device failed.
     pub const DEVICE: &str = "device";
+    /// Its schedule file has errors and no good version was on air.
+    pub const CONFIG: &str = "config";
 }
 
 /// The most downtime whose firings are looked at (and logged `missed`).

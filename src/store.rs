@@ -26,6 +26,10 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("no database yet at {path}")]
+    Missing { path: PathBuf },
+    #[error("database {path} is being created")]
+    NotReady { path: PathBuf },
     #[error("database query failed: {0}")]
     Query(#[from] rusqlite::Error),
     #[error("database task failed: {0}")]
@@ -66,6 +70,23 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX plays_outage ON plays (outage_id);",
     // 3: proof of air: whether the monitor heard the play (NULL: no monitor).
     "ALTER TABLE plays ADD COLUMN heard INTEGER CHECK (heard IN (0, 1));",
+    // 4: `config` outages (a station or schedule file with errors). SQLite
+    // cannot widen a CHECK in place: rebuild the table (foreign keys are
+    // off while migrating, and checked before the commit).
+    "CREATE TABLE outages_new (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('power','stopped','output','content','clock','signal','terminal','config')),
+        subject     TEXT NOT NULL DEFAULT '',
+        started_at  TEXT NOT NULL,
+        ended_at    TEXT,
+        detail      TEXT
+    );
+    INSERT INTO outages_new (id, kind, subject, started_at, ended_at, detail)
+        SELECT id, kind, subject, started_at, ended_at, detail FROM outages;
+    DROP TABLE outages;
+    ALTER TABLE outages_new RENAME TO outages;
+    CREATE UNIQUE INDEX outages_one_open ON outages (kind, subject) WHERE ended_at IS NULL;
+    CREATE INDEX outages_started ON outages (started_at);",
 ];
 
 /// What kind of failure an outage is (PRODUCT.md §5).
@@ -96,10 +117,13 @@ pub enum OutageKind {
     Clock,
     Signal,
     Terminal,
+    /// The station file or a schedule file has errors: its changes (or,
+    /// with no good version yet, its broadcasts) are off air.
+    Config,
 }
 
 impl OutageKind {
-    pub const ALL: [OutageKind; 7] = [
+    pub const ALL: [OutageKind; 8] = [
         OutageKind::Power,
         OutageKind::Stopped,
         OutageKind::Output,
@@ -107,6 +131,7 @@ impl OutageKind {
         OutageKind::Clock,
         OutageKind::Signal,
         OutageKind::Terminal,
+        OutageKind::Config,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -118,6 +143,7 @@ impl OutageKind {
             OutageKind::Clock => "clock",
             OutageKind::Signal => "signal",
             OutageKind::Terminal => "terminal",
+            OutageKind::Config => "config",
         }
     }
 
@@ -304,7 +330,10 @@ impl Store {
         }
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(sq)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
+        // Migrations run with foreign keys off (SQLite's own procedure for
+        // rebuilding a table others point at) and are checked before each
+        // commit; they are switched on once the schema is current.
+        conn.pragma_update(None, "foreign_keys", "OFF").map_err(sq)?;
         // Each migration runs in an immediate (write-locked) transaction and
         // re-reads the version inside it, so two processes opening a new
         // database at once cannot both apply it.
@@ -319,10 +348,22 @@ impl Store {
                 break;
             };
             tx.execute_batch(m).map_err(sq)?;
+            let broken: i64 = tx
+                .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })
+                .map_err(sq)?;
+            if broken > 0 {
+                return Err(sq(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+                    Some(format!("migration {} left {broken} dangling references", version + 1)),
+                )));
+            }
             tx.pragma_update(None, "user_version", version + 1)
                 .map_err(sq)?;
             tx.commit().map_err(sq)?;
         }
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
             path,
@@ -336,10 +377,7 @@ impl Store {
     pub fn open_existing(data_dir: &Path) -> Result<Store, StoreError> {
         let path = data_dir.join(DB_FILE);
         if !path.exists() {
-            return Err(StoreError::Sqlite {
-                path,
-                source: rusqlite::Error::InvalidPath(data_dir.join(DB_FILE)),
-            });
+            return Err(StoreError::Missing { path });
         }
         let sq = |source| StoreError::Sqlite {
             path: path.clone(),
@@ -353,10 +391,7 @@ impl Store {
             .map_err(sq)?;
         if version == 0 {
             // Being created right now by the daemon: not ready to read.
-            return Err(StoreError::Sqlite {
-                path: path.clone(),
-                source: rusqlite::Error::InvalidQuery,
-            });
+            return Err(StoreError::NotReady { path: path.clone() });
         }
         if version < MIGRATIONS.len() {
             // Written by an older cunxiang: migrate (safe against a
@@ -885,5 +920,41 @@ mod tests {
         let s = Store::open(dir.path()).unwrap();
         assert_eq!(s.plays(&PlayFilter::default()).unwrap().len(), 1);
         assert_eq!(s.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn a_wave_one_database_migrates_and_keeps_its_links() {
+        // A database as wave 1 left it (migrations 1-3), with an outage a
+        // play points at.
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+            for m in &MIGRATIONS[..3] {
+                conn.execute_batch(m).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute_batch(
+                "INSERT INTO outages (id, kind, subject, started_at) VALUES (7, 'output', 'rodio', '2026-12-01T00:00:00.000Z');
+                 INSERT INTO plays (broadcast, scheduled_at, status, trigger, outage_id) VALUES ('信', '2026-12-01T00:00:00.000Z', 'failed', 'schedule', 7);",
+            )
+            .unwrap();
+        }
+        let s = Store::open(dir.path()).unwrap();
+        let t = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let open = s.outages(true, None).unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!((open[0].id, open[0].lost), (7, 1));
+        let (id, new) = s
+            .open_outage(OutageKind::Config, "schedules/a.toml", t, "x")
+            .unwrap();
+        assert!(new);
+        assert!(s.open_outage(OutageKind::Config, "schedules/a.toml", t, "x").unwrap() == (id, false));
+        assert_eq!(s.integrity_check().unwrap(), "ok");
+        let fk: i64 = s
+            .conn()
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 0);
     }
 }

@@ -7,8 +7,8 @@ use crate::media::builtin_chime_duration;
 use crate::schedule::{Broadcast, Chime, Priority, Times};
 use crate::station::{QuietHours, StationConfig};
 use chrono::{
-    DateTime, Duration as TimeDelta, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
-    Timelike, Utc,
+    DateTime, Duration as TimeDelta, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
 use std::collections::BTreeSet;
@@ -188,46 +188,118 @@ fn make_firing(
 }
 
 /// The instants a broadcast's times produce in `[from, to)`, before the
-/// date-range and day filters.
+/// date-range and day filters, sorted, each once.
+///
+/// DST follows Debian's cron(8): a fixed wall time (every `at` time; a cron
+/// whose hour and minute fields both name fixed values) in a skipped spring
+/// interval plays once at the jump, in a repeated autumn interval once, the
+/// first time ([`local_instant`]); a cron with a wildcard hour or minute plays
+/// at every real instant whose wall clock matches: none in the gap, twice in
+/// the repeated hour. Several wall times that land on the same jump instant
+/// are one firing.
 fn instants(b: &Broadcast, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let mut v = Vec::new();
     match &b.times {
         Times::At(times) => {
             let first = from.with_timezone(&tz).date_naive() - TimeDelta::days(1);
             let last = to.with_timezone(&tz).date_naive() + TimeDelta::days(1);
-            let mut v = Vec::new();
             let mut d = first;
             while d <= last {
                 for t in times {
-                    if let Some(at) = local_instant(tz, d.and_time(*t)) {
-                        if at >= from && at < to {
-                            v.push(at);
-                        }
-                    }
+                    v.extend(local_instant(tz, d.and_time(*t)));
                 }
                 d += TimeDelta::days(1);
             }
-            v
         }
-        // croner matches at whole seconds but keeps a start's fraction:
-        // start from the next whole second so firings are whole seconds.
-        Times::Cron { cron, .. } => {
-            // croner's own iterator skips a second after each match of a
-            // pattern that fires every second; step with find_next instead.
-            let mut v = Vec::new();
-            let mut t = (ceil_second(from) - TimeDelta::seconds(1)).with_timezone(&tz);
+        Times::Cron { expr, cron } => {
+            // croner is asked on a timeline without DST (the wall clock read
+            // as if it were UTC), so it only ever answers "which wall times
+            // match", and weekdays and days of the month are the local ones;
+            // turning wall times into instants is ours. (On a zoned datetime
+            // croner's own DST handling fires fixed jobs at the jump even when
+            // the gap is not theirs, drops list-hour jobs in the gap and the
+            // second pass of wildcard jobs.)
+            let fixed = fixed_wall_time(expr);
+            let (lo, hi) = wall_span(tz, ceil_second(from), to);
+            // croner matches at whole seconds but keeps a start's fraction:
+            // `lo` is a whole second, so firings are whole seconds. Its own
+            // iterator skips a second after each match of a pattern that
+            // fires every second; step with find_next instead.
+            let mut t = (lo - TimeDelta::seconds(1)).and_utc();
             while let Ok(next) = cron.find_next_occurrence(&t, false) {
-                let u = next.with_timezone(&Utc);
-                if u >= to {
+                let wall = next.naive_utc();
+                if wall >= hi {
                     break;
                 }
-                if u >= from {
-                    v.push(u);
+                if fixed {
+                    v.extend(local_instant(tz, wall));
+                } else {
+                    match tz.from_local_datetime(&wall) {
+                        LocalResult::Single(a) => v.push(a.with_timezone(&Utc)),
+                        LocalResult::Ambiguous(a, b) => {
+                            v.push(a.with_timezone(&Utc));
+                            v.push(b.with_timezone(&Utc));
+                        }
+                        LocalResult::None => {}
+                    }
                 }
                 t = next;
             }
-            v
         }
     }
+    v.retain(|at| *at >= from && *at < to);
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Whether a cron expression names fixed wall times in Debian cron's sense:
+/// neither the minute nor the hour field starts with `*` (so `2,3` and
+/// `1-5` are fixed, `*` and `*/15` are not; `@hourly` is a wildcard hour,
+/// the other nicknames are fixed). A seconds field does not count: Debian
+/// has none, and the minute it sits in decides.
+fn fixed_wall_time(expr: &str) -> bool {
+    let expr = expr.trim();
+    if let Some(nick) = expr.strip_prefix('@') {
+        return !nick.eq_ignore_ascii_case("hourly");
+    }
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    let clock = if fields.len() == 6 {
+        &fields[1..3]
+    } else {
+        &fields[..2.min(fields.len())]
+    };
+    !clock.iter().any(|f| f.starts_with('*'))
+}
+
+/// The wall times `[lo, hi)` that can name an instant in `[from, to)`. A wall
+/// time is its instant plus the offset in force (a time in a gap lands on the
+/// jump, so the offset before the jump counts too): `from` plus the smallest
+/// and `to` plus the largest offset in force from an hour before `from` until
+/// `to` bound them. Sampling hourly is enough, offsets stay in force for
+/// months. Where the offset does not change the span is exact, so zones
+/// without DST ask croner for the same wall times as before, and a short
+/// window near a transition costs at most an hour of extra matches.
+fn wall_span(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> (NaiveDateTime, NaiveDateTime) {
+    let offset = |t: DateTime<Utc>| {
+        TimeDelta::seconds(i64::from(
+            tz.offset_from_utc_datetime(&t.naive_utc())
+                .fix()
+                .local_minus_utc(),
+        ))
+    };
+    let (mut min, mut max) = (offset(from), offset(from));
+    let mut t = from - TimeDelta::hours(1);
+    loop {
+        let o = offset(t.min(to));
+        min = min.min(o);
+        max = max.max(o);
+        if t >= to {
+            break;
+        }
+        t += TimeDelta::hours(1);
+    }
+    (from.naive_utc() + min, to.naive_utc() + max)
 }
 
 /// The first whole second at or after `t`.
@@ -240,9 +312,10 @@ fn ceil_second(t: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
-/// The instant a local wall time names, with Vixie-cron DST rules: in a
-/// repeated hour the first occurrence; in a skipped hour the first valid
-/// instant after the gap (the moment the clocks jump).
+/// The instant a local wall time names, read as a fixed time with
+/// Vixie/Debian cron's DST rules: in a repeated hour the first occurrence;
+/// in a skipped hour the first valid instant after the gap (the moment the
+/// clocks jump).
 pub fn local_instant(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => Some(t.with_timezone(&Utc)),

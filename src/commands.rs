@@ -799,7 +799,9 @@ fn store_failed(
 /// # Errors
 /// When a database exists but cannot be read: callers must show that as a
 /// fault, never as "nothing recorded".
-pub fn open_store(station: &Station) -> Result<Option<crate::store::Store>, crate::store::StoreError> {
+pub fn open_store(
+    station: &Station,
+) -> Result<Option<crate::store::Store>, crate::store::StoreError> {
     use crate::store::{Store, StoreError};
     match Store::open_existing(&station.data_dir()) {
         Ok(s) => Ok(Some(s)),
@@ -1196,7 +1198,9 @@ pub fn status_value(
     // clear": every failed read is kept and makes `needs_repair`.
     let store_error = std::cell::RefCell::new(None::<String>);
     let fail = |e: crate::store::StoreError| {
-        store_error.borrow_mut().get_or_insert_with(|| e.to_string());
+        store_error
+            .borrow_mut()
+            .get_or_insert_with(|| e.to_string());
     };
     let store = open_store(station).unwrap_or_else(|e| {
         fail(e);

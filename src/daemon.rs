@@ -705,9 +705,14 @@ impl Daemon {
         }
         self.applied = true;
         match station.keep_good_copy() {
-            Ok(true) => tracing::info!(copy = crate::load::GOOD_COPY, "kept a good copy of cunxiang.toml"),
+            Ok(true) => tracing::info!(
+                copy = crate::load::GOOD_COPY,
+                "kept a good copy of cunxiang.toml"
+            ),
             Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, copy = crate::load::GOOD_COPY, "cannot keep a good copy of cunxiang.toml"),
+            Err(e) => {
+                tracing::warn!(error = %e, copy = crate::load::GOOD_COPY, "cannot keep a good copy of cunxiang.toml")
+            }
         }
         self.station_errors = station
             .station_diags

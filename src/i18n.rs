@@ -679,10 +679,24 @@ impl Msg {
             (Msg::StationOnGoodCopy { copy, saved }, En) => {
                 let _ = write!(w, "cunxiang.toml has errors, so the station runs on its last good version ({copy}, saved {saved}): data folder, name, time zone and quiet hours are unchanged; fix the errors above and save, it applies within seconds");
             }
-            (Msg::StationOnDefaults { data, name, timezone }, Zh) => {
+            (
+                Msg::StationOnDefaults {
+                    data,
+                    name,
+                    timezone,
+                },
+                Zh,
+            ) => {
                 let _ = write!(w, "cunxiang.toml 有错误，而且没有上次正确的版本：程序按默认设置运行——数据文件夹 {data}、站名「{name}」、时区 {timezone}、没有静音时段、没有节假日。请尽快改正上面的错误");
             }
-            (Msg::StationOnDefaults { data, name, timezone }, En) => {
+            (
+                Msg::StationOnDefaults {
+                    data,
+                    name,
+                    timezone,
+                },
+                En,
+            ) => {
                 let _ = write!(w, "cunxiang.toml has errors and there is no last good version: the station runs on defaults (data folder {data}, name \"{name}\", time zone {timezone}, no quiet hours, no holidays); fix the errors above soon");
             }
             (Msg::BadListen { value }, En) => {

@@ -3,6 +3,8 @@
 //! The binary (`src/main.rs`) only parses arguments; everything testable
 //! lives here, one module per concern.
 
+#[cfg(target_os = "linux")]
+pub mod alsa_log;
 pub mod check;
 pub mod client;
 pub mod clock;

@@ -199,6 +199,10 @@ fn main() {
                 .join("logs")
         }),
     );
+    // alsa-lib prints its errors to stderr itself: route them through
+    // tracing (debug lines; the daemon logs each device state change).
+    #[cfg(target_os = "linux")]
+    cunxiang::alsa_log::route_to_tracing();
     let lang = Lang::detect(cli.lang.as_deref(), |k| std::env::var(k).ok());
     let now = chrono::Utc::now();
     // Unlocked handles: each write takes the lock for that write only. A

@@ -127,7 +127,11 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
     r.register(Box::new(errors))?;
 
     let today = crate::check::day_start(&rules, now.with_timezone(&rules.tz).date_naive());
-    let count = |since| store.as_ref().map(|s| checked(&store_ok, s.count_by_status(since)));
+    let count = |since| {
+        store
+            .as_ref()
+            .map(|s| checked(&store_ok, s.count_by_status(since)))
+    };
     // A gauge, not a counter: a row changes status (playing -> played,
     // partial -> played on resume), so per-status counts go down too.
     let plays = IntGaugeVec::new(

@@ -294,6 +294,21 @@ impl RodioOutput {
     }
 
     fn open(&mut self) -> Result<&rodio::MixerDeviceSink, OutputError> {
+        #[cfg(target_os = "linux")]
+        let mark = crate::alsa_log::mark();
+        self.try_open().map_err(|e| match e {
+            // What ALSA itself said is the most useful part of the detail.
+            #[cfg(target_os = "linux")]
+            OutputError::Device(d) => match crate::alsa_log::since(mark) {
+                Some(alsa) => OutputError::Device(format!("{d} (ALSA: {alsa})")),
+                None => OutputError::Device(d),
+            },
+            e => e,
+        })?;
+        Ok(self.sink.as_ref().expect("opened"))
+    }
+
+    fn try_open(&mut self) -> Result<(), OutputError> {
         if self.sink.is_none() || self.failed.load(Ordering::SeqCst) {
             self.sink = None;
             self.failed.store(false, Ordering::SeqCst);
@@ -318,7 +333,7 @@ impl RodioOutput {
             sink.log_on_drop(false);
             self.sink = Some(sink);
         }
-        Ok(self.sink.as_ref().expect("opened"))
+        Ok(())
     }
 }
 

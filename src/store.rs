@@ -333,7 +333,8 @@ impl Store {
         // Migrations run with foreign keys off (SQLite's own procedure for
         // rebuilding a table others point at) and are checked before each
         // commit; they are switched on once the schema is current.
-        conn.pragma_update(None, "foreign_keys", "OFF").map_err(sq)?;
+        conn.pragma_update(None, "foreign_keys", "OFF")
+            .map_err(sq)?;
         // Each migration runs in an immediate (write-locked) transaction and
         // re-reads the version inside it, so two processes opening a new
         // database at once cannot both apply it.
@@ -356,7 +357,10 @@ impl Store {
             if broken > 0 {
                 return Err(sq(rusqlite::Error::SqliteFailure(
                     rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
-                    Some(format!("migration {} left {broken} dangling references", version + 1)),
+                    Some(format!(
+                        "migration {} left {broken} dangling references",
+                        version + 1
+                    )),
                 )));
             }
             tx.pragma_update(None, "user_version", version + 1)
@@ -949,11 +953,17 @@ mod tests {
             .open_outage(OutageKind::Config, "schedules/a.toml", t, "x")
             .unwrap();
         assert!(new);
-        assert!(s.open_outage(OutageKind::Config, "schedules/a.toml", t, "x").unwrap() == (id, false));
+        assert!(
+            s.open_outage(OutageKind::Config, "schedules/a.toml", t, "x")
+                .unwrap()
+                == (id, false)
+        );
         assert_eq!(s.integrity_check().unwrap(), "ok");
         let fk: i64 = s
             .conn()
-            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert_eq!(fk, 0);
     }

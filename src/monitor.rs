@@ -341,6 +341,10 @@ impl MonitorHandle {
                             }
                             Err(e) => {
                                 let mut h = st.lock().expect("monitor state");
+                                // One line per change, not one per retry.
+                                if h.error.as_ref() != Some(&e) {
+                                    tracing::warn!(error = %e, "monitor input cannot be opened");
+                                }
                                 h.error = Some(e);
                                 h.errors += 1;
                                 drop(h);

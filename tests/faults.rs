@@ -1,0 +1,607 @@
+//! Faults injected into the real binary, run as in a village: `cunxiang
+//! run` with production logging (stderr a pipe that is drained, the daily
+//! log file on), in real time (seconds, with deadlines). Each case asserts
+//! what the operator sees: the as-run row, the outage, `status`'s exit
+//! code, and that the next broadcast is on air.
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use common::{cunxiang, TempStation};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A local time `secs` from now in Asia/Shanghai, as `at` takes it.
+fn soon(secs: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(secs))
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%H:%M:%S")
+        .to_string()
+}
+
+/// The running binary. Its stderr is a pipe drained by a thread into
+/// `stderr.txt` (as the journal would drain it); its log file is where
+/// production puts it (the data folder's `logs/`).
+struct Daemon {
+    child: Option<Child>,
+    station: PathBuf,
+}
+
+impl Daemon {
+    fn start(station: &Path, args: &[&str]) -> Daemon {
+        Daemon::start_env(station, args, &[], &[])
+    }
+
+    fn start_env(station: &Path, args: &[&str], env: &[(&str, &str)], unset: &[&str]) -> Daemon {
+        let mut c = Command::new(assert_cmd::cargo::cargo_bin("cunxiang"));
+        c.arg("--station")
+            .arg(station)
+            .args(["run", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("LANG", "C.UTF-8")
+            .env_remove("RUST_LOG")
+            .env_remove("CUNXIANG_STATION");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        for k in unset {
+            c.env_remove(k);
+        }
+        let mut child = c
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start cunxiang run");
+        let mut pipe = child.stderr.take().unwrap();
+        let path = station.join("stderr.txt");
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                use std::io::Write;
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                {
+                    let _ = f.write_all(&buf[..n]);
+                }
+            }
+        });
+        Daemon {
+            child: Some(child),
+            station: station.to_path_buf(),
+        }
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.as_ref().unwrap().id() as i32
+    }
+
+    fn signal(&self, sig: nix::sys::signal::Signal) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), sig).expect("kill");
+    }
+
+    /// SIGTERM and the exit status (within `secs`).
+    fn stop(mut self, secs: u64) -> std::process::ExitStatus {
+        self.signal(nix::sys::signal::Signal::SIGTERM);
+        let mut child = self.child.take().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                return s;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!(
+                    "daemon did not stop within {secs} s after SIGTERM\n{}",
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.station.join("stderr.txt")).unwrap_or_default()
+    }
+
+    /// Every log file's text under `data/logs/`.
+    fn log_file(&self, data: &str) -> String {
+        let mut s = String::new();
+        if let Ok(rd) = std::fs::read_dir(self.station.join(data).join("logs")) {
+            for e in rd.flatten() {
+                s.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+            }
+        }
+        s
+    }
+
+    /// Polls `cond` every 100 ms until it holds or `secs` pass.
+    fn wait(&self, what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !cond() {
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {secs} s waiting for {what}\nstderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Runs a CLI command on the station: exit code and stdout.
+fn cli(station: &Path, args: &[&str]) -> (i32, String) {
+    let out = cunxiang()
+        .arg("--station")
+        .arg(station)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
+}
+
+fn json(station: &Path, args: &[&str]) -> serde_json::Value {
+    let (_, out) = cli(station, args);
+    serde_json::from_str(&out).unwrap_or(serde_json::Value::Null)
+}
+
+fn outages(station: &Path) -> Vec<serde_json::Value> {
+    json(station, &["outages", "--since", "all", "--format", "json"])
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn open_outage<'a>(
+    v: &'a [serde_json::Value],
+    kind: &str,
+    subject: &str,
+) -> Option<&'a serde_json::Value> {
+    v.iter()
+        .find(|o| o["kind"] == kind && o["subject"] == subject && o["open"] == true)
+}
+
+fn plays(station: &Path) -> Vec<serde_json::Value> {
+    json(station, &["log", "--since", "all", "--format", "json"])
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The daemon's dashboard address, once it listens.
+fn address(d: &Daemon, data: &str) -> String {
+    let mut addr = String::new();
+    d.wait("the daemon to listen", 20, || {
+        if let Some(a) = cunxiang::store::Store::open_existing(&d.station.join(data))
+            .ok()
+            .and_then(|s| s.meta(cunxiang::store::keys::CONTROL_ADDR).ok().flatten())
+        {
+            addr = a;
+        }
+        !addr.is_empty()
+    });
+    addr
+}
+
+fn get(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into();
+    let mut r = agent.get(url);
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
+    match r.call() {
+        Ok(mut resp) => (
+            resp.status().as_u16(),
+            resp.body_mut().read_to_string().unwrap_or_default(),
+        ),
+        Err(e) => (0, e.to_string()),
+    }
+}
+
+// ---------------------------------------------------------------------
+// Finding 1: every thread may log. Wave 1 held the stderr lock for the
+// whole run: the first log line of the terminals thread (and the monitor
+// thread, and the sound device's error callback) blocked that thread for
+// good, so a dead loudspeaker was never reported.
+
+#[test]
+fn every_thread_logs_and_keeps_working() {
+    let st = TempStation::new();
+    st.wav("a.wav", 1.0);
+    st.write(
+        "cunxiang.toml",
+        "[monitor]\ninput = \"file:missing-monitor.wav\"\n\n\
+         [[terminal]]\nname = \"东头音柱\"\naddress = \"127.0.0.1:1\"\ninterval = \"1s\"\nfailures = 2\n",
+    );
+    let at = soon(4);
+    st.schedule(
+        "a.toml",
+        &format!("[[broadcast]]\nname = \"测试\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
+    );
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    // The terminals thread logged its probes and still reports: the
+    // outage opens.
+    d.wait("the terminal outage", 20, || {
+        open_outage(&outages(st.path()), "terminal", "东头音柱").is_some()
+    });
+    // The monitor thread logged its failure during the play and still
+    // reports: its own outage opens; the play itself went out.
+    d.wait("the monitor's outage and the play", 25, || {
+        let o = outages(st.path());
+        open_outage(&o, "output", "monitor:file:missing-monitor.wav").is_some()
+            && plays(st.path()).iter().any(|p| p["status"] == "played")
+    });
+    // An HTTP request that logs (a foreign Host) is answered, and the
+    // dashboard still answers after it.
+    let addr = address(&d, "var");
+    let (code, _) = get(
+        &format!("http://{addr}/api/status"),
+        &[("Host", "evil.example")],
+    );
+    assert_eq!(code, 403);
+    let (code, _) = get(&format!("http://{addr}/api/status"), &[]);
+    assert_eq!(code, 200);
+    // Both sinks got the other threads' lines.
+    let file = d.log_file("var");
+    for want in [
+        "terminal changed state",
+        "monitor input cannot be opened",
+        "foreign host",
+    ] {
+        assert!(file.contains(want), "log file lacks {want:?}:\n{file}");
+        assert!(d.stderr().contains(want), "stderr lacks {want:?}");
+    }
+    assert!(d.stop(10).success());
+}
+
+#[test]
+fn a_terminal_dead_from_the_start_comes_back_then_dies() {
+    let st = TempStation::new();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    st.write(
+        "cunxiang.toml",
+        &format!("[[terminal]]\nname = \"西头音柱\"\naddress = \"127.0.0.1:{port}\"\ninterval = \"1s\"\nfailures = 2\n"),
+    );
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    d.wait("down from the start", 20, || {
+        open_outage(&outages(st.path()), "terminal", "西头音柱").is_some()
+    });
+    assert_eq!(
+        cli(st.path(), &["status"]).0,
+        1,
+        "a dead terminal needs repair"
+    );
+    // It comes back: the outage closes at the next probe.
+    let l = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    d.wait("back up", 20, || {
+        let o = outages(st.path());
+        o.len() == 1 && o[0]["open"] == false
+    });
+    assert_eq!(cli(st.path(), &["status"]).0, 0);
+    // It dies again: a second outage opens.
+    drop(l);
+    d.wait("down again", 20, || {
+        let o = outages(st.path());
+        o.len() == 2 && open_outage(&o, "terminal", "西头音柱").is_some()
+    });
+    assert!(d.stop(10).success());
+}
+
+// ---------------------------------------------------------------------
+// Findings 2 and 3: a typo in cunxiang.toml. Wave 1 started on defaults
+// (another database, no quiet hours) and, while running, reloaded about
+// three times a second for as long as the file stayed broken.
+
+const STATION: &str =
+    "name = \"东村广播站\"\nquiet_hours = \"22:00-06:00\"\n\n[folders]\ndata = \"mydata\"\n";
+const BROKEN: &str =
+    "name = \"东村广播站\nquiet_hours = \"22:00-06:00\"\n\n[folders]\ndata = \"mydata\"\n";
+
+#[test]
+fn a_broken_station_file_at_start_runs_on_its_last_good_copy() {
+    let st = TempStation::new();
+    st.write("cunxiang.toml", STATION);
+    st.wav("a.wav", 0.5);
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"晨间\"\nplay = [\"a.wav\"]\nat = [\"07:00\"]\n",
+    );
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    address(&d, "mydata");
+    assert!(d.stop(10).success());
+    assert!(st.path().join(".cunxiang.toml.good").exists());
+    // The typo, then a restart.
+    st.write("cunxiang.toml", BROKEN);
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    address(&d, "mydata");
+    assert!(
+        !st.path().join("var").exists(),
+        "never another data folder: {:?}",
+        std::fs::read_dir(st.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect::<Vec<_>>()
+    );
+    let status = json(st.path(), &["status", "--json"]);
+    assert_eq!(status["station"], "东村广播站", "{status}");
+    assert_eq!(status["state"], "running", "the same history: {status}");
+    assert_eq!(status["needs_repair"], true);
+    let errors = status["schedule_errors"].to_string();
+    assert!(errors.contains("cunxiang.toml:1"), "{errors}");
+    assert!(
+        open_outage(&outages(st.path()), "config", "cunxiang.toml").is_some(),
+        "{:?}",
+        outages(st.path())
+    );
+    assert_eq!(cli(st.path(), &["status"]).0, 1);
+    // The CLI reads the same folder as the daemon.
+    let (_, text) = cli(st.path(), &["--lang", "en", "status"]);
+    assert!(text.contains("cunxiang.toml"), "{text}");
+    assert!(d.stop(10).success());
+    // Quiet hours still hold: the plan for tonight skips a routine 23:00.
+    st.schedule(
+        "b.toml",
+        "[[broadcast]]\nname = \"夜间\"\nplay = [\"a.wav\"]\nat = [\"23:00\"]\n",
+    );
+    let plan = json(st.path(), &["plan", "--format", "json"]);
+    let night: Vec<_> = plan
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["broadcast"] == "夜间")
+        .collect();
+    assert!(
+        !night.is_empty() && night.iter().all(|f| f["skipped"] == "quiet_hours"),
+        "quiet hours kept: {plan}"
+    );
+}
+
+#[test]
+fn a_broken_station_file_with_no_good_copy_says_which_defaults() {
+    let st = TempStation::new();
+    st.write("cunxiang.toml", BROKEN);
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("cunxiang"))
+        .arg("--station")
+        .arg(st.path())
+        .args([
+            "--lang",
+            "en",
+            "run",
+            "--output",
+            "null",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let d = Daemon {
+        child: Some(child),
+        station: st.path().to_path_buf(),
+    };
+    address(&d, "var");
+    assert_eq!(
+        cli(st.path(), &["status"]).0,
+        1,
+        "running on defaults needs repair"
+    );
+    assert!(d.stop(10).success());
+    let mut header = String::new();
+    stdout.read_to_string(&mut header).unwrap();
+    assert!(header.contains("cunxiang.toml:1"), "{header}");
+    assert!(
+        header.contains("runs on defaults (data folder var"),
+        "says loudly which defaults: {header}"
+    );
+}
+
+#[test]
+fn a_station_file_broken_while_running_is_read_once_and_kept() {
+    let st = TempStation::new();
+    st.write("cunxiang.toml", STATION);
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"晨间\"\nplay = [\"a.wav\"]\nat = [\"07:00\"]\n",
+    );
+    st.wav("a.wav", 0.5);
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    address(&d, "mydata");
+    std::fs::write(st.path().join("cunxiang.toml"), BROKEN).unwrap();
+    d.wait("the config outage", 10, || {
+        open_outage(&outages(st.path()), "config", "cunxiang.toml").is_some()
+    });
+    // Reading every file (as status, check and a person do) and waiting
+    // must not reload again.
+    for _ in 0..5 {
+        for f in ["cunxiang.toml", "schedules/a.toml"] {
+            let _ = std::fs::read_to_string(st.path().join(f));
+        }
+        cli(st.path(), &["check"]);
+        std::thread::sleep(Duration::from_millis(600));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let loads = d.log_file("mydata").matches("schedules loaded").count();
+    assert_eq!(
+        loads,
+        2,
+        "start and one reload, no storm:\n{}",
+        d.log_file("mydata")
+    );
+    assert!(!st.path().join("var").exists());
+    // Fixed: the outage closes and status is clean again.
+    std::fs::write(st.path().join("cunxiang.toml"), STATION).unwrap();
+    d.wait("the config outage to close", 10, || {
+        outages(st.path()).iter().all(|o| o["open"] == false)
+    });
+    assert_eq!(cli(st.path(), &["status"]).0, 0);
+    assert!(d.stop(10).success());
+}
+
+// ---------------------------------------------------------------------
+// Finding 5: a schedule error is "needs repair", with the broadcasts it
+// costs.
+
+#[test]
+fn a_broken_schedule_is_on_the_repair_list_and_costs_its_firings() {
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    st.schedule(
+        "good.toml",
+        "[[broadcast]]\nname = \"晨间\"\nplay = [\"a.wav\"]\nat = [\"07:00\"]\n",
+    );
+    // A new file with an error from the start: its good entry never had a
+    // good version, so it is off air and its firing is logged missed.
+    let at = soon(3);
+    st.schedule(
+        "bad.toml",
+        &format!(
+            "[[broadcast]]\nname = \"通知\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n\n\
+             [[broadcast]]\nname = \"坏的\"\nplay = [\"a.wav\"]\nat = [\"25:00\"]\n"
+        ),
+    );
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    let addr = address(&d, "var");
+    d.wait("the config outage", 10, || {
+        open_outage(&outages(st.path()), "config", "schedules/bad.toml").is_some()
+    });
+    assert_eq!(cli(st.path(), &["status"]).0, 1);
+    let (_, body) = get(&format!("http://{addr}/api/status"), &[]);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["needs_repair"], true, "{v}");
+    let (_, metrics) = get(&format!("http://{addr}/metrics"), &[]);
+    assert!(
+        metrics.contains("cunxiang_open_outages{kind=\"config\"} 1"),
+        "{metrics}"
+    );
+    d.wait("the off-air firing logged missed", 15, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "通知" && p["status"] == "missed")
+    });
+    let o = outages(st.path());
+    let bad = open_outage(&o, "config", "schedules/bad.toml").unwrap();
+    assert_eq!(bad["lost"], 1, "{bad}");
+    assert!(
+        bad["detail"].as_str().unwrap().contains("bad.toml:9"),
+        "{bad}"
+    );
+    // Fixed: closed, and status is clean.
+    st.schedule(
+        "bad.toml",
+        "[[broadcast]]\nname = \"通知\"\nplay = [\"a.wav\"]\nat = [\"08:00\"]\n",
+    );
+    d.wait("the outage to close", 10, || {
+        open_outage(&outages(st.path()), "config", "schedules/bad.toml").is_none()
+    });
+    assert_eq!(cli(st.path(), &["status"]).0, 0);
+    assert!(d.stop(10).success());
+}
+
+// ---------------------------------------------------------------------
+// Finding 6: a store that cannot be read is never "all clear".
+
+#[test]
+fn an_unreadable_store_is_never_all_clear() {
+    let st = TempStation::new();
+    st.write(
+        "cunxiang.toml",
+        "[[terminal]]\nname = \"音柱\"\naddress = \"127.0.0.1:1\"\ninterval = \"1s\"\nfailures = 1\n",
+    );
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    let addr = address(&d, "var");
+    d.wait("an open outage", 15, || {
+        open_outage(&outages(st.path()), "terminal", "音柱").is_some()
+    });
+    // What readers open is no longer a database (the daemon keeps
+    // writing through its open handles).
+    let db = st.path().join("var/cunxiang.db");
+    std::fs::rename(&db, st.path().join("var/moved.db")).unwrap();
+    std::fs::create_dir(&db).unwrap();
+    let (code, body) = get(&format!("http://{addr}/api/status"), &[]);
+    assert_eq!(code, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["needs_repair"], true, "{v}");
+    assert!(v["store_error"].is_string(), "{v}");
+    let (_, metrics) = get(&format!("http://{addr}/metrics"), &[]);
+    assert!(metrics.contains("cunxiang_store_ok 0"), "{metrics}");
+    assert!(
+        !metrics.contains("cunxiang_open_outages{"),
+        "no false zero: {metrics}"
+    );
+    // The CLI too: status needs repair, outages and log fail loudly.
+    assert_eq!(cli(st.path(), &["status"]).0, 1);
+    assert_eq!(cli(st.path(), &["outages", "--open"]).0, 1);
+    assert_eq!(cli(st.path(), &["log"]).0, 1);
+    drop(d);
+}
+
+// ---------------------------------------------------------------------
+// Finding 7: noise a technician reads every day.
+
+#[test]
+fn no_alsa_noise_and_no_stray_appender_line_without_a_sound_card() {
+    let home = tempfile::tempdir().unwrap();
+    // A default device that does not exist: alsa-lib complains on stderr
+    // at every open ("ALSA lib pcm.c:…: Unknown PCM …").
+    std::fs::write(
+        home.path().join(".asoundrc"),
+        "pcm.!default { type plug slave.pcm \"cunxiang_no_such_pcm\" }\n",
+    )
+    .unwrap();
+    let st = TempStation::new();
+    let d = Daemon::start_env(
+        st.path(),
+        &["--output", "rodio"],
+        &[("HOME", home.path().to_str().unwrap())],
+        &["XDG_RUNTIME_DIR", "PULSE_SERVER"],
+    );
+    d.wait("the output outage", 15, || {
+        open_outage(&outages(st.path()), "output", "rodio:default").is_some()
+    });
+    // Let it retry the device a few times (1 s, 2 s, 4 s backoff).
+    std::thread::sleep(Duration::from_secs(4));
+    let o = outages(st.path());
+    let detail = open_outage(&o, "output", "rodio:default").unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(detail.contains("ALSA"), "what ALSA said is kept: {detail}");
+    let err = d.stderr();
+    assert!(d.stop(10).success());
+    assert!(!err.contains("ALSA lib"), "{err}");
+    assert!(!err.contains("Error reading the log directory"), "{err}");
+    assert_eq!(
+        err.matches("outage opened").count(),
+        1,
+        "one line per state change: {err}"
+    );
+}

@@ -439,6 +439,11 @@ pub fn run(
         },
         None => station.config.output.clone(),
     };
+    // Refuse a second daemon before printing anything else (the daemon
+    // takes the lock itself; this early look only saves a confusing header).
+    if let Err(e) = crate::daemon::lock_station(&station.data_dir()) {
+        return run_failed(e, lang, out);
+    }
     let clock = crate::clock::SystemClock::new();
     let now = crate::clock::Clock::now(clock.as_ref());
     let rules = Rules::from_config(&station.config);
@@ -562,7 +567,25 @@ pub fn run(
     });
     match result {
         Ok(()) => Ok(crate::EXIT_OK),
-        Err(e) => {
+        Err(e) => run_failed(e, lang, out),
+    }
+}
+
+/// Says why the daemon stopped or did not start; the exit code.
+fn run_failed(e: crate::daemon::RunError, lang: Lang, out: &mut dyn Write) -> std::io::Result<i32> {
+    match e {
+        e @ crate::daemon::RunError::AlreadyRunning { .. } => {
+            writeln!(
+                out,
+                "cunxiang: {}: {e}",
+                lang.pick(
+                    "这个广播站已经有一个播控程序在运行，不能再开第二个（否则会重复播出）。请先停止正在运行的那个",
+                    "refusing to start a second daemon (it would play every broadcast twice); stop the running one first"
+                )
+            )?;
+            Ok(crate::EXIT_CONFIG)
+        }
+        e => {
             writeln!(out, "cunxiang: {e}")?;
             Ok(crate::EXIT_FINDINGS)
         }

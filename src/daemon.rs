@@ -212,11 +212,61 @@ impl RunConfig {
     }
 }
 
-/// Failures that stop the daemon: only the loss of the event store.
+/// Failures that stop the daemon: only the loss of the event store, or
+/// another daemon already running on the station.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("another cunxiang is already running on this station (lock {path}{})", pid.map(|p| format!(", process {p}")).unwrap_or_default())]
+    AlreadyRunning { path: PathBuf, pid: Option<u32> },
+}
+
+/// The lock file in the data folder: one daemon per station, so no
+/// firing is ever played twice by two processes.
+pub const LOCK_FILE: &str = "cunxiang.lock";
+
+/// Takes the station's lock (held until the returned file is dropped, or
+/// the process dies: the OS releases it, so a kill -9 never leaves a stale
+/// lock).
+///
+/// # Errors
+/// [`RunError::AlreadyRunning`] when another process holds it.
+pub fn lock_station(data_dir: &Path) -> Result<std::fs::File, RunError> {
+    use std::io::{Read, Seek, Write};
+    std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Folder {
+        path: data_dir.to_path_buf(),
+        source,
+    })?;
+    let path = data_dir.join(LOCK_FILE);
+    let folder = |source| StoreError::Folder {
+        path: path.clone(),
+        source,
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(folder)?;
+    match f.try_lock() {
+        Ok(()) => {
+            f.set_len(0).map_err(folder)?;
+            f.rewind().map_err(folder)?;
+            let _ = writeln!(f, "{}", std::process::id());
+            Ok(f)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = f.read_to_string(&mut text);
+            Err(RunError::AlreadyRunning {
+                path,
+                pid: text.trim().parse().ok(),
+            })
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(folder(e).into()),
+    }
 }
 
 /// One schedule file's broadcasts as last loaded without errors, and its
@@ -373,6 +423,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RunError> {
     let station = Station::load(&cfg.station_dir);
+    let _lock = lock_station(&station.data_dir())?;
     let store = Store::open(&station.data_dir())?;
     let now = clock.now();
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
@@ -2119,6 +2170,10 @@ impl Daemon {
     }
 }
 
+/// How much later than its interval a heartbeat may come (a busy machine)
+/// before the gap counts as a freeze.
+pub const FROZEN_SLACK: Duration = Duration::from_secs(20);
+
 /// The heartbeat: its own thread writes wall time and how far firings have
 /// been handled every `every`, so the run loop itself wakes only for work.
 struct Heartbeat {
@@ -2138,8 +2193,31 @@ impl Heartbeat {
         let thread = std::thread::Builder::new()
             .name("heartbeat".into())
             .spawn(move || {
+                let mut last: Option<(DateTime<Utc>, Duration)> = None;
                 while !flag.load(Ordering::SeqCst) {
                     let now = clock.now();
+                    let mono = clock.monotonic();
+                    // A beat far later than its interval on the monotonic
+                    // clock: the process was frozen (SIGSTOP, a suspended
+                    // PC, a stuck VM) and nothing could go on air. That is
+                    // downtime like a power cut, recorded as one.
+                    if let Some((wall, at)) = last {
+                        let gap = mono.saturating_sub(at);
+                        if gap > (every * 3).max(every + FROZEN_SLACK) {
+                            let detail = format!(
+                                "cunxiang did not run for {} s (the process was stopped or the PC suspended)",
+                                gap.as_secs()
+                            );
+                            tracing::error!(gap_s = gap.as_secs(), "the daemon was frozen");
+                            let from = wall.min(now);
+                            if let Err(e) =
+                                store.closed_outage(OutageKind::Power, "", from, now, &detail)
+                            {
+                                tracing::error!(error = %e, "cannot record the freeze");
+                            }
+                        }
+                    }
+                    last = Some((now, mono));
                     let handled = DateTime::from_timestamp_millis(handled.load(Ordering::SeqCst))
                         .unwrap_or(now);
                     let r = store.beat(now, handled);

@@ -337,10 +337,17 @@ impl RodioOutput {
     }
 }
 
-/// Marks when the device pulls the first sample.
+/// How long a device may take no samples, mid-play or before the first,
+/// before the play is cut as a device fault (a stalled driver or a blocked
+/// sink would otherwise keep a play "playing" for ever).
+pub const STALL_AFTER: Duration = Duration::from_secs(3);
+
+/// Marks when the device pulls the first sample, and counts the pulls
+/// (progress, for the stall watch).
 struct FirstSample<S> {
     inner: S,
     seen: Arc<Mutex<Option<DateTime<Utc>>>>,
+    pulled: Arc<std::sync::atomic::AtomicU64>,
     done: bool,
 }
 
@@ -351,6 +358,7 @@ impl<S: Source> Iterator for FirstSample<S> {
             self.done = true;
             *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(Utc::now());
         }
+        self.pulled.fetch_add(1, Ordering::Relaxed);
         self.inner.next()
     }
 }
@@ -395,14 +403,36 @@ impl Output for RodioOutput {
         let failed = self.failed.clone();
         let sink = self.open()?;
         let seen = Arc::new(Mutex::new(None));
+        let pulled = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let player = rodio::Player::connect_new(sink.mixer());
         player.append(FirstSample {
             inner: src,
             seen: seen.clone(),
+            pulled: pulled.clone(),
             done: false,
         });
         let mut reported = false;
+        let mut progress = (0u64, std::time::Instant::now());
         loop {
+            let n = pulled.load(Ordering::Relaxed);
+            if n != progress.0 {
+                progress = (n, std::time::Instant::now());
+            } else if progress.1.elapsed() >= STALL_AFTER && !player.empty() {
+                player.stop();
+                drop(player);
+                // A stalled device's stream may never let its thread go:
+                // drop it elsewhere so this thread plays on.
+                if let Some(sink) = self.sink.take() {
+                    let _ = std::thread::Builder::new()
+                        .name("stalled-sink".into())
+                        .spawn(move || drop(sink));
+                }
+                return Err(OutputError::Device(format!(
+                    "the sound device took no samples for {} s (stalled){}",
+                    STALL_AFTER.as_secs(),
+                    if reported { " during the play" } else { "" }
+                )));
+            }
             if !reported {
                 if let Some(at) = *seen.lock().unwrap_or_else(|p| p.into_inner()) {
                     started(at);

@@ -334,11 +334,12 @@ fn a_broken_station_file_at_start_runs_on_its_last_good_copy() {
     let d = Daemon::start(st.path(), &["--output", "null"]);
     address(&d, "mydata");
     assert!(d.stop(10).success());
-    assert!(st.path().join(".cunxiang.toml.good").exists());
     // The typo, then a restart.
     st.write("cunxiang.toml", BROKEN);
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    address(&d, "mydata");
+    d.wait("the daemon to start", 20, || {
+        st.path().join("var").exists() || json(st.path(), &["status", "--json"])["live"] == true
+    });
     assert!(
         !st.path().join("var").exists(),
         "never another data folder: {:?}",
@@ -348,6 +349,7 @@ fn a_broken_station_file_at_start_runs_on_its_last_good_copy() {
             .map(|e| e.file_name())
             .collect::<Vec<_>>()
     );
+    assert!(st.path().join(".cunxiang.toml.good").exists());
     let status = json(st.path(), &["status", "--json"]);
     assert_eq!(status["station"], "东村广播站", "{status}");
     assert_eq!(status["state"], "running", "the same history: {status}");
@@ -604,4 +606,120 @@ fn no_alsa_noise_and_no_stray_appender_line_without_a_sound_card() {
         1,
         "one line per state change: {err}"
     );
+}
+
+// ---------------------------------------------------------------------
+// Two daemons on one station: the second refuses, nothing plays twice.
+
+#[test]
+fn a_second_daemon_on_the_station_refuses_and_nothing_plays_twice() {
+    let st = TempStation::new();
+    st.wav("a.wav", 1.0);
+    let at = soon(5);
+    st.schedule(
+        "a.toml",
+        &format!("[[broadcast]]\nname = \"一次\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
+    );
+    let d = Daemon::start(st.path(), &["--output", "capture:capture.jsonl"]);
+    address(&d, "var");
+    let out = cunxiang()
+        .arg("--station")
+        .arg(st.path())
+        .args([
+            "--lang",
+            "en",
+            "run",
+            "--output",
+            "capture:capture.jsonl",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "the second refuses");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("already running"), "{text}");
+    d.wait("the play", 20, || {
+        plays(st.path()).iter().any(|p| p["status"] == "played")
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let captured = std::fs::read_to_string(st.path().join("capture.jsonl")).unwrap();
+    assert_eq!(captured.lines().count(), 1, "played once: {captured}");
+    assert!(d.stop(10).success());
+    // The lock goes with the process: a kill -9 leaves none behind.
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    address(&d, "var");
+    d.signal(nix::sys::signal::Signal::SIGKILL);
+    std::thread::sleep(Duration::from_millis(500));
+    drop(d);
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    d.wait("a restart after kill -9", 20, || {
+        json(st.path(), &["status", "--json"])["live"] == true
+    });
+    assert!(d.stop(10).success());
+}
+
+// ---------------------------------------------------------------------
+// SIGSTOP for 90 s (a frozen process, a stuck VM), then SIGCONT.
+
+#[test]
+fn frozen_for_90_s_then_continued() {
+    let st = TempStation::new();
+    st.wav("a.wav", 1.0);
+    // One firing while frozen (caught up after, inside its window), one
+    // after the freeze (on time).
+    let during = soon(40);
+    let after = soon(110);
+    st.schedule(
+        "a.toml",
+        &format!(
+            "[[broadcast]]\nname = \"冻结时\"\nplay = [\"a.wav\"]\nat = [\"{during}\"]\n\n\
+             [[broadcast]]\nname = \"之后\"\nplay = [\"a.wav\"]\nat = [\"{after}\"]\n"
+        ),
+    );
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    address(&d, "var");
+    d.signal(nix::sys::signal::Signal::SIGSTOP);
+    let stopped = Instant::now();
+    // While frozen the heartbeat stops: status says it is down.
+    d.wait("status to see it down", 60, || {
+        cli(st.path(), &["status"]).0 == 1
+    });
+    let v = json(st.path(), &["status", "--json"]);
+    assert_eq!(v["state"], "down", "{v}");
+    let rest = Duration::from_secs(90).saturating_sub(stopped.elapsed());
+    std::thread::sleep(rest);
+    d.signal(nix::sys::signal::Signal::SIGCONT);
+    // The firing that fell in the freeze is caught up, late, once.
+    d.wait("the caught-up play", 20, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "冻结时" && p["status"] == "played")
+    });
+    // The freeze is in the ledger as downtime.
+    d.wait("the freeze recorded", 20, || {
+        outages(st.path()).iter().any(|o| {
+            o["kind"] == "power"
+                && o["open"] == false
+                && o["detail"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("did not run"))
+        })
+    });
+    // The next broadcast is on air on time.
+    d.wait("the next play", 40, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "之后" && p["status"] == "played")
+    });
+    let p = plays(st.path());
+    let next = p.iter().find(|p| p["broadcast"] == "之后").unwrap();
+    let delay = |p: &serde_json::Value| {
+        let t = |k: &str| chrono::DateTime::parse_from_rfc3339(p[k].as_str().unwrap()).unwrap();
+        (t("started_at") - t("scheduled_at")).num_milliseconds()
+    };
+    assert!(delay(next) < 1000, "on time after the freeze: {next}");
+    assert_eq!(cli(st.path(), &["status"]).0, 0);
+    assert!(d.stop(10).success());
 }

@@ -310,7 +310,7 @@ impl RodioOutput {
 
     fn try_open(&mut self) -> Result<(), OutputError> {
         if self.sink.is_none() || self.failed.load(Ordering::SeqCst) {
-            self.sink = None;
+            release(self.sink.take());
             self.failed.store(false, Ordering::SeqCst);
             let builder = match &self.device {
                 None => rodio::DeviceSinkBuilder::from_default_device(),
@@ -341,6 +341,17 @@ impl RodioOutput {
 /// before the play is cut as a device fault (a stalled driver or a blocked
 /// sink would otherwise keep a play "playing" for ever).
 pub const STALL_AFTER: Duration = Duration::from_secs(3);
+
+/// Closes a device stream on a thread of its own. Closing drains what the
+/// driver still holds, and a stalled device (a blocked sink, a hung
+/// driver) never returns from that: the player thread must not wait on it.
+fn release(sink: Option<rodio::MixerDeviceSink>) {
+    if let Some(sink) = sink {
+        let _ = std::thread::Builder::new()
+            .name("close-device".into())
+            .spawn(move || drop(sink));
+    }
+}
 
 /// Marks when the device pulls the first sample, and counts the pulls
 /// (progress, for the stall watch).
@@ -384,12 +395,27 @@ impl Output for RodioOutput {
     }
 
     fn idle(&mut self) {
-        self.sink = None;
+        release(self.sink.take());
     }
 
+    /// Opens the device and has it take half a second of silence (more
+    /// than a pipe or a driver buffers): a device that opens but takes
+    /// nothing (a stalled driver, a blocked sink) is not working.
     fn check(&mut self) -> Result<(), OutputError> {
-        self.open()?;
-        Ok(())
+        let item = PlayItem {
+            kind: ItemKind::Gap,
+            source: ItemSource::Builtin,
+            label: "(device check)".into(),
+            volume: 0.0,
+            duration: Duration::from_millis(500),
+        };
+        let src: BoxSource = Box::new(rodio::buffer::SamplesBuffer::new(
+            NonZero::new(1).expect("1"),
+            NonZero::new(8000).expect("rate"),
+            vec![0.0; 4000],
+        ));
+        self.play_source(src, &item, &mut |_| {}, &|| false)
+            .map(|_| ())
     }
 
     fn play(
@@ -400,6 +426,19 @@ impl Output for RodioOutput {
         cancel: &dyn Fn() -> bool,
     ) -> Result<bool, OutputError> {
         let src = open_source(item)?;
+        self.play_source(src, item, started, cancel)
+    }
+}
+
+impl RodioOutput {
+    /// Plays one source to its end (or a cancel, a device error, a stall).
+    fn play_source(
+        &mut self,
+        src: BoxSource,
+        _item: &PlayItem,
+        started: &mut dyn FnMut(DateTime<Utc>),
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<bool, OutputError> {
         let failed = self.failed.clone();
         let sink = self.open()?;
         let seen = Arc::new(Mutex::new(None));
@@ -420,13 +459,7 @@ impl Output for RodioOutput {
             } else if progress.1.elapsed() >= STALL_AFTER && !player.empty() {
                 player.stop();
                 drop(player);
-                // A stalled device's stream may never let its thread go:
-                // drop it elsewhere so this thread plays on.
-                if let Some(sink) = self.sink.take() {
-                    let _ = std::thread::Builder::new()
-                        .name("stalled-sink".into())
-                        .spawn(move || drop(sink));
-                }
+                release(self.sink.take());
                 return Err(OutputError::Device(format!(
                     "the sound device took no samples for {} s (stalled){}",
                     STALL_AFTER.as_secs(),

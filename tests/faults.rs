@@ -723,3 +723,133 @@ fn frozen_for_90_s_then_continued() {
     assert_eq!(cli(st.path(), &["status"]).0, 0);
     assert!(d.stop(10).success());
 }
+
+// ---------------------------------------------------------------------
+// The sound device stalls (its writes block) and comes back. The "sound
+// card" is an ALSA `type file` device on a FIFO that a thread drains at
+// the byte rate; holding the thread stops the drain, as a hung driver.
+
+struct FifoCard {
+    home: tempfile::TempDir,
+    hold: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl FifoCard {
+    fn new() -> FifoCard {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let home = tempfile::tempdir().unwrap();
+        let fifo = home.path().join("card.fifo");
+        nix::unistd::mkfifo(
+            &fifo,
+            nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR,
+        )
+        .expect("mkfifo");
+        std::fs::write(
+            home.path().join(".asoundrc"),
+            format!("pcm.!default {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n", fifo.display()),
+        )
+        .unwrap();
+        let hold = std::sync::Arc::new(AtomicBool::new(false));
+        let bytes = std::sync::Arc::new(AtomicU64::new(0));
+        let (h, b) = (hold.clone(), bytes.clone());
+        std::thread::spawn(move || loop {
+            // Reopen after each writer closes (the daemon opens the device
+            // for its check, then for each play).
+            let Ok(mut f) = std::fs::File::open(&fifo) else {
+                return;
+            };
+            let start = Instant::now();
+            let mut total = 0u64;
+            let mut buf = vec![0u8; 8192];
+            loop {
+                if h.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                }
+                match f.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        total += n as u64;
+                        b.fetch_add(n as u64, Ordering::SeqCst);
+                        let due = Duration::from_secs_f64(total as f64 / (48_000.0 * 2.0 * 4.0));
+                        if let Some(wait) = due.checked_sub(start.elapsed()) {
+                            std::thread::sleep(wait);
+                        }
+                    }
+                }
+            }
+        });
+        FifoCard { home, hold, bytes }
+    }
+
+    fn set_hold(&self, on: bool) {
+        self.hold.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_stalled_sound_device_is_cut_and_the_next_broadcast_plays() {
+    let card = FifoCard::new();
+    let st = TempStation::new();
+    st.wav("长.wav", 10.0);
+    st.wav("短.wav", 1.0);
+    let first = soon(6);
+    let next = soon(40);
+    st.schedule(
+        "a.toml",
+        &format!(
+            "[[broadcast]]\nname = \"卡住\"\nplay = [\"长.wav\"]\nat = [\"{first}\"]\n\n\
+             [[broadcast]]\nname = \"下一个\"\nplay = [\"短.wav\"]\nat = [\"{next}\"]\n"
+        ),
+    );
+    let home = card.home.path().to_str().unwrap().to_string();
+    let d = Daemon::start_env(
+        st.path(),
+        &["--output", "rodio"],
+        &[("HOME", &home)],
+        &["XDG_RUNTIME_DIR", "PULSE_SERVER"],
+    );
+    d.wait("the first play to start", 20, || {
+        plays(st.path()).iter().any(|p| p["status"] == "playing")
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    card.set_hold(true);
+    // Cut within seconds of the stall (not at the end, not never), logged,
+    // and an output outage.
+    d.wait("the stalled play cut and the outage", 15, || {
+        let p = plays(st.path());
+        let o = outages(st.path());
+        p.iter().any(|p| {
+            p["broadcast"] == "卡住"
+                && p["status"] == "partial"
+                && p["reason"].as_str().is_some_and(|r| r.contains("stalled"))
+        }) && o.iter().any(|o| o["kind"] == "output" && o["lost"] == 1)
+    });
+    assert_eq!(
+        cli(st.path(), &["status"]).0,
+        1,
+        "a stalled device needs repair"
+    );
+    // The device comes back: the next broadcast is on air on time.
+    card.set_hold(false);
+    d.wait("the next play", 50, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "下一个" && p["status"] == "played")
+    });
+    let p = plays(st.path());
+    let n = p.iter().find(|p| p["broadcast"] == "下一个").unwrap();
+    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(n[k].as_str().unwrap()).unwrap();
+    assert!(
+        (t("started_at") - t("scheduled_at")).num_milliseconds() < 1000,
+        "on time: {n}"
+    );
+    assert!(card.bytes.load(std::sync::atomic::Ordering::SeqCst) > 0);
+    assert!(
+        outages(st.path()).iter().all(|o| o["open"] == false),
+        "the output outage closed when sound went out again"
+    );
+    assert_eq!(cli(st.path(), &["status"]).0, 0);
+    assert!(d.stop(10).success());
+}

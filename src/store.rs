@@ -36,6 +36,11 @@ pub enum StoreError {
     Task(String),
 }
 
+/// How long the daemon's writes wait for a lock another process holds
+/// (a backup tool, a person's `sqlite3` session) before the store counts as
+/// lost. The run loop waits meanwhile; the play on air goes on.
+pub const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+
 /// Numbered migrations; `PRAGMA user_version` says how many have run.
 const MIGRATIONS: &[&str] = &[
     // 1: the as-run log and daemon state.
@@ -313,8 +318,7 @@ impl Store {
             source,
         };
         let mut conn = Connection::open(&path).map_err(sq)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(sq)?;
+        conn.busy_timeout(WRITER_BUSY_TIMEOUT).map_err(sq)?;
         // Switching to WAL takes an exclusive lock and does not wait on the
         // busy handler: retry briefly if a reader holds the file.
         let mut tries = 0;
@@ -765,8 +769,7 @@ impl Store {
             source,
         };
         let conn = Connection::open(&self.path).map_err(sq)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(sq)?;
+        conn.busy_timeout(WRITER_BUSY_TIMEOUT).map_err(sq)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(sq)?;
         Ok(Store {

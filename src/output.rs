@@ -584,6 +584,13 @@ pub enum PlayerEvent {
     },
 }
 
+/// Whether a file that played `took` of an expected `expected` ended far
+/// too early: truncated or replaced while on air. Generous, because a
+/// length probed from a header (VBR MP3) is only an estimate.
+pub fn ended_early(took: Duration, expected: Duration) -> bool {
+    took + Duration::from_secs(2) < expected && took < expected / 2
+}
+
 /// Starts the player thread: it owns the output and plays one job at a
 /// time, reporting over `events`. Dropping the returned sender ends it.
 pub fn spawn_player(
@@ -623,14 +630,29 @@ pub fn spawn_player(
                     } else {
                         let ev = events.clone();
                         let id = job.id;
-                        output.play(
+                        let from = clock.monotonic();
+                        let r = output.play(
                             item,
                             &job.broadcast,
                             &mut |at| {
                                 let _ = ev.send(PlayerEvent::ItemStarted { job: id, index, at });
                             },
                             &cancel,
-                        )
+                        );
+                        let took = clock.monotonic().saturating_sub(from);
+                        match (r, &item.source) {
+                            (Ok(true), ItemSource::File(_)) if ended_early(took, item.duration) => {
+                                Err(OutputError::Content {
+                                    file: item.label.clone(),
+                                    detail: format!(
+                                        "the file ended after {:.1} s of {:.1} s (changed or truncated while playing?)",
+                                        took.as_secs_f64(),
+                                        item.duration.as_secs_f64()
+                                    ),
+                                })
+                            }
+                            (r, _) => r,
+                        }
                     };
                     match r {
                         Ok(true) => {}

@@ -963,3 +963,112 @@ fn the_database_locked_by_another_process_for_30_s() {
         .unwrap();
     assert_eq!(ok, "ok");
 }
+
+// ---------------------------------------------------------------------
+// Files changed under a running daemon: a schedule saved in pieces, and
+// audio files deleted, replaced or truncated while they play.
+
+#[test]
+fn a_schedule_saved_in_pieces_goes_on_air_once_whole() {
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    address(&d, "var");
+    let at = soon(6);
+    let text = format!("[[broadcast]]\nname = \"分段保存\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n");
+    let path = st.path().join("schedules/a.toml");
+    // Truncated, then written in three slow pieces, as some editors and
+    // network copies do.
+    std::fs::write(&path, "").unwrap();
+    let b = text.as_bytes();
+    for part in [&b[..10], &b[10..30], &b[30..]] {
+        use std::io::Write;
+        std::thread::sleep(Duration::from_millis(200));
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(part).unwrap();
+    }
+    d.wait("the play", 20, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "分段保存" && p["status"] == "played")
+    });
+    assert!(
+        outages(st.path()).iter().all(|o| o["open"] == false),
+        "{:?}",
+        outages(st.path())
+    );
+    assert!(d.stop(10).success());
+}
+
+#[test]
+fn audio_files_deleted_replaced_or_truncated_while_they_play() {
+    let st = TempStation::new();
+    for f in ["删.wav", "换.wav", "截.wav", "下一个.wav"] {
+        st.wav(f, if f == "下一个.wav" { 1.0 } else { 6.0 });
+    }
+    let (a, b, c, n) = (soon(4), soon(12), soon(20), soon(28));
+    st.schedule(
+        "a.toml",
+        &format!(
+            "[[broadcast]]\nname = \"删除\"\nplay = [\"删.wav\"]\nat = [\"{a}\"]\n\n\
+             [[broadcast]]\nname = \"替换\"\nplay = [\"换.wav\"]\nat = [\"{b}\"]\n\n\
+             [[broadcast]]\nname = \"截断\"\nplay = [\"截.wav\"]\nat = [\"{c}\"]\n\n\
+             [[broadcast]]\nname = \"下一个\"\nplay = [\"下一个.wav\"]\nat = [\"{n}\"]\n"
+        ),
+    );
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    let playing = |name: &str| {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == name && p["status"] == "playing")
+    };
+    d.wait("删除 on air", 20, || playing("删除"));
+    std::thread::sleep(Duration::from_secs(1));
+    std::fs::remove_file(st.path().join("audio/删.wav")).unwrap();
+    d.wait("替换 on air", 20, || playing("替换"));
+    std::thread::sleep(Duration::from_secs(1));
+    st.wav("换.wav", 2.0); // a new file renamed over the one on air
+    d.wait("截断 on air", 20, || playing("截断"));
+    std::thread::sleep(Duration::from_secs(1));
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(st.path().join("audio/截.wav"))
+        .unwrap();
+    f.set_len(44 + 8000 * 2).unwrap(); // one second left
+    d.wait("下一个 played", 30, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "下一个" && p["status"] == "played")
+    });
+    let p = plays(st.path());
+    let row = |name: &str| p.iter().find(|r| r["broadcast"] == name).unwrap().clone();
+    // What was open when it started plays to the end (the OS keeps the
+    // old file while it is read).
+    assert_eq!(row("删除")["status"], "played", "{p:?}");
+    assert_eq!(row("替换")["status"], "played", "{p:?}");
+    // A file cut short under the player is not "played": partial, with
+    // the reason, and a content outage.
+    let cut = row("截断");
+    assert_eq!(cut["status"], "partial", "{cut}");
+    assert!(
+        cut["reason"].as_str().unwrap().contains("ended after"),
+        "{cut}"
+    );
+    let o = outages(st.path());
+    assert!(
+        o.iter()
+            .any(|o| o["kind"] == "content" && o["subject"] == "截.wav"),
+        "{o:?}"
+    );
+    // And the next broadcast is on air on time.
+    let next = row("下一个");
+    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(next[k].as_str().unwrap()).unwrap();
+    assert!(
+        (t("started_at") - t("scheduled_at")).num_milliseconds() < 1000,
+        "on time: {next}"
+    );
+    assert!(d.stop(10).success());
+}

@@ -1072,3 +1072,37 @@ fn audio_files_deleted_replaced_or_truncated_while_they_play() {
     );
     assert!(d.stop(10).success());
 }
+
+// ---------------------------------------------------------------------
+// Finding 4 through the binary: `plan` across a spring DST jump follows
+// Debian cron's rules (the table tests live in the planner).
+
+#[test]
+fn plan_across_a_dst_jump_through_the_binary() {
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    st.write("cunxiang.toml", "timezone = \"Europe/Berlin\"\n");
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"一点一刻\"\nplay = [\"a.wav\"]\ncron = \"15 1 * * *\"\n\n\
+         [[broadcast]]\nname = \"两点三点\"\nplay = [\"a.wav\"]\ncron = \"45 2,3 * * 0\"\n",
+    );
+    let plan = json(
+        st.path(),
+        &["plan", "--from", "2027-03-28", "--format", "json"],
+    );
+    let at = |name: &str| -> Vec<String> {
+        plan.as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["broadcast"] == name)
+            .map(|f| f["scheduled_at"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(at("一点一刻"), ["2027-03-28T01:15:00+01:00"], "{plan}");
+    assert_eq!(
+        at("两点三点"),
+        ["2027-03-28T03:00:00+02:00", "2027-03-28T03:45:00+02:00"],
+        "{plan}"
+    );
+}

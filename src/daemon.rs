@@ -887,7 +887,7 @@ impl Daemon {
             .filter(|o| o.kind == OutageKind::Config)
             .map(|o| o.subject)
             .collect();
-        for subject in open.iter().filter(|s| !broken.contains_key(*s)).cloned() {
+        for subject in open.into_iter().filter(|s| !broken.contains_key(s)) {
             tracing::info!(file = %subject, "file fixed: config outage closed");
             self.config_open.remove(&subject);
             self.store
@@ -2193,16 +2193,18 @@ impl Heartbeat {
         let thread = std::thread::Builder::new()
             .name("heartbeat".into())
             .spawn(move || {
-                let mut last: Option<(DateTime<Utc>, Duration)> = None;
+                let mut last: Option<(DateTime<Utc>, std::time::Instant)> = None;
                 while !flag.load(Ordering::SeqCst) {
                     let now = clock.now();
-                    let mono = clock.monotonic();
+                    // Real time, as the park below: the freeze is of this
+                    // process, whatever clock the daemon is given.
+                    let mono = std::time::Instant::now();
                     // A beat far later than its interval on the monotonic
                     // clock: the process was frozen (SIGSTOP, a suspended
                     // PC, a stuck VM) and nothing could go on air. That is
                     // downtime like a power cut, recorded as one.
                     if let Some((wall, at)) = last {
-                        let gap = mono.saturating_sub(at);
+                        let gap = mono.saturating_duration_since(at);
                         if gap > (every * 3).max(every + FROZEN_SLACK) {
                             let detail = format!(
                                 "cunxiang did not run for {} s (the process was stopped or the PC suspended)",

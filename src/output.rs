@@ -325,8 +325,11 @@ impl RodioOutput {
             let flag = self.failed.clone();
             let mut sink = builder
                 .with_error_callback(move |e| {
-                    tracing::warn!(error = %e, "sound device error");
-                    flag.store(true, Ordering::SeqCst);
+                    // The callback fires for every failed write: one line
+                    // per failure of the stream, not hundreds a second.
+                    if !flag.swap(true, Ordering::SeqCst) {
+                        tracing::warn!(error = %e, "sound device error");
+                    }
                 })
                 .open_stream()
                 .map_err(|e| OutputError::Device(e.to_string()))?;

@@ -285,7 +285,7 @@ fn a_terminal_dead_from_the_start_comes_back_then_dies() {
     };
     st.write(
         "cunxiang.toml",
-        &format!("[[terminal]]\nname = \"西头音柱\"\naddress = \"127.0.0.1:{port}\"\ninterval = \"1s\"\nfailures = 2\n"),
+        format!("[[terminal]]\nname = \"西头音柱\"\naddress = \"127.0.0.1:{port}\"\ninterval = \"1s\"\nfailures = 2\n"),
     );
     let d = Daemon::start(st.path(), &["--output", "null"]);
     d.wait("down from the start", 20, || {
@@ -732,6 +732,7 @@ fn frozen_for_90_s_then_continued() {
 struct FifoCard {
     home: tempfile::TempDir,
     hold: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    gone: std::sync::Arc<std::sync::atomic::AtomicBool>,
     bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -751,9 +752,13 @@ impl FifoCard {
         )
         .unwrap();
         let hold = std::sync::Arc::new(AtomicBool::new(false));
+        let gone = std::sync::Arc::new(AtomicBool::new(false));
         let bytes = std::sync::Arc::new(AtomicU64::new(0));
-        let (h, b) = (hold.clone(), bytes.clone());
+        let (h, g, b) = (hold.clone(), gone.clone(), bytes.clone());
         std::thread::spawn(move || loop {
+            while g.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
             // Reopen after each writer closes (the daemon opens the device
             // for its check, then for each play).
             let Ok(mut f) = std::fs::File::open(&fifo) else {
@@ -763,6 +768,9 @@ impl FifoCard {
             let mut total = 0u64;
             let mut buf = vec![0u8; 8192];
             loop {
+                if g.load(Ordering::SeqCst) {
+                    break; // the reader dies: the writer's next write fails
+                }
                 if h.load(Ordering::SeqCst) {
                     std::thread::sleep(Duration::from_millis(50));
                     continue;
@@ -780,7 +788,17 @@ impl FifoCard {
                 }
             }
         });
-        FifoCard { home, hold, bytes }
+        FifoCard {
+            home,
+            hold,
+            gone,
+            bytes,
+        }
+    }
+
+    /// Closes the card's reader (as a card that dies) until `false`.
+    fn set_gone(&self, on: bool) {
+        self.gone.store(on, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn set_hold(&self, on: bool) {
@@ -1105,4 +1123,65 @@ fn plan_across_a_dst_jump_through_the_binary() {
         ["2027-03-28T03:00:00+02:00", "2027-03-28T03:45:00+02:00"],
         "{plan}"
     );
+}
+
+#[test]
+fn a_sound_device_failing_mid_play_and_coming_back() {
+    let card = FifoCard::new();
+    let st = TempStation::new();
+    st.wav("长.wav", 10.0);
+    st.wav("短.wav", 1.0);
+    let first = soon(6);
+    let next = soon(35);
+    st.schedule(
+        "a.toml",
+        &format!(
+            "[[broadcast]]\nname = \"断了\"\nplay = [\"长.wav\"]\nat = [\"{first}\"]\n\n\
+             [[broadcast]]\nname = \"恢复后\"\nplay = [\"短.wav\"]\nat = [\"{next}\"]\n"
+        ),
+    );
+    let home = card.home.path().to_str().unwrap().to_string();
+    let d = Daemon::start_env(
+        st.path(),
+        &["--output", "rodio"],
+        &[("HOME", &home)],
+        &["XDG_RUNTIME_DIR", "PULSE_SERVER"],
+    );
+    d.wait("the first play to start", 20, || {
+        plays(st.path()).iter().any(|p| p["status"] == "playing")
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    card.set_gone(true);
+    d.wait("the failed play and the outage", 15, || {
+        let p = plays(st.path());
+        p.iter().any(|p| {
+            p["broadcast"] == "断了"
+                && p["status"] == "partial"
+                && p["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("device"))
+        }) && open_outage(&outages(st.path()), "output", "rodio:default").is_some()
+    });
+    assert_eq!(cli(st.path(), &["status"]).0, 1);
+    card.set_gone(false);
+    d.wait("the next play", 45, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "恢复后" && p["status"] == "played")
+    });
+    let p = plays(st.path());
+    let n = p.iter().find(|p| p["broadcast"] == "恢复后").unwrap();
+    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(n[k].as_str().unwrap()).unwrap();
+    assert!(
+        (t("started_at") - t("scheduled_at")).num_milliseconds() < 1000,
+        "on time: {n}"
+    );
+    assert!(outages(st.path()).iter().all(|o| o["open"] == false));
+    assert_eq!(
+        d.stderr().matches("sound device error").count(),
+        1,
+        "{}",
+        d.stderr()
+    );
+    assert!(d.stop(10).success());
 }

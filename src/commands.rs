@@ -586,7 +586,17 @@ fn run_failed(e: crate::daemon::RunError, lang: Lang, out: &mut dyn Write) -> st
             Ok(crate::EXIT_CONFIG)
         }
         e => {
-            writeln!(out, "cunxiang: {e}")?;
+            // The store is lost: say so on every channel a technician reads
+            // (the log file may be on the very disk that failed).
+            tracing::error!(error = %e, "the event store failed; stopping (nothing can be recorded)");
+            writeln!(
+                out,
+                "cunxiang: {}: {e}",
+                lang.pick(
+                    "播出数据库写不进去（磁盘满了、只读或坏了），程序停止，以免播出没有记录。请检查数据文件夹所在的磁盘，修好后重新启动",
+                    "the database cannot be written (disk full, read-only or failing); stopping rather than play without a record. Check the disk of the data folder, then start again"
+                )
+            )?;
             Ok(crate::EXIT_FINDINGS)
         }
     }

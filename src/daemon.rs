@@ -584,6 +584,7 @@ pub async fn run(
         DateTime::from_timestamp_millis(d.handled_shared.load(Ordering::SeqCst)).unwrap_or(now);
     d.store.call(move |s| s.beat(now, first)).await?;
     let heartbeat = Heartbeat::start(
+        d.store.clone(),
         d.store.heartbeat_handle()?,
         clock.clone(),
         d.handled_shared.clone(),
@@ -2183,6 +2184,7 @@ struct Heartbeat {
 
 impl Heartbeat {
     fn start(
+        main: Store,
         store: Store,
         clock: Arc<dyn Clock>,
         handled: Arc<AtomicI64>,
@@ -2220,6 +2222,19 @@ impl Heartbeat {
                         }
                     }
                     last = Some((now, mono));
+                    // The database file deleted under us: put it back from
+                    // the open handle before the readers conclude "no
+                    // history", and move both connections onto it.
+                    match main.restore_if_deleted() {
+                        Ok(true) => {
+                            tracing::error!(db = %main.path().display(), "the database file was deleted while running: restored from the open database");
+                            if let Err(e) = store.reopen() {
+                                tracing::error!(error = %e, "cannot reopen the restored database");
+                            }
+                        }
+                        Ok(false) => {}
+                        Err(e) => tracing::error!(error = %e, "the database file was deleted and cannot be restored"),
+                    }
                     let handled = DateTime::from_timestamp_millis(handled.load(Ordering::SeqCst))
                         .unwrap_or(now);
                     let r = store.beat(now, handled);

@@ -763,6 +763,62 @@ impl Store {
     ///
     /// # Errors
     /// When the database cannot be opened.
+    /// The database file was deleted under the running daemon (a person
+    /// tidying the folder, a cleaner): this connection still writes to the
+    /// deleted file, and every reader would see no history at all. Restores
+    /// the file from this connection with SQLite's online backup and moves
+    /// the connection onto it. Returns whether it restored.
+    ///
+    /// # Errors
+    /// When the copy cannot be written.
+    pub fn restore_if_deleted(&self) -> Result<bool, StoreError> {
+        if self.path.exists() {
+            return Ok(false);
+        }
+        let sq = |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        };
+        let mut conn = self.conn();
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        // Fold the write-ahead log into the (deleted) file first, so a WAL
+        // still lying at the path cannot be replayed into the copy.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(sq)?;
+        conn.backup(rusqlite::MAIN_DB, &self.path, None)
+            .map_err(sq)?;
+        let new = Connection::open(&self.path).map_err(sq)?;
+        new.busy_timeout(WRITER_BUSY_TIMEOUT).map_err(sq)?;
+        new.pragma_update(None, "journal_mode", "WAL").map_err(sq)?;
+        new.pragma_update(None, "synchronous", "FULL").map_err(sq)?;
+        new.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
+        *conn = new;
+        Ok(true)
+    }
+
+    /// Moves this connection onto the file now at the path (after another
+    /// handle restored it).
+    ///
+    /// # Errors
+    /// When it cannot be opened.
+    pub fn reopen(&self) -> Result<(), StoreError> {
+        let sq = |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        };
+        let new = Connection::open(&self.path).map_err(sq)?;
+        new.busy_timeout(WRITER_BUSY_TIMEOUT).map_err(sq)?;
+        new.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sq)?;
+        *self.conn() = new;
+        Ok(())
+    }
+
     pub fn heartbeat_handle(&self) -> Result<Store, StoreError> {
         let sq = |source| StoreError::Sqlite {
             path: self.path.clone(),

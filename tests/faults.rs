@@ -1185,3 +1185,238 @@ fn a_sound_device_failing_mid_play_and_coming_back() {
     );
     assert!(d.stop(10).success());
 }
+
+// ---------------------------------------------------------------------
+// The database deleted under the running daemon: restored from the open
+// handle within a heartbeat, with its whole history.
+
+#[test]
+fn the_database_deleted_while_running_is_restored() {
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    let (a, b) = (soon(4), soon(14));
+    st.schedule(
+        "a.toml",
+        &format!(
+            "[[broadcast]]\nname = \"删库前\"\nplay = [\"a.wav\"]\nat = [\"{a}\"]\n\n\
+             [[broadcast]]\nname = \"删库后\"\nplay = [\"a.wav\"]\nat = [\"{b}\"]\n"
+        ),
+    );
+    let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
+    d.wait("the first play", 20, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "删库前" && p["status"] == "played")
+    });
+    for f in ["cunxiang.db", "cunxiang.db-wal", "cunxiang.db-shm"] {
+        let _ = std::fs::remove_file(st.path().join("var").join(f));
+    }
+    d.wait("the database restored", 10, || {
+        st.path().join("var/cunxiang.db").exists()
+            && plays(st.path()).iter().any(|p| p["broadcast"] == "删库前")
+    });
+    // New records go to the restored file, next to the old ones.
+    d.wait("the second play in the restored file", 30, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "删库后" && p["status"] == "played")
+    });
+    assert!(d
+        .log_file("var")
+        .contains("restored from the open database"));
+    assert_eq!(cli(st.path(), &["status"]).0, 0);
+    assert!(d.stop(10).success());
+    let c = rusqlite::Connection::open(st.path().join("var/cunxiang.db")).unwrap();
+    let ok: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM plays", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2);
+}
+
+// ---------------------------------------------------------------------
+// The data folder's disk full, or remounted read-only (what a failing
+// disk does). The store is lost: by design the daemon stops (exit 1, a
+// message naming the database) rather than play what it cannot record;
+// status says it is down; the database stays intact; once the disk is
+// fixed a restart plays on, and the firings it could not play are missed
+// against the downtime.
+
+/// A small tmpfs for the data folder, or `None` (with a message) where
+/// this machine cannot mount.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("SKIPPED: this machine cannot mount a tmpfs (needs root)");
+            return None;
+        }
+        Some(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn remount(&self, opts: &str) {
+        let s = Command::new("mount")
+            .args(["-o", &format!("remount,{opts}")])
+            .arg(self.dir.path())
+            .status()
+            .unwrap();
+        assert!(s.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+fn store_lost_case(data: &Path, break_it: impl FnOnce(), heal: impl FnOnce()) {
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    let data = data.to_path_buf();
+    st.write(
+        "cunxiang.toml",
+        format!("[folders]\ndata = \"{}\"\n", data.display()),
+    );
+    let (a, b) = (soon(5), soon(20));
+    st.schedule(
+        "a.toml",
+        &format!(
+            "[[broadcast]]\nname = \"坏盘时\"\nplay = [\"a.wav\"]\nat = [\"{a}\"]\ncatch_up = \"2s\"\n\n\
+             [[broadcast]]\nname = \"修好后\"\nplay = [\"a.wav\"]\nat = [\"{b}\"]\n"
+        ),
+    );
+    let mut d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
+    d.wait("the daemon to run", 20, || {
+        json(st.path(), &["status", "--json"])["live"] == true
+    });
+    break_it();
+    // The firing cannot be recorded: the daemon stops, saying why.
+    let mut child = d.child.take().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the daemon should stop: {}",
+            d.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(1), "{status:?} {}", d.stderr());
+    d.wait("the reason on stderr", 5, || {
+        d.stderr().contains("cunxiang.db")
+    });
+    d.wait("status to say down", 20, || {
+        cli(st.path(), &["status"]).0 == 1
+    });
+    heal();
+    let c = rusqlite::Connection::open(data.join("cunxiang.db")).unwrap();
+    let ok: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    drop(c);
+    // Fixed and restarted (systemd's Restart=on-failure): on air again.
+    let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
+    d.wait("the next play", 30, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "修好后" && p["status"] == "played")
+    });
+    let p = plays(st.path());
+    let n = p.iter().find(|p| p["broadcast"] == "修好后").unwrap();
+    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(n[k].as_str().unwrap()).unwrap();
+    assert!(
+        (t("started_at") - t("scheduled_at")).num_milliseconds() < 1000,
+        "on time: {n}"
+    );
+    // The firing on the broken disk is not silently gone: recorded as
+    // played (SQLite still had room in its log for it) or missed against
+    // the downtime.
+    let lost = p.iter().find(|p| p["broadcast"] == "坏盘时");
+    assert!(
+        lost.is_some_and(
+            |r| r["status"] == "played" || (r["status"] == "missed" && r["outage_id"].is_number())
+        ),
+        "{p:?}"
+    );
+    assert!(d.stop(10).success());
+}
+
+#[test]
+fn the_data_folder_disk_full() {
+    let Some(disk) = SmallDisk::mount("4m") else {
+        return;
+    };
+    let filler = disk.path().join("filler");
+    store_lost_case(
+        &disk.path().join("var"),
+        || {
+            // Fill every byte that is left.
+            let mut f = std::fs::File::create(&filler).unwrap();
+            use std::io::Write;
+            let block = vec![0u8; 64 * 1024];
+            while f.write_all(&block).is_ok() {}
+            let _ = f.sync_all();
+        },
+        || std::fs::remove_file(&filler).unwrap(),
+    );
+}
+
+/// `chattr` on the data folder, the database and its log (`+i` makes
+/// them immutable: every write fails, even through open handles, even for
+/// root). Not the `-shm` index: SQLite maps it into memory, and a mapped
+/// page that cannot be written is a SIGBUS (see the README).
+fn chattr(flag: &str, data: &Path) -> bool {
+    let mut paths = vec![data.to_path_buf()];
+    for f in ["cunxiang.db", "cunxiang.db-wal"] {
+        if data.join(f).exists() {
+            paths.push(data.join(f));
+        }
+    }
+    paths.iter().all(|p| {
+        Command::new("chattr")
+            .arg(flag)
+            .arg(p)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+#[test]
+fn the_data_folder_made_read_only() {
+    let probe = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
+    if !chattr("+i", probe.path()) {
+        eprintln!("SKIPPED: this file system cannot make files immutable (chattr +i)");
+        return;
+    }
+    chattr("-i", probe.path());
+    let base = tempfile::tempdir().unwrap();
+    let data = base.path().join("var");
+    let d2 = data.clone();
+    store_lost_case(
+        &data,
+        || assert!(chattr("+i", &d2)),
+        || assert!(chattr("-i", &data)),
+    );
+}

@@ -543,6 +543,11 @@ pub fn run(
     let result = rt.block_on(async {
         let output = crate::output::from_spec(&spec, clock.clone(), station_dir);
         let mut cfg = crate::daemon::RunConfig::new(station_dir);
+        cfg.output_factory = Some({
+            let (spec, clock, dir) = (spec.clone(), clock.clone(), station_dir.to_path_buf());
+            let clock: std::sync::Arc<dyn crate::clock::Clock> = clock;
+            Box::new(move || crate::output::from_spec(&spec, clock.clone(), &dir))
+        });
         cfg.watch = watch;
         cfg.heartbeat = heartbeat.max(Duration::from_millis(100));
         cfg.listener = listener;

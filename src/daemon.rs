@@ -195,7 +195,18 @@ pub struct RunConfig {
     pub read_token: Option<String>,
     /// The monitor input (proof of air); none: plays are unverified.
     pub monitor: Option<crate::monitor::MonitorHandle>,
+    /// Makes a fresh output of the same kind, for a new player thread when
+    /// the old one is stuck in the device; none: a stuck device is only
+    /// recorded.
+    pub output_factory: Option<OutputFactory>,
 }
+
+/// See [`RunConfig::output_factory`].
+pub type OutputFactory = Box<dyn Fn() -> Box<dyn Output> + Send + Sync>;
+
+/// How long past its expected end a play (or a device check) may go
+/// without the player answering before the device counts as stuck.
+pub const STUCK_AFTER: Duration = Duration::from_secs(10);
 
 impl RunConfig {
     pub fn new(station_dir: &Path) -> Self {
@@ -208,6 +219,7 @@ impl RunConfig {
             token: None,
             read_token: None,
             monitor: None,
+            output_factory: None,
         }
     }
 }
@@ -326,6 +338,16 @@ struct Daemon {
     prev_wall: DateTime<Utc>,
     prev_mono: Duration,
     player: std::sync::mpsc::Sender<Job>,
+    /// Whether the player thread runs (false once it has exited).
+    player_alive: Arc<AtomicBool>,
+    /// Player threads given up on while stuck in the device (true while
+    /// they still run): at most two are ever left behind.
+    stuck_players: Vec<Arc<AtomicBool>>,
+    /// The job in flight and the monotonic time by which the player must
+    /// have answered (finished, or started its next item).
+    job_deadline: Option<(u64, Duration)>,
+    ev_tx: mpsc::UnboundedSender<PlayerEvent>,
+    output_factory: Option<OutputFactory>,
     next_job: u64,
     current: Option<Active>,
     waiting: Vec<Pending>,
@@ -345,8 +367,9 @@ struct Daemon {
     /// Whether an `output` outage may be open (so a working play does not
     /// query the store every time).
     output_outage_open: bool,
-    /// The device check in flight, if any.
+    /// The device check in flight, if any, and its cancel flag.
     check_job: Option<u64>,
+    check_cancel: Option<Arc<AtomicBool>>,
     /// (broadcast, instant) already warned about a missing file.
     warned: std::collections::HashSet<(String, DateTime<Utc>)>,
     /// Monotonic time of the last look for missing files.
@@ -430,7 +453,7 @@ pub async fn run(
     let (term_tx, mut term_rx) = mpsc::unbounded_channel();
     let output_name = output.name();
     tracing::info!(output = %output_name, db = %store.path().display(), "starting");
-    let player = output::spawn_player(output, clock.clone(), ev_tx);
+    let (player, player_alive) = output::spawn_player_watched(output, clock.clone(), ev_tx.clone());
 
     let interrupted = store.call(move |s| s.mark_interrupted(now)).await?;
     if interrupted > 0 {
@@ -479,6 +502,11 @@ pub async fn run(
         prev_wall: now,
         prev_mono: clock.monotonic(),
         player,
+        player_alive,
+        stuck_players: Vec::new(),
+        job_deadline: None,
+        ev_tx,
+        output_factory: cfg.output_factory.take(),
         next_job: 1,
         current: None,
         waiting: Vec::new(),
@@ -490,6 +518,7 @@ pub async fn run(
         output_retry: None,
         output_outage_open: false,
         check_job: None,
+        check_cancel: None,
         warned: Default::default(),
         last_warn_check: None,
         stopping: false,
@@ -1509,6 +1538,9 @@ impl Daemon {
                 self.send_check();
             }
         }
+        if self.job_deadline.is_some_and(|(_, at)| mono >= at) {
+            self.player_stuck().await?;
+        }
         self.warn_missing_soon(now).await?;
         self.check_monitor(now).await?;
         self.handled_until = now;
@@ -1795,6 +1827,8 @@ impl Daemon {
             cancel: cancel.clone(),
             check: false,
         });
+        let left: Duration = items.iter().skip(start_index).map(|i| i.duration).sum();
+        self.job_deadline = Some((job, self.clock.monotonic() + left + STUCK_AFTER));
         self.current = Some(Active {
             job,
             row,
@@ -1816,6 +1850,23 @@ impl Daemon {
     }
 
     async fn on_player_event(&mut self, ev: PlayerEvent) -> Result<(), RunError> {
+        // The player answered: move (or clear) the deadline of its job.
+        match &ev {
+            PlayerEvent::Finished { job, .. } => {
+                if self.job_deadline.is_some_and(|(j, _)| j == *job) {
+                    self.job_deadline = None;
+                }
+                if self.check_job == Some(*job) {
+                    self.check_cancel = None;
+                }
+            }
+            PlayerEvent::ItemStarted { job, index, .. } => {
+                if let Some(a) = self.current.as_ref().filter(|a| a.job == *job) {
+                    let left: Duration = a.items.iter().skip(*index).map(|i| i.duration).sum();
+                    self.job_deadline = Some((*job, self.clock.monotonic() + left + STUCK_AFTER));
+                }
+            }
+        }
         if let PlayerEvent::Finished { job, result, at } = &ev {
             if Some(*job) == self.check_job {
                 self.check_job = None;
@@ -1965,14 +2016,73 @@ impl Daemon {
         let id = self.next_job;
         self.next_job += 1;
         self.check_job = Some(id);
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.check_cancel = Some(cancel.clone());
         let _ = self.player.send(Job {
             id,
             broadcast: String::new(),
             items: Vec::new(),
             start_index: 0,
-            cancel: Arc::new(AtomicBool::new(false)),
+            cancel,
             check: true,
         });
+        if self.current.is_none() {
+            self.job_deadline = Some((id, self.clock.monotonic() + STUCK_AFTER));
+        }
+    }
+
+    /// The player has not answered by its deadline: the device is stuck
+    /// (a driver or sink whose open, write or close never returns). The
+    /// play is recorded as failed against an `output` outage, and a fresh
+    /// player thread takes over (the stuck one is left behind; its late
+    /// events are ignored and its jobs are cancelled).
+    async fn player_stuck(&mut self) -> Result<(), RunError> {
+        let Some((job, _)) = self.job_deadline.take() else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let error = "the sound device stopped answering (stuck)";
+        tracing::error!(job, "{error}: giving up on the player thread");
+        if self.check_job == Some(job) {
+            self.check_job = None;
+            if let Some(c) = self.check_cancel.take() {
+                c.store(true, Ordering::SeqCst);
+            }
+            self.output_failed(error, now).await?;
+        } else if let Some(a) = self.current.take().filter(|a| a.job == job) {
+            a.cancel.store(true, Ordering::SeqCst);
+            self.listen_end(a.row, &a.pending.firing.broadcast, false, now)
+                .await?;
+            let status = if a.first_sample_seen {
+                Status::Partial
+            } else {
+                Status::Failed
+            };
+            let reason = format!("{}: {error}", reasons::DEVICE);
+            let outage = self.output_failed(error, now).await?;
+            self.store
+                .call(move |s| {
+                    s.update(a.row, status, Some(now), Some(&reason))?;
+                    s.link_outage(a.row, outage)
+                })
+                .await?;
+        }
+        self.stuck_players
+            .retain(|alive| alive.load(Ordering::SeqCst));
+        if self.stuck_players.len() < 2 {
+            if let Some(make) = &self.output_factory {
+                let (tx, alive) =
+                    output::spawn_player_watched(make(), self.clock.clone(), self.ev_tx.clone());
+                let old = std::mem::replace(&mut self.player_alive, alive);
+                self.stuck_players.push(old);
+                self.player = tx;
+                tracing::warn!("a new player thread took over the sound output");
+            }
+        }
+        if !self.stopping {
+            self.dispatch().await?;
+        }
+        Ok(())
     }
 
     /// The output failed: open (or keep) its outage and schedule a retry
@@ -2162,6 +2272,10 @@ impl Daemon {
         }
         if let Some(t) = self.silence_deadline() {
             wake = wake.min(t);
+        }
+        if let Some((_, at)) = self.job_deadline {
+            let left = at.saturating_sub(self.clock.monotonic());
+            wake = wake.min(now + TimeDelta::from_std(left).unwrap_or_default());
         }
         // Look an hour ahead of the next firing for files not uploaded yet.
         if let Some(n) = planner::next_after(&self.broadcasts, &self.rules, now + WARN_AHEAD) {

@@ -597,18 +597,47 @@ pub fn ended_early(took: Duration, expected: Duration) -> bool {
 /// Starts the player thread: it owns the output and plays one job at a
 /// time, reporting over `events`. Dropping the returned sender ends it.
 pub fn spawn_player(
-    mut output: Box<dyn Output>,
+    output: Box<dyn Output>,
     clock: Arc<dyn Clock>,
     events: tokio::sync::mpsc::UnboundedSender<PlayerEvent>,
 ) -> std::sync::mpsc::Sender<Job> {
+    spawn_player_watched(output, clock, events).0
+}
+
+/// [`spawn_player`], also returning a flag that is true while the thread
+/// runs: a thread abandoned on a stuck device is known to be gone once it
+/// turns false.
+pub fn spawn_player_watched(
+    mut output: Box<dyn Output>,
+    clock: Arc<dyn Clock>,
+    events: tokio::sync::mpsc::UnboundedSender<PlayerEvent>,
+) -> (std::sync::mpsc::Sender<Job>, Arc<AtomicBool>) {
     let (tx, rx) = std::sync::mpsc::channel::<Job>();
+    let alive = Arc::new(AtomicBool::new(true));
+    let running = alive.clone();
     std::thread::Builder::new()
         .name("player".into())
         .spawn(move || {
+            struct Gone(Arc<AtomicBool>);
+            impl Drop for Gone {
+                fn drop(&mut self) {
+                    self.0.store(false, Ordering::SeqCst);
+                }
+            }
+            let _gone = Gone(running);
             let mut pending: Option<Job> = None;
             while let Some(job) = pending.take().or_else(|| rx.recv().ok()) {
                 let cancel = || job.cancel.load(Ordering::SeqCst);
                 let mut result = JobResult::Completed;
+                // A job given up on (its device was stuck) is not run late.
+                if cancel() {
+                    let _ = events.send(PlayerEvent::Finished {
+                        job: job.id,
+                        result: JobResult::Cancelled { index: job.start_index },
+                        at: clock.now(),
+                    });
+                    continue;
+                }
                 if job.check {
                     if let Err(e) = output.check() {
                         result = JobResult::Failed {
@@ -687,5 +716,5 @@ pub fn spawn_player(
             }
         })
         .expect("spawn player thread");
-    tx
+    (tx, alive)
 }

@@ -1420,3 +1420,56 @@ fn the_data_folder_made_read_only() {
         || assert!(chattr("-i", &data)),
     );
 }
+
+#[test]
+fn a_sound_device_whose_open_never_returns() {
+    // No reader on the card's FIFO: ALSA's open of the device blocks (as a
+    // hung driver would) — the player thread is stuck, not failing.
+    let card = FifoCard::new();
+    card.set_gone(true);
+    let st = TempStation::new();
+    st.wav("短.wav", 1.0);
+    let (lost, next) = (soon(25), soon(60));
+    st.schedule(
+        "a.toml",
+        &format!(
+            "[[broadcast]]\nname = \"卡死时\"\nplay = [\"短.wav\"]\nat = [\"{lost}\"]\n\n\
+             [[broadcast]]\nname = \"恢复后\"\nplay = [\"短.wav\"]\nat = [\"{next}\"]\n"
+        ),
+    );
+    let home = card.home.path().to_str().unwrap().to_string();
+    let d = Daemon::start_env(
+        st.path(),
+        &["--output", "rodio"],
+        &[("HOME", &home)],
+        &["XDG_RUNTIME_DIR", "PULSE_SERVER"],
+    );
+    // The start-up check never answers: an output outage within seconds.
+    d.wait("the output outage", 30, || {
+        open_outage(&outages(st.path()), "output", "rodio:default")
+            .is_some_and(|o| o["detail"].as_str().unwrap_or("").contains("stuck"))
+    });
+    assert_eq!(cli(st.path(), &["status"]).0, 1);
+    // A firing while stuck is recorded failed, never left "playing".
+    d.wait("the firing while stuck recorded", 40, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "卡死时" && p["status"] == "failed")
+    });
+    // The card answers again: the next broadcast is on air on time.
+    card.set_gone(false);
+    d.wait("the next play", 50, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "恢复后" && p["status"] == "played")
+    });
+    let p = plays(st.path());
+    let n = p.iter().find(|p| p["broadcast"] == "恢复后").unwrap();
+    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(n[k].as_str().unwrap()).unwrap();
+    assert!(
+        (t("started_at") - t("scheduled_at")).num_milliseconds() < 1000,
+        "on time: {n}"
+    );
+    assert!(outages(st.path()).iter().all(|o| o["open"] == false));
+    assert!(d.stop(10).success());
+}

@@ -6,7 +6,7 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use common::{cunxiang, TempStation};
+use common::{cunxiang, FifoCard, TempStation};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -231,62 +231,6 @@ fn kill_9_mid_play_leaves_an_interrupted_row_and_a_sound_database() {
     assert_eq!(s.integrity_check().unwrap(), "ok");
 }
 
-/// A real-time-paced "sound card": ALSA's `type file` plugin writing into a
-/// FIFO that a thread drains at (at most) the audio byte rate, noting
-/// whether anything but silence came through.
-struct FifoCard {
-    home: tempfile::TempDir,
-    heard: std::sync::Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl FifoCard {
-    fn new() -> FifoCard {
-        let home = tempfile::tempdir().unwrap();
-        let fifo = home.path().join("card.fifo");
-        nix::unistd::mkfifo(
-            &fifo,
-            nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR,
-        )
-        .expect("mkfifo");
-        std::fs::write(
-            home.path().join(".asoundrc"),
-            format!("pcm.!default {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n", fifo.display()),
-        )
-        .unwrap();
-        let heard = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let h = heard.clone();
-        std::thread::spawn(move || {
-            use std::io::Read;
-            // Blocks until ALSA opens the FIFO for writing; reopen after each close.
-            loop {
-                let Ok(mut f) = std::fs::File::open(&fifo) else {
-                    return;
-                };
-                let start = Instant::now();
-                let mut total = 0u64;
-                let mut buf = vec![0u8; 8192];
-                loop {
-                    match f.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            total += n as u64;
-                            let loud = buf[..n].iter().filter(|b| **b != 0).count() as u64;
-                            h.fetch_add(loud, std::sync::atomic::Ordering::SeqCst);
-                            // Pace at 48 kHz stereo f32: never faster than a real card.
-                            let due =
-                                Duration::from_secs_f64(total as f64 / (48_000.0 * 2.0 * 4.0));
-                            if let Some(wait) = due.checked_sub(start.elapsed()) {
-                                std::thread::sleep(wait);
-                            }
-                        }
-                    }
-                }
-            }
-        });
-        FifoCard { home, heard }
-    }
-}
-
 #[test]
 fn rodio_plays_through_an_alsa_file_device() {
     let card = FifoCard::new();
@@ -315,7 +259,7 @@ fn rodio_plays_through_an_alsa_file_device() {
         "{rows:?}\n{}",
         std::fs::read_to_string(st.path().join("daemon.log")).unwrap()
     );
-    let loud = card.heard.load(std::sync::atomic::Ordering::SeqCst);
+    let loud = card.loud.load(std::sync::atomic::Ordering::SeqCst);
     assert!(
         loud > 1000,
         "the device received sound, not silence ({loud} non-zero bytes)"

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{cunxiang, TempStation};
+use common::{cunxiang, FifoCard, TempStation};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -76,6 +76,17 @@ impl Daemon {
             child: Some(child),
             station: station.to_path_buf(),
         }
+    }
+
+    /// The daemon on the real rodio path, with `card` as its sound card.
+    fn on_card(station: &Path, card: &FifoCard) -> Daemon {
+        let home = card.home.path().to_str().unwrap().to_string();
+        Daemon::start_env(
+            station,
+            &["--output", "rodio"],
+            &[("HOME", &home)],
+            &["XDG_RUNTIME_DIR", "PULSE_SERVER"],
+        )
     }
 
     fn pid(&self) -> i32 {
@@ -184,6 +195,35 @@ fn plays(station: &Path) -> Vec<serde_json::Value> {
         .as_array()
         .cloned()
         .unwrap_or_default()
+}
+
+/// A schedule of two broadcasts, each (name, file, at).
+fn schedule_two(st: &TempStation, a: (&str, &str, &str), b: (&str, &str, &str)) {
+    let entry = |(name, file, at): (&str, &str, &str)| {
+        format!("[[broadcast]]\nname = \"{name}\"\nplay = [\"{file}\"]\nat = [\"{at}\"]\n")
+    };
+    st.schedule("a.toml", &format!("{}\n{}", entry(a), entry(b)));
+}
+
+/// Waits until `name` has a `played` row.
+fn wait_played(d: &Daemon, name: &str, secs: u64) {
+    d.wait(&format!("{name} played"), secs, || {
+        plays(&d.station)
+            .iter()
+            .any(|p| p["broadcast"] == name && p["status"] == "played")
+    });
+}
+
+/// The broadcast `name` started within 1 s of its scheduled instant.
+fn assert_on_time(station: &Path, name: &str) {
+    let p = plays(station);
+    let row = p
+        .iter()
+        .find(|p| p["broadcast"] == name)
+        .unwrap_or_else(|| panic!("no row for {name}: {p:?}"));
+    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(row[k].as_str().unwrap()).unwrap();
+    let late = (t("started_at") - t("scheduled_at")).num_milliseconds();
+    assert!((0..1000).contains(&late), "{name} on time: {row}");
 }
 
 /// The daemon's dashboard address, once it listens.
@@ -671,13 +711,7 @@ fn frozen_for_90_s_then_continued() {
     // after the freeze (on time).
     let during = soon(40);
     let after = soon(110);
-    st.schedule(
-        "a.toml",
-        &format!(
-            "[[broadcast]]\nname = \"冻结时\"\nplay = [\"a.wav\"]\nat = [\"{during}\"]\n\n\
-             [[broadcast]]\nname = \"之后\"\nplay = [\"a.wav\"]\nat = [\"{after}\"]\n"
-        ),
-    );
+    schedule_two(&st, ("冻结时", "a.wav", &during), ("之后", "a.wav", &after));
     let d = Daemon::start(st.path(), &["--output", "null"]);
     address(&d, "var");
     d.signal(nix::sys::signal::Signal::SIGSTOP);
@@ -692,11 +726,7 @@ fn frozen_for_90_s_then_continued() {
     std::thread::sleep(rest);
     d.signal(nix::sys::signal::Signal::SIGCONT);
     // The firing that fell in the freeze is caught up, late, once.
-    d.wait("the caught-up play", 20, || {
-        plays(st.path())
-            .iter()
-            .any(|p| p["broadcast"] == "冻结时" && p["status"] == "played")
-    });
+    wait_played(&d, "冻结时", 20);
     // The freeze is in the ledger as downtime.
     d.wait("the freeze recorded", 20, || {
         outages(st.path()).iter().any(|o| {
@@ -708,18 +738,8 @@ fn frozen_for_90_s_then_continued() {
         })
     });
     // The next broadcast is on air on time.
-    d.wait("the next play", 40, || {
-        plays(st.path())
-            .iter()
-            .any(|p| p["broadcast"] == "之后" && p["status"] == "played")
-    });
-    let p = plays(st.path());
-    let next = p.iter().find(|p| p["broadcast"] == "之后").unwrap();
-    let delay = |p: &serde_json::Value| {
-        let t = |k: &str| chrono::DateTime::parse_from_rfc3339(p[k].as_str().unwrap()).unwrap();
-        (t("started_at") - t("scheduled_at")).num_milliseconds()
-    };
-    assert!(delay(next) < 1000, "on time after the freeze: {next}");
+    wait_played(&d, "之后", 40);
+    assert_on_time(st.path(), "之后");
     assert_eq!(cli(st.path(), &["status"]).0, 0);
     assert!(d.stop(10).success());
 }
@@ -729,83 +749,6 @@ fn frozen_for_90_s_then_continued() {
 // card" is an ALSA `type file` device on a FIFO that a thread drains at
 // the byte rate; holding the thread stops the drain, as a hung driver.
 
-struct FifoCard {
-    home: tempfile::TempDir,
-    hold: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    gone: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl FifoCard {
-    fn new() -> FifoCard {
-        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-        let home = tempfile::tempdir().unwrap();
-        let fifo = home.path().join("card.fifo");
-        nix::unistd::mkfifo(
-            &fifo,
-            nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR,
-        )
-        .expect("mkfifo");
-        std::fs::write(
-            home.path().join(".asoundrc"),
-            format!("pcm.!default {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n", fifo.display()),
-        )
-        .unwrap();
-        let hold = std::sync::Arc::new(AtomicBool::new(false));
-        let gone = std::sync::Arc::new(AtomicBool::new(false));
-        let bytes = std::sync::Arc::new(AtomicU64::new(0));
-        let (h, g, b) = (hold.clone(), gone.clone(), bytes.clone());
-        std::thread::spawn(move || loop {
-            while g.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            // Reopen after each writer closes (the daemon opens the device
-            // for its check, then for each play).
-            let Ok(mut f) = std::fs::File::open(&fifo) else {
-                return;
-            };
-            let start = Instant::now();
-            let mut total = 0u64;
-            let mut buf = vec![0u8; 8192];
-            loop {
-                if g.load(Ordering::SeqCst) {
-                    break; // the reader dies: the writer's next write fails
-                }
-                if h.load(Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(50));
-                    continue;
-                }
-                match f.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        total += n as u64;
-                        b.fetch_add(n as u64, Ordering::SeqCst);
-                        let due = Duration::from_secs_f64(total as f64 / (48_000.0 * 2.0 * 4.0));
-                        if let Some(wait) = due.checked_sub(start.elapsed()) {
-                            std::thread::sleep(wait);
-                        }
-                    }
-                }
-            }
-        });
-        FifoCard {
-            home,
-            hold,
-            gone,
-            bytes,
-        }
-    }
-
-    /// Closes the card's reader (as a card that dies) until `false`.
-    fn set_gone(&self, on: bool) {
-        self.gone.store(on, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    fn set_hold(&self, on: bool) {
-        self.hold.store(on, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn a_stalled_sound_device_is_cut_and_the_next_broadcast_plays() {
     let card = FifoCard::new();
@@ -814,20 +757,8 @@ fn a_stalled_sound_device_is_cut_and_the_next_broadcast_plays() {
     st.wav("短.wav", 1.0);
     let first = soon(6);
     let next = soon(40);
-    st.schedule(
-        "a.toml",
-        &format!(
-            "[[broadcast]]\nname = \"卡住\"\nplay = [\"长.wav\"]\nat = [\"{first}\"]\n\n\
-             [[broadcast]]\nname = \"下一个\"\nplay = [\"短.wav\"]\nat = [\"{next}\"]\n"
-        ),
-    );
-    let home = card.home.path().to_str().unwrap().to_string();
-    let d = Daemon::start_env(
-        st.path(),
-        &["--output", "rodio"],
-        &[("HOME", &home)],
-        &["XDG_RUNTIME_DIR", "PULSE_SERVER"],
-    );
+    schedule_two(&st, ("卡住", "长.wav", &first), ("下一个", "短.wav", &next));
+    let d = Daemon::on_card(st.path(), &card);
     d.wait("the first play to start", 20, || {
         plays(st.path()).iter().any(|p| p["status"] == "playing")
     });
@@ -851,18 +782,8 @@ fn a_stalled_sound_device_is_cut_and_the_next_broadcast_plays() {
     );
     // The device comes back: the next broadcast is on air on time.
     card.set_hold(false);
-    d.wait("the next play", 50, || {
-        plays(st.path())
-            .iter()
-            .any(|p| p["broadcast"] == "下一个" && p["status"] == "played")
-    });
-    let p = plays(st.path());
-    let n = p.iter().find(|p| p["broadcast"] == "下一个").unwrap();
-    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(n[k].as_str().unwrap()).unwrap();
-    assert!(
-        (t("started_at") - t("scheduled_at")).num_milliseconds() < 1000,
-        "on time: {n}"
-    );
+    wait_played(&d, "下一个", 50);
+    assert_on_time(st.path(), "下一个");
     assert!(card.bytes.load(std::sync::atomic::Ordering::SeqCst) > 0);
     assert!(
         outages(st.path()).iter().all(|o| o["open"] == false),
@@ -917,13 +838,7 @@ fn the_http_face_under_load_and_slow_connections() {
         std::thread::sleep(Duration::from_secs(3));
     }
     drop(slow);
-    let p = plays(st.path());
-    let row = p.iter().find(|p| p["broadcast"] == "压力").expect("played");
-    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(row[k].as_str().unwrap()).unwrap();
-    assert!(
-        (t("started_at") - t("scheduled_at")).num_milliseconds() < 1000,
-        "on time under load: {row}"
-    );
+    assert_on_time(st.path(), "压力");
     assert!(d.stop(10).success());
 }
 
@@ -937,12 +852,10 @@ fn the_database_locked_by_another_process_for_30_s() {
     st.wav("a.wav", 1.0);
     let during = soon(12);
     let after = soon(50);
-    st.schedule(
-        "a.toml",
-        &format!(
-            "[[broadcast]]\nname = \"锁住时\"\nplay = [\"a.wav\"]\nat = [\"{during}\"]\n\n\
-             [[broadcast]]\nname = \"解锁后\"\nplay = [\"a.wav\"]\nat = [\"{after}\"]\n"
-        ),
+    schedule_two(
+        &st,
+        ("锁住时", "a.wav", &during),
+        ("解锁后", "a.wav", &after),
     );
     let d = Daemon::start(st.path(), &["--output", "null"]);
     address(&d, "var");
@@ -957,23 +870,9 @@ fn the_database_locked_by_another_process_for_30_s() {
     locker.join().unwrap();
     // Nothing lost: the firing during the lock is recorded and played
     // (late, inside its catch-up window); the daemon is still running.
-    d.wait("the play during the lock", 30, || {
-        plays(st.path())
-            .iter()
-            .any(|p| p["broadcast"] == "锁住时" && p["status"] == "played")
-    });
-    d.wait("the next play", 40, || {
-        plays(st.path())
-            .iter()
-            .any(|p| p["broadcast"] == "解锁后" && p["status"] == "played")
-    });
-    let p = plays(st.path());
-    let n = p.iter().find(|p| p["broadcast"] == "解锁后").unwrap();
-    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(n[k].as_str().unwrap()).unwrap();
-    assert!(
-        (t("started_at") - t("scheduled_at")).num_milliseconds() < 1000,
-        "on time after the lock: {n}"
-    );
+    wait_played(&d, "锁住时", 30);
+    wait_played(&d, "解锁后", 40);
+    assert_on_time(st.path(), "解锁后");
     assert!(d.stop(10).success());
     let c = rusqlite::Connection::open(st.path().join("var/cunxiang.db")).unwrap();
     let ok: String = c
@@ -1008,11 +907,7 @@ fn a_schedule_saved_in_pieces_goes_on_air_once_whole() {
             .unwrap();
         f.write_all(part).unwrap();
     }
-    d.wait("the play", 20, || {
-        plays(st.path())
-            .iter()
-            .any(|p| p["broadcast"] == "分段保存" && p["status"] == "played")
-    });
+    wait_played(&d, "分段保存", 20);
     assert!(
         outages(st.path()).iter().all(|o| o["open"] == false),
         "{:?}",
@@ -1056,11 +951,7 @@ fn audio_files_deleted_replaced_or_truncated_while_they_play() {
         .open(st.path().join("audio/截.wav"))
         .unwrap();
     f.set_len(44 + 8000 * 2).unwrap(); // one second left
-    d.wait("下一个 played", 30, || {
-        plays(st.path())
-            .iter()
-            .any(|p| p["broadcast"] == "下一个" && p["status"] == "played")
-    });
+    wait_played(&d, "下一个", 30);
     let p = plays(st.path());
     let row = |name: &str| p.iter().find(|r| r["broadcast"] == name).unwrap().clone();
     // What was open when it started plays to the end (the OS keeps the
@@ -1082,12 +973,7 @@ fn audio_files_deleted_replaced_or_truncated_while_they_play() {
         "{o:?}"
     );
     // And the next broadcast is on air on time.
-    let next = row("下一个");
-    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(next[k].as_str().unwrap()).unwrap();
-    assert!(
-        (t("started_at") - t("scheduled_at")).num_milliseconds() < 1000,
-        "on time: {next}"
-    );
+    assert_on_time(st.path(), "下一个");
     assert!(d.stop(10).success());
 }
 
@@ -1133,20 +1019,8 @@ fn a_sound_device_failing_mid_play_and_coming_back() {
     st.wav("短.wav", 1.0);
     let first = soon(6);
     let next = soon(35);
-    st.schedule(
-        "a.toml",
-        &format!(
-            "[[broadcast]]\nname = \"断了\"\nplay = [\"长.wav\"]\nat = [\"{first}\"]\n\n\
-             [[broadcast]]\nname = \"恢复后\"\nplay = [\"短.wav\"]\nat = [\"{next}\"]\n"
-        ),
-    );
-    let home = card.home.path().to_str().unwrap().to_string();
-    let d = Daemon::start_env(
-        st.path(),
-        &["--output", "rodio"],
-        &[("HOME", &home)],
-        &["XDG_RUNTIME_DIR", "PULSE_SERVER"],
-    );
+    schedule_two(&st, ("断了", "长.wav", &first), ("恢复后", "短.wav", &next));
+    let d = Daemon::on_card(st.path(), &card);
     d.wait("the first play to start", 20, || {
         plays(st.path()).iter().any(|p| p["status"] == "playing")
     });
@@ -1164,18 +1038,8 @@ fn a_sound_device_failing_mid_play_and_coming_back() {
     });
     assert_eq!(cli(st.path(), &["status"]).0, 1);
     card.set_gone(false);
-    d.wait("the next play", 45, || {
-        plays(st.path())
-            .iter()
-            .any(|p| p["broadcast"] == "恢复后" && p["status"] == "played")
-    });
-    let p = plays(st.path());
-    let n = p.iter().find(|p| p["broadcast"] == "恢复后").unwrap();
-    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(n[k].as_str().unwrap()).unwrap();
-    assert!(
-        (t("started_at") - t("scheduled_at")).num_milliseconds() < 1000,
-        "on time: {n}"
-    );
+    wait_played(&d, "恢复后", 45);
+    assert_on_time(st.path(), "恢复后");
     assert!(outages(st.path()).iter().all(|o| o["open"] == false));
     assert_eq!(
         d.stderr().matches("sound device error").count(),
@@ -1195,19 +1059,9 @@ fn the_database_deleted_while_running_is_restored() {
     let st = TempStation::new();
     st.wav("a.wav", 0.5);
     let (a, b) = (soon(4), soon(14));
-    st.schedule(
-        "a.toml",
-        &format!(
-            "[[broadcast]]\nname = \"删库前\"\nplay = [\"a.wav\"]\nat = [\"{a}\"]\n\n\
-             [[broadcast]]\nname = \"删库后\"\nplay = [\"a.wav\"]\nat = [\"{b}\"]\n"
-        ),
-    );
+    schedule_two(&st, ("删库前", "a.wav", &a), ("删库后", "a.wav", &b));
     let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
-    d.wait("the first play", 20, || {
-        plays(st.path())
-            .iter()
-            .any(|p| p["broadcast"] == "删库前" && p["status"] == "played")
-    });
+    wait_played(&d, "删库前", 20);
     for f in ["cunxiang.db", "cunxiang.db-wal", "cunxiang.db-shm"] {
         let _ = std::fs::remove_file(st.path().join("var").join(f));
     }
@@ -1216,11 +1070,7 @@ fn the_database_deleted_while_running_is_restored() {
             && plays(st.path()).iter().any(|p| p["broadcast"] == "删库前")
     });
     // New records go to the restored file, next to the old ones.
-    d.wait("the second play in the restored file", 30, || {
-        plays(st.path())
-            .iter()
-            .any(|p| p["broadcast"] == "删库后" && p["status"] == "played")
-    });
+    wait_played(&d, "删库后", 30);
     assert!(d
         .log_file("var")
         .contains("restored from the open database"));
@@ -1268,15 +1118,6 @@ impl SmallDisk {
 
     fn path(&self) -> &Path {
         self.dir.path()
-    }
-
-    fn remount(&self, opts: &str) {
-        let s = Command::new("mount")
-            .args(["-o", &format!("remount,{opts}")])
-            .arg(self.dir.path())
-            .status()
-            .unwrap();
-        assert!(s.success());
     }
 }
 
@@ -1337,18 +1178,9 @@ fn store_lost_case(data: &Path, break_it: impl FnOnce(), heal: impl FnOnce()) {
     drop(c);
     // Fixed and restarted (systemd's Restart=on-failure): on air again.
     let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
-    d.wait("the next play", 30, || {
-        plays(st.path())
-            .iter()
-            .any(|p| p["broadcast"] == "修好后" && p["status"] == "played")
-    });
+    wait_played(&d, "修好后", 30);
+    assert_on_time(st.path(), "修好后");
     let p = plays(st.path());
-    let n = p.iter().find(|p| p["broadcast"] == "修好后").unwrap();
-    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(n[k].as_str().unwrap()).unwrap();
-    assert!(
-        (t("started_at") - t("scheduled_at")).num_milliseconds() < 1000,
-        "on time: {n}"
-    );
     // The firing on the broken disk is not silently gone: recorded as
     // played (SQLite still had room in its log for it) or missed against
     // the downtime.
@@ -1430,20 +1262,12 @@ fn a_sound_device_whose_open_never_returns() {
     let st = TempStation::new();
     st.wav("短.wav", 1.0);
     let (lost, next) = (soon(25), soon(60));
-    st.schedule(
-        "a.toml",
-        &format!(
-            "[[broadcast]]\nname = \"卡死时\"\nplay = [\"短.wav\"]\nat = [\"{lost}\"]\n\n\
-             [[broadcast]]\nname = \"恢复后\"\nplay = [\"短.wav\"]\nat = [\"{next}\"]\n"
-        ),
+    schedule_two(
+        &st,
+        ("卡死时", "短.wav", &lost),
+        ("恢复后", "短.wav", &next),
     );
-    let home = card.home.path().to_str().unwrap().to_string();
-    let d = Daemon::start_env(
-        st.path(),
-        &["--output", "rodio"],
-        &[("HOME", &home)],
-        &["XDG_RUNTIME_DIR", "PULSE_SERVER"],
-    );
+    let d = Daemon::on_card(st.path(), &card);
     // The start-up check never answers: an output outage within seconds.
     d.wait("the output outage", 30, || {
         open_outage(&outages(st.path()), "output", "rodio:default")
@@ -1458,18 +1282,8 @@ fn a_sound_device_whose_open_never_returns() {
     });
     // The card answers again: the next broadcast is on air on time.
     card.set_gone(false);
-    d.wait("the next play", 50, || {
-        plays(st.path())
-            .iter()
-            .any(|p| p["broadcast"] == "恢复后" && p["status"] == "played")
-    });
-    let p = plays(st.path());
-    let n = p.iter().find(|p| p["broadcast"] == "恢复后").unwrap();
-    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(n[k].as_str().unwrap()).unwrap();
-    assert!(
-        (t("started_at") - t("scheduled_at")).num_milliseconds() < 1000,
-        "on time: {n}"
-    );
+    wait_played(&d, "恢复后", 50);
+    assert_on_time(st.path(), "恢复后");
     assert!(outages(st.path()).iter().all(|o| o["open"] == false));
     assert!(d.stop(10).success());
 }

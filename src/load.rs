@@ -6,6 +6,8 @@ use crate::diag::Diagnostic;
 use crate::i18n::Msg;
 use crate::schedule::{self, Broadcast, Parsed};
 use crate::station::{self, StationConfig, STATION_FILE};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 /// The last valid station file, kept beside it (not in the data folder:
 /// the data folder is itself named in the station file). A broken
@@ -23,8 +25,6 @@ pub enum ConfigSource {
     /// `cunxiang.toml` has errors and there is no good copy.
     Defaults,
 }
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 /// One schedule file and what parsing it gave.
 #[derive(Debug)]

@@ -755,14 +755,6 @@ impl Store {
         Ok(())
     }
 
-    /// A second handle on the same database for the heartbeat: its commits
-    /// skip the fsync (`synchronous = NORMAL`; WAL keeps them consistent),
-    /// so a heartbeat every few seconds costs one wake-up, not several. The
-    /// next play commit (FULL) or checkpoint makes it durable; after a power
-    /// cut the last heartbeat can be older by the kernel's writeback delay.
-    ///
-    /// # Errors
-    /// When the database cannot be opened.
     /// The database file was deleted under the running daemon (a person
     /// tidying the folder, a cleaner): this connection still writes to the
     /// deleted file, and every reader would see no history at all. Restores
@@ -819,6 +811,14 @@ impl Store {
         Ok(())
     }
 
+    /// A second handle on the same database for the heartbeat: its commits
+    /// skip the fsync (`synchronous = NORMAL`; WAL keeps them consistent),
+    /// so a heartbeat every few seconds costs one wake-up, not several. The
+    /// next play commit (FULL) or checkpoint makes it durable; after a power
+    /// cut the last heartbeat can be older by the kernel's writeback delay.
+    ///
+    /// # Errors
+    /// When the database cannot be opened.
     pub fn heartbeat_handle(&self) -> Result<Store, StoreError> {
         let sq = |source| StoreError::Sqlite {
             path: self.path.clone(),

@@ -215,28 +215,29 @@ pub fn log(
             return Ok(crate::EXIT_CONFIG);
         }
     };
-    let rows = match crate::store::Store::open_existing(&station.data_dir()).and_then(|s| {
-        s.plays(&crate::store::PlayFilter {
-            since,
-            status,
-            limit: None,
+    let rows = match open_store(&station).and_then(|s| {
+        s.map(|s| {
+            s.plays(&crate::store::PlayFilter {
+                since,
+                status,
+                limit: None,
+            })
         })
+        .transpose()
     }) {
-        Ok(r) => r,
-        Err(
-            e @ (crate::store::StoreError::Missing { .. }
-            | crate::store::StoreError::NotReady { .. }),
-        ) => {
+        Ok(Some(r)) => r,
+        Ok(None) => {
             if matches!(format, LogFormat::Json | LogFormat::Gdj) {
                 writeln!(out, "[]")?;
             }
             writeln!(
                 err,
-                "{}: {e}",
+                "{}: {}",
                 lang.pick(
                     "还没有播出记录（cunxiang run 还没运行过？）",
                     "no as-run log yet (has cunxiang run been started?)"
-                )
+                ),
+                station.data_dir().join(crate::store::DB_FILE).display()
             )?;
             return Ok(crate::EXIT_OK);
         }
@@ -441,7 +442,7 @@ pub fn run(
     };
     // Refuse a second daemon before printing anything else (the daemon
     // takes the lock itself; this early look only saves a confusing header).
-    if let Err(e) = crate::daemon::lock_station(&station.data_dir()) {
+    if let Err(e) = crate::daemon::lock_station(&station.dir, &station.data_dir()) {
         return run_failed(e, lang, out);
     }
     let clock = crate::clock::SystemClock::new();
@@ -835,14 +836,18 @@ fn store_failed(
 /// (never run, or being created this instant).
 ///
 /// # Errors
-/// When a database exists but cannot be read: callers must show that as a
-/// fault, never as "nothing recorded".
+/// When a database exists but cannot be read, or is missing while a
+/// daemon runs on the station (deleted under it): callers must show that
+/// as a fault, never as "nothing recorded".
 pub fn open_store(
     station: &Station,
 ) -> Result<Option<crate::store::Store>, crate::store::StoreError> {
     use crate::store::{Store, StoreError};
     match Store::open_existing(&station.data_dir()) {
         Ok(s) => Ok(Some(s)),
+        Err(StoreError::Missing { path }) if station.daemon_running() => {
+            Err(StoreError::MissingWhileRunning { path })
+        }
         Err(StoreError::Missing { .. } | StoreError::NotReady { .. }) => Ok(None),
         Err(e) => Err(e),
     }
@@ -1351,7 +1356,7 @@ pub fn status_value(
     let warnings: Vec<serde_json::Value> = meta(keys::WARNINGS)
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
-    let warnings: Vec<String> = warnings
+    let mut warnings: Vec<String> = warnings
         .iter()
         .filter(|w| {
             w["scheduled_at"]
@@ -1360,6 +1365,15 @@ pub fn status_value(
         })
         .filter_map(|w| w[lang.pick("zh", "en")].as_str().map(str::to_string))
         .collect();
+    // An edit that waits for a restart (the data folder) is said here,
+    // where the technician looks.
+    warnings.extend(
+        station
+            .station_diags
+            .iter()
+            .filter(|d| matches!(d.msg, crate::i18n::Msg::DataFolderChanged { .. }))
+            .map(|d| d.render(lang)),
+    );
     let store_error = store_error.into_inner();
     // A file off air is broadcasts lost: schedule and station errors need
     // repair as much as an open outage does.

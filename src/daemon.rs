@@ -234,25 +234,76 @@ pub enum RunError {
     AlreadyRunning { path: PathBuf, pid: Option<u32> },
 }
 
-/// The lock file in the data folder: one daemon per station, so no
-/// firing is ever played twice by two processes.
+/// The lock file in the data folder: one daemon per data folder, so two
+/// stations pointed at one folder never write one ledger.
 pub const LOCK_FILE: &str = "cunxiang.lock";
 
-/// Takes the station's lock (held until the returned file is dropped, or
-/// the process dies: the OS releases it, so a kill -9 never leaves a stale
-/// lock).
+/// The locks a running daemon holds (released when dropped, or by the OS
+/// on any death: a kill -9 never leaves a stale lock): one beside the
+/// station file ([`crate::load::STATION_LOCK`]), so editing `[folders]
+/// data` never lets a second daemon start on the station, and one in the
+/// data folder.
+#[derive(Debug)]
+pub struct StationLock {
+    _data: std::fs::File,
+    station: Option<(std::fs::File, PathBuf)>,
+}
+
+impl Drop for StationLock {
+    fn drop(&mut self) {
+        // The note goes before the lock: a daemon starting next writes
+        // its own only once it holds the lock.
+        if let Some((_, running)) = &self.station {
+            let _ = std::fs::remove_file(running);
+        }
+    }
+}
+
+/// Takes the station's locks and notes the data folder in use beside the
+/// station file ([`crate::load::RUNNING_FILE`]) for every other command.
+/// A station folder that cannot hold the lock (read-only) is logged and
+/// only the data folder is locked.
 ///
 /// # Errors
-/// [`RunError::AlreadyRunning`] when another process holds it.
-pub fn lock_station(data_dir: &Path) -> Result<std::fs::File, RunError> {
-    use std::io::{Read, Seek, Write};
+/// [`RunError::AlreadyRunning`] when another process holds either lock.
+pub fn lock_station(station_dir: &Path, data_dir: &Path) -> Result<StationLock, RunError> {
+    use std::io::Write;
+    let station = match lock_file(&station_dir.join(crate::load::STATION_LOCK)) {
+        Ok(f) => {
+            let running = station_dir.join(crate::load::RUNNING_FILE);
+            let data = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+            let note = format!("{}\n{}\n", std::process::id(), data.display());
+            let tmp = station_dir.join(format!("{}.tmp", crate::load::RUNNING_FILE));
+            let written = std::fs::File::create(&tmp)
+                .and_then(|mut t| t.write_all(note.as_bytes()))
+                .and_then(|()| std::fs::rename(&tmp, &running));
+            if let Err(e) = written {
+                tracing::warn!(error = %e, file = %running.display(), "cannot note the data folder in use beside the station file");
+            }
+            Some((f, running))
+        }
+        Err(e @ RunError::AlreadyRunning { .. }) => return Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot lock the station folder; only the data folder is locked");
+            None
+        }
+    };
     std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Folder {
         path: data_dir.to_path_buf(),
         source,
     })?;
-    let path = data_dir.join(LOCK_FILE);
+    let data = lock_file(&data_dir.join(LOCK_FILE))?;
+    Ok(StationLock {
+        _data: data,
+        station,
+    })
+}
+
+/// Opens and locks one lock file, writing this process's id into it.
+fn lock_file(path: &Path) -> Result<std::fs::File, RunError> {
+    use std::io::{Read, Seek, Write};
     let folder = |source| StoreError::Folder {
-        path: path.clone(),
+        path: path.to_path_buf(),
         source,
     };
     let mut f = std::fs::OpenOptions::new()
@@ -260,7 +311,7 @@ pub fn lock_station(data_dir: &Path) -> Result<std::fs::File, RunError> {
         .write(true)
         .create(true)
         .truncate(false)
-        .open(&path)
+        .open(path)
         .map_err(folder)?;
     match f.try_lock() {
         Ok(()) => {
@@ -273,7 +324,7 @@ pub fn lock_station(data_dir: &Path) -> Result<std::fs::File, RunError> {
             let mut text = String::new();
             let _ = f.read_to_string(&mut text);
             Err(RunError::AlreadyRunning {
-                path,
+                path: path.to_path_buf(),
                 pid: text.trim().parse().ok(),
             })
         }
@@ -446,7 +497,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RunError> {
     let station = Station::load(&cfg.station_dir);
-    let _lock = lock_station(&station.data_dir())?;
+    let _lock = lock_station(&cfg.station_dir, &station.data_dir())?;
     let store = Store::open(&station.data_dir())?;
     let now = clock.now();
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
@@ -653,13 +704,7 @@ pub async fn run(
         None => None,
     };
     let _watcher = if cfg.watch {
-        let data = d
-            .store
-            .path()
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        watch_files(&d.station_dir, &d.config, &data, ctl_tx.clone())
+        watch_files(&d.station_dir, &d.config, ctl_tx.clone())
     } else {
         None
     };
@@ -2488,16 +2533,15 @@ pub const RELOAD_QUIET: Duration = Duration::from_millis(500);
 pub struct WatchedPaths {
     pub station_file: PathBuf,
     pub schedules: PathBuf,
-    pub data: PathBuf,
 }
 
 /// Whether a file-system event asks for a reload: a write, create, rename
 /// or delete of the station file, of a `*.toml` in the schedules folder,
 /// or of the schedules folder itself. Reading a file (open, close after
 /// reading, access time) never does: the reload itself reads every file,
-/// and reacting to that was a reload storm. Nothing under the data folder
-/// does, whatever the station file names (its own logs and database live
-/// there).
+/// and reacting to that was a reload storm. Nothing else does, so the
+/// daemon's own logs and database never wake it, wherever the station
+/// file puts its data folder.
 pub fn reload_wanted(kind: &notify::EventKind, path: &Path, w: &WatchedPaths) -> bool {
     use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
     let writes = match kind {
@@ -2507,9 +2551,13 @@ pub fn reload_wanted(kind: &notify::EventKind, path: &Path, w: &WatchedPaths) ->
         EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
         EventKind::Any | EventKind::Other => true,
     };
-    if !writes || path.starts_with(&w.data) {
+    if !writes {
         return false;
     }
+    // The files that matter are matched, and nothing else: a data folder
+    // that is the station folder itself (`data = "."`) or the schedules
+    // folder must not switch reloading off, and the daemon's own files
+    // there (database, logs, lock) are never a `*.toml`.
     let is_toml = path
         .extension()
         .is_some_and(|x| x.eq_ignore_ascii_case("toml"));
@@ -2523,7 +2571,6 @@ pub fn reload_wanted(kind: &notify::EventKind, path: &Path, w: &WatchedPaths) ->
 fn watch_files(
     station_dir: &Path,
     config: &StationConfig,
-    data_dir: &Path,
     tx: mpsc::Sender<Control>,
 ) -> Option<notify::RecommendedWatcher> {
     use notify::{RecursiveMode, Watcher};
@@ -2532,7 +2579,6 @@ fn watch_files(
     let paths = WatchedPaths {
         station_file: station.join(crate::station::STATION_FILE),
         schedules: canon(station_dir.join(&config.schedules_dir)),
-        data: canon(data_dir.to_path_buf()),
     };
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<()>();
     let watched = paths.clone();
@@ -2585,7 +2631,6 @@ mod tests {
         let w = WatchedPaths {
             station_file: "/st/cunxiang.toml".into(),
             schedules: "/st/schedules".into(),
-            data: "/st/mydata".into(),
         };
         let write = EventKind::Modify(ModifyKind::Data(DataChange::Content));
         let cases: &[(EventKind, &str, bool)] = &[
@@ -2653,15 +2698,29 @@ mod tests {
                 "{kind:?} on {path}"
             );
         }
-        // A data folder inside the schedules folder stays out too.
-        let w2 = WatchedPaths {
-            data: "/st/schedules".into(),
-            ..w
-        };
-        assert!(!reload_wanted(
-            &write,
-            Path::new("/st/schedules/a.toml"),
-            &w2
-        ));
+        // A data folder that is the station folder or the schedules
+        // folder: the schedules and the station file still reload, the
+        // daemon's own files (database, logs, lock) never do.
+        for data in ["/st", "/st/schedules"] {
+            let cases: &[(&EventKind, &str, bool)] = &[
+                (&write, "/st/schedules/a.toml", true),
+                (&write, "/st/cunxiang.toml", true),
+                (&write, &format!("{data}/cunxiang.db-wal"), false),
+                (&write, &format!("{data}/cunxiang.lock"), false),
+                (&write, &format!("{data}/logs/cunxiang.log.2026-12-01"), false),
+                (
+                    &EventKind::Create(CreateKind::Folder),
+                    &format!("{data}/logs"),
+                    false,
+                ),
+            ];
+            for (kind, path, want) in cases {
+                assert_eq!(
+                    reload_wanted(kind, Path::new(path), &w),
+                    *want,
+                    "data {data}: {kind:?} on {path}"
+                );
+            }
+        }
     }
 }

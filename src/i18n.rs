@@ -281,6 +281,12 @@ pub enum Msg {
         copy: String,
         saved: String,
     },
+    /// `[folders] data` was edited while the daemon runs: it keeps its
+    /// data folder until restarted.
+    DataFolderChanged {
+        running: String,
+        configured: String,
+    },
     /// The station file is broken and no good copy exists: defaults.
     StationOnDefaults {
         data: String,
@@ -672,6 +678,24 @@ impl Msg {
             }
             (Msg::ListenNeedsToken { value }, En) => {
                 let _ = write!(w, "the control address `{value}` is reachable from other machines, so [control] needs token = \"a hard-to-guess secret\"; for this machine only, write listen = \"127.0.0.1:7878\"");
+            }
+            (
+                Msg::DataFolderChanged {
+                    running,
+                    configured,
+                },
+                Zh,
+            ) => {
+                let _ = write!(w, "cunxiang.toml 里的数据文件夹改成了 {configured}，但正在运行的程序仍使用 {running}（播出记录、故障记录都在那里）。请重启村响（例如 systemctl restart cunxiang）后生效；在此之前各命令和网页都读 {running}");
+            }
+            (
+                Msg::DataFolderChanged {
+                    running,
+                    configured,
+                },
+                En,
+            ) => {
+                let _ = write!(w, "the data folder in cunxiang.toml is now {configured}, but the running daemon still uses {running} (its as-run log and outages are there); restart cunxiang (e.g. systemctl restart cunxiang) to use the new one; until then every command and the web page read {running}");
             }
             (Msg::StationOnGoodCopy { copy, saved }, Zh) => {
                 let _ = write!(w, "cunxiang.toml 有错误，程序按上次正确的版本运行（{copy}，保存于 {saved}）：数据文件夹、站名、时区和静音时段都保持不变。请改正上面的错误，保存后几秒内生效");

@@ -14,6 +14,34 @@ use std::path::{Path, PathBuf};
 /// `cunxiang.toml` runs on this copy, never silently on defaults.
 pub const GOOD_COPY: &str = ".cunxiang.toml.good";
 
+/// The lock beside the station file, held by the running daemon: one
+/// daemon per station folder, whatever data folder the station file names
+/// (editing `[folders] data` while one runs must not let a second start).
+pub const STATION_LOCK: &str = ".cunxiang.lock";
+
+/// Written by the running daemon beside [`STATION_LOCK`] (which may not be
+/// read on Windows while locked): the data folder it uses, so every
+/// command reads the running daemon's store even after `[folders] data`
+/// was edited. Believed only while the lock is held.
+pub const RUNNING_FILE: &str = ".cunxiang.running";
+
+/// The data folder of the daemon running on the station in `dir`, if one
+/// runs: `Some(None)` when one runs but its data folder is not known.
+pub fn running_daemon(dir: &Path) -> Option<Option<PathBuf>> {
+    let f = std::fs::File::open(dir.join(STATION_LOCK)).ok()?;
+    match f.try_lock_shared() {
+        // Nobody holds it: no daemon (the shared lock goes with `f`).
+        Ok(()) => None,
+        Err(std::fs::TryLockError::WouldBlock) => Some(
+            std::fs::read_to_string(dir.join(RUNNING_FILE))
+                .ok()
+                .and_then(|t| t.lines().nth(1).map(PathBuf::from))
+                .filter(|p| !p.as_os_str().is_empty()),
+        ),
+        Err(std::fs::TryLockError::Error(_)) => None,
+    }
+}
+
 /// Where the station's settings came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ConfigSource {
@@ -55,6 +83,9 @@ pub struct Station {
     pub config_source: ConfigSource,
     /// The text of a valid `cunxiang.toml`, to keep as the good copy.
     pub valid_text: Option<String>,
+    /// A daemon runs on this station now, and the data folder it uses
+    /// (which wins over the station file's until that daemon restarts).
+    pub running: Option<Option<PathBuf>>,
 }
 
 impl Station {
@@ -116,7 +147,20 @@ impl Station {
             files: Vec::new(),
             config_source,
             valid_text,
+            running: running_daemon(dir),
         };
+        if let Some(Some(running)) = &st.running {
+            let configured = dir.join(&st.config.data_dir);
+            if !same_path(running, &configured) {
+                st.station_diags.push(Diagnostic::warning(
+                    Some(STATION_FILE.into()),
+                    Msg::DataFolderChanged {
+                        running: shown_path(dir, running),
+                        configured: shown_path(dir, &configured),
+                    },
+                ));
+            }
+        }
         let audio = st.audio_dir();
         if !audio.is_dir() {
             let shown = shown_path(dir, &audio);
@@ -217,9 +261,18 @@ impl Station {
         self.dir.join(&self.config.schedules_dir)
     }
 
-    /// The data folder (database, logs).
+    /// The data folder (database, logs): the running daemon's while one
+    /// runs, else the one the station file names.
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.join(&self.config.data_dir)
+        match &self.running {
+            Some(Some(running)) => running.clone(),
+            _ => self.dir.join(&self.config.data_dir),
+        }
+    }
+
+    /// Whether a daemon runs on this station now (it holds the lock).
+    pub fn daemon_running(&self) -> bool {
+        self.running.is_some()
     }
 
     /// Broadcasts of the files that go on air.
@@ -313,6 +366,12 @@ fn read_text(path: &Path) -> Result<Option<String>, Msg> {
             detail: e.to_string(),
         }),
     }
+}
+
+/// Whether two paths name the same folder (either may not exist yet).
+fn same_path(a: &Path, b: &Path) -> bool {
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    canon(a) == canon(b)
 }
 
 /// A path as operators see it: relative to the station folder, with `/`.

@@ -28,6 +28,8 @@ pub enum StoreError {
     },
     #[error("no database yet at {path}")]
     Missing { path: PathBuf },
+    #[error("database {path} is missing while the daemon runs (deleted?); it restores it within a heartbeat, else restart it")]
+    MissingWhileRunning { path: PathBuf },
     #[error("database {path} is being created")]
     NotReady { path: PathBuf },
     #[error("database query failed: {0}")]

@@ -509,6 +509,128 @@ fn a_station_file_broken_while_running_is_read_once_and_kept() {
 }
 
 // ---------------------------------------------------------------------
+// The data folder edited (validly) while the daemon runs. It keeps the
+// store and lock it started with until restarted; every command and the
+// web face read that store, say a restart is needed, and a second daemon
+// still refuses (before, it started on the new folder and every broadcast
+// played twice).
+
+#[test]
+fn the_data_folder_edited_while_running_waits_for_a_restart() {
+    let st = TempStation::new();
+    st.write("cunxiang.toml", STATION);
+    st.wav("a.wav", 0.5);
+    let at = soon(12);
+    st.schedule(
+        "a.toml",
+        &format!("[[broadcast]]\nname = \"改后\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
+    );
+    let d = Daemon::start(st.path(), &["--output", "capture:capture.jsonl"]);
+    let addr = address(&d, "mydata");
+    std::fs::write(
+        st.path().join("cunxiang.toml"),
+        STATION.replace("mydata", "newdata"),
+    )
+    .unwrap();
+    d.wait("the reload", 10, || {
+        d.log_file("mydata").matches("schedules loaded").count() >= 2
+    });
+    // status reads the running daemon's store and says what to do.
+    let (code, out) = cli(st.path(), &["--lang", "en", "status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["state"], "running", "{v}");
+    let warned = v["warnings"].to_string();
+    assert!(warned.contains("restart"), "{v}");
+    assert!(warned.contains("newdata"), "{v}");
+    let (_, body) = get(&format!("http://{addr}/api/status?lang=en"), &[]);
+    assert!(body.contains("restart"), "{body}");
+    // A second daemon refuses, whatever data folder the file now names.
+    let out = cunxiang()
+        .arg("--station")
+        .arg(st.path())
+        .args(["run", "--output", "capture:capture.jsonl", "--listen", "127.0.0.1:0"])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "the second refuses");
+    // The broadcast plays once, recorded where the daemon's history is.
+    wait_played(&d, "改后", 30);
+    std::thread::sleep(Duration::from_secs(1));
+    let captured = std::fs::read_to_string(st.path().join("capture.jsonl")).unwrap();
+    assert_eq!(captured.lines().count(), 1, "played once: {captured}");
+    assert!(!st.path().join("newdata/cunxiang.db").exists());
+    assert!(d.stop(10).success());
+    // Stopped: the next start takes the new folder, and says nothing more.
+    let (_, out) = cli(st.path(), &["--lang", "en", "status", "--json"]);
+    assert!(!out.contains("restart"), "{out}");
+}
+
+// ---------------------------------------------------------------------
+// The database file missing while the daemon runs (deleted, before the
+// heartbeat restores it) is a store fault, never "no database yet".
+
+#[test]
+fn a_missing_database_while_running_is_a_fault_not_a_fresh_station() {
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    let at = soon(3);
+    st.schedule(
+        "a.toml",
+        &format!("[[broadcast]]\nname = \"之前\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
+    );
+    // A long heartbeat: the file stays missing while we look.
+    let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "60s"]);
+    let addr = address(&d, "var");
+    wait_played(&d, "之前", 20);
+    let moved = st.path().join("moved");
+    std::fs::create_dir(&moved).unwrap();
+    for f in ["cunxiang.db", "cunxiang.db-wal", "cunxiang.db-shm"] {
+        let _ = std::fs::rename(st.path().join("var").join(f), moved.join(f));
+    }
+    let (code, out) = cli(st.path(), &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["needs_repair"], true, "{v}");
+    assert!(v["store_error"].is_string(), "{v}");
+    let (_, metrics) = get(&format!("http://{addr}/metrics"), &[]);
+    assert!(metrics.contains("cunxiang_store_ok 0"), "{metrics}");
+    assert_eq!(cli(st.path(), &["log"]).0, 1);
+    assert_eq!(cli(st.path(), &["outages", "--open"]).0, 1);
+    drop(d);
+}
+
+// ---------------------------------------------------------------------
+// A data folder that is the station folder itself (`data = "."`): edits
+// to the schedules still go on air (the data-folder rule once swallowed
+// every change there).
+
+#[test]
+fn a_data_folder_in_the_station_folder_still_reloads() {
+    let st = TempStation::new();
+    st.write("cunxiang.toml", "[folders]\ndata = \".\"\n");
+    st.wav("a.wav", 0.5);
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"旧\"\nplay = [\"a.wav\"]\nat = [\"07:00\"]\n",
+    );
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    address(&d, ".");
+    let at = soon(6);
+    st.schedule(
+        "a.toml",
+        &format!("[[broadcast]]\nname = \"新\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
+    );
+    wait_played(&d, "新", 20);
+    assert_on_time(st.path(), "新");
+    // Its own files (database, logs, lock) never wake the watcher: two
+    // loads, the start and the edit.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(d.log_file(".").matches("schedules loaded").count(), 2);
+    assert!(d.stop(10).success());
+}
+
+// ---------------------------------------------------------------------
 // Finding 5: a schedule error is "needs repair", with the broadcasts it
 // costs.
 

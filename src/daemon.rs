@@ -338,6 +338,8 @@ fn lock_file(path: &Path) -> Result<std::fs::File, RunError> {
 struct FileState {
     good: Vec<Broadcast>,
     errors: Vec<Diagnostic>,
+    /// Whether the store's good version was already looked for.
+    restored: bool,
 }
 
 /// A firing waiting for the output (or to resume after an interruption).
@@ -456,6 +458,9 @@ struct Daemon {
     /// Broadcasts of files with errors that have no good version on air,
     /// with their file: each of their firings is logged missed.
     off_air: Vec<(Broadcast, String)>,
+    /// The run loop was frozen: the wall time it went to sleep and how
+    /// long it was gone (real time). The next tick records it as downtime.
+    frozen: Option<(DateTime<Utc>, Duration)>,
 }
 
 /// The monitor's counts when the play on air started.
@@ -478,6 +483,14 @@ impl Listening {
             errors: h.errors,
         }
     }
+}
+
+/// What woke the run loop.
+enum Woke {
+    Timer,
+    Player(PlayerEvent),
+    Terminal(u64, crate::terminals::TerminalEvent),
+    Control(Control),
 }
 
 /// The daily self-test's name in the as-run log.
@@ -588,6 +601,7 @@ pub async fn run(
         applied: false,
         config_open: BTreeMap::new(),
         off_air: Vec::new(),
+        frozen: None,
     };
     d.apply_station(station).await?;
 
@@ -650,7 +664,8 @@ pub async fn run(
     }
     if let Some(h) = handled {
         if h < now && d.clock_sane_after.is_none() {
-            d.log_off_air(h, now).await?;
+            d.log_off_air(h, now, Some((h, reasons::NOT_RUNNING, downtime_outage)))
+                .await?;
             d.handle_due(h, now, Cause::Downtime, downtime_outage)
                 .await?;
         }
@@ -725,17 +740,35 @@ pub async fn run(
         let wake = d.next_wake();
         tracing::trace!(%wake, "sleeping");
         let sleep = d.clock.sleep_until(wake);
-        tokio::select! {
+        let asleep = (d.clock.now(), std::time::Instant::now());
+        let planned = (wake - asleep.0)
+            .to_std()
+            .unwrap_or_default()
+            .min(crate::clock::MAX_SLEEP);
+        let woke = tokio::select! {
             _ = &mut shutdown => break,
-            _ = sleep => {}
-            Some(ev) = ev_rx.recv() => d.on_player_event(ev).await?,
-            Some((gen, ev)) = term_rx.recv() => {
+            _ = sleep => Woke::Timer,
+            Some(ev) = ev_rx.recv() => Woke::Player(ev),
+            Some((gen, ev)) = term_rx.recv() => Woke::Terminal(gen, ev),
+            Some(c) = ctl_rx.recv() => Woke::Control(c),
+            Some(c) = async { match external.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => Woke::Control(c),
+        };
+        // Woken far later than asked, on real time: the process was
+        // frozen (SIGSTOP, a stuck VM) and nothing could go on air. The
+        // next tick treats the span as downtime.
+        let late = asleep.1.elapsed().saturating_sub(planned);
+        if late > FROZEN_SLACK {
+            d.frozen = Some((asleep.0, asleep.1.elapsed()));
+        }
+        match woke {
+            Woke::Timer => {}
+            Woke::Player(ev) => d.on_player_event(ev).await?,
+            Woke::Terminal(gen, ev) => {
                 if gen == d.prober_gen {
                     d.on_terminal(ev).await?;
                 }
             }
-            Some(c) = ctl_rx.recv() => d.on_control(c).await?,
-            Some(c) = async { match external.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => d.on_control(c).await?,
+            Woke::Control(c) => d.on_control(c).await?,
         }
         d.publish_live();
     }
@@ -851,13 +884,34 @@ impl Daemon {
             .filter(|d| d.is_error())
             .cloned()
             .collect();
+        let now = self.clock.now();
         let mut files = BTreeMap::new();
         for f in &station.files {
             let mut st = self.files.remove(&f.shown).unwrap_or_default();
             if f.is_valid() {
                 st.good = f.parsed.broadcasts.clone();
                 st.errors.clear();
+                st.restored = false;
+                // Kept in the store: a file broken while the daemon is down
+                // goes on air as it last was, after a restart too.
+                if let Some(text) = f.text.clone() {
+                    let file = f.shown.clone();
+                    self.store
+                        .call(move |s| s.keep_good_file(&file, &text, now))
+                        .await?;
+                }
             } else {
+                if st.good.is_empty() && !st.restored {
+                    st.restored = true;
+                    let file = f.shown.clone();
+                    if let Some((text, saved)) = self.store.call(move |s| s.good_file(&file)).await? {
+                        let p = crate::schedule::parse(&f.shown, &text);
+                        if p.is_valid() {
+                            tracing::warn!(file = %f.shown, saved = %saved, broadcasts = p.broadcasts.len(), "the file has errors: its last good version, kept in the store, goes on air");
+                            st.good = p.broadcasts;
+                        }
+                    }
+                }
                 st.errors = f
                     .parsed
                     .diagnostics
@@ -875,6 +929,13 @@ impl Daemon {
             files.insert(f.shown.clone(), st);
         }
         self.files = files;
+        // Files gone from a readable schedules folder go off air for good.
+        if station.schedules_read {
+            let keep: Vec<String> = self.files.keys().cloned().collect();
+            self.store
+                .call(move |s| s.forget_good_files_except(&keep))
+                .await?;
+        }
         let mut seen = std::collections::HashSet::new();
         let mut list: Vec<Broadcast> = self
             .files
@@ -889,7 +950,7 @@ impl Daemon {
         }
         // Broadcasts only a broken file holds (it never had a good
         // version): off air, and each of their firings is logged missed.
-        self.off_air = station
+        let off_air = station
             .files
             .iter()
             .filter(|f| !f.is_valid())
@@ -902,7 +963,13 @@ impl Daemon {
             })
             .collect();
         self.broadcasts = Arc::new(list);
+        let was_off: Vec<String> = std::mem::take(&mut self.off_air)
+            .into_iter()
+            .map(|(b, _)| b.name)
+            .collect();
+        self.off_air = off_air;
         self.sync_config_outages(&station).await?;
+        self.back_on_air(&was_off).await?;
         let terminals = self.config.terminals.clone();
         let same = match &self.prober {
             Some(p) => p.terminals() == terminals.as_slice(),
@@ -995,24 +1062,40 @@ impl Daemon {
         Ok(())
     }
 
-    /// Logs the firings in `(since, now]` of broadcasts that are off air
-    /// because their file has errors: missed, pointing at its outage.
+    /// Logs the firings of broadcasts that are off air because their file
+    /// has errors, once their catch-up window has closed within
+    /// `(since, now]` (until then, a file fixed in time still plays them):
+    /// missed, pointing at the file's `config` outage, or, for firings
+    /// that came due while the daemon was down (`downtime`: since when,
+    /// and its outage), at that outage.
     async fn log_off_air(
         &mut self,
         since: DateTime<Utc>,
         now: DateTime<Utc>,
+        downtime: Option<(DateTime<Utc>, &'static str, Option<i64>)>,
     ) -> Result<(), RunError> {
         if self.off_air.is_empty() || now <= since {
             return Ok(());
         }
         let since = since.max(now - planner::MAX_LOOKBACK);
         for (b, file) in self.off_air.clone() {
-            let outage = self.config_open.get(&file).copied();
-            for f in planner::firings(std::slice::from_ref(&b), &self.rules, since, now)
+            let window = TimeDelta::from_std(b.catch_up.unwrap_or(self.rules.catch_up))
+                .unwrap_or_default();
+            let closed = |f: &Firing| {
+                let end = f.scheduled_at + window;
+                end > since && end <= now
+            };
+            for f in planner::firings(std::slice::from_ref(&b), &self.rules, since - window, now)
                 .into_iter()
-                .filter(|f| f.skip.is_none() && f.scheduled_at > since)
+                .filter(|f| f.skip.is_none() && closed(f))
             {
-                let reason = format!("{}: {file} has errors", reasons::CONFIG);
+                let (reason, outage) = match downtime {
+                    Some((down, why, o)) if f.scheduled_at > down => (why.to_string(), o),
+                    _ => (
+                        format!("{}: {file} has errors", reasons::CONFIG),
+                        self.config_open.get(&file).copied(),
+                    ),
+                };
                 let (name, at) = (f.broadcast.clone(), f.scheduled_at);
                 let inserted = self
                     .store
@@ -1040,6 +1123,39 @@ impl Daemon {
             }
         }
         Ok(())
+    }
+
+    /// After a reload: broadcasts that were off air (their file had
+    /// errors) and are on air now still play a firing whose catch-up
+    /// window is open (the operator fixed the file in time); their other
+    /// firings in those windows are logged as any would be.
+    async fn back_on_air(&mut self, was_off: &[String]) -> Result<(), RunError> {
+        let back: Vec<Broadcast> = self
+            .broadcasts
+            .iter()
+            .filter(|b| was_off.contains(&b.name))
+            .cloned()
+            .collect();
+        let Some(widest) = back
+            .iter()
+            .map(|b| b.catch_up.unwrap_or(self.rules.catch_up))
+            .max()
+        else {
+            return Ok(());
+        };
+        tracing::info!(count = back.len(), "broadcasts back on air after their file was fixed");
+        let until = self.handled_until;
+        let since = until - TimeDelta::from_std(widest).unwrap_or_default();
+        self.handle_due_of(&back, since, until, Cause::OnTime, None)
+            .await
+    }
+
+    /// Whether a firing is already waiting or on air.
+    fn queued(&self, f: &Firing) -> bool {
+        let same = |p: &Pending| {
+            p.firing.broadcast == f.broadcast && p.firing.scheduled_at == f.scheduled_at
+        };
+        self.waiting.iter().any(same) || self.current.as_ref().is_some_and(|a| same(&a.pending))
     }
 
     /// Every current error of the station and schedule files.
@@ -1577,10 +1693,34 @@ impl Daemon {
                 .max(self.clock_sane_after.unwrap_or(self.prev_wall));
             self.clock_sane_after = Some(high);
         }
+        if let Some((from, gone)) = self.frozen.take() {
+            // The run loop was frozen: downtime like a power cut (the
+            // latest firing of each broadcast may still catch up; the
+            // rest are missed against this outage).
+            let detail = format!(
+                "cunxiang did not run for {} s (the process was stopped or the PC suspended)",
+                gone.as_secs()
+            );
+            tracing::error!(gap_s = gone.as_secs(), "the daemon was frozen");
+            let from = from.min(now);
+            outage = Some(
+                self.store
+                    .call(move |s| s.closed_outage(OutageKind::Power, "", from, now, &detail))
+                    .await?,
+            );
+            if w.cause == Cause::OnTime {
+                w.cause = Cause::Downtime;
+            }
+        }
         self.prev_wall = now;
         self.prev_mono = mono;
         if now > w.since {
-            self.log_off_air(w.since, now).await?;
+            let lost = match w.cause {
+                Cause::OnTime => None,
+                Cause::Downtime => Some((w.since, reasons::NOT_RUNNING, outage)),
+                Cause::ClockJump => Some((w.since, reasons::CLOCK_JUMP, outage)),
+            };
+            self.log_off_air(w.since, now, lost).await?;
             self.handle_due(w.since, now, w.cause, outage).await?;
         }
         if let Some((at, _)) = self.output_retry {
@@ -1608,7 +1748,20 @@ impl Daemon {
         cause: Cause,
         outage: Option<i64>,
     ) -> Result<(), RunError> {
-        let due = planner::due(&self.broadcasts, &self.rules, since, now, cause);
+        let all = self.broadcasts.clone();
+        self.handle_due_of(&all, since, now, cause, outage).await
+    }
+
+    /// [`Self::handle_due`] for some broadcasts only.
+    async fn handle_due_of(
+        &mut self,
+        broadcasts: &[Broadcast],
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+        cause: Cause,
+        outage: Option<i64>,
+    ) -> Result<(), RunError> {
+        let due = planner::due(broadcasts, &self.rules, since, now, cause);
         if due.is_empty() {
             return Ok(());
         }
@@ -1621,14 +1774,7 @@ impl Daemon {
             let (status, reason) = match decision {
                 Decision::Play(trigger) => {
                     let known = self.store.call(move |s| s.exists(&name, at)).await?;
-                    let queued =
-                        self.waiting.iter().any(|p| {
-                            p.firing.broadcast == f.broadcast && p.firing.scheduled_at == at
-                        }) || self.current.as_ref().is_some_and(|a| {
-                            a.pending.firing.broadcast == f.broadcast
-                                && a.pending.firing.scheduled_at == at
-                        });
-                    if !known && !queued {
+                    if !known && !self.queued(&f) {
                         queue.push(Pending {
                             firing: f,
                             trigger,
@@ -2306,10 +2452,13 @@ impl Daemon {
         if let Some(n) = planner::next_after(&self.broadcasts, &self.rules, now) {
             wake = wake.min(n);
         }
-        if !self.off_air.is_empty() {
-            let off: Vec<Broadcast> = self.off_air.iter().map(|(b, _)| b.clone()).collect();
-            if let Some(n) = planner::next_after(&off, &self.rules, now) {
-                wake = wake.min(n);
+        // Off-air firings are logged when their catch-up window closes.
+        for (b, _) in &self.off_air {
+            let window = TimeDelta::from_std(b.catch_up.unwrap_or(self.rules.catch_up))
+                .unwrap_or_default();
+            if let Some(n) = planner::next_after(std::slice::from_ref(b), &self.rules, now - window)
+            {
+                wake = wake.min(n + window);
             }
         }
         for p in &self.waiting {
@@ -2336,8 +2485,10 @@ impl Daemon {
     }
 }
 
-/// How much later than its interval a heartbeat may come (a busy machine)
-/// before the gap counts as a freeze.
+/// How much later than it asked the run loop may wake (a busy machine)
+/// before the gap counts as a freeze. A freeze is found by the run loop,
+/// not the heartbeat thread, so the firings it cost are decided as
+/// downtime and linked to it.
 pub const FROZEN_SLACK: Duration = Duration::from_secs(20);
 
 /// The heartbeat: its own thread writes wall time and how far firings have
@@ -2360,32 +2511,8 @@ impl Heartbeat {
         let thread = std::thread::Builder::new()
             .name("heartbeat".into())
             .spawn(move || {
-                let mut last: Option<(DateTime<Utc>, std::time::Instant)> = None;
                 while !flag.load(Ordering::SeqCst) {
                     let now = clock.now();
-                    // Real time, as the park below: the freeze is of this
-                    // process, whatever clock the daemon is given.
-                    let mono = std::time::Instant::now();
-                    // A beat far later than its interval on the monotonic
-                    // clock: the process was frozen (SIGSTOP, a suspended
-                    // PC, a stuck VM) and nothing could go on air. That is
-                    // downtime like a power cut, recorded as one.
-                    if let Some((wall, at)) = last {
-                        let gap = mono.saturating_duration_since(at);
-                        if gap > (every * 3).max(every + FROZEN_SLACK) {
-                            let detail = format!(
-                                "cunxiang did not run for {} s (the process was stopped or the PC suspended)",
-                                gap.as_secs()
-                            );
-                            tracing::error!(gap_s = gap.as_secs(), "the daemon was frozen");
-                            let from = wall.min(now);
-                            if let Err(e) =
-                                store.closed_outage(OutageKind::Power, "", from, now, &detail)
-                            {
-                                tracing::error!(error = %e, "cannot record the freeze");
-                            }
-                        }
-                    }
                     // The database file deleted under us: put it back from
                     // the open handle before the readers conclude "no
                     // history", and move both connections onto it.
@@ -2405,9 +2532,6 @@ impl Heartbeat {
                     if let Err(e) = r {
                         tracing::error!(error = %e, "cannot write the heartbeat");
                     }
-                    // Measured from after the write: a beat that waited on
-                    // another process's lock is not a freeze.
-                    last = Some((clock.now(), std::time::Instant::now()));
                     std::thread::park_timeout(every);
                 }
             })

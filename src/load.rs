@@ -61,6 +61,9 @@ pub struct ScheduleFile {
     /// The name shown to operators (`schedules/一封信.toml`).
     pub shown: String,
     pub parsed: Parsed,
+    /// The text as read (none when the file could not be read), kept as
+    /// the file's good version while it has no errors.
+    pub text: Option<String>,
 }
 
 impl ScheduleFile {
@@ -83,6 +86,9 @@ pub struct Station {
     pub config_source: ConfigSource,
     /// The text of a valid `cunxiang.toml`, to keep as the good copy.
     pub valid_text: Option<String>,
+    /// Whether the schedules folder could be read (a file not listed is
+    /// then really gone).
+    pub schedules_read: bool,
     /// A daemon runs on this station now, and the data folder it uses
     /// (which wins over the station file's until that daemon restarts).
     pub running: Option<Option<PathBuf>>,
@@ -148,6 +154,7 @@ impl Station {
             config_source,
             valid_text,
             running: running_daemon(dir),
+            schedules_read: false,
         };
         if let Some(Some(running)) = &st.running {
             let configured = dir.join(&st.config.data_dir);
@@ -183,6 +190,7 @@ impl Station {
                 },
             )),
             Ok(entries) => {
+                st.schedules_read = true;
                 let mut paths: Vec<PathBuf> = entries
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|p| {
@@ -200,18 +208,22 @@ impl Station {
                 }
                 for path in paths {
                     let shown = shown_path(dir, &path);
-                    let parsed = match read_text(&path) {
-                        Ok(Some(text)) => schedule::parse(&shown, &text),
-                        Ok(None) => Parsed::default(),
-                        Err(msg) => Parsed {
-                            broadcasts: Vec::new(),
-                            diagnostics: vec![Diagnostic::error(Some(shown.clone()), msg)],
-                        },
+                    let (parsed, text) = match read_text(&path) {
+                        Ok(Some(text)) => (schedule::parse(&shown, &text), Some(text)),
+                        Ok(None) => (Parsed::default(), None),
+                        Err(msg) => (
+                            Parsed {
+                                broadcasts: Vec::new(),
+                                diagnostics: vec![Diagnostic::error(Some(shown.clone()), msg)],
+                            },
+                            None,
+                        ),
                     };
                     st.files.push(ScheduleFile {
                         path,
                         shown,
                         parsed,
+                        text,
                     });
                 }
             }

@@ -94,6 +94,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE outages_new RENAME TO outages;
     CREATE UNIQUE INDEX outages_one_open ON outages (kind, subject) WHERE ended_at IS NULL;
     CREATE INDEX outages_started ON outages (started_at);",
+    // 5: each schedule file's last version without errors, so a file
+    // broken while the daemon was down still goes on air as it was.
+    "CREATE TABLE good_files (
+        file      TEXT PRIMARY KEY,
+        text      TEXT NOT NULL,
+        saved_at  TEXT NOT NULL
+    );",
 ];
 
 /// What kind of failure an outage is (PRODUCT.md §5).
@@ -746,6 +753,56 @@ impl Store {
                 r.get(0)
             })
             .optional()?)
+    }
+
+    /// A schedule file's last version without errors, and when it was
+    /// saved: what goes on air while the file has errors, across restarts.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn good_file(&self, file: &str) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+        let row: Option<(String, String)> = self
+            .conn()
+            .query_row(
+                "SELECT text, saved_at FROM good_files WHERE file = ?1",
+                params![file],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(text, at)| (text, parse_ts(&at))))
+    }
+
+    /// Keeps `text` as the good version of `file` (when it changed).
+    /// Returns whether it was written.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn keep_good_file(&self, file: &str, text: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let n = self.conn().execute(
+            "INSERT INTO good_files (file, text, saved_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (file) DO UPDATE SET text = excluded.text, saved_at = excluded.saved_at
+             WHERE good_files.text <> excluded.text",
+            params![file, text, ts(at)],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Forgets the good versions of files no longer in the schedules
+    /// folder (a deleted file goes off air, as its owner meant).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn forget_good_files_except(&self, keep: &[String]) -> Result<usize, StoreError> {
+        let conn = self.conn();
+        let files: Vec<String> = conn
+            .prepare("SELECT file FROM good_files")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut n = 0;
+        for f in files.iter().filter(|f| !keep.contains(f)) {
+            n += conn.execute("DELETE FROM good_files WHERE file = ?1", params![f])?;
+        }
+        Ok(n)
     }
 
     /// Writes a daemon-state value.

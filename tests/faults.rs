@@ -644,12 +644,17 @@ fn a_broken_schedule_is_on_the_repair_list_and_costs_its_firings() {
     );
     // A new file with an error from the start: its good entry never had a
     // good version, so it is off air and its firing is logged missed.
+    // 通知 is logged missed once its catch-up window closes; 修好's window
+    // is still open when the file is fixed, so it plays, late.
     let at = soon(3);
+    let fixed_in_time = format!(
+        "[[broadcast]]\nname = \"修好\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\ncatch_up = \"5m\"\n"
+    );
     st.schedule(
         "bad.toml",
         &format!(
-            "[[broadcast]]\nname = \"通知\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n\n\
-             [[broadcast]]\nname = \"坏的\"\nplay = [\"a.wav\"]\nat = [\"25:00\"]\n"
+            "[[broadcast]]\nname = \"通知\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\ncatch_up = \"4s\"\n\n\
+             [[broadcast]]\nname = \"坏的\"\nplay = [\"a.wav\"]\nat = [\"25:00\"]\n\n{fixed_in_time}"
         ),
     );
     let d = Daemon::start(st.path(), &["--output", "null"]);
@@ -675,18 +680,82 @@ fn a_broken_schedule_is_on_the_repair_list_and_costs_its_firings() {
     let bad = open_outage(&o, "config", "schedules/bad.toml").unwrap();
     assert_eq!(bad["lost"], 1, "{bad}");
     assert!(
-        bad["detail"].as_str().unwrap().contains("bad.toml:9"),
+        bad["detail"].as_str().unwrap().contains("bad.toml:10"),
         "{bad}"
     );
-    // Fixed: closed, and status is clean.
+    assert!(
+        !plays(st.path()).iter().any(|p| p["broadcast"] == "修好"),
+        "not logged while its window is open"
+    );
+    // Fixed: closed, status is clean, and what could still play plays.
     st.schedule(
         "bad.toml",
-        "[[broadcast]]\nname = \"通知\"\nplay = [\"a.wav\"]\nat = [\"08:00\"]\n",
+        &format!(
+            "[[broadcast]]\nname = \"通知\"\nplay = [\"a.wav\"]\nat = [\"08:00\"]\n\n{fixed_in_time}"
+        ),
     );
     d.wait("the outage to close", 10, || {
         open_outage(&outages(st.path()), "config", "schedules/bad.toml").is_none()
     });
+    wait_played(&d, "修好", 15);
+    let row = plays(st.path())
+        .into_iter()
+        .find(|p| p["broadcast"] == "修好")
+        .unwrap();
+    assert_eq!(row["trigger"], "catch_up", "{row}");
     assert_eq!(cli(st.path(), &["status"]).0, 0);
+    assert!(d.stop(10).success());
+}
+
+// ---------------------------------------------------------------------
+// A schedule broken while the daemon was down (a syntax error saved
+// during a power cut): its last good version was kept in the store, so it
+// still goes on air after the restart. A file that never had a good
+// version costs its firings; those that fell in the power cut are the
+// power cut's.
+
+#[test]
+fn a_schedule_broken_while_down_goes_on_air_from_its_kept_good_version() {
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    let keep_at = soon(22);
+    let good = format!("[[broadcast]]\nname = \"保留\"\nplay = [\"a.wav\"]\nat = [\"{keep_at}\"]\n");
+    st.schedule("a.toml", &good);
+    let never_at = soon(6);
+    st.schedule(
+        "never.toml",
+        &format!("[[broadcast]]\nname = \"从未\"\nplay = [\"a.wav\"]\nat = [\"{never_at}\"]\ncatch_up = \"2s\"\n\n[[broadcast]]\nname = \"坏的\"\nplay = [\"a.wav\"]\nat = [\"25:00\"]\n"),
+    );
+    let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
+    address(&d, "var");
+    std::thread::sleep(Duration::from_secs(1));
+    // Power cut; meanwhile a person saves a.toml with an unclosed quote.
+    d.signal(nix::sys::signal::Signal::SIGKILL);
+    drop(d);
+    st.schedule("a.toml", &good.replace("\"保留\"", "\"保留"));
+    std::thread::sleep(Duration::from_secs(10));
+    let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
+    d.wait("the config outage", 15, || {
+        open_outage(&outages(st.path()), "config", "schedules/a.toml").is_some()
+    });
+    assert_eq!(cli(st.path(), &["status"]).0, 1);
+    wait_played(&d, "保留", 30);
+    assert_on_time(st.path(), "保留");
+    // 从未 came due in the power cut: missed against it, not the file.
+    let o = outages(st.path());
+    let power = o
+        .iter()
+        .find(|o| o["kind"] == "power")
+        .unwrap_or_else(|| panic!("a power outage: {o:?}"));
+    assert_eq!(power["lost"], 1, "{power}");
+    let row = plays(st.path())
+        .into_iter()
+        .find(|p| p["broadcast"] == "从未")
+        .expect("从未 logged");
+    assert_eq!(row["status"], "missed", "{row}");
+    assert_eq!(row["reason"], "not_running", "{row}");
+    let never = open_outage(&o, "config", "schedules/never.toml").unwrap();
+    assert_eq!(never["lost"], 0, "{never}");
     assert!(d.stop(10).success());
 }
 
@@ -831,9 +900,17 @@ fn frozen_for_90_s_then_continued() {
     st.wav("a.wav", 1.0);
     // One firing while frozen (caught up after, inside its window), one
     // after the freeze (on time).
-    let during = soon(40);
+    // 冻结时 fires twice inside the freeze: as after a power cut, the
+    // latest is caught up and the earlier one is missed against the freeze.
+    let (first, during) = (soon(30), soon(45));
     let after = soon(110);
-    schedule_two(&st, ("冻结时", "a.wav", &during), ("之后", "a.wav", &after));
+    st.schedule(
+        "a.toml",
+        &format!(
+            "[[broadcast]]\nname = \"冻结时\"\nplay = [\"a.wav\"]\nat = [\"{first}\", \"{during}\"]\n\n\
+             [[broadcast]]\nname = \"之后\"\nplay = [\"a.wav\"]\nat = [\"{after}\"]\n"
+        ),
+    );
     let d = Daemon::start(st.path(), &["--output", "null"]);
     address(&d, "var");
     d.signal(nix::sys::signal::Signal::SIGSTOP);
@@ -849,16 +926,28 @@ fn frozen_for_90_s_then_continued() {
     d.signal(nix::sys::signal::Signal::SIGCONT);
     // The firing that fell in the freeze is caught up, late, once.
     wait_played(&d, "冻结时", 20);
-    // The freeze is in the ledger as downtime.
-    d.wait("the freeze recorded", 20, || {
-        outages(st.path()).iter().any(|o| {
+    // The freeze is in the ledger as downtime, with the firing it cost.
+    let freeze = outages(st.path())
+        .into_iter()
+        .find(|o| {
             o["kind"] == "power"
                 && o["open"] == false
                 && o["detail"]
                     .as_str()
                     .is_some_and(|t| t.contains("did not run"))
         })
-    });
+        .expect("the freeze recorded");
+    assert_eq!(freeze["lost"], 1, "{freeze}");
+    let rows: Vec<_> = plays(st.path())
+        .into_iter()
+        .filter(|p| p["broadcast"] == "冻结时")
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let missed = rows.iter().find(|p| p["status"] == "missed").expect("one missed");
+    assert_eq!(missed["reason"], "not_running", "{missed}");
+    let played = rows.iter().find(|p| p["status"] == "played").unwrap();
+    assert_eq!(played["trigger"], "catch_up", "{played}");
+    assert!(played["scheduled_at"].as_str() > missed["scheduled_at"].as_str());
     // The next broadcast is on air on time.
     wait_played(&d, "之后", 40);
     assert_on_time(st.path(), "之后");

@@ -396,9 +396,13 @@ struct Daemon {
     /// Player threads given up on while stuck in the device (true while
     /// they still run): at most two are ever left behind.
     stuck_players: Vec<Arc<AtomicBool>>,
-    /// The job in flight and the monotonic time by which the player must
-    /// have answered (finished, or started its next item).
-    job_deadline: Option<(u64, Duration)>,
+    /// Jobs sent to the player and not finished, in the order it runs
+    /// them (a device check may wait behind a play).
+    inflight: std::collections::VecDeque<u64>,
+    /// The monotonic time by which the player must have answered about
+    /// the job at the head of `inflight` (finished it, or started its
+    /// next item); only the head runs, so only it has a deadline.
+    head_deadline: Option<Duration>,
     ev_tx: mpsc::UnboundedSender<PlayerEvent>,
     output_factory: Option<OutputFactory>,
     next_job: u64,
@@ -568,7 +572,8 @@ pub async fn run(
         player,
         player_alive,
         stuck_players: Vec::new(),
-        job_deadline: None,
+        inflight: Default::default(),
+        head_deadline: None,
         ev_tx,
         output_factory: cfg.output_factory.take(),
         next_job: 1,
@@ -1728,7 +1733,7 @@ impl Daemon {
                 self.send_check();
             }
         }
-        if self.job_deadline.is_some_and(|(_, at)| mono >= at) {
+        if self.head_deadline.is_some_and(|at| mono >= at) {
             self.player_stuck().await?;
         }
         self.warn_missing_soon(now).await?;
@@ -2025,7 +2030,7 @@ impl Daemon {
         });
         // Until its first item starts, the device must answer soon: a hung
         // open is found in seconds, not after the whole programme.
-        self.job_deadline = Some((job, self.clock.monotonic() + STUCK_AFTER));
+        self.sent(job);
         self.current = Some(Active {
             job,
             row,
@@ -2047,20 +2052,32 @@ impl Daemon {
     }
 
     async fn on_player_event(&mut self, ev: PlayerEvent) -> Result<(), RunError> {
-        // The player answered: move (or clear) the deadline of its job.
+        // The player answered: move the deadline on. Events of a player
+        // given up on (its jobs are no longer in flight) move nothing.
         match &ev {
             PlayerEvent::Finished { job, .. } => {
-                if self.job_deadline.is_some_and(|(j, _)| j == *job) {
-                    self.job_deadline = None;
+                if let Some(i) = self.inflight.iter().position(|j| j == job) {
+                    self.inflight.remove(i);
+                    if i == 0 {
+                        // The next job starts now.
+                        self.head_deadline = self
+                            .inflight
+                            .front()
+                            .map(|_| self.clock.monotonic() + STUCK_AFTER);
+                    }
                 }
                 if self.check_job == Some(*job) {
                     self.check_cancel = None;
                 }
             }
             PlayerEvent::ItemStarted { job, index, .. } => {
-                if let Some(a) = self.current.as_ref().filter(|a| a.job == *job) {
+                if let Some(a) = self
+                    .current
+                    .as_ref()
+                    .filter(|a| a.job == *job && self.inflight.front() == Some(job))
+                {
                     let left: Duration = a.items.iter().skip(*index).map(|i| i.duration).sum();
-                    self.job_deadline = Some((*job, self.clock.monotonic() + left + STUCK_AFTER));
+                    self.head_deadline = Some(self.clock.monotonic() + left + STUCK_AFTER);
                 }
             }
         }
@@ -2223,8 +2240,15 @@ impl Daemon {
             cancel,
             check: true,
         });
-        if self.current.is_none() {
-            self.job_deadline = Some((id, self.clock.monotonic() + STUCK_AFTER));
+        self.sent(id);
+    }
+
+    /// A job was handed to the player: it runs after those in flight, and
+    /// at once (with a deadline) if there are none.
+    fn sent(&mut self, job: u64) {
+        self.inflight.push_back(job);
+        if self.inflight.len() == 1 {
+            self.head_deadline = Some(self.clock.monotonic() + STUCK_AFTER);
         }
     }
 
@@ -2234,19 +2258,28 @@ impl Daemon {
     /// player thread takes over (the stuck one is left behind; its late
     /// events are ignored and its jobs are cancelled).
     async fn player_stuck(&mut self) -> Result<(), RunError> {
-        let Some((job, _)) = self.job_deadline.take() else {
+        let Some(job) = self.inflight.front().copied() else {
+            self.head_deadline = None;
             return Ok(());
         };
+        // Every job handed to this player is void: the one stuck and any
+        // waiting behind it (a device check left waiting would stop every
+        // later retry).
+        let jobs: Vec<u64> = std::mem::take(&mut self.inflight).into();
+        self.head_deadline = None;
         let now = self.clock.now();
         let error = "the sound device stopped answering (stuck)";
         tracing::error!(job, "{error}: giving up on the player thread");
-        if self.check_job == Some(job) {
+        let mut failed = false;
+        if self.check_job.is_some_and(|c| jobs.contains(&c)) {
             self.check_job = None;
             if let Some(c) = self.check_cancel.take() {
                 c.store(true, Ordering::SeqCst);
             }
             self.output_failed(error, now).await?;
-        } else if let Some(a) = self.current.take().filter(|a| a.job == job) {
+            failed = true;
+        }
+        if let Some(a) = self.current.take_if(|a| jobs.contains(&a.job)) {
             a.cancel.store(true, Ordering::SeqCst);
             self.listen_end(a.row, &a.pending.firing.broadcast, false, now)
                 .await?;
@@ -2256,7 +2289,11 @@ impl Daemon {
                 Status::Failed
             };
             let reason = format!("{}: {error}", reasons::DEVICE);
-            let outage = self.output_failed(error, now).await?;
+            let outage = if failed {
+                self.output_outage_id(error, now).await?
+            } else {
+                self.output_failed(error, now).await?
+            };
             self.store
                 .call(move |s| {
                     s.update(a.row, status, Some(now), Some(&reason))?;
@@ -2285,6 +2322,21 @@ impl Daemon {
     /// The output failed: open (or keep) its outage and schedule a retry
     /// with backoff (1 s doubling to 30 s). Returns the outage id.
     async fn output_failed(&mut self, error: &str, at: DateTime<Utc>) -> Result<i64, RunError> {
+        let id = self.output_outage_id(error, at).await?;
+        let backoff = self
+            .output_retry
+            .map_or(Duration::from_secs(1), |(_, b)| (b * 2).min(MAX_BACKOFF));
+        let now = self.clock.now();
+        self.output_retry = Some((
+            now + TimeDelta::from_std(backoff).unwrap_or_default(),
+            backoff,
+        ));
+        Ok(id)
+    }
+
+    /// The `output` outage's id, opened if none is open, without moving
+    /// the retry on (one failure recorded against two things).
+    async fn output_outage_id(&mut self, error: &str, at: DateTime<Utc>) -> Result<i64, RunError> {
         self.output_outage_open = true;
         let (subject, detail) = (self.output_name.clone(), error.to_string());
         let (id, new) = self
@@ -2294,14 +2346,6 @@ impl Daemon {
         if new {
             tracing::error!(output = %self.output_name, %error, "sound output failing: outage opened");
         }
-        let backoff = self
-            .output_retry
-            .map_or(Duration::from_secs(1), |(_, b)| (b * 2).min(MAX_BACKOFF));
-        let now = self.clock.now();
-        self.output_retry = Some((
-            now + TimeDelta::from_std(backoff).unwrap_or_default(),
-            backoff,
-        ));
         Ok(id)
     }
 
@@ -2473,7 +2517,7 @@ impl Daemon {
         if let Some(t) = self.silence_deadline() {
             wake = wake.min(t);
         }
-        if let Some((_, at)) = self.job_deadline {
+        if let Some(at) = self.head_deadline {
             let left = at.saturating_sub(self.clock.monotonic());
             wake = wake.min(now + TimeDelta::from_std(left).unwrap_or_default());
         }

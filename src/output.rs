@@ -125,6 +125,15 @@ pub trait Output: Send {
         cancel: &dyn Fn() -> bool,
     ) -> Result<bool, OutputError>;
 
+    /// How much audio the last [`Output::play`] decoded and handed over,
+    /// when the output counts it. A file that ends far short of its
+    /// probed length was truncated under the player; judged by this, not
+    /// by wall time, a device faster than real time is not "short".
+    /// `None`: judged by wall time.
+    fn last_decoded(&self) -> Option<Duration> {
+        None
+    }
+
     /// Called when a firing is over and nothing else is queued: a device
     /// output closes its stream, so the idle daemon keeps the sound card
     /// (and the CPU) quiet between broadcasts.
@@ -141,7 +150,9 @@ pub trait Output: Send {
 }
 
 /// Pulls samples from `src` at real-time pace on `clock`, in 10 ms chunks.
-fn pace(src: &mut BoxSource, clock: &dyn Clock, cancel: &dyn Fn() -> bool) -> bool {
+/// Returns whether it reached the end (false: cancelled) and how much
+/// audio it pulled.
+fn pace(src: &mut BoxSource, clock: &dyn Clock, cancel: &dyn Fn() -> bool) -> (bool, Duration) {
     let rate = src.sample_rate().get() as u64;
     let channels = src.channels().get() as u64;
     let chunk = (rate * channels / 100).max(1);
@@ -155,16 +166,16 @@ fn pace(src: &mut BoxSource, clock: &dyn Clock, cancel: &dyn Fn() -> bool) -> bo
             }
             n += 1;
         }
-        if n == 0 {
-            return true;
-        }
         samples += n;
         let offset = Duration::from_nanos(samples * 1_000_000_000 / (rate * channels));
+        if n == 0 {
+            return (true, offset);
+        }
         if !clock.pace_until(start + offset, cancel) {
-            return false;
+            return (false, offset);
         }
         if n < chunk {
-            return true;
+            return (true, offset);
         }
     }
 }
@@ -172,11 +183,15 @@ fn pace(src: &mut BoxSource, clock: &dyn Clock, cancel: &dyn Fn() -> bool) -> bo
 /// Discards samples at real-time pace.
 pub struct NullOutput {
     clock: Arc<dyn Clock>,
+    decoded: Option<Duration>,
 }
 
 impl NullOutput {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
-        NullOutput { clock }
+        NullOutput {
+            clock,
+            decoded: None,
+        }
     }
 }
 
@@ -194,7 +209,13 @@ impl Output for NullOutput {
     ) -> Result<bool, OutputError> {
         let mut src = open_source(item)?;
         started(self.clock.now());
-        Ok(pace(&mut src, self.clock.as_ref(), cancel))
+        let (done, decoded) = pace(&mut src, self.clock.as_ref(), cancel);
+        self.decoded = Some(decoded);
+        Ok(done)
+    }
+
+    fn last_decoded(&self) -> Option<Duration> {
+        self.decoded
     }
 }
 
@@ -214,6 +235,7 @@ pub struct CaptureRecord {
 pub struct CaptureOutput {
     clock: Arc<dyn Clock>,
     path: PathBuf,
+    decoded: Option<Duration>,
 }
 
 impl CaptureOutput {
@@ -221,6 +243,7 @@ impl CaptureOutput {
         CaptureOutput {
             clock,
             path: path.to_path_buf(),
+            decoded: None,
         }
     }
 
@@ -271,7 +294,13 @@ impl Output for CaptureOutput {
             duration_ms: item.duration.as_millis() as u64,
         })?;
         started(at);
-        Ok(pace(&mut src, self.clock.as_ref(), cancel))
+        let (done, decoded) = pace(&mut src, self.clock.as_ref(), cancel);
+        self.decoded = Some(decoded);
+        Ok(done)
+    }
+
+    fn last_decoded(&self) -> Option<Duration> {
+        self.decoded
     }
 }
 
@@ -282,6 +311,7 @@ pub struct RodioOutput {
     device: Option<String>,
     sink: Option<rodio::MixerDeviceSink>,
     failed: Arc<AtomicBool>,
+    decoded: Option<Duration>,
 }
 
 impl RodioOutput {
@@ -290,6 +320,7 @@ impl RodioOutput {
             device,
             sink: None,
             failed: Arc::new(AtomicBool::new(false)),
+            decoded: None,
         }
     }
 
@@ -311,6 +342,7 @@ impl RodioOutput {
     fn try_open(&mut self) -> Result<(), OutputError> {
         if self.sink.is_none() || self.failed.load(Ordering::SeqCst) {
             release(self.sink.take());
+            wait_closed()?;
             self.failed.store(false, Ordering::SeqCst);
             let builder = match &self.device {
                 None => rodio::DeviceSinkBuilder::from_default_device(),
@@ -345,15 +377,49 @@ impl RodioOutput {
 /// sink would otherwise keep a play "playing" for ever).
 pub const STALL_AFTER: Duration = Duration::from_secs(3);
 
+/// Device streams being closed now (process-wide: a fresh player's output
+/// shares the card with the one left behind).
+static CLOSING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How long an open waits for the previous stream's close to finish.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 /// Closes a device stream on a thread of its own. Closing drains what the
 /// driver still holds, and a stalled device (a blocked sink, a hung
 /// driver) never returns from that: the player thread must not wait on it.
 fn release(sink: Option<rodio::MixerDeviceSink>) {
     if let Some(sink) = sink {
-        let _ = std::thread::Builder::new()
+        CLOSING.fetch_add(1, Ordering::SeqCst);
+        let spawned = std::thread::Builder::new()
             .name("close-device".into())
-            .spawn(move || drop(sink));
+            .spawn(move || {
+                drop(sink);
+                CLOSING.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            CLOSING.fetch_sub(1, Ordering::SeqCst);
+        }
     }
+}
+
+/// Waits (briefly) until no earlier stream is still closing. A close that
+/// does not return means the device is stuck: opening another stream on
+/// it would only leave one more thread and file handle blocked with it,
+/// every retry, until the process runs out of them.
+///
+/// # Errors
+/// [`OutputError::Device`] while an earlier close is stuck.
+fn wait_closed() -> Result<(), OutputError> {
+    let deadline = std::time::Instant::now() + CLOSE_WAIT;
+    while CLOSING.load(Ordering::SeqCst) > 0 {
+        if std::time::Instant::now() >= deadline {
+            return Err(OutputError::Device(
+                "the sound device has not finished closing its last stream (stuck)".into(),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
 }
 
 /// Marks when the device pulls the first sample, and counts the pulls
@@ -431,6 +497,10 @@ impl Output for RodioOutput {
         let src = open_source(item)?;
         self.play_source(src, item, started, cancel)
     }
+
+    fn last_decoded(&self) -> Option<Duration> {
+        self.decoded
+    }
 }
 
 impl RodioOutput {
@@ -443,6 +513,8 @@ impl RodioOutput {
         cancel: &dyn Fn() -> bool,
     ) -> Result<bool, OutputError> {
         let failed = self.failed.clone();
+        self.decoded = None;
+        let per_second = src.sample_rate().get() as u64 * src.channels().get() as u64;
         let sink = self.open()?;
         let seen = Arc::new(Mutex::new(None));
         let pulled = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -491,6 +563,10 @@ impl RodioOutput {
                         "the sound device did not take any samples".into(),
                     ));
                 }
+                let n = pulled.load(Ordering::Relaxed);
+                self.decoded = Some(Duration::from_nanos(
+                    n.saturating_mul(1_000_000_000) / per_second.max(1),
+                ));
                 return Ok(true);
             }
             std::thread::sleep(Duration::from_millis(5));
@@ -671,7 +747,11 @@ pub fn spawn_player_watched(
                             },
                             &cancel,
                         );
-                        let took = clock.monotonic().saturating_sub(from);
+                        // What was decoded, where the output counts it: a
+                        // device faster than real time is not "short".
+                        let took = output
+                            .last_decoded()
+                            .unwrap_or_else(|| clock.monotonic().saturating_sub(from));
                         match (r, &item.source) {
                             (Ok(true), ItemSource::File(_)) if ended_early(took, item.duration) => {
                                 Err(OutputError::Content {

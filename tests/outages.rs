@@ -342,3 +342,91 @@ async fn a_daily_file_missing_is_warned_an_hour_before_air_time() {
     );
     d.stop().await;
 }
+
+/// A card whose first driver instance is dead for good: its check fails
+/// and a play on it never returns (nor heeds a cancel). A fresh instance
+/// (what a new player thread gets) works.
+struct Hung {
+    inner: CaptureOutput,
+    dead: bool,
+    release: Arc<AtomicBool>,
+}
+
+impl Output for Hung {
+    fn name(&self) -> String {
+        "test-card".into()
+    }
+    fn play(
+        &mut self,
+        item: &PlayItem,
+        b: &str,
+        started: &mut dyn FnMut(DateTime<Utc>),
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<bool, OutputError> {
+        while self.dead && !self.release.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.inner.play(item, b, started, cancel)
+    }
+    fn check(&mut self) -> Result<(), OutputError> {
+        if self.dead {
+            Err(OutputError::Device("no card".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_check_queued_behind_a_stuck_play_does_not_stop_the_retries() {
+    let st = TempStation::new();
+    st.wav("a.wav", 1.0);
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"信\"\nplay = [\"a.wav\"]\nat = [\"07:30\"]\n",
+    );
+    let clock = TestClock::new(sh("2026-12-01 07:29:50"));
+    let c: Arc<dyn Clock> = Arc::new(clock.clone());
+    let release = Arc::new(AtomicBool::new(false));
+    let capture = st.path().join("capture.jsonl");
+    let out = Hung {
+        inner: CaptureOutput::new(c.clone(), &capture),
+        dead: true,
+        release: release.clone(),
+    };
+    let factory: cunxiang::daemon::OutputFactory = Box::new(move || {
+        Box::new(Hung {
+            inner: CaptureOutput::new(c.clone(), &capture),
+            dead: false,
+            release: Arc::new(AtomicBool::new(false)),
+        })
+    });
+    let d = Running::start_factory(st.path(), clock.clone(), Box::new(out), factory).await;
+    // The check fails: outage open, retried with backoff. At 07:30 the
+    // play goes to the dead instance and hangs; a retry's check waits
+    // behind it; the play is given up on as stuck.
+    d.wait("the play given up on", || {
+        d.plays()
+            .iter()
+            .any(|p| p.status == Status::Failed && p.reason.as_deref().is_some_and(|r| r.contains("stuck")))
+    })
+    .await;
+    let failed_at = clock.now();
+    // The check that waited behind it is void too, and the retries go on
+    // with the fresh player: the outage closes without any broadcast.
+    d.wait("the outage closed by a retry", || {
+        d.outages()
+            .iter()
+            .all(|o| o.kind != OutageKind::Output || o.ended_at.is_some())
+    })
+    .await;
+    let o = d
+        .outages()
+        .into_iter()
+        .find(|o| o.kind == OutageKind::Output)
+        .unwrap();
+    assert!(o.ended_at.unwrap() - failed_at <= TimeDelta::seconds(31), "{o:?}");
+    assert_eq!(o.lost, 1, "{o:?}");
+    release.store(true, Ordering::SeqCst);
+    d.stop().await;
+}

@@ -132,6 +132,17 @@ impl Running {
         Running::start_full(station, clock, out, None, None, None).await
     }
 
+    /// Starts the daemon with a given output and a factory for the fresh
+    /// output a new player thread gets when the old one is stuck.
+    pub async fn start_factory(
+        station: &Path,
+        clock: TestClock,
+        out: Box<dyn cunxiang::output::Output>,
+        factory: daemon::OutputFactory,
+    ) -> Running {
+        Running::start_cfg(station, clock, out, None, None, None, Some(factory)).await
+    }
+
     /// Starts the daemon with a capture output and a test monitor (a
     /// switch between a −20 dBFS tone and silence; threshold −45 dBFS).
     pub async fn start_monitored(
@@ -190,6 +201,18 @@ impl Running {
         token: Option<String>,
         monitor: Option<cunxiang::monitor::MonitorHandle>,
     ) -> Running {
+        Running::start_cfg(station, clock, out, listener, token, monitor, None).await
+    }
+
+    async fn start_cfg(
+        station: &Path,
+        clock: TestClock,
+        out: Box<dyn cunxiang::output::Output>,
+        listener: Option<std::net::TcpListener>,
+        token: Option<String>,
+        monitor: Option<cunxiang::monitor::MonitorHandle>,
+        factory: Option<daemon::OutputFactory>,
+    ) -> Running {
         let capture = station.join("capture.jsonl");
         let data = station.join("var");
         let (ctl_tx, ctl_rx) = tokio::sync::mpsc::channel(8);
@@ -200,6 +223,7 @@ impl Running {
         cfg.token = token;
         cfg.read_token = cunxiang::load::Station::load(station).config.read_token;
         cfg.monitor = monitor;
+        cfg.output_factory = factory;
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         cfg.ready = Some(ready_tx);
         let c: Arc<dyn Clock> = Arc::new(clock.clone());

@@ -1151,6 +1151,11 @@ fn the_database_locked_by_another_process_for_30_s() {
     wait_played(&d, "锁住时", 30);
     wait_played(&d, "解锁后", 40);
     assert_on_time(st.path(), "解锁后");
+    // Waiting on another process's lock is not a fault: no false power
+    // outage from a heartbeat or a run loop that waited, nothing lost.
+    let o = outages(st.path());
+    assert!(o.is_empty(), "no outage for a lock: {o:?}");
+    assert_eq!(cli(st.path(), &["status"]).0, 0);
     assert!(d.stop(10).success());
     let c = rusqlite::Connection::open(st.path().join("var/cunxiang.db")).unwrap();
     let ok: String = c
@@ -1334,35 +1339,46 @@ fn a_sound_device_failing_mid_play_and_coming_back() {
 
 #[test]
 fn the_database_deleted_while_running_is_restored() {
-    let st = TempStation::new();
-    st.wav("a.wav", 0.5);
-    let (a, b) = (soon(4), soon(14));
-    schedule_two(&st, ("删库前", "a.wav", &a), ("删库后", "a.wav", &b));
-    let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
-    wait_played(&d, "删库前", 20);
-    for f in ["cunxiang.db", "cunxiang.db-wal", "cunxiang.db-shm"] {
-        let _ = std::fs::remove_file(st.path().join("var").join(f));
+    // All three files (a person tidying the folder), or only the main file
+    // (its write-ahead log and index stay, still the old file's).
+    for files in [
+        &["cunxiang.db", "cunxiang.db-wal", "cunxiang.db-shm"][..],
+        &["cunxiang.db"][..],
+    ] {
+        let st = TempStation::new();
+        st.wav("a.wav", 0.5);
+        let (a, b) = (soon(4), soon(14));
+        schedule_two(&st, ("删库前", "a.wav", &a), ("删库后", "a.wav", &b));
+        let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
+        wait_played(&d, "删库前", 20);
+        for f in files {
+            let _ = std::fs::remove_file(st.path().join("var").join(f));
+        }
+        d.wait("the database restored", 10, || {
+            st.path().join("var/cunxiang.db").exists()
+                && plays(st.path()).iter().any(|p| p["broadcast"] == "删库前")
+        });
+        // New records go to the restored file, next to the old ones.
+        wait_played(&d, "删库后", 30);
+        assert!(d
+            .log_file("var")
+            .contains("restored from the open database"));
+        assert_eq!(cli(st.path(), &["status"]).0, 0, "{files:?}");
+        assert!(d.stop(10).success());
+        let c = rusqlite::Connection::open(st.path().join("var/cunxiang.db")).unwrap();
+        let ok: String = c
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok", "{files:?}");
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM plays WHERE status = 'played'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2, "both plays kept after the stop: {files:?}");
+        let clean: Option<String> = c
+            .query_row("SELECT value FROM meta WHERE key = 'clean_stop'", [], |r| r.get(0))
+            .ok();
+        assert!(clean.is_some(), "the clean stop was recorded: {files:?}");
     }
-    d.wait("the database restored", 10, || {
-        st.path().join("var/cunxiang.db").exists()
-            && plays(st.path()).iter().any(|p| p["broadcast"] == "删库前")
-    });
-    // New records go to the restored file, next to the old ones.
-    wait_played(&d, "删库后", 30);
-    assert!(d
-        .log_file("var")
-        .contains("restored from the open database"));
-    assert_eq!(cli(st.path(), &["status"]).0, 0);
-    assert!(d.stop(10).success());
-    let c = rusqlite::Connection::open(st.path().join("var/cunxiang.db")).unwrap();
-    let ok: String = c
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(ok, "ok");
-    let n: i64 = c
-        .query_row("SELECT count(*) FROM plays", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(n, 2);
 }
 
 // ---------------------------------------------------------------------
@@ -1539,10 +1555,13 @@ fn a_sound_device_whose_open_never_returns() {
     card.set_gone(true);
     let st = TempStation::new();
     st.wav("短.wav", 1.0);
+    // A long programme: a hung open must be found within seconds of its
+    // start, not after the programme's whole length.
+    st.wav("长.wav", 90.0);
     let (lost, next) = (soon(25), soon(60));
     schedule_two(
         &st,
-        ("卡死时", "短.wav", &lost),
+        ("卡死时", "长.wav", &lost),
         ("恢复后", "短.wav", &next),
     );
     let d = Daemon::on_card(st.path(), &card);

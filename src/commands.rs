@@ -584,10 +584,7 @@ fn run_failed(e: crate::daemon::RunError, lang: Lang, out: &mut dyn Write) -> st
             writeln!(
                 out,
                 "cunxiang: {}: {e}",
-                lang.pick(
-                    "这个广播站已经有一个播控程序在运行，不能再开第二个（否则会重复播出）。请先停止正在运行的那个",
-                    "refusing to start a second daemon (it would play every broadcast twice); stop the running one first"
-                )
+                crate::i18n::Msg::SecondDaemonRefused.render(lang)
             )?;
             Ok(crate::EXIT_CONFIG)
         }
@@ -598,10 +595,7 @@ fn run_failed(e: crate::daemon::RunError, lang: Lang, out: &mut dyn Write) -> st
             writeln!(
                 out,
                 "cunxiang: {}: {e}",
-                lang.pick(
-                    "播出数据库写不进去（磁盘满了、只读或坏了），程序停止，以免播出没有记录。请检查数据文件夹所在的磁盘，修好后重新启动",
-                    "the database cannot be written (disk full, read-only or failing); stopping rather than play without a record. Check the disk of the data folder, then start again"
-                )
+                crate::i18n::Msg::StoreLostStopping.render(lang)
             )?;
             Ok(crate::EXIT_FINDINGS)
         }
@@ -824,10 +818,7 @@ fn store_failed(
     writeln!(
         err,
         "cunxiang: {}: {e}",
-        lang.pick(
-            "无法读取播出数据库，记录看不到（不是没有故障）。请检查数据文件夹的权限和磁盘",
-            "cannot read the database, so nothing can be shown (this is not \"all clear\"); check the data folder's permissions and the disk"
-        )
+        crate::i18n::Msg::StoreUnreadable.render(lang)
     )?;
     Ok(crate::EXIT_FINDINGS)
 }

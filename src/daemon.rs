@@ -758,9 +758,14 @@ pub async fn run(
             Some(c) = ctl_rx.recv() => Woke::Control(c),
             Some(c) = async { match external.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => Woke::Control(c),
         };
-        // Woken far later than asked, on real time: the process was
-        // frozen (SIGSTOP, a stuck VM) and nothing could go on air. The
-        // next tick treats the span as downtime.
+        // Woken far later than asked: the process was frozen (SIGSTOP, a
+        // stuck VM) and nothing could go on air. The next tick treats the
+        // span as downtime. Measured on real time, unlike the player's
+        // deadlines (the injected clock): the freeze is of this process,
+        // whatever clock it is given, and a test clock that runs faster
+        // than real time only makes the planned sleep longer than it is.
+        // Only the wait is measured, never the handling after it, so a
+        // store call waiting on another process's lock is not a freeze.
         let late = asleep.1.elapsed().saturating_sub(planned);
         if late > FROZEN_SLACK {
             d.frozen = Some((asleep.0, asleep.1.elapsed()));

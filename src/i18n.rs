@@ -260,6 +260,12 @@ pub enum Msg {
     BadOutput {
         value: String,
     },
+    /// `run` while another daemon holds the station's lock.
+    SecondDaemonRefused,
+    /// The event store cannot be written: the daemon stops.
+    StoreLostStopping,
+    /// The event store cannot be read: nothing can be shown.
+    StoreUnreadable,
     BadListen {
         value: String,
     },
@@ -654,6 +660,24 @@ impl Msg {
             }
             (Msg::BadQuietHours { value }, En) => {
                 let _ = write!(w, "quiet hours `{value}` are invalid; write \"start-end\", like quiet_hours = \"22:00-06:00\"");
+            }
+            (Msg::SecondDaemonRefused, Zh) => {
+                let _ = write!(w, "这个广播站已经有一个播控程序在运行，不能再开第二个（否则会重复播出）。请先停止正在运行的那个");
+            }
+            (Msg::SecondDaemonRefused, En) => {
+                let _ = write!(w, "refusing to start a second daemon (it would play every broadcast twice); stop the running one first");
+            }
+            (Msg::StoreLostStopping, Zh) => {
+                let _ = write!(w, "播出数据库写不进去（磁盘满了、只读或坏了），程序停止，以免播出没有记录。请检查数据文件夹所在的磁盘，修好后重新启动");
+            }
+            (Msg::StoreLostStopping, En) => {
+                let _ = write!(w, "the database cannot be written (disk full, read-only or failing); stopping rather than play without a record. Check the disk of the data folder, then start again");
+            }
+            (Msg::StoreUnreadable, Zh) => {
+                let _ = write!(w, "无法读取播出数据库，记录看不到（不是没有故障）。请检查数据文件夹的权限和磁盘");
+            }
+            (Msg::StoreUnreadable, En) => {
+                let _ = write!(w, "cannot read the database, so nothing can be shown (this is not \"all clear\"); check the data folder's permissions and the disk");
             }
             (Msg::BadOutput { value }, Zh) => {
                 let _ = write!(w, "输出设备 `{value}` 无效。请写 \"rodio\"（默认声卡）、\"rodio:设备名\"、\"null\" 或 \"capture:文件路径\"");

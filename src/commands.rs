@@ -836,7 +836,9 @@ pub fn open_store(
     use crate::store::{Store, StoreError};
     match Store::open_existing(&station.data_dir()) {
         Ok(s) => Ok(Some(s)),
-        Err(StoreError::Missing { path }) if station.daemon_running() => {
+        // The running daemon noted its folder once its store existed:
+        // missing now, it was deleted.
+        Err(StoreError::Missing { path }) if matches!(station.running, Some(Some(_))) => {
             Err(StoreError::MissingWhileRunning { path })
         }
         Err(StoreError::Missing { .. } | StoreError::NotReady { .. }) => Ok(None),

@@ -259,27 +259,19 @@ impl Drop for StationLock {
     }
 }
 
-/// Takes the station's locks and notes the data folder in use beside the
-/// station file ([`crate::load::RUNNING_FILE`]) for every other command.
-/// A station folder that cannot hold the lock (read-only) is logged and
-/// only the data folder is locked.
+/// Takes the station's locks. A station folder that cannot hold the lock
+/// (read-only) is logged and only the data folder is locked. Once the
+/// store is open, [`StationLock::note`] tells every other command which
+/// data folder is in use.
 ///
 /// # Errors
 /// [`RunError::AlreadyRunning`] when another process holds either lock.
 pub fn lock_station(station_dir: &Path, data_dir: &Path) -> Result<StationLock, RunError> {
-    use std::io::Write;
     let station = match lock_file(&station_dir.join(crate::load::STATION_LOCK)) {
         Ok(f) => {
+            // A note a killed daemon left is not this run's.
             let running = station_dir.join(crate::load::RUNNING_FILE);
-            let data = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
-            let note = format!("{}\n{}\n", std::process::id(), data.display());
-            let tmp = station_dir.join(format!("{}.tmp", crate::load::RUNNING_FILE));
-            let written = std::fs::File::create(&tmp)
-                .and_then(|mut t| t.write_all(note.as_bytes()))
-                .and_then(|()| std::fs::rename(&tmp, &running));
-            if let Err(e) = written {
-                tracing::warn!(error = %e, file = %running.display(), "cannot note the data folder in use beside the station file");
-            }
+            let _ = std::fs::remove_file(&running);
             Some((f, running))
         }
         Err(e @ RunError::AlreadyRunning { .. }) => return Err(e),
@@ -299,6 +291,33 @@ pub fn lock_station(station_dir: &Path, data_dir: &Path) -> Result<StationLock, 
     })
 }
 
+impl StationLock {
+    /// Notes the data folder in use beside the station file
+    /// ([`crate::load::RUNNING_FILE`]), written once its store exists, so
+    /// a reader never takes a folder being set up for a missing database.
+    pub fn note(&self, data_dir: &Path) {
+        use std::io::Write;
+        let Some((_, running)) = &self.station else {
+            return;
+        };
+        let data = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+        // A path that cannot be written as one line of text is left out:
+        // readers then know a daemon runs, not where.
+        let shown = data
+            .to_str()
+            .filter(|p| !p.contains(['\n', '\r']))
+            .unwrap_or_default();
+        let note = format!("{}\n{shown}\n", std::process::id());
+        let tmp = running.with_file_name(format!("{}.tmp", crate::load::RUNNING_FILE));
+        let written = std::fs::File::create(&tmp)
+            .and_then(|mut t| t.write_all(note.as_bytes()))
+            .and_then(|()| std::fs::rename(&tmp, running));
+        if let Err(e) = written {
+            tracing::warn!(error = %e, file = %running.display(), "cannot note the data folder in use beside the station file");
+        }
+    }
+}
+
 /// Opens and locks one lock file, writing this process's id into it.
 fn lock_file(path: &Path) -> Result<std::fs::File, RunError> {
     use std::io::{Read, Seek, Write};
@@ -313,7 +332,19 @@ fn lock_file(path: &Path) -> Result<std::fs::File, RunError> {
         .truncate(false)
         .open(path)
         .map_err(folder)?;
-    match f.try_lock() {
+    // A reader looking whether a daemon runs holds a shared lock for an
+    // instant: wait that out before refusing.
+    let mut tries = 0;
+    let locked = loop {
+        match f.try_lock() {
+            Err(std::fs::TryLockError::WouldBlock) if tries < 30 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            r => break r,
+        }
+    };
+    match locked {
         Ok(()) => {
             f.set_len(0).map_err(folder)?;
             f.rewind().map_err(folder)?;
@@ -462,6 +493,12 @@ struct Daemon {
     /// Broadcasts of files with errors that have no good version on air,
     /// with their file: each of their firings is logged missed.
     off_air: Vec<(Broadcast, String)>,
+    /// Firings of off-air broadcasts that came due and whose catch-up
+    /// window is still open (deadline fixed when they came due): logged
+    /// missed when it closes, played if their file is fixed in time. Like
+    /// `waiting`, they hold the persisted `handled_until` back, so a kill
+    /// meanwhile decides them again at the restart.
+    off_pending: Vec<OffPending>,
     /// The run loop was frozen: the wall time it went to sleep and how
     /// long it was gone (real time). The next tick records it as downtime.
     frozen: Option<(DateTime<Utc>, Duration)>,
@@ -489,6 +526,14 @@ impl Listening {
     }
 }
 
+/// A firing of an off-air broadcast, waiting for its window to close.
+#[derive(Debug, Clone)]
+struct OffPending {
+    firing: Firing,
+    file: String,
+    deadline: DateTime<Utc>,
+}
+
 /// What woke the run loop.
 enum Woke {
     Timer,
@@ -514,8 +559,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RunError> {
     let station = Station::load(&cfg.station_dir);
-    let _lock = lock_station(&cfg.station_dir, &station.data_dir())?;
+    let lock = lock_station(&cfg.station_dir, &station.data_dir())?;
     let store = Store::open(&station.data_dir())?;
+    lock.note(&station.data_dir());
     let now = clock.now();
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let (term_tx, mut term_rx) = mpsc::unbounded_channel();
@@ -606,6 +652,7 @@ pub async fn run(
         applied: false,
         config_open: BTreeMap::new(),
         off_air: Vec::new(),
+        off_pending: Vec::new(),
         frozen: None,
     };
     d.apply_station(station).await?;
@@ -669,7 +716,7 @@ pub async fn run(
     }
     if let Some(h) = handled {
         if h < now && d.clock_sane_after.is_none() {
-            d.log_off_air(h, now, Some((h, reasons::NOT_RUNNING, downtime_outage)))
+            d.off_air_due(h, now, Some((h, reasons::NOT_RUNNING, downtime_outage)))
                 .await?;
             d.handle_due(h, now, Cause::Downtime, downtime_outage)
                 .await?;
@@ -768,7 +815,15 @@ pub async fn run(
         // store call waiting on another process's lock is not a freeze.
         let late = asleep.1.elapsed().saturating_sub(planned);
         if late > FROZEN_SLACK {
-            d.frozen = Some((asleep.0, asleep.1.elapsed()));
+            // The player was frozen too: its deadline moves on by the
+            // freeze (not a stuck device). The freeze is decided before
+            // the event that woke the loop.
+            if let Some(at) = d.head_deadline.as_mut() {
+                *at += late;
+            }
+            let from = asleep.0 + TimeDelta::from_std(planned).unwrap_or_default();
+            d.frozen = Some((from, late));
+            d.tick().await?;
         }
         match woke {
             Woke::Timer => {}
@@ -826,6 +881,12 @@ pub async fn run(
                 .await?;
         }
     }
+    // Off-air firings still inside their window: as the waiting ones.
+    for p in std::mem::take(&mut d.off_pending) {
+        let reason = reasons::STOPPED.to_string();
+        let outage = d.config_outage(&p.file).await?;
+        d.log_off_air_missed(p, reason, outage).await?;
+    }
     heartbeat.stop();
     let now = d.clock.now();
     d.store
@@ -849,6 +910,9 @@ impl Daemon {
     fn publish_handled(&self) {
         let mut h = self.handled_until;
         for p in self.waiting.iter().filter(|p| p.resume.is_none()) {
+            h = h.min(p.firing.scheduled_at - TimeDelta::milliseconds(1));
+        }
+        for p in &self.off_pending {
             h = h.min(p.firing.scheduled_at - TimeDelta::milliseconds(1));
         }
         self.handled_shared
@@ -973,13 +1037,9 @@ impl Daemon {
             })
             .collect();
         self.broadcasts = Arc::new(list);
-        let was_off: Vec<String> = std::mem::take(&mut self.off_air)
-            .into_iter()
-            .map(|(b, _)| b.name)
-            .collect();
         self.off_air = off_air;
         self.sync_config_outages(&station).await?;
-        self.back_on_air(&was_off).await?;
+        self.settle_off_pending().await?;
         let terminals = self.config.terminals.clone();
         let same = match &self.prober {
             Some(p) => p.terminals() == terminals.as_slice(),
@@ -1072,92 +1132,168 @@ impl Daemon {
         Ok(())
     }
 
-    /// Logs the firings of broadcasts that are off air because their file
-    /// has errors, once their catch-up window has closed within
-    /// `(since, now]` (until then, a file fixed in time still plays them):
-    /// missed, pointing at the file's `config` outage, or, for firings
-    /// that came due while the daemon was down (`downtime`: since when,
-    /// and its outage), at that outage.
-    async fn log_off_air(
+    /// Firings of broadcasts that are off air because their file has
+    /// errors, due in `(since, now]`: each waits until its catch-up window
+    /// closes (a file fixed in time still plays it), then is logged missed
+    /// by [`Self::expire_off_air`].
+    async fn off_air_due(
         &mut self,
         since: DateTime<Utc>,
         now: DateTime<Utc>,
         downtime: Option<(DateTime<Utc>, &'static str, Option<i64>)>,
     ) -> Result<(), RunError> {
-        if self.off_air.is_empty() || now <= since {
-            return Ok(());
-        }
-        let since = since.max(now - planner::MAX_LOOKBACK);
-        for (b, file) in self.off_air.clone() {
-            let window = TimeDelta::from_std(b.catch_up.unwrap_or(self.rules.catch_up))
-                .unwrap_or_default();
-            let closed = |f: &Firing| {
-                let end = f.scheduled_at + window;
-                end > since && end <= now
-            };
-            for f in planner::firings(std::slice::from_ref(&b), &self.rules, since - window, now)
-                .into_iter()
-                .filter(|f| f.skip.is_none() && closed(f))
-            {
-                let (reason, outage) = match downtime {
-                    Some((down, why, o)) if f.scheduled_at > down => (why.to_string(), o),
-                    _ => (
-                        format!("{}: {file} has errors", reasons::CONFIG),
-                        self.config_open.get(&file).copied(),
-                    ),
-                };
-                let (name, at) = (f.broadcast.clone(), f.scheduled_at);
-                let inserted = self
-                    .store
-                    .call(move |s| {
-                        let id = s.insert(
-                            &f.broadcast,
-                            f.scheduled_at,
-                            None,
-                            None,
-                            Status::Missed,
-                            Some(&reason),
-                            Trigger::Schedule,
-                            f.priority.as_str(),
-                            &f.files,
-                        )?;
-                        if let (Some(id), Some(o)) = (id, outage) {
-                            s.link_outage(id, o)?;
-                        }
-                        Ok(id)
+        if !self.off_air.is_empty() && now > since {
+            let since = since.max(now - planner::MAX_LOOKBACK);
+            let off: Vec<Broadcast> = self.off_air.iter().map(|(b, _)| b.clone()).collect();
+            // (since, now], as `planner::due`.
+            let one = TimeDelta::nanoseconds(1);
+            for f in planner::firings(&off, &self.rules, since + one, now + one) {
+                if f.skip.is_some()
+                    || self.off_pending.iter().any(|p| {
+                        p.firing.broadcast == f.broadcast && p.firing.scheduled_at == f.scheduled_at
                     })
-                    .await?;
-                if inserted.is_some() {
-                    tracing::warn!(broadcast = %name, scheduled = %at, %file, "missed: its schedule file has errors");
+                {
+                    continue;
                 }
+                let file = self
+                    .off_air
+                    .iter()
+                    .find(|(b, _)| b.name == f.broadcast)
+                    .map(|(_, file)| file.clone())
+                    .unwrap_or_default();
+                let deadline =
+                    f.scheduled_at + TimeDelta::from_std(f.catch_up).unwrap_or_default();
+                self.off_pending.push(OffPending {
+                    firing: f,
+                    file,
+                    deadline,
+                });
             }
+        }
+        self.expire_off_air(now, downtime).await
+    }
+
+    /// Logs the off-air firings whose window has closed: missed, pointing
+    /// at the file's `config` outage, or, for those that came due while
+    /// the daemon was down or frozen (`downtime`: since when, the reason
+    /// and its outage), at that outage.
+    async fn expire_off_air(
+        &mut self,
+        now: DateTime<Utc>,
+        downtime: Option<(DateTime<Utc>, &'static str, Option<i64>)>,
+    ) -> Result<(), RunError> {
+        let (gone, keep): (Vec<OffPending>, Vec<OffPending>) =
+            std::mem::take(&mut self.off_pending)
+                .into_iter()
+                .partition(|p| p.deadline < now);
+        self.off_pending = keep;
+        for p in gone {
+            let (reason, outage) = match downtime {
+                Some((down, why, o)) if p.firing.scheduled_at > down => (why.to_string(), o),
+                _ => (
+                    format!("{}: {} has errors", reasons::CONFIG, p.file),
+                    self.config_outage(&p.file).await?,
+                ),
+            };
+            self.log_off_air_missed(p, reason, outage).await?;
         }
         Ok(())
     }
 
-    /// After a reload: broadcasts that were off air (their file had
-    /// errors) and are on air now still play a firing whose catch-up
-    /// window is open (the operator fixed the file in time); their other
-    /// firings in those windows are logged as any would be.
-    async fn back_on_air(&mut self, was_off: &[String]) -> Result<(), RunError> {
-        let back: Vec<Broadcast> = self
-            .broadcasts
-            .iter()
-            .filter(|b| was_off.contains(&b.name))
-            .cloned()
-            .collect();
-        let Some(widest) = back
-            .iter()
-            .map(|b| b.catch_up.unwrap_or(self.rules.catch_up))
-            .max()
-        else {
+    /// The `config` outage of a file: the open one, else its latest.
+    async fn config_outage(&self, file: &str) -> Result<Option<i64>, RunError> {
+        if let Some(id) = self.config_open.get(file) {
+            return Ok(Some(*id));
+        }
+        let file = file.to_string();
+        Ok(self
+            .store
+            .call(move |s| s.outages(false, None))
+            .await?
+            .into_iter()
+            .filter(|o| o.kind == OutageKind::Config && o.subject == file)
+            .max_by_key(|o| o.started_at)
+            .map(|o| o.id))
+    }
+
+    async fn log_off_air_missed(
+        &mut self,
+        p: OffPending,
+        reason: String,
+        outage: Option<i64>,
+    ) -> Result<(), RunError> {
+        let f = p.firing;
+        let (name, at) = (f.broadcast.clone(), f.scheduled_at);
+        let inserted = self
+            .store
+            .call(move |s| {
+                let id = s.insert(
+                    &f.broadcast,
+                    f.scheduled_at,
+                    None,
+                    None,
+                    Status::Missed,
+                    Some(&reason),
+                    Trigger::Schedule,
+                    f.priority.as_str(),
+                    &f.files,
+                )?;
+                if let (Some(id), Some(o)) = (id, outage) {
+                    s.link_outage(id, o)?;
+                }
+                Ok(id)
+            })
+            .await?;
+        if inserted.is_some() {
+            tracing::warn!(broadcast = %name, scheduled = %at, file = %p.file, "missed: its schedule file has errors");
+        }
+        Ok(())
+    }
+
+    /// After a reload, the off-air firings still waiting: a broadcast back
+    /// on air (its file fixed in time) is decided as any due firing (the
+    /// latest plays, late, trigger `catch_up`); one still off air keeps
+    /// waiting; one gone from the files altogether is logged missed now.
+    async fn settle_off_pending(&mut self) -> Result<(), RunError> {
+        if self.off_pending.is_empty() {
             return Ok(());
-        };
-        tracing::info!(count = back.len(), "broadcasts back on air after their file was fixed");
-        let until = self.handled_until;
-        let since = until - TimeDelta::from_std(widest).unwrap_or_default();
-        self.handle_due_of(&back, since, until, Cause::OnTime, None)
-            .await
+        }
+        let off: std::collections::HashSet<String> =
+            self.off_air.iter().map(|(b, _)| b.name.clone()).collect();
+        let mut back: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+        for p in std::mem::take(&mut self.off_pending) {
+            let name = p.firing.broadcast.clone();
+            if off.contains(&name) {
+                self.off_pending.push(p);
+            } else if self.broadcasts.iter().any(|b| b.name == name) {
+                let first = back.entry(name).or_insert(p.firing.scheduled_at);
+                *first = (*first).min(p.firing.scheduled_at);
+            } else {
+                let reason = format!("{}: {} has errors", reasons::CONFIG, p.file);
+                let outage = self.config_outage(&p.file).await?;
+                self.log_off_air_missed(p, reason, outage).await?;
+            }
+        }
+        if let Some(since) = back.values().min().copied() {
+            tracing::info!(count = back.len(), "broadcasts back on air after their file was fixed");
+            let list: Vec<Broadcast> = self
+                .broadcasts
+                .iter()
+                .filter(|b| back.contains_key(&b.name))
+                .cloned()
+                .collect();
+            let until = self.handled_until;
+            self.handle_due_of(
+                &list,
+                since - TimeDelta::nanoseconds(1),
+                until.max(since),
+                Cause::OnTime,
+                None,
+            )
+            .await?;
+        }
+        self.publish_handled();
+        Ok(())
     }
 
     /// Whether a firing is already waiting or on air.
@@ -1708,7 +1844,7 @@ impl Daemon {
             // latest firing of each broadcast may still catch up; the
             // rest are missed against this outage).
             let detail = format!(
-                "cunxiang did not run for {} s (the process was stopped or the PC suspended)",
+                "cunxiang did not run for {} s (the process was stopped or frozen)",
                 gone.as_secs()
             );
             tracing::error!(gap_s = gone.as_secs(), "the daemon was frozen");
@@ -1730,7 +1866,7 @@ impl Daemon {
                 Cause::Downtime => Some((w.since, reasons::NOT_RUNNING, outage)),
                 Cause::ClockJump => Some((w.since, reasons::CLOCK_JUMP, outage)),
             };
-            self.log_off_air(w.since, now, lost).await?;
+            self.off_air_due(w.since, now, lost).await?;
             self.handle_due(w.since, now, w.cause, outage).await?;
         }
         if let Some((at, _)) = self.output_retry {
@@ -1745,7 +1881,12 @@ impl Daemon {
         self.check_monitor(now).await?;
         self.handled_until = now;
         self.publish_handled();
-        self.expire(now).await?;
+        let lost = match (w.cause, outage) {
+            (Cause::Downtime, Some(o)) => Some((reasons::NOT_RUNNING, o)),
+            (Cause::ClockJump, Some(o)) => Some((reasons::CLOCK_JUMP, o)),
+            _ => None,
+        };
+        self.expire_linked(now, lost).await?;
         self.dispatch().await?;
         Ok(())
     }
@@ -1841,6 +1982,16 @@ impl Daemon {
 
     /// Waiting firings whose catch-up window has passed are missed.
     async fn expire(&mut self, now: DateTime<Utc>) -> Result<(), RunError> {
+        self.expire_linked(now, None).await
+    }
+
+    /// [`Self::expire`]; with `downtime`, the reason and outage (a freeze,
+    /// a clock jump) during which their window passed: missed against it.
+    async fn expire_linked(
+        &mut self,
+        now: DateTime<Utc>,
+        downtime: Option<(&'static str, i64)>,
+    ) -> Result<(), RunError> {
         let (gone, keep): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.waiting)
             .into_iter()
             .partition(|p| p.deadline() < now);
@@ -1851,7 +2002,10 @@ impl Daemon {
             .map(|a| a.pending.firing.broadcast.clone())
             .unwrap_or_default();
         for p in gone {
-            let reason = format!("{}: {busy}", reasons::BUSY);
+            let (reason, link) = match downtime {
+                Some((why, o)) => (why.to_string(), Some(o)),
+                None => (format!("{}: {busy}", reasons::BUSY), None),
+            };
             match p.resume {
                 // An interrupted play that could not resume stays partial.
                 Some((row, _)) => {
@@ -1869,7 +2023,7 @@ impl Daemon {
                     let trigger = p.trigger;
                     self.store
                         .call(move |s| {
-                            s.insert(
+                            let id = s.insert(
                                 &f.broadcast,
                                 f.scheduled_at,
                                 None,
@@ -1879,12 +2033,16 @@ impl Daemon {
                                 trigger,
                                 f.priority.as_str(),
                                 &f.files,
-                            )
+                            )?;
+                            if let (Some(id), Some(o)) = (id, link) {
+                                s.link_outage(id, o)?;
+                            }
+                            Ok(id)
                         })
                         .await?;
                 }
             }
-            tracing::warn!(broadcast = %p.firing.broadcast, "missed: output busy past its catch-up window");
+            tracing::warn!(broadcast = %p.firing.broadcast, "missed: its catch-up window passed while it waited");
         }
         Ok(())
     }
@@ -2501,14 +2659,16 @@ impl Daemon {
         if let Some(n) = planner::next_after(&self.broadcasts, &self.rules, now) {
             wake = wake.min(n);
         }
-        // Off-air firings are logged when their catch-up window closes.
-        for (b, _) in &self.off_air {
-            let window = TimeDelta::from_std(b.catch_up.unwrap_or(self.rules.catch_up))
-                .unwrap_or_default();
-            if let Some(n) = planner::next_after(std::slice::from_ref(b), &self.rules, now - window)
-            {
-                wake = wake.min(n + window);
+        // Off-air firings wait from their instant until their window
+        // closes.
+        if !self.off_air.is_empty() {
+            let off: Vec<Broadcast> = self.off_air.iter().map(|(b, _)| b.clone()).collect();
+            if let Some(n) = planner::next_after(&off, &self.rules, now) {
+                wake = wake.min(n);
             }
+        }
+        for p in &self.off_pending {
+            wake = wake.min(p.deadline + TimeDelta::milliseconds(1));
         }
         for p in &self.waiting {
             wake = wake.min(p.deadline() + TimeDelta::milliseconds(1));

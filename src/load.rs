@@ -282,10 +282,6 @@ impl Station {
         }
     }
 
-    /// Whether a daemon runs on this station now (it holds the lock).
-    pub fn daemon_running(&self) -> bool {
-        self.running.is_some()
-    }
 
     /// Broadcasts of the files that go on air.
     pub fn broadcasts(&self) -> Vec<Broadcast> {

@@ -381,8 +381,9 @@ pub const STALL_AFTER: Duration = Duration::from_secs(3);
 /// shares the card with the one left behind).
 static CLOSING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-/// How long an open waits for the previous stream's close to finish.
-const CLOSE_WAIT: Duration = Duration::from_secs(2);
+/// How long an open waits for the previous stream's close to finish (a
+/// sound server may take a moment to drain; a stuck device never ends).
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
 /// Closes a device stream on a thread of its own. Closing drains what the
 /// driver still holds, and a stalled device (a blocked sink, a hung

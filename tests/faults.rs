@@ -661,6 +661,8 @@ fn a_broken_schedule_is_on_the_repair_list_and_costs_its_firings() {
     // 通知 is logged missed once its catch-up window closes; 修好's window
     // is still open when the file is fixed, so it plays, late.
     let at = soon(3);
+    // 删除 is taken out by the fix while its window is open: logged missed
+    // then, against the file.
     let fixed_in_time = format!(
         "[[broadcast]]\nname = \"修好\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\ncatch_up = \"5m\"\n"
     );
@@ -668,7 +670,8 @@ fn a_broken_schedule_is_on_the_repair_list_and_costs_its_firings() {
         "bad.toml",
         &format!(
             "[[broadcast]]\nname = \"通知\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\ncatch_up = \"4s\"\n\n\
-             [[broadcast]]\nname = \"坏的\"\nplay = [\"a.wav\"]\nat = [\"25:00\"]\n\n{fixed_in_time}"
+             [[broadcast]]\nname = \"坏的\"\nplay = [\"a.wav\"]\nat = [\"25:00\"]\n\n{fixed_in_time}\n\
+             [[broadcast]]\nname = \"删除\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\ncatch_up = \"5m\"\n"
         ),
     );
     let d = Daemon::start(st.path(), &["--output", "null"]);
@@ -717,6 +720,16 @@ fn a_broken_schedule_is_on_the_repair_list_and_costs_its_firings() {
         .find(|p| p["broadcast"] == "修好")
         .unwrap();
     assert_eq!(row["trigger"], "catch_up", "{row}");
+    let gone = plays(st.path())
+        .into_iter()
+        .find(|p| p["broadcast"] == "删除")
+        .expect("the entry taken out is logged");
+    assert_eq!(gone["status"], "missed", "{gone}");
+    let bad = outages(st.path())
+        .into_iter()
+        .find(|o| o["subject"] == "schedules/bad.toml")
+        .unwrap();
+    assert_eq!(bad["lost"], 2, "通知 and 删除: {bad}");
     assert_eq!(cli(st.path(), &["status"]).0, 0);
     assert!(d.stop(10).success());
 }
@@ -770,6 +783,43 @@ fn a_schedule_broken_while_down_goes_on_air_from_its_kept_good_version() {
     assert_eq!(row["reason"], "not_running", "{row}");
     let never = open_outage(&o, "config", "schedules/never.toml").unwrap();
     assert_eq!(never["lost"], 0, "{never}");
+    assert!(d.stop(10).success());
+}
+
+// ---------------------------------------------------------------------
+// An off-air firing still inside its catch-up window at a power cut, its
+// file fixed while the PC was off: after the restart it plays (late),
+// never left without a row.
+
+#[test]
+fn an_off_air_firing_fixed_during_a_power_cut_plays_after_the_restart() {
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    let at = soon(4);
+    let good = format!(
+        "[[broadcast]]\nname = \"补播\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\ncatch_up = \"2m\"\n"
+    );
+    st.schedule(
+        "a.toml",
+        &format!("{good}\n[[broadcast]]\nname = \"坏的\"\nplay = [\"a.wav\"]\nat = [\"25:00\"]\n"),
+    );
+    let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
+    d.wait("the config outage", 15, || {
+        open_outage(&outages(st.path()), "config", "schedules/a.toml").is_some()
+    });
+    std::thread::sleep(Duration::from_secs(7));
+    assert!(plays(st.path()).is_empty(), "inside its window: no row yet");
+    d.signal(nix::sys::signal::Signal::SIGKILL);
+    drop(d);
+    st.schedule("a.toml", &good);
+    std::thread::sleep(Duration::from_secs(3));
+    let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
+    wait_played(&d, "补播", 20);
+    let row = plays(st.path())
+        .into_iter()
+        .find(|p| p["broadcast"] == "补播")
+        .unwrap();
+    assert_eq!(row["trigger"], "catch_up", "{row}");
     assert!(d.stop(10).success());
 }
 
@@ -916,17 +966,27 @@ fn frozen_for_90_s_then_continued() {
     // after the freeze (on time).
     // 冻结时 fires twice inside the freeze: as after a power cut, the
     // latest is caught up and the earlier one is missed against the freeze.
-    let (first, during) = (soon(30), soon(45));
+    // 冻结前 is on air when the freeze comes: the player is frozen too,
+    // which is no stuck device.
+    st.wav("长.wav", 20.0);
+    let (before, first, during) = (soon(3), soon(30), soon(45));
     let after = soon(110);
     st.schedule(
         "a.toml",
         &format!(
-            "[[broadcast]]\nname = \"冻结时\"\nplay = [\"a.wav\"]\nat = [\"{first}\", \"{during}\"]\n\n\
+            "[[broadcast]]\nname = \"冻结前\"\nplay = [\"长.wav\"]\nat = [\"{before}\"]\n\n\
+             [[broadcast]]\nname = \"冻结时\"\nplay = [\"a.wav\"]\nat = [\"{first}\", \"{during}\"]\n\n\
              [[broadcast]]\nname = \"之后\"\nplay = [\"a.wav\"]\nat = [\"{after}\"]\n"
         ),
     );
     let d = Daemon::start(st.path(), &["--output", "null"]);
     address(&d, "var");
+    d.wait("冻结前 on air", 20, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "冻结前" && p["status"] == "playing")
+    });
+    std::thread::sleep(Duration::from_secs(2));
     d.signal(nix::sys::signal::Signal::SIGSTOP);
     let stopped = Instant::now();
     // While frozen the heartbeat stops: status says it is down.
@@ -962,6 +1022,18 @@ fn frozen_for_90_s_then_continued() {
     let played = rows.iter().find(|p| p["status"] == "played").unwrap();
     assert_eq!(played["trigger"], "catch_up", "{played}");
     assert!(played["scheduled_at"].as_str() > missed["scheduled_at"].as_str());
+    // The play on air across the freeze is not a stuck device.
+    let o = outages(st.path());
+    assert!(o.iter().all(|o| o["kind"] != "output"), "{o:?}");
+    let before = plays(st.path())
+        .into_iter()
+        .find(|p| p["broadcast"] == "冻结前")
+        .unwrap();
+    assert_ne!(before["status"], "failed", "{before}");
+    assert!(
+        !before["reason"].as_str().unwrap_or("").contains("stuck"),
+        "{before}"
+    );
     // The next broadcast is on air on time.
     wait_played(&d, "之后", 40);
     assert_on_time(st.path(), "之后");
@@ -1064,6 +1136,11 @@ fn a_device_faster_than_real_time_plays_files_whole() {
         .find(|p| p["broadcast"] == "快")
         .unwrap();
     assert_eq!(row["status"], "played", "{row}");
+    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(row[k].as_str().unwrap()).unwrap();
+    assert!(
+        (t("ended_at") - t("started_at")).num_seconds() < 5,
+        "the device really ran faster than real time: {row}"
+    );
     assert!(
         outages(st.path()).iter().all(|o| o["kind"] != "content"),
         "no false content fault"

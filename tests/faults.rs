@@ -803,12 +803,22 @@ fn an_off_air_firing_fixed_during_a_power_cut_plays_after_the_restart() {
         "a.toml",
         &format!("{good}\n[[broadcast]]\nname = \"坏的\"\nplay = [\"a.wav\"]\nat = [\"25:00\"]\n"),
     );
+    // Another broadcast after it wakes the daemon past its instant.
+    let other = soon(6);
+    st.schedule(
+        "other.toml",
+        &format!("[[broadcast]]\nname = \"其它\"\nplay = [\"a.wav\"]\nat = [\"{other}\"]\n"),
+    );
     let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
     d.wait("the config outage", 15, || {
         open_outage(&outages(st.path()), "config", "schedules/a.toml").is_some()
     });
-    std::thread::sleep(Duration::from_secs(7));
-    assert!(plays(st.path()).is_empty(), "inside its window: no row yet");
+    wait_played(&d, "其它", 15);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        !plays(st.path()).iter().any(|p| p["broadcast"] == "补播"),
+        "inside its window: no row yet"
+    );
     d.signal(nix::sys::signal::Signal::SIGKILL);
     drop(d);
     st.schedule("a.toml", &good);

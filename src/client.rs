@@ -86,14 +86,25 @@ impl Client {
         }
     }
 
+    /// The Authorization value. A header carries visible ASCII only, so a
+    /// token in Chinese (README's example) is sent percent-encoded; the
+    /// daemon takes either form.
+    fn bearer(&self) -> Option<String> {
+        let t = self.token.as_ref()?;
+        Some(format!(
+            "Bearer {}",
+            percent_encoding::utf8_percent_encode(t, percent_encoding::NON_ALPHANUMERIC)
+        ))
+    }
+
     /// `GET path` → JSON.
     ///
     /// # Errors
     /// [`ClientError`] when nothing answers or the daemon says no.
     pub fn get(&self, path: &str) -> Result<serde_json::Value, ClientError> {
         let mut req = self.agent.get(format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
-            req = req.header("Authorization", format!("Bearer {t}"));
+        if let Some(v) = self.bearer() {
+            req = req.header("Authorization", v);
         }
         self.answer(req.call())
     }
@@ -108,8 +119,8 @@ impl Client {
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, ClientError> {
         let mut req = self.agent.post(format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
-            req = req.header("Authorization", format!("Bearer {t}"));
+        if let Some(v) = self.bearer() {
+            req = req.header("Authorization", v);
         }
         self.answer(req.send_json(body))
     }

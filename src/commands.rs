@@ -537,9 +537,9 @@ pub fn run(
         .build()?;
     // Install the signal handlers before any work, so a stop request that
     // comes early is never the default (fatal) action.
-    let shutdown = {
+    let (shutdown, hangup) = {
         let _guard = rt.enter();
-        shutdown_signal()
+        (shutdown_signal(), hangup_reloads())
     };
     let result = rt.block_on(async {
         let output = crate::output::from_spec(&spec, clock.clone(), station_dir);
@@ -569,7 +569,7 @@ pub fn run(
                 Box::new(move || open_source(&spec, c.clone())),
             )
         });
-        crate::daemon::run(cfg, clock, output, None, shutdown).await
+        crate::daemon::run(cfg, clock, output, hangup, shutdown).await
     });
     match result {
         Ok(()) => Ok(crate::EXIT_OK),
@@ -599,6 +599,32 @@ fn run_failed(e: crate::daemon::RunError, lang: Lang, out: &mut dyn Write) -> st
             )?;
             Ok(crate::EXIT_FINDINGS)
         }
+    }
+}
+
+/// SIGHUP (the terminal or SSH session that started the daemon closed, or
+/// `systemctl reload`) reloads the station instead of killing the daemon:
+/// the handler is installed now, and its requests come on the returned
+/// channel. Call inside a runtime context. None where there is no SIGHUP.
+fn hangup_reloads() -> Option<tokio::sync::mpsc::Receiver<crate::daemon::Control>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hup = signal(SignalKind::hangup()).ok()?;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                tracing::info!("SIGHUP: reloading the station");
+                if tx.send(crate::daemon::Control::Reload).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Some(rx)
+    }
+    #[cfg(not(unix))]
+    {
+        None
     }
 }
 
@@ -847,11 +873,19 @@ pub fn open_store(
 }
 
 fn write_csv(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+    // The writer's own I/O error, kind kept: a reader that closed the pipe
+    // (`| head -1`) is a quiet end, not a failure.
+    fn io(e: csv::Error) -> std::io::Error {
+        match e.into_kind() {
+            csv::ErrorKind::Io(e) => e,
+            k => std::io::Error::other(format!("{k:?}")),
+        }
+    }
     out.write_all(b"\xEF\xBB\xBF")?;
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(header).map_err(std::io::Error::other)?;
+    w.write_record(header).map_err(io)?;
     for r in rows {
-        w.write_record(r).map_err(std::io::Error::other)?;
+        w.write_record(r).map_err(io)?;
     }
     w.flush()
 }

@@ -496,12 +496,19 @@ fn access(st: &AppState, h: &HeaderMap) -> Access {
     if st.token.is_none() {
         return Access::Full;
     }
+    // A Chinese token (README's example is one) comes as raw UTF-8 bytes
+    // (curl) or percent-encoded (`cunxiang play`, which a header's visible
+    // ASCII forces): both are the same token.
     if let Some(v) = h
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
         .and_then(|v| v.strip_prefix("Bearer "))
     {
-        return level(st, v);
+        let decoded = percent_encoding::percent_decode_str(v)
+            .decode_utf8()
+            .map(|d| d.into_owned())
+            .unwrap_or_default();
+        return level(st, v).max(level(st, &decoded));
     }
     cookies(h)
         .filter_map(|v| unhex(&v))

@@ -262,6 +262,10 @@ pub enum Msg {
     },
     /// `run` while another daemon holds the station's lock.
     SecondDaemonRefused,
+    /// `--station` (or CUNXIANG_STATION) names no folder.
+    StationFolderMissing {
+        path: String,
+    },
     /// The event store cannot be written: the daemon stops.
     StoreLostStopping,
     /// The event store cannot be read: nothing can be shown.
@@ -660,6 +664,12 @@ impl Msg {
             }
             (Msg::BadQuietHours { value }, En) => {
                 let _ = write!(w, "quiet hours `{value}` are invalid; write \"start-end\", like quiet_hours = \"22:00-06:00\"");
+            }
+            (Msg::StationFolderMissing { path }, Zh) => {
+                let _ = write!(w, "广播站文件夹 {path} 不存在（或不是文件夹）。请检查 --station 参数或环境变量 CUNXIANG_STATION");
+            }
+            (Msg::StationFolderMissing { path }, En) => {
+                let _ = write!(w, "the station folder {path} does not exist (or is not a folder); check --station or the CUNXIANG_STATION variable");
             }
             (Msg::SecondDaemonRefused, Zh) => {
                 let _ = write!(w, "这个广播站已经有一个播控程序在运行，不能再开第二个（否则会重复播出）。请先停止正在运行的那个");

@@ -16,6 +16,7 @@ pub mod http;
 pub mod i18n;
 pub mod ledger;
 pub mod load;
+pub mod logline;
 pub mod media;
 pub mod metrics;
 pub mod monitor;

@@ -136,7 +136,7 @@ fn init_logging(default: &str, dir: Option<std::path::PathBuf>) -> LogGuards {
     let (w, g) = NonBlockingBuilder::default()
         .lossy(true)
         .thread_name("log-stderr")
-        .finish(std::io::stderr());
+        .finish(cunxiang::logline::OneLine(std::io::stderr()));
     guards.push(g);
     let stderr = tracing_subscriber::fmt::layer()
         .with_ansi(ansi)
@@ -159,7 +159,7 @@ fn init_logging(default: &str, dir: Option<std::path::PathBuf>) -> LogGuards {
                 let (w, g) = NonBlockingBuilder::default()
                     .lossy(true)
                     .thread_name("log-file")
-                    .finish(a);
+                    .finish(cunxiang::logline::OneLine(a));
                 guards.push(g);
                 Some(
                     tracing_subscriber::fmt::layer()
@@ -183,6 +183,20 @@ fn init_logging(default: &str, dir: Option<std::path::PathBuf>) -> LogGuards {
 
 fn main() {
     let cli = Cli::parse();
+    // A station folder that is not there (a typo in --station or
+    // CUNXIANG_STATION) is a usage error for every command: "never ran,
+    // nothing to repair" would keep a monitoring script green.
+    if !matches!(cli.command, Command::Devices) && !cli.station.is_dir() {
+        let lang = Lang::detect(cli.lang.as_deref(), |k| std::env::var(k).ok());
+        eprintln!(
+            "cunxiang: {}",
+            cunxiang::i18n::Msg::StationFolderMissing {
+                path: cli.station.display().to_string()
+            }
+            .render(lang)
+        );
+        std::process::exit(cunxiang::EXIT_CONFIG);
+    }
     let filter = match cli.verbose {
         0 if matches!(cli.command, Command::Run { .. }) => "info",
         0 => "warn",

@@ -1671,3 +1671,163 @@ fn a_sound_device_whose_open_never_returns() {
     assert!(outages(st.path()).iter().all(|o| o["open"] == false));
     assert!(d.stop(10).success());
 }
+
+// =====================================================================
+// In the field, part two.
+
+// Item 16: a station folder that is not there is a usage error (exit 2)
+// for every command, never "never ran, nothing to repair".
+#[test]
+fn a_station_folder_that_is_not_there_is_exit_2() {
+    for station in ["/nonexistent/村", "/etc/passwd"] {
+        for args in [&["status"][..], &["log"], &["outages", "--open"], &["report"], &["check"]] {
+            let out = cunxiang()
+                .args(["--lang", "en", "--station", station])
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{station} {args:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("does not exist"), "{err}");
+        }
+    }
+    // The same through the environment variable.
+    let out = cunxiang()
+        .env("CUNXIANG_STATION", "/nonexistent/村")
+        .arg("status")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+// Item 20: a reader that stops early (`| head -1`) is a quiet end.
+#[test]
+fn a_closed_pipe_is_a_quiet_end() {
+    let st = TempStation::new();
+    {
+        let s = cunxiang::store::Store::open(&st.path().join("var")).unwrap();
+        let t0 = chrono::Utc::now() - chrono::Duration::hours(1);
+        for i in 0..5000 {
+            s.insert(
+                "一封信",
+                t0 + chrono::Duration::milliseconds(i),
+                None,
+                None,
+                cunxiang::store::Status::Missed,
+                Some("not_running"),
+                cunxiang::store::Trigger::Schedule,
+                "normal",
+                &[],
+            )
+            .unwrap();
+        }
+    }
+    for format in ["csv", "json", "table"] {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("cunxiang"))
+            .arg("--station")
+            .arg(st.path())
+            .args(["log", "--since", "all", "--format", format])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("Broken pipe"), "{format}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{format}: {err}");
+    }
+}
+
+// Item 8: SIGHUP (the terminal that started it closed, or `systemctl
+// reload`) reloads the station; the daemon never dies of it.
+#[test]
+fn sighup_reloads_and_never_kills() {
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"旧\"\nplay = [\"a.wav\"]\nat = [\"07:00\"]\n",
+    );
+    // Not watching the files: only the signal can bring the edit in.
+    let d = Daemon::start(st.path(), &["--output", "null", "--no-watch"]);
+    address(&d, "var");
+    let at = soon(6);
+    st.schedule(
+        "a.toml",
+        &format!("[[broadcast]]\nname = \"新\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
+    );
+    d.signal(nix::sys::signal::Signal::SIGHUP);
+    wait_played(&d, "新", 20);
+    assert_on_time(st.path(), "新");
+    assert!(d.log_file("var").contains("SIGHUP"));
+    assert!(d.stop(10).success(), "still running, stops cleanly");
+}
+
+// Item 7: a token in Chinese (README's example is one) works for the CLI
+// and for a Bearer header in raw UTF-8.
+#[test]
+fn a_chinese_token_works() {
+    let st = TempStation::new();
+    st.write("cunxiang.toml", "[control]\ntoken = \"一串难猜的口令\"\n");
+    st.wav("a.wav", 3.0);
+    st.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"通知\"\nplay = [\"a.wav\"]\nat = [\"07:00\"]\n",
+    );
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    let addr = address(&d, "var");
+    let (code, out) = cli(st.path(), &["--lang", "en", "play", "通知"]);
+    assert_eq!(code, 0, "{out}");
+    d.wait("the manual play", 10, || {
+        plays(st.path()).iter().any(|p| p["broadcast"] == "通知")
+    });
+    let (code, out) = cli(st.path(), &["--lang", "en", "stop"]);
+    assert_eq!(code, 0, "{out}");
+    let raw = |token: &str| {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        let mut req = format!("GET /api/status HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer ").into_bytes();
+        req.extend_from_slice(token.as_bytes());
+        req.extend_from_slice(b"\r\n\r\n");
+        s.write_all(&req).unwrap();
+        let mut resp = String::new();
+        let _ = s.read_to_string(&mut resp);
+        resp.lines().next().unwrap_or_default().to_string()
+    };
+    assert!(raw("一串难猜的口令").contains(" 200"), "{}", raw("一串难猜的口令"));
+    assert!(raw("一串难猜的口").contains(" 401"));
+    assert!(d.stop(10).success());
+}
+
+// Item 17: a line break in a broadcast name cannot forge a log record.
+#[test]
+fn a_line_break_in_a_name_stays_in_its_log_line() {
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    let at = soon(4);
+    st.schedule(
+        "a.toml",
+        &format!("[[broadcast]]\nname = \"晨间\\nERROR forged record\\r\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
+    );
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    d.wait("the play", 20, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["status"] == "played")
+    });
+    let (stderr, file) = (d.stderr(), d.log_file("var"));
+    assert!(d.stop(10).success());
+    for (sink, text) in [("stderr", stderr), ("log file", file)] {
+        assert!(text.contains("forged record"), "{sink}: the name is logged");
+        for line in text.lines() {
+            assert!(
+                !line.starts_with("ERROR forged"),
+                "{sink}: a forged record: {text}"
+            );
+            assert!(!line.contains('\r'), "{sink}: {line:?}");
+        }
+    }
+}

@@ -922,7 +922,8 @@ impl Daemon {
     /// Takes a freshly loaded station: valid files replace their last good
     /// version, broken ones keep it; a broken station file keeps the old
     /// settings.
-    async fn apply_station(&mut self, station: Station) -> Result<(), RunError> {
+    async fn apply_station(&mut self, mut station: Station) -> Result<(), RunError> {
+        self.flag_emptied_files(&mut station).await?;
         if station.config_has_errors() && self.applied {
             tracing::warn!("cunxiang.toml has errors; keeping the previous settings");
         } else {
@@ -1070,6 +1071,40 @@ impl Daemon {
             errors = errors.len(),
             "schedules loaded"
         );
+        Ok(())
+    }
+
+    /// A schedule file that now holds no broadcast where its good version
+    /// had some is a suspect edit (a save cut short, an editor that
+    /// truncates first and writes slowly), not a wish to go silent: it is
+    /// marked in error, so its good version stays on air and the repair
+    /// list says so. Deleting the file takes its broadcasts off air.
+    async fn flag_emptied_files(&mut self, station: &mut Station) -> Result<(), RunError> {
+        for f in station
+            .files
+            .iter_mut()
+            .filter(|f| f.is_valid() && f.parsed.broadcasts.is_empty())
+        {
+            let had = match self.files.get(&f.shown) {
+                Some(st) if !st.good.is_empty() => true,
+                Some(_) => false,
+                None => {
+                    let file = f.shown.clone();
+                    self.store
+                        .call(move |s| s.good_file(&file))
+                        .await?
+                        .is_some_and(|(text, _)| {
+                            !crate::schedule::parse(&f.shown, &text).broadcasts.is_empty()
+                        })
+                }
+            };
+            if had {
+                f.parsed.diagnostics.push(Diagnostic::error(
+                    Some(f.shown.clone()),
+                    crate::i18n::Msg::ScheduleEmptied,
+                ));
+            }
+        }
         Ok(())
     }
 

@@ -262,6 +262,8 @@ pub enum Msg {
     },
     /// `run` while another daemon holds the station's lock.
     SecondDaemonRefused,
+    /// A schedule file emptied of every broadcast (a save cut short?).
+    ScheduleEmptied,
     /// `--station` (or CUNXIANG_STATION) names no folder.
     StationFolderMissing {
         path: String,
@@ -670,6 +672,12 @@ impl Msg {
             }
             (Msg::StationFolderMissing { path }, En) => {
                 let _ = write!(w, "the station folder {path} does not exist (or is not a folder); check --station or the CUNXIANG_STATION variable");
+            }
+            (Msg::ScheduleEmptied, Zh) => {
+                let _ = write!(w, "这个节目单文件现在一个 [[broadcast]] 都没有（像是没保存完），上一个正确的版本仍在播出。请把内容补全后保存；如果确实要停播这些节目，请删除这个文件");
+            }
+            (Msg::ScheduleEmptied, En) => {
+                let _ = write!(w, "this schedule file now holds no [[broadcast]] (a save cut short?), so its last good version stays on air; complete it and save, or delete the file to take its broadcasts off air");
             }
             (Msg::SecondDaemonRefused, Zh) => {
                 let _ = write!(w, "这个广播站已经有一个播控程序在运行，不能再开第二个（否则会重复播出）。请先停止正在运行的那个");

@@ -1831,3 +1831,29 @@ fn a_line_break_in_a_name_stays_in_its_log_line() {
         }
     }
 }
+
+// Item 3: a file truncated and left empty across a firing (a save cut
+// short) is not a good version: the previous one stays on air, and the
+// repair list says so until the file is whole again.
+#[test]
+fn a_schedule_left_empty_across_a_firing_keeps_its_previous_version() {
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    let at = soon(8);
+    let text = format!("[[broadcast]]\nname = \"保持\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n");
+    st.schedule("a.toml", &text);
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    address(&d, "var");
+    std::fs::write(st.path().join("schedules/a.toml"), "").unwrap();
+    d.wait("the suspect edit on the repair list", 10, || {
+        open_outage(&outages(st.path()), "config", "schedules/a.toml").is_some()
+    });
+    assert_eq!(cli(st.path(), &["status"]).0, 1);
+    wait_played(&d, "保持", 20);
+    assert_on_time(st.path(), "保持");
+    st.schedule("a.toml", &text);
+    d.wait("the outage closed", 10, || {
+        outages(st.path()).iter().all(|o| o["open"] == false)
+    });
+    assert!(d.stop(10).success());
+}

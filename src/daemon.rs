@@ -960,7 +960,33 @@ impl Daemon {
             .cloned()
             .collect();
         let now = self.clock.now();
+        if !station.schedules_read {
+            // The schedules folder is gone or unreadable (`rm -rf
+            // schedules`, a disk hiccup): that is a fault on the repair
+            // list, not an order to go silent. What was on air stays on
+            // air; at start-up, the good versions kept in the store do.
+            if self.files.is_empty() {
+                let kept = self.store.call(|s| s.good_files()).await?;
+                for (file, text) in kept {
+                    let p = crate::schedule::parse(&file, &text);
+                    if p.is_valid() {
+                        self.files.insert(
+                            file,
+                            FileState {
+                                good: p.broadcasts,
+                                errors: Vec::new(),
+                                restored: true,
+                            },
+                        );
+                    }
+                }
+            }
+            tracing::error!(broadcasts = self.files.values().map(|f| f.good.len()).sum::<usize>(), "the schedules folder cannot be read; the last good schedules stay on air");
+        }
         let mut files = BTreeMap::new();
+        if !station.schedules_read {
+            files = std::mem::take(&mut self.files);
+        }
         for f in &station.files {
             let mut st = self.files.remove(&f.shown).unwrap_or_default();
             if f.is_valid() {
@@ -2940,13 +2966,14 @@ fn watch_files(
     station_dir: &Path,
     config: &StationConfig,
     tx: mpsc::Sender<Control>,
-) -> Option<notify::RecommendedWatcher> {
+) -> Option<Arc<std::sync::Mutex<notify::RecommendedWatcher>>> {
     use notify::{RecursiveMode, Watcher};
     let canon = |p: PathBuf| std::fs::canonicalize(&p).unwrap_or(p);
     let station = canon(station_dir.to_path_buf());
     let paths = WatchedPaths {
         station_file: station.join(crate::station::STATION_FILE),
-        schedules: canon(station_dir.join(&config.schedules_dir)),
+        // As the watcher reports it, even while the folder is missing.
+        schedules: canon(station.join(&config.schedules_dir)),
     };
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<()>();
     let watched = paths.clone();
@@ -2971,13 +2998,26 @@ fn watch_files(
     if let Err(e) = watcher.watch(&paths.schedules, RecursiveMode::NonRecursive) {
         tracing::warn!(error = %e, dir = %paths.schedules.display(), "cannot watch the schedules folder");
     }
+    // The station folder's own watch also sees the schedules folder go and
+    // come back.
     if let Err(e) = watcher.watch(&station, RecursiveMode::NonRecursive) {
         tracing::warn!(error = %e, "cannot watch the station folder");
     }
+    let watcher = Arc::new(std::sync::Mutex::new(watcher));
+    let rewatch = watcher.clone();
     tokio::spawn(async move {
         while ev_rx.recv().await.is_some() {
             // Wait until the files have been quiet for a while.
             while let Ok(Some(())) = tokio::time::timeout(RELOAD_QUIET, ev_rx.recv()).await {}
+            // A schedules folder removed and made again is a new folder:
+            // watch it anew (the old watch died with the old folder).
+            if paths.schedules.is_dir() {
+                let mut w = rewatch.lock().unwrap_or_else(|p| p.into_inner());
+                let _ = w.unwatch(&paths.schedules);
+                if let Err(e) = w.watch(&paths.schedules, RecursiveMode::NonRecursive) {
+                    tracing::warn!(error = %e, dir = %paths.schedules.display(), "cannot watch the schedules folder");
+                }
+            }
             if tx.send(Control::Reload).await.is_err() {
                 return;
             }

@@ -772,6 +772,19 @@ impl Store {
         Ok(row.map(|(text, at)| (text, parse_ts(&at))))
     }
 
+    /// Every schedule file's good version (file, text).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn good_files(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT file, text FROM good_files ORDER BY file")?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
     /// Keeps `text` as the good version of `file` (when it changed).
     /// Returns whether it was written.
     ///

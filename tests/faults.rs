@@ -1857,3 +1857,43 @@ fn a_schedule_left_empty_across_a_firing_keeps_its_previous_version() {
     });
     assert!(d.stop(10).success());
 }
+
+// Item 4: `rm -rf schedules` while running: the last good schedules stay
+// on air, the repair list says so, and when the folder comes back it is
+// watched again (edits in it go on air without a restart).
+#[test]
+fn the_schedules_folder_removed_and_restored_while_running() {
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    let at = soon(10);
+    st.schedule(
+        "a.toml",
+        &format!("[[broadcast]]\nname = \"留下\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
+    );
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    address(&d, "var");
+    std::fs::remove_dir_all(st.path().join("schedules")).unwrap();
+    d.wait("the missing folder on the repair list", 10, || {
+        cli(st.path(), &["status"]).0 == 1
+            && outages(st.path())
+                .iter()
+                .any(|o| o["kind"] == "config" && o["open"] == true)
+    });
+    wait_played(&d, "留下", 20);
+    assert_on_time(st.path(), "留下");
+    // The folder comes back with a new file: watched again.
+    std::fs::create_dir(st.path().join("schedules")).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let at = soon(5);
+    st.schedule(
+        "b.toml",
+        &format!("[[broadcast]]\nname = \"回来\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
+    );
+    wait_played(&d, "回来", 20);
+    assert_on_time(st.path(), "回来");
+    d.wait("the outage closed", 10, || {
+        outages(st.path()).iter().all(|o| o["open"] == false)
+    });
+    assert_eq!(cli(st.path(), &["status"]).0, 0);
+    assert!(d.stop(10).success());
+}

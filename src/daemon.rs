@@ -534,6 +534,9 @@ struct OffPending {
     deadline: DateTime<Utc>,
 }
 
+/// How long probing a firing's files may take before it fails.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What woke the run loop.
 enum Woke {
     Timer,
@@ -2151,7 +2154,21 @@ impl Daemon {
     async fn build(&self, f: &Firing) -> Result<Vec<PlayItem>, (String, String)> {
         let audio = self.station_dir.join(&self.config.audio_dir);
         let firing = f.clone();
-        match tokio::task::spawn_blocking(move || build_items(&audio, &firing)).await {
+        let probe = tokio::task::spawn_blocking(move || build_items(&audio, &firing));
+        // A probe that never ends (a decoder stuck on a hostile file, a
+        // file on a dead network share) fails that firing; the run loop
+        // never waits on it unbounded.
+        let Ok(probed) = tokio::time::timeout(PROBE_TIMEOUT, probe).await else {
+            tracing::error!(broadcast = %f.broadcast, "probing the audio took too long");
+            return Err((
+                f.files.first().cloned().unwrap_or_default(),
+                format!(
+                    "reading the file took longer than {} s (damaged, or on a disk that does not answer); export it again",
+                    PROBE_TIMEOUT.as_secs()
+                ),
+            ));
+        };
+        match probed {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(broadcast = %f.broadcast, error = %e, "decoder crashed while probing");

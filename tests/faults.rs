@@ -1897,3 +1897,56 @@ fn the_schedules_folder_removed_and_restored_while_running() {
     assert_eq!(cli(st.path(), &["status"]).0, 0);
     assert!(d.stop(10).success());
 }
+
+// Item 1: hostile audio (Ogg Vorbis, an MP3 whose ID3 tag claims 256 MB,
+// random bytes named .mp3): each plays or is logged failed, and the next
+// broadcast is on air on time (the run loop never hangs on a probe).
+#[test]
+fn hostile_audio_files_never_stop_the_station() {
+    let st = TempStation::new();
+    let ok = Command::new("sox")
+        .args(["-n", "-r", "44100", "-c", "1"])
+        .arg(st.path().join("audio/vorbis.ogg"))
+        .args(["synth", "1", "sine", "440"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "sox makes an Ogg Vorbis file");
+    let mut id3 = b"ID3\x04\x00\x00\x7f\x7f\x7f\x7f".to_vec();
+    id3.extend((0..50_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    st.write("audio/id3.mp3", &id3);
+    let noise: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(1_103_515_245).wrapping_add(12345) >> 16) as u8)
+        .collect();
+    st.write("audio/noise.mp3", &noise);
+    st.wav("a.wav", 0.5);
+    let mut text = String::new();
+    for (i, (name, file)) in [("奥格", "vorbis.ogg"), ("标签", "id3.mp3"), ("噪声", "noise.mp3")]
+        .iter()
+        .enumerate()
+    {
+        let at = soon(6 + 3 * i as i64);
+        text.push_str(&format!(
+            "[[broadcast]]\nname = \"{name}\"\nplay = [\"{file}\"]\nat = [\"{at}\"]\n\n"
+        ));
+    }
+    let after = soon(20);
+    text.push_str(&format!(
+        "[[broadcast]]\nname = \"之后\"\nplay = [\"a.wav\"]\nat = [\"{after}\"]\n"
+    ));
+    st.schedule("a.toml", &text);
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    wait_played(&d, "之后", 40);
+    assert_on_time(st.path(), "之后");
+    let rows = plays(st.path());
+    for name in ["奥格", "标签", "噪声"] {
+        let row = rows
+            .iter()
+            .find(|p| p["broadcast"] == name)
+            .unwrap_or_else(|| panic!("{name} has a row: {rows:?}"));
+        assert!(
+            ["played", "failed"].contains(&row["status"].as_str().unwrap()),
+            "{row}"
+        );
+    }
+    assert!(d.stop(10).success(), "SIGTERM still stops it");
+}

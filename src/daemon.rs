@@ -2203,10 +2203,11 @@ impl Daemon {
                                 s.update(row, Status::Failed, Some(now), Some(&reason))?;
                                 Some(row)
                             }
+                            // Failed before any sound: no start time.
                             None => s.insert(
                                 &f.broadcast,
                                 f.scheduled_at,
-                                Some(now),
+                                None,
                                 Some(now),
                                 Status::Failed,
                                 Some(&reason),

@@ -241,6 +241,10 @@ pub enum Msg {
     NotAFile {
         path: String,
     },
+    /// A pipe, socket or device where an audio file should be.
+    NotRegularFile {
+        path: String,
+    },
     FileEmpty {
         path: String,
     },
@@ -613,6 +617,12 @@ impl Msg {
             }
             (Msg::FileMissing { path }, En) => {
                 let _ = write!(w, "the audio file `{path}` does not exist; copy it into the audio folder or correct the name (mind case and extension)");
+            }
+            (Msg::NotRegularFile { path }, Zh) => {
+                let _ = write!(w, "`{path}` 不是普通文件（是管道或设备），不能当音频播放。请换成导出的音频文件");
+            }
+            (Msg::NotRegularFile { path }, En) => {
+                let _ = write!(w, "`{path}` is not a regular file (a pipe or a device) and cannot play as audio; put an exported audio file there");
             }
             (Msg::NotAFile { path }, Zh) => {
                 let _ = write!(

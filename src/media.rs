@@ -31,6 +31,8 @@ pub enum MediaError {
     Missing,
     #[error("is a folder")]
     NotAFile,
+    #[error("is not a regular file (a pipe or a device), not an audio file")]
+    NotRegular,
     #[error("file is empty")]
     Empty,
     #[error("cannot decode: {0}")]
@@ -44,6 +46,7 @@ impl MediaError {
         match self {
             MediaError::Missing => Msg::FileMissing { path },
             MediaError::NotAFile => Msg::NotAFile { path },
+            MediaError::NotRegular => Msg::NotRegularFile { path },
             MediaError::Empty => Msg::FileEmpty { path },
             MediaError::Undecodable(detail) => Msg::FileUndecodable {
                 path,
@@ -99,6 +102,10 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
     let meta = std::fs::metadata(path).map_err(|_| MediaError::Missing)?;
     if meta.is_dir() {
         return Err(MediaError::NotAFile);
+    }
+    // A pipe or a device would block the reader or read for ever.
+    if !meta.is_file() {
+        return Err(MediaError::NotRegular);
     }
     if meta.len() == 0 {
         return Err(MediaError::Empty);

@@ -1950,3 +1950,38 @@ fn hostile_audio_files_never_stop_the_station() {
     }
     assert!(d.stop(10).success(), "SIGTERM still stops it");
 }
+
+// Item 10: a zero-length file and a FIFO named as audio: failed, with no
+// start time (nothing went out) and the right reason; a FIFO never blocks.
+#[test]
+fn an_empty_file_and_a_fifo_fail_with_the_right_reason_and_no_start() {
+    let st = TempStation::new();
+    st.write("audio/empty.mp3", b"");
+    nix::unistd::mkfifo(
+        &st.path().join("audio/pipe.mp3"),
+        nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR,
+    )
+    .unwrap();
+    st.wav("a.wav", 0.5);
+    let (a, b, c) = (soon(4), soon(6), soon(9));
+    st.schedule(
+        "a.toml",
+        &format!(
+            "[[broadcast]]\nname = \"空\"\nplay = [\"empty.mp3\"]\nat = [\"{a}\"]\n\n\
+             [[broadcast]]\nname = \"管\"\nplay = [\"pipe.mp3\"]\nat = [\"{b}\"]\n\n\
+             [[broadcast]]\nname = \"之后\"\nplay = [\"a.wav\"]\nat = [\"{c}\"]\n"
+        ),
+    );
+    let d = Daemon::start(st.path(), &["--lang", "en", "--output", "null"]);
+    wait_played(&d, "之后", 20);
+    assert_on_time(st.path(), "之后");
+    let rows = plays(st.path());
+    let row = |name: &str| rows.iter().find(|p| p["broadcast"] == name).unwrap().clone();
+    for (name, why) in [("空", "empty"), ("管", "not a regular file")] {
+        let r = row(name);
+        assert_eq!(r["status"], "failed", "{r}");
+        assert!(r["started_at"].is_null(), "nothing went out: {r}");
+        assert!(r["reason"].as_str().unwrap().contains(why), "{r}");
+    }
+    assert!(d.stop(10).success());
+}

@@ -80,8 +80,17 @@ async fn every_endpoint_answers_with_json() {
         assert_eq!(code, 400, "{path}: {v}");
     }
 
-    // Metrics in the Prometheus text format.
-    let (code, text) = http("GET", &url("/metrics"), None, &[]).await;
+    // Metrics in the Prometheus text format. The row is final before the
+    // live view moves on (the store first): wait for the view, bounded.
+    let mut tries = 0;
+    let (code, text) = loop {
+        let (code, text) = http("GET", &url("/metrics"), None, &[]).await;
+        tries += 1;
+        if text.contains("cunxiang_playing 0") || tries > 100 {
+            break (code, text);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(code, 200);
     assert!(text.contains("\ncunxiang_up 1\n"), "{text}");
     assert!(

@@ -1985,3 +1985,84 @@ fn an_empty_file_and_a_fifo_fail_with_the_right_reason_and_no_start() {
     }
     assert!(d.stop(10).success());
 }
+
+// Item 6: 1,100 idle TCP connections against a daemon allowed 1,024 open
+// files: connections are capped well below that (the rest wait in the
+// kernel's queue), so a play never fails for want of a file, and idle
+// connections are closed, so the dashboard answers again.
+#[test]
+fn idle_connections_never_take_the_files_a_play_needs() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    // This test process needs the sockets itself.
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    let _ = setrlimit(Resource::RLIMIT_NOFILE, hard.min(8192), hard);
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    let at = soon(12);
+    st.schedule(
+        "a.toml",
+        &format!("[[broadcast]]\nname = \"满\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
+    );
+    // The daemon as systemd's default would hold it: 1,024 open files.
+    let bin = assert_cmd::cargo::cargo_bin("cunxiang");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 1024 && exec \"$0\" \"$@\"")
+        .arg(&bin)
+        .arg("--station")
+        .arg(st.path())
+        .args(["run", "--listen", "127.0.0.1:0", "--output", "null"])
+        .env_remove("CUNXIANG_STATION")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let d = Daemon {
+        child: None,
+        station: st.path().to_path_buf(),
+    };
+    let addr = address(&d, "var");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let held: Vec<tokio::net::TcpStream> = rt.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..1100 {
+            let addr = addr.clone();
+            set.spawn(async move {
+                tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(addr))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(r) = set.join_next().await {
+            if let Ok(Some(s)) = r {
+                out.push(s);
+            }
+        }
+        out
+    });
+    assert!(held.len() > 300, "connections held: {}", held.len());
+    d.wait("the play", 30, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "满" && p["status"] != "playing")
+    });
+    let row = plays(st.path())
+        .into_iter()
+        .find(|p| p["broadcast"] == "满")
+        .unwrap();
+    assert_eq!(row["status"], "played", "{row}");
+    // Idle ones are closed: the dashboard answers while they are still held.
+    d.wait("the dashboard", 60, || get(&format!("http://{addr}/"), &[]).0 == 200);
+    drop(held);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(child.wait().unwrap().success());
+}

@@ -2046,6 +2046,12 @@ fn idle_connections_never_take_the_files_a_play_needs() {
         out
     });
     assert!(held.len() > 300, "connections held: {}", held.len());
+    // Sockets take at most the cap, far from the 1,024 files allowed.
+    std::thread::sleep(Duration::from_secs(1));
+    let fds = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+        .unwrap()
+        .count();
+    assert!(fds < 400, "{fds} files open in the daemon");
     d.wait("the play", 30, || {
         plays(st.path())
             .iter()

@@ -44,6 +44,11 @@ pub struct AppState {
     /// At most two requests read the store and the schedules at once, so
     /// dashboards and scrapes never crowd out the player on a small PC.
     work: tokio::sync::Semaphore,
+    /// Per client address, until when a token it presents is not even
+    /// looked at (answered 429): each wrong token pushes it on by
+    /// [`FAILED_AUTH_DELAY`], so guesses run at two a second per address
+    /// however many are sent at once.
+    guessing: std::sync::Mutex<HashMap<std::net::IpAddr, tokio::time::Instant>>,
 }
 
 impl AppState {
@@ -64,9 +69,49 @@ impl AppState {
             read_token,
             csrf: random_hex(),
             work: tokio::sync::Semaphore::new(2),
+            guessing: Default::default(),
         }
     }
+
+    /// Whether `peer` may have a token looked at now.
+    fn may_guess(&self, peer: Option<std::net::IpAddr>) -> bool {
+        let Some(ip) = peer else { return true };
+        let map = self.guessing.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&ip)
+            .is_none_or(|until| *until <= tokio::time::Instant::now())
+    }
+
+    /// A wrong token from `peer`: waits [`FAILED_AUTH_DELAY`], and bars
+    /// the address's next guess until then.
+    async fn wrong_token(&self, peer: Option<std::net::IpAddr>) {
+        let now = tokio::time::Instant::now();
+        if let Some(ip) = peer {
+            let mut map = self.guessing.lock().unwrap_or_else(|p| p.into_inner());
+            // Forget addresses long quiet (the map stays small).
+            if map.len() > 4096 {
+                map.retain(|_, until| *until > now);
+            }
+            let until = map.get(&ip).copied().unwrap_or(now).max(now) + FAILED_AUTH_DELAY;
+            map.insert(ip, until);
+        }
+        tokio::time::sleep(FAILED_AUTH_DELAY).await;
+    }
 }
+
+/// The client's address as the capped listener saw it.
+#[derive(Debug, Clone, Copy)]
+struct PeerAddr(SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Capped>> for PeerAddr {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, Capped>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
+/// The client's address, put on each request by the guard (none when the
+/// server runs without connection info, as in unit tests).
+#[derive(Debug, Clone, Copy)]
+struct Peer(Option<std::net::IpAddr>);
 
 /// 128 unpredictable bits as hex, from the standard library's randomly
 /// keyed hasher (seeded by the operating system).
@@ -118,6 +163,7 @@ pub fn spawn(
     };
     let app = router(Arc::new(state));
     let task = tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<PeerAddr>();
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "HTTP server stopped");
         }
@@ -265,6 +311,8 @@ pub enum ApiError {
     NotFound { en: String, zh: String },
     #[error("the daemon did not answer in time (is it stopping?)")]
     Unavailable,
+    #[error("too many wrong tokens from this address; wait a second and try again")]
+    TooManyGuesses,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -278,6 +326,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyGuesses => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -291,6 +340,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => "bad_request",
             ApiError::NotFound { .. } => "not_found",
             ApiError::Unavailable => "unavailable",
+            ApiError::TooManyGuesses => "too_many_guesses",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -309,6 +359,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "这个地址不接受这种请求方式".into(),
             ApiError::BadRequest { zh, .. } | ApiError::NotFound { zh, .. } => zh.clone(),
             ApiError::Unavailable => "播控程序没有及时回应（正在停止？）".into(),
+            ApiError::TooManyGuesses => "这个地址输错口令太多次，请等一秒再试".into(),
             ApiError::Internal(e) => format!("内部错误：{e}"),
         }
     }
@@ -441,7 +492,13 @@ async fn guard(State(st): State<Shared>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let headers = req.headers().clone();
-    let mut resp = match refuse(&st, &method, &path, &query, &headers).await {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<PeerAddr>>()
+        .map(|c| c.0 .0.ip());
+    let mut req = req;
+    req.extensions_mut().insert(Peer(peer));
+    let mut resp = match refuse(&st, peer, &method, &path, &query, &headers).await {
         Some(r) => r,
         None => next.run(req).await,
     };
@@ -464,6 +521,7 @@ async fn guard(State(st): State<Shared>, req: Request, next: Next) -> Response {
 /// Why a request must not reach its handler, if it must not.
 async fn refuse(
     st: &AppState,
+    peer: Option<std::net::IpAddr>,
     method: &Method,
     path: &str,
     query: &str,
@@ -500,6 +558,10 @@ async fn refuse(
             );
         }
     }
+    // An address guessing tokens has the next one refused unread.
+    if (presents_credentials(h) || path == "/login") && !st.may_guess(peer) {
+        return Some(ApiError::TooManyGuesses.into_response());
+    }
     // The forms check their own token (cookie or form field) and CSRF field.
     if matches!(path, "/login" | "/play" | "/stop") {
         return None;
@@ -513,8 +575,8 @@ async fn refuse(
         return None;
     }
     if presents_credentials(h) {
-        // Guessing tokens costs time.
-        tokio::time::sleep(FAILED_AUTH_DELAY).await;
+        // Guessing tokens costs time, per address.
+        st.wrong_token(peer).await;
     }
     if path == "/" {
         let lang = lang_of(query);
@@ -1040,6 +1102,7 @@ fn checked_form(
 
 async fn login(
     State(st): State<Shared>,
+    axum::Extension(Peer(peer)): axum::Extension<Peer>,
     f: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
     let f = match f {
@@ -1049,7 +1112,7 @@ async fn login(
     let lang = form_lang(&f);
     let presented = f.get("token").map(String::as_str).unwrap_or_default();
     if st.token.is_some() && level(&st, presented) == Access::None {
-        tokio::time::sleep(FAILED_AUTH_DELAY).await;
+        st.wrong_token(peer).await;
         return (
             StatusCode::UNAUTHORIZED,
             Html(crate::dashboard::login_page(lang, true)),

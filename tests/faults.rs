@@ -2072,3 +2072,34 @@ fn idle_connections_never_take_the_files_a_play_needs() {
     .unwrap();
     assert!(child.wait().unwrap().success());
 }
+
+// Item 21: wrong tokens are limited per client address, not per request:
+// of 200 guesses sent at once, only a few are even looked at (the rest get
+// 429 unread); the right token still works a moment later.
+#[test]
+fn token_guesses_are_limited_per_address() {
+    let st = TempStation::new();
+    st.write("cunxiang.toml", "[control]\ntoken = \"s3cret-口令\"\n");
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    let addr = address(&d, "var");
+    let guesses: Vec<_> = (0..200)
+        .map(|i| {
+            let url = format!("http://{addr}/api/status");
+            std::thread::spawn(move || {
+                get(&url, &[("Authorization", &format!("Bearer guess{i}"))]).0
+            })
+        })
+        .collect();
+    let codes: Vec<u16> = guesses.into_iter().map(|h| h.join().unwrap()).collect();
+    let looked_at = codes.iter().filter(|c| **c == 401).count();
+    let refused = codes.iter().filter(|c| **c == 429).count();
+    assert_eq!(looked_at + refused, 200, "{codes:?}");
+    assert!(looked_at <= 20, "{looked_at} of 200 guesses were tried");
+    std::thread::sleep(Duration::from_secs(2));
+    let (code, _) = get(
+        &format!("http://{addr}/api/status"),
+        &[("Authorization", "Bearer s3cret-%E5%8F%A3%E4%BB%A4")],
+    );
+    assert_eq!(code, 200);
+    assert!(d.stop(10).success());
+}

@@ -2103,3 +2103,39 @@ fn token_guesses_are_limited_per_address() {
     assert_eq!(code, 200);
     assert!(d.stop(10).success());
 }
+
+// Item 9: files whose length lies: one cut short (5.5 s left of a 30.7 s
+// file) and a WAV whose header claims 10 hours over 1 s of data. Both are
+// `partial`, saying how much went out; neither is `played`.
+#[test]
+fn files_that_end_before_their_header_says_are_partial() {
+    let st = TempStation::new();
+    let mut cut = common::wav_bytes(8000, 30.7);
+    cut.truncate(44 + 8000 * 2 * 55 / 10);
+    st.write("audio/cut.wav", &cut);
+    let mut liar = common::wav_bytes(8000, 1.0);
+    let claim: u32 = 8000 * 2 * 36_000;
+    liar[4..8].copy_from_slice(&(36 + claim).to_le_bytes());
+    liar[40..44].copy_from_slice(&claim.to_le_bytes());
+    st.write("audio/liar.wav", &liar);
+    let (a, b) = (soon(4), soon(14));
+    schedule_two(&st, ("截短", "cut.wav", &a), ("谎报", "liar.wav", &b));
+    let d = Daemon::start(st.path(), &["--output", "capture:capture.jsonl"]);
+    d.wait("both ended", 40, || {
+        let p = plays(st.path());
+        ["截短", "谎报"].iter().all(|n| {
+            p.iter()
+                .any(|r| r["broadcast"] == *n && r["status"] != "playing")
+        })
+    });
+    for (name, went_out) in [("截短", "5.5"), ("谎报", "1.0")] {
+        let row = plays(st.path())
+            .into_iter()
+            .find(|p| p["broadcast"] == name)
+            .unwrap();
+        assert_eq!(row["status"], "partial", "{row}");
+        let reason = row["reason"].as_str().unwrap_or("");
+        assert!(reason.contains(&format!("ended after {went_out} s")), "{row}");
+    }
+    assert!(d.stop(10).success());
+}

@@ -928,6 +928,10 @@ pub fn reason_text(lang: Lang, reason: &str) -> String {
                 ("content", Lang::En) => format!("audio file problem: {detail}"),
                 ("device", Lang::Zh) => format!("声卡故障：{detail}"),
                 ("device", Lang::En) => format!("sound device failure: {detail}"),
+                ("config", Lang::Zh) => format!("节目单文件有错误，这条节目没有生效：{detail}"),
+                ("config", Lang::En) => {
+                    format!("its schedule file has errors, so it was off air: {detail}")
+                }
                 ("daemon stopped during the play", Lang::Zh) => {
                     "播出中程序中断（停电或被强行结束）".to_string()
                 }
@@ -944,6 +948,21 @@ pub fn reason_text(lang: Lang, reason: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_reason_code_has_words_and_is_in_the_readme() {
+        let readme = include_str!("../README.md");
+        for code in crate::planner::reasons::ALL {
+            // Chinese words always differ from the code; English ones may
+            // be the code itself ("holiday").
+            assert_ne!(reason_text(Lang::Zh, code), *code, "{code} has no words");
+            assert!(!reason_text(Lang::En, code).is_empty());
+            assert!(
+                readme.contains(&format!("| `{code}` |")),
+                "{code} is not in README's reason table"
+            );
+        }
+    }
 
     #[test]
     fn detect_prefers_explicit_then_locale() {

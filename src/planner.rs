@@ -548,6 +548,26 @@ pub mod reasons {
     pub const DEVICE: &str = "device";
     /// Its schedule file has errors and no good version was on air.
     pub const CONFIG: &str = "config";
+    /// Written by the store when a play was on air at a crash or power
+    /// cut (the row becomes `interrupted`).
+    pub const DAEMON_STOPPED: &str = "daemon stopped during the play";
+    /// Every code, for the documentation test.
+    pub const ALL: &[&str] = &[
+        NOT_RUNNING,
+        CLOCK_JUMP,
+        SUPERSEDED,
+        TOO_LATE,
+        BUSY,
+        QUIET_HOURS,
+        HOLIDAY,
+        INTERRUPTED_BY,
+        STOPPED,
+        OPERATOR_STOP,
+        CONTENT,
+        DEVICE,
+        CONFIG,
+        DAEMON_STOPPED,
+    ];
 }
 
 /// The most downtime whose firings are looked at (and logged `missed`).

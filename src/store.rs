@@ -451,8 +451,8 @@ impl Store {
     /// On a database failure.
     pub fn mark_interrupted(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         Ok(self.conn().execute(
-            "UPDATE plays SET status = 'interrupted', reason = COALESCE(reason || '; ', '') || 'daemon stopped during the play', ended_at = COALESCE(ended_at, ?1) WHERE status = 'playing'",
-            params![ts(now)],
+            "UPDATE plays SET status = 'interrupted', reason = COALESCE(reason || '; ', '') || ?2, ended_at = COALESCE(ended_at, ?1) WHERE status = 'playing'",
+            params![ts(now), crate::planner::reasons::DAEMON_STOPPED],
         )?)
     }
 

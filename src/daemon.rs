@@ -984,7 +984,10 @@ impl Daemon {
                     }
                 }
             }
-            tracing::error!(broadcasts = self.files.values().map(|f| f.good.len()).sum::<usize>(), "the schedules folder cannot be read; the last good schedules stay on air");
+            tracing::error!(
+                broadcasts = self.files.values().map(|f| f.good.len()).sum::<usize>(),
+                "the schedules folder cannot be read; the last good schedules stay on air"
+            );
         }
         let mut files = BTreeMap::new();
         if !station.schedules_read {
@@ -1008,7 +1011,9 @@ impl Daemon {
                 if st.good.is_empty() && !st.restored {
                     st.restored = true;
                     let file = f.shown.clone();
-                    if let Some((text, saved)) = self.store.call(move |s| s.good_file(&file)).await? {
+                    if let Some((text, saved)) =
+                        self.store.call(move |s| s.good_file(&file)).await?
+                    {
                         let p = crate::schedule::parse(&f.shown, &text);
                         if p.is_valid() {
                             tracing::warn!(file = %f.shown, saved = %saved, broadcasts = p.broadcasts.len(), "the file has errors: its last good version, kept in the store, goes on air");
@@ -1123,7 +1128,9 @@ impl Daemon {
                         .call(move |s| s.good_file(&file))
                         .await?
                         .is_some_and(|(text, _)| {
-                            !crate::schedule::parse(&f.shown, &text).broadcasts.is_empty()
+                            !crate::schedule::parse(&f.shown, &text)
+                                .broadcasts
+                                .is_empty()
                         })
                 }
             };
@@ -1225,8 +1232,7 @@ impl Daemon {
                     .find(|(b, _)| b.name == f.broadcast)
                     .map(|(_, file)| file.clone())
                     .unwrap_or_default();
-                let deadline =
-                    f.scheduled_at + TimeDelta::from_std(f.catch_up).unwrap_or_default();
+                let deadline = f.scheduled_at + TimeDelta::from_std(f.catch_up).unwrap_or_default();
                 self.off_pending.push(OffPending {
                     firing: f,
                     file,
@@ -1339,7 +1345,10 @@ impl Daemon {
             }
         }
         if let Some(since) = back.values().min().copied() {
-            tracing::info!(count = back.len(), "broadcasts back on air after their file was fixed");
+            tracing::info!(
+                count = back.len(),
+                "broadcasts back on air after their file was fixed"
+            );
             let list: Vec<Broadcast> = self
                 .broadcasts
                 .iter()
@@ -3133,7 +3142,11 @@ mod tests {
                 (&write, "/st/cunxiang.toml", true),
                 (&write, &format!("{data}/cunxiang.db-wal"), false),
                 (&write, &format!("{data}/cunxiang.lock"), false),
-                (&write, &format!("{data}/logs/cunxiang.log.2026-12-01"), false),
+                (
+                    &write,
+                    &format!("{data}/logs/cunxiang.log.2026-12-01"),
+                    false,
+                ),
                 (
                     &EventKind::Create(CreateKind::Folder),
                     &format!("{data}/logs"),

@@ -619,7 +619,10 @@ impl Msg {
                 let _ = write!(w, "the audio file `{path}` does not exist; copy it into the audio folder or correct the name (mind case and extension)");
             }
             (Msg::NotRegularFile { path }, Zh) => {
-                let _ = write!(w, "`{path}` 不是普通文件（是管道或设备），不能当音频播放。请换成导出的音频文件");
+                let _ = write!(
+                    w,
+                    "`{path}` 不是普通文件（是管道或设备），不能当音频播放。请换成导出的音频文件"
+                );
             }
             (Msg::NotRegularFile { path }, En) => {
                 let _ = write!(w, "`{path}` is not a regular file (a pipe or a device) and cannot play as audio; put an exported audio file there");
@@ -702,7 +705,10 @@ impl Msg {
                 let _ = write!(w, "the database cannot be written (disk full, read-only or failing); stopping rather than play without a record. Check the disk of the data folder, then start again");
             }
             (Msg::StoreUnreadable, Zh) => {
-                let _ = write!(w, "无法读取播出数据库，记录看不到（不是没有故障）。请检查数据文件夹的权限和磁盘");
+                let _ = write!(
+                    w,
+                    "无法读取播出数据库，记录看不到（不是没有故障）。请检查数据文件夹的权限和磁盘"
+                );
             }
             (Msg::StoreUnreadable, En) => {
                 let _ = write!(w, "cannot read the database, so nothing can be shown (this is not \"all clear\"); check the data folder's permissions and the disk");

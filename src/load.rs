@@ -282,7 +282,6 @@ impl Station {
         }
     }
 
-
     /// Broadcasts of the files that go on air.
     pub fn broadcasts(&self) -> Vec<Broadcast> {
         self.files

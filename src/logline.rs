@@ -45,7 +45,10 @@ mod tests {
     fn a_record_stays_one_line() {
         let cases: &[(&str, &str)] = &[
             ("plain\n", "plain\n"),
-            ("name=一封信\nFORGED ERROR\n", "name=一封信\\nFORGED ERROR\n"),
+            (
+                "name=一封信\nFORGED ERROR\n",
+                "name=一封信\\nFORGED ERROR\n",
+            ),
             ("a\r\nb\n", "a\\r\\nb\n"),
             ("no end", "no end"),
             ("\n", "\n"),

@@ -790,7 +790,12 @@ impl Store {
     ///
     /// # Errors
     /// On a database failure.
-    pub fn keep_good_file(&self, file: &str, text: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub fn keep_good_file(
+        &self,
+        file: &str,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let n = self.conn().execute(
             "INSERT INTO good_files (file, text, saved_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (file) DO UPDATE SET text = excluded.text, saved_at = excluded.saved_at

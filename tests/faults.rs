@@ -247,8 +247,7 @@ fn threads_named(pid: i32, name: &str) -> usize {
         .map(|rd| {
             rd.flatten()
                 .filter(|t| {
-                    std::fs::read_to_string(t.path().join("comm"))
-                        .is_ok_and(|c| c.trim() == name)
+                    std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name)
                 })
                 .count()
         })
@@ -563,7 +562,13 @@ fn the_data_folder_edited_while_running_waits_for_a_restart() {
     let out = cunxiang()
         .arg("--station")
         .arg(st.path())
-        .args(["run", "--output", "capture:capture.jsonl", "--listen", "127.0.0.1:0"])
+        .args([
+            "run",
+            "--output",
+            "capture:capture.jsonl",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .timeout(Duration::from_secs(20))
         .output()
         .unwrap();
@@ -746,7 +751,8 @@ fn a_schedule_broken_while_down_goes_on_air_from_its_kept_good_version() {
     let st = TempStation::new();
     st.wav("a.wav", 0.5);
     let keep_at = soon(22);
-    let good = format!("[[broadcast]]\nname = \"保留\"\nplay = [\"a.wav\"]\nat = [\"{keep_at}\"]\n");
+    let good =
+        format!("[[broadcast]]\nname = \"保留\"\nplay = [\"a.wav\"]\nat = [\"{keep_at}\"]\n");
     st.schedule("a.toml", &good);
     let never_at = soon(6);
     st.schedule(
@@ -1027,7 +1033,10 @@ fn frozen_for_90_s_then_continued() {
         .filter(|p| p["broadcast"] == "冻结时")
         .collect();
     assert_eq!(rows.len(), 2, "{rows:?}");
-    let missed = rows.iter().find(|p| p["status"] == "missed").expect("one missed");
+    let missed = rows
+        .iter()
+        .find(|p| p["status"] == "missed")
+        .expect("one missed");
     assert_eq!(missed["reason"], "not_running", "{missed}");
     let played = rows.iter().find(|p| p["status"] == "played").unwrap();
     assert_eq!(played["trigger"], "catch_up", "{played}");
@@ -1458,11 +1467,17 @@ fn the_database_deleted_while_running_is_restored() {
             .unwrap();
         assert_eq!(ok, "ok", "{files:?}");
         let n: i64 = c
-            .query_row("SELECT count(*) FROM plays WHERE status = 'played'", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM plays WHERE status = 'played'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(n, 2, "both plays kept after the stop: {files:?}");
         let clean: Option<String> = c
-            .query_row("SELECT value FROM meta WHERE key = 'clean_stop'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'clean_stop'", [], |r| {
+                r.get(0)
+            })
             .ok();
         assert!(clean.is_some(), "the clean stop was recorded: {files:?}");
     }
@@ -1680,7 +1695,13 @@ fn a_sound_device_whose_open_never_returns() {
 #[test]
 fn a_station_folder_that_is_not_there_is_exit_2() {
     for station in ["/nonexistent/村", "/etc/passwd"] {
-        for args in [&["status"][..], &["log"], &["outages", "--open"], &["report"], &["check"]] {
+        for args in [
+            &["status"][..],
+            &["log"],
+            &["outages", "--open"],
+            &["report"],
+            &["check"],
+        ] {
             let out = cunxiang()
                 .args(["--lang", "en", "--station", station])
                 .args(args)
@@ -1732,7 +1753,12 @@ fn a_closed_pipe_is_a_quiet_end() {
             .spawn()
             .unwrap();
         let mut first = [0u8; 16];
-        child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+        child
+            .stdout
+            .as_mut()
+            .unwrap()
+            .read_exact(&mut first)
+            .unwrap();
         drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
@@ -1797,7 +1823,11 @@ fn a_chinese_token_works() {
         let _ = s.read_to_string(&mut resp);
         resp.lines().next().unwrap_or_default().to_string()
     };
-    assert!(raw("一串难猜的口令").contains(" 200"), "{}", raw("一串难猜的口令"));
+    assert!(
+        raw("一串难猜的口令").contains(" 200"),
+        "{}",
+        raw("一串难猜的口令")
+    );
     assert!(raw("一串难猜的口").contains(" 401"));
     assert!(d.stop(10).success());
 }
@@ -1814,9 +1844,7 @@ fn a_line_break_in_a_name_stays_in_its_log_line() {
     );
     let d = Daemon::start(st.path(), &["--output", "null"]);
     d.wait("the play", 20, || {
-        plays(st.path())
-            .iter()
-            .any(|p| p["status"] == "played")
+        plays(st.path()).iter().any(|p| p["status"] == "played")
     });
     let (stderr, file) = (d.stderr(), d.log_file("var"));
     assert!(d.stop(10).success());
@@ -1920,9 +1948,13 @@ fn hostile_audio_files_never_stop_the_station() {
     st.write("audio/noise.mp3", &noise);
     st.wav("a.wav", 0.5);
     let mut text = String::new();
-    for (i, (name, file)) in [("奥格", "vorbis.ogg"), ("标签", "id3.mp3"), ("噪声", "noise.mp3")]
-        .iter()
-        .enumerate()
+    for (i, (name, file)) in [
+        ("奥格", "vorbis.ogg"),
+        ("标签", "id3.mp3"),
+        ("噪声", "noise.mp3"),
+    ]
+    .iter()
+    .enumerate()
     {
         let at = soon(6 + 3 * i as i64);
         text.push_str(&format!(
@@ -1976,7 +2008,12 @@ fn an_empty_file_and_a_fifo_fail_with_the_right_reason_and_no_start() {
     wait_played(&d, "之后", 20);
     assert_on_time(st.path(), "之后");
     let rows = plays(st.path());
-    let row = |name: &str| rows.iter().find(|p| p["broadcast"] == name).unwrap().clone();
+    let row = |name: &str| {
+        rows.iter()
+            .find(|p| p["broadcast"] == name)
+            .unwrap()
+            .clone()
+    };
     for (name, why) in [("空", "empty"), ("管", "not a regular file")] {
         let r = row(name);
         assert_eq!(r["status"], "failed", "{r}");
@@ -2063,7 +2100,9 @@ fn idle_connections_never_take_the_files_a_play_needs() {
         .unwrap();
     assert_eq!(row["status"], "played", "{row}");
     // Idle ones are closed: the dashboard answers while they are still held.
-    d.wait("the dashboard", 60, || get(&format!("http://{addr}/"), &[]).0 == 200);
+    d.wait("the dashboard", 60, || {
+        get(&format!("http://{addr}/"), &[]).0 == 200
+    });
     drop(held);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
@@ -2135,7 +2174,10 @@ fn files_that_end_before_their_header_says_are_partial() {
             .unwrap();
         assert_eq!(row["status"], "partial", "{row}");
         let reason = row["reason"].as_str().unwrap_or("");
-        assert!(reason.contains(&format!("ended after {went_out} s")), "{row}");
+        assert!(
+            reason.contains(&format!("ended after {went_out} s")),
+            "{row}"
+        );
     }
     assert!(d.stop(10).success());
 }

@@ -406,9 +406,9 @@ async fn a_device_check_queued_behind_a_stuck_play_does_not_stop_the_retries() {
     // play goes to the dead instance and hangs; a retry's check waits
     // behind it; the play is given up on as stuck.
     d.wait("the play given up on", || {
-        d.plays()
-            .iter()
-            .any(|p| p.status == Status::Failed && p.reason.as_deref().is_some_and(|r| r.contains("stuck")))
+        d.plays().iter().any(|p| {
+            p.status == Status::Failed && p.reason.as_deref().is_some_and(|r| r.contains("stuck"))
+        })
     })
     .await;
     let failed_at = clock.now();
@@ -425,7 +425,10 @@ async fn a_device_check_queued_behind_a_stuck_play_does_not_stop_the_retries() {
         .into_iter()
         .find(|o| o.kind == OutageKind::Output)
         .unwrap();
-    assert!(o.ended_at.unwrap() - failed_at <= TimeDelta::seconds(31), "{o:?}");
+    assert!(
+        o.ended_at.unwrap() - failed_at <= TimeDelta::seconds(31),
+        "{o:?}"
+    );
     assert_eq!(o.lost, 1, "{o:?}");
     release.store(true, Ordering::SeqCst);
     d.stop().await;

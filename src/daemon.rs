@@ -499,9 +499,6 @@ struct Daemon {
     /// `waiting`, they hold the persisted `handled_until` back, so a kill
     /// meanwhile decides them again at the restart.
     off_pending: Vec<OffPending>,
-    /// The run loop was frozen: the wall time it went to sleep and how
-    /// long it was gone (real time). The next tick records it as downtime.
-    frozen: Option<(DateTime<Utc>, Duration)>,
 }
 
 /// The monitor's counts when the play on air started.
@@ -656,7 +653,6 @@ pub async fn run(
         config_open: BTreeMap::new(),
         off_air: Vec::new(),
         off_pending: Vec::new(),
-        frozen: None,
     };
     d.apply_station(station).await?;
 
@@ -788,7 +784,7 @@ pub async fn run(
         while let Ok(ev) = ev_rx.try_recv() {
             d.on_player_event(ev).await?;
         }
-        d.tick().await?;
+        d.tick(None).await?;
         if let Some(r) = ready.take() {
             let _ = r.send(());
         }
@@ -825,8 +821,7 @@ pub async fn run(
                 *at += late;
             }
             let from = asleep.0 + TimeDelta::from_std(planned).unwrap_or_default();
-            d.frozen = Some((from, late));
-            d.tick().await?;
+            d.tick(Some((from, late))).await?;
         }
         match woke {
             Woke::Timer => {}
@@ -865,22 +860,8 @@ pub async fn run(
     // Firings still waiting for the output are logged missed: stopped.
     for p in std::mem::take(&mut d.waiting) {
         if p.resume.is_none() {
-            let f = p.firing.clone();
-            let trigger = p.trigger;
-            d.store
-                .call(move |s| {
-                    s.insert(
-                        &f.broadcast,
-                        f.scheduled_at,
-                        None,
-                        None,
-                        Status::Missed,
-                        Some(reasons::STOPPED),
-                        trigger,
-                        f.priority.as_str(),
-                        &f.files,
-                    )
-                })
+            let reason = reasons::STOPPED.to_string();
+            d.record_unplayed(&p.firing, Status::Missed, reason, p.trigger, None)
                 .await?;
         }
     }
@@ -1270,6 +1251,41 @@ impl Daemon {
         Ok(())
     }
 
+    /// Records a firing that did not play (missed or skipped), linked to
+    /// the outage that cost it, if any. Returns whether it was new (a
+    /// firing has one row, never two).
+    async fn record_unplayed(
+        &self,
+        f: &Firing,
+        status: Status,
+        reason: String,
+        trigger: Trigger,
+        outage: Option<i64>,
+    ) -> Result<bool, RunError> {
+        let f = f.clone();
+        let id = self
+            .store
+            .call(move |s| {
+                let id = s.insert(
+                    &f.broadcast,
+                    f.scheduled_at,
+                    None,
+                    None,
+                    status,
+                    Some(&reason),
+                    trigger,
+                    f.priority.as_str(),
+                    &f.files,
+                )?;
+                if let (Some(id), Some(o)) = (id, outage) {
+                    s.link_outage(id, o)?;
+                }
+                Ok(id)
+            })
+            .await?;
+        Ok(id.is_some())
+    }
+
     /// The `config` outage of a file: the open one, else its latest.
     async fn config_outage(&self, file: &str) -> Result<Option<i64>, RunError> {
         if let Some(id) = self.config_open.get(file) {
@@ -1292,30 +1308,11 @@ impl Daemon {
         reason: String,
         outage: Option<i64>,
     ) -> Result<(), RunError> {
-        let f = p.firing;
-        let (name, at) = (f.broadcast.clone(), f.scheduled_at);
         let inserted = self
-            .store
-            .call(move |s| {
-                let id = s.insert(
-                    &f.broadcast,
-                    f.scheduled_at,
-                    None,
-                    None,
-                    Status::Missed,
-                    Some(&reason),
-                    Trigger::Schedule,
-                    f.priority.as_str(),
-                    &f.files,
-                )?;
-                if let (Some(id), Some(o)) = (id, outage) {
-                    s.link_outage(id, o)?;
-                }
-                Ok(id)
-            })
+            .record_unplayed(&p.firing, Status::Missed, reason, Trigger::Schedule, outage)
             .await?;
-        if inserted.is_some() {
-            tracing::warn!(broadcast = %name, scheduled = %at, file = %p.file, "missed: its schedule file has errors");
+        if inserted {
+            tracing::warn!(broadcast = %p.firing.broadcast, scheduled = %p.firing.scheduled_at, file = %p.file, "missed: its schedule file has errors");
         }
         Ok(())
     }
@@ -1853,8 +1850,9 @@ impl Daemon {
     }
 
     /// One wake: work out what is due, expire waiting firings, dispatch,
-    /// heartbeat.
-    async fn tick(&mut self) -> Result<(), RunError> {
+    /// heartbeat. `frozen`: the run loop was frozen from this wall time
+    /// for this long, and the span is downtime.
+    async fn tick(&mut self, frozen: Option<(DateTime<Utc>, Duration)>) -> Result<(), RunError> {
         let now = self.clock.now();
         let mono = self.clock.monotonic();
         let w = planner::window(
@@ -1912,7 +1910,7 @@ impl Daemon {
                 .max(self.clock_sane_after.unwrap_or(self.prev_wall));
             self.clock_sane_after = Some(high);
         }
-        if let Some((from, gone)) = self.frozen.take() {
+        if let Some((from, gone)) = frozen {
             // The run loop was frozen: downtime like a power cut (the
             // latest firing of each broadcast may still catch up; the
             // rest are missed against this outage).
@@ -1993,8 +1991,6 @@ impl Daemon {
         let mut queue = Vec::new();
         for (f, decision) in due {
             let (name, at) = (f.broadcast.clone(), f.scheduled_at);
-            let prio = f.priority.as_str().to_string();
-            let files = f.files.clone();
             let (status, reason) = match decision {
                 Decision::Play(trigger) => {
                     let known = self.store.call(move |s| s.exists(&name, at)).await?;
@@ -2026,26 +2022,9 @@ impl Daemon {
                 None
             };
             let inserted = self
-                .store
-                .call(move |s| {
-                    let id = s.insert(
-                        &name,
-                        at,
-                        None,
-                        None,
-                        status,
-                        Some(reason),
-                        trigger,
-                        &prio,
-                        &files,
-                    )?;
-                    if let (Some(id), Some(o)) = (id, link) {
-                        s.link_outage(id, o)?;
-                    }
-                    Ok(id)
-                })
+                .record_unplayed(&f, status, reason.to_string(), trigger, link)
                 .await?;
-            if inserted.is_some() {
+            if inserted {
                 tracing::info!(broadcast = %f.broadcast, scheduled = %at, status = status.as_str(), reason, "firing not played");
             }
         }
@@ -2092,26 +2071,7 @@ impl Daemon {
                         .await?;
                 }
                 None => {
-                    let f = p.firing.clone();
-                    let trigger = p.trigger;
-                    self.store
-                        .call(move |s| {
-                            let id = s.insert(
-                                &f.broadcast,
-                                f.scheduled_at,
-                                None,
-                                None,
-                                Status::Missed,
-                                Some(&reason),
-                                trigger,
-                                f.priority.as_str(),
-                                &f.files,
-                            )?;
-                            if let (Some(id), Some(o)) = (id, link) {
-                                s.link_outage(id, o)?;
-                            }
-                            Ok(id)
-                        })
+                    self.record_unplayed(&p.firing, Status::Missed, reason, p.trigger, link)
                         .await?;
                 }
             }

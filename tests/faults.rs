@@ -197,12 +197,17 @@ fn plays(station: &Path) -> Vec<serde_json::Value> {
         .unwrap_or_default()
 }
 
+/// One `[[broadcast]]` entry playing `file` at `at`.
+fn one(name: &str, file: &str, at: &str) -> String {
+    format!("[[broadcast]]\nname = \"{name}\"\nplay = [\"{file}\"]\nat = [\"{at}\"]\n")
+}
+
 /// A schedule of two broadcasts, each (name, file, at).
 fn schedule_two(st: &TempStation, a: (&str, &str, &str), b: (&str, &str, &str)) {
-    let entry = |(name, file, at): (&str, &str, &str)| {
-        format!("[[broadcast]]\nname = \"{name}\"\nplay = [\"{file}\"]\nat = [\"{at}\"]\n")
-    };
-    st.schedule("a.toml", &format!("{}\n{}", entry(a), entry(b)));
+    st.schedule(
+        "a.toml",
+        &format!("{}\n{}", one(a.0, a.1, a.2), one(b.0, b.1, b.2)),
+    );
 }
 
 /// Waits until `name` has a `played` row.
@@ -289,10 +294,7 @@ fn every_thread_logs_and_keeps_working() {
          [[terminal]]\nname = \"东头音柱\"\naddress = \"127.0.0.1:1\"\ninterval = \"1s\"\nfailures = 2\n",
     );
     let at = soon(4);
-    st.schedule(
-        "a.toml",
-        &format!("[[broadcast]]\nname = \"测试\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
-    );
+    st.schedule("a.toml", &one("测试", "a.wav", &at));
     let d = Daemon::start(st.path(), &["--output", "null"]);
     // The terminals thread logged its probes and still reports: the
     // outage opens.
@@ -534,10 +536,7 @@ fn the_data_folder_edited_while_running_waits_for_a_restart() {
     st.write("cunxiang.toml", STATION);
     st.wav("a.wav", 0.5);
     let at = soon(12);
-    st.schedule(
-        "a.toml",
-        &format!("[[broadcast]]\nname = \"改后\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
-    );
+    st.schedule("a.toml", &one("改后", "a.wav", &at));
     let d = Daemon::start(st.path(), &["--output", "capture:capture.jsonl"]);
     let addr = address(&d, "mydata");
     std::fs::write(
@@ -594,10 +593,7 @@ fn a_missing_database_while_running_is_a_fault_not_a_fresh_station() {
     let st = TempStation::new();
     st.wav("a.wav", 0.5);
     let at = soon(3);
-    st.schedule(
-        "a.toml",
-        &format!("[[broadcast]]\nname = \"之前\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
-    );
+    st.schedule("a.toml", &one("之前", "a.wav", &at));
     // A long heartbeat: the file stays missing while we look.
     let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "60s"]);
     let addr = address(&d, "var");
@@ -636,10 +632,7 @@ fn a_data_folder_in_the_station_folder_still_reloads() {
     let d = Daemon::start(st.path(), &["--output", "null"]);
     address(&d, ".");
     let at = soon(6);
-    st.schedule(
-        "a.toml",
-        &format!("[[broadcast]]\nname = \"新\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
-    );
+    st.schedule("a.toml", &one("新", "a.wav", &at));
     wait_played(&d, "新", 20);
     assert_on_time(st.path(), "新");
     // Its own files (database, logs, lock) never wake the watcher: two
@@ -811,10 +804,7 @@ fn an_off_air_firing_fixed_during_a_power_cut_plays_after_the_restart() {
     );
     // Another broadcast after it wakes the daemon past its instant.
     let other = soon(6);
-    st.schedule(
-        "other.toml",
-        &format!("[[broadcast]]\nname = \"其它\"\nplay = [\"a.wav\"]\nat = [\"{other}\"]\n"),
-    );
+    st.schedule("other.toml", &one("其它", "a.wav", &other));
     let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
     d.wait("the config outage", 15, || {
         open_outage(&outages(st.path()), "config", "schedules/a.toml").is_some()
@@ -927,10 +917,7 @@ fn a_second_daemon_on_the_station_refuses_and_nothing_plays_twice() {
     let st = TempStation::new();
     st.wav("a.wav", 1.0);
     let at = soon(5);
-    st.schedule(
-        "a.toml",
-        &format!("[[broadcast]]\nname = \"一次\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
-    );
+    st.schedule("a.toml", &one("一次", "a.wav", &at));
     let d = Daemon::start(st.path(), &["--output", "capture:capture.jsonl"]);
     address(&d, "var");
     let out = cunxiang()
@@ -1135,10 +1122,7 @@ fn a_device_faster_than_real_time_plays_files_whole() {
     let st = TempStation::new();
     st.wav("长.wav", 10.0);
     let at = soon(5);
-    st.schedule(
-        "a.toml",
-        &format!("[[broadcast]]\nname = \"快\"\nplay = [\"长.wav\"]\nat = [\"{at}\"]\n"),
-    );
+    st.schedule("a.toml", &one("快", "长.wav", &at));
     let d = Daemon::start_env(
         st.path(),
         &["--output", "rodio"],
@@ -1177,10 +1161,7 @@ fn the_http_face_under_load_and_slow_connections() {
     let st = TempStation::new();
     st.wav("a.wav", 1.0);
     let at = soon(20);
-    st.schedule(
-        "a.toml",
-        &format!("[[broadcast]]\nname = \"压力\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
-    );
+    st.schedule("a.toml", &one("压力", "a.wav", &at));
     let d = Daemon::start(st.path(), &["--output", "null"]);
     let addr = address(&d, "var");
     // 100 connections that send half a request and then nothing.
@@ -1781,10 +1762,7 @@ fn sighup_reloads_and_never_kills() {
     let d = Daemon::start(st.path(), &["--output", "null", "--no-watch"]);
     address(&d, "var");
     let at = soon(6);
-    st.schedule(
-        "a.toml",
-        &format!("[[broadcast]]\nname = \"新\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
-    );
+    st.schedule("a.toml", &one("新", "a.wav", &at));
     d.signal(nix::sys::signal::Signal::SIGHUP);
     wait_played(&d, "新", 20);
     assert_on_time(st.path(), "新");
@@ -1894,10 +1872,7 @@ fn the_schedules_folder_removed_and_restored_while_running() {
     let st = TempStation::new();
     st.wav("a.wav", 0.5);
     let at = soon(10);
-    st.schedule(
-        "a.toml",
-        &format!("[[broadcast]]\nname = \"留下\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
-    );
+    st.schedule("a.toml", &one("留下", "a.wav", &at));
     let d = Daemon::start(st.path(), &["--output", "null"]);
     address(&d, "var");
     std::fs::remove_dir_all(st.path().join("schedules")).unwrap();
@@ -1913,10 +1888,7 @@ fn the_schedules_folder_removed_and_restored_while_running() {
     std::fs::create_dir(st.path().join("schedules")).unwrap();
     std::thread::sleep(Duration::from_secs(2));
     let at = soon(5);
-    st.schedule(
-        "b.toml",
-        &format!("[[broadcast]]\nname = \"回来\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
-    );
+    st.schedule("b.toml", &one("回来", "a.wav", &at));
     wait_played(&d, "回来", 20);
     assert_on_time(st.path(), "回来");
     d.wait("the outage closed", 10, || {
@@ -1962,9 +1934,7 @@ fn hostile_audio_files_never_stop_the_station() {
         ));
     }
     let after = soon(20);
-    text.push_str(&format!(
-        "[[broadcast]]\nname = \"之后\"\nplay = [\"a.wav\"]\nat = [\"{after}\"]\n"
-    ));
+    text.push_str(&one("之后", "a.wav", &after));
     st.schedule("a.toml", &text);
     let d = Daemon::start(st.path(), &["--output", "null"]);
     wait_played(&d, "之后", 40);
@@ -2036,10 +2006,7 @@ fn idle_connections_never_take_the_files_a_play_needs() {
     let st = TempStation::new();
     st.wav("a.wav", 0.5);
     let at = soon(12);
-    st.schedule(
-        "a.toml",
-        &format!("[[broadcast]]\nname = \"满\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n"),
-    );
+    st.schedule("a.toml", &one("满", "a.wav", &at));
     // The daemon as systemd's default would hold it: 1,024 open files.
     let bin = assert_cmd::cargo::cargo_bin("cunxiang");
     let mut child = Command::new("sh")

@@ -400,6 +400,7 @@ pub fn log(
 ///
 /// # Errors
 /// Only when writing fails.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     station_dir: &Path,
     lang: Lang,
@@ -407,6 +408,7 @@ pub fn run(
     listen: Option<std::net::SocketAddr>,
     watch: bool,
     heartbeat: Duration,
+    store_alarm: Duration,
     out: &mut dyn Write,
 ) -> std::io::Result<i32> {
     let station = Station::load(station_dir);
@@ -551,6 +553,7 @@ pub fn run(
         });
         cfg.watch = watch;
         cfg.heartbeat = heartbeat.max(Duration::from_millis(100));
+        cfg.store_alarm = store_alarm;
         cfg.listener = listener;
         cfg.token = token;
         cfg.read_token = station.config.read_token.clone();
@@ -1308,7 +1311,7 @@ pub fn status_value(
         (_, _, _, true) => "down",
         _ => "running",
     };
-    let open = {
+    let mut open = {
         let v = std::cell::RefCell::new(Vec::new());
         read(&|s| {
             *v.borrow_mut() = s.outages(true, None)?;
@@ -1316,6 +1319,30 @@ pub fn status_value(
         });
         v.into_inner()
     };
+    // The daemon's records waiting in memory for a database that cannot
+    // be written: a `store` fault the file itself cannot show yet.
+    if let Some(h) = live.and_then(|l| l.store.as_ref()).and_then(|s| s.held()) {
+        open.insert(
+            0,
+            crate::store::OutageRow {
+                id: 0,
+                kind: crate::store::OutageKind::Store,
+                subject: crate::store::STORE_SUBJECT.to_string(),
+                started_at: h.since,
+                ended_at: None,
+                detail: Some(format!(
+                    "{} {}: {}",
+                    h.rows,
+                    lang.pick(
+                        "条记录暂存在内存中，尚未写入数据库",
+                        "records held in memory, not yet in the database"
+                    ),
+                    h.error
+                )),
+                lost: 0,
+            },
+        );
+    }
     let rfc = |t: DateTime<Utc>| view::rfc3339(t, tz);
     let now_playing = match live {
         Some(l) => l.now_playing.as_ref().map(|p| {

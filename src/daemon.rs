@@ -14,7 +14,7 @@ use crate::output::{self, ItemKind, ItemSource, Job, JobResult, Output, PlayItem
 use crate::planner::{self, reasons, Cause, ChimeFile, Decision, Firing, Rules, Trigger};
 use crate::schedule::{Broadcast, Priority};
 use crate::station::StationConfig;
-use crate::store::{keys, ts, OutageKind, Status, Store, StoreError};
+use crate::store::{keys, ts, OutageKind, Status, Store, StoreError, STORE_SUBJECT};
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -123,6 +123,9 @@ pub struct Live {
     pub errors: Vec<Diagnostic>,
     /// The monitor's name and what it last measured.
     pub monitor: Option<(String, crate::monitor::Hearing)>,
+    /// The daemon's store handle: whether its records are held in memory
+    /// (the file cannot be written) is read from it at each request.
+    pub store: Option<Store>,
 }
 
 impl Live {
@@ -184,6 +187,8 @@ pub struct RunConfig {
     /// Watch the schedules folder and station file for changes.
     pub watch: bool,
     pub heartbeat: Duration,
+    /// Records held in memory longer than this are said loudly.
+    pub store_alarm: Duration,
     /// Told once start-up (downtime, outages, first tick) is done.
     pub ready: Option<tokio::sync::oneshot::Sender<()>>,
     /// Where the HTTP face (dashboard, API, metrics) answers; none = no
@@ -214,6 +219,7 @@ impl RunConfig {
             station_dir: station_dir.to_path_buf(),
             watch: true,
             heartbeat: HEARTBEAT,
+            store_alarm: HELD_LOUD,
             ready: None,
             listener: None,
             token: None,
@@ -560,9 +566,9 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let station = Station::load(&cfg.station_dir);
     let lock = lock_station(&cfg.station_dir, &station.data_dir())?;
-    let store = Store::open(&station.data_dir())?;
-    lock.note(&station.data_dir());
     let now = clock.now();
+    let (store, damaged) = Store::open_holding(&station.data_dir(), now)?;
+    lock.note(&station.data_dir());
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let (term_tx, mut term_rx) = mpsc::unbounded_channel();
     let output_name = output.name();
@@ -602,6 +608,27 @@ pub async fn run(
             "without a clean stop (or first start)"
         }
     );
+    // A damaged database was set aside: a `store` fault, open until a
+    // person takes the kept file away.
+    let damaged = match damaged {
+        Some(kept) => {
+            let name = kept
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            tracing::error!(kept = %kept.display(), "the database was damaged: it is kept beside for inspection, and a new one is started");
+            let detail = format!(
+                "the database was damaged (not a database, or broken inside): kept as {name} for inspection, with the history before {}; a new one was started. Move or remove the kept file once inspected, and this fault closes",
+                ts(now)
+            );
+            let subject = name.clone();
+            store
+                .call(move |s| s.open_outage(OutageKind::Store, &subject, now, &detail))
+                .await?;
+            Some((kept, name))
+        }
+        None => None,
+    };
 
     let mut d = Daemon {
         clock: clock.clone(),
@@ -731,10 +758,11 @@ pub async fn run(
     d.store.call(move |s| s.beat(now, first)).await?;
     let heartbeat = Heartbeat::start(
         d.store.clone(),
-        d.store.heartbeat_handle()?,
         clock.clone(),
         d.handled_shared.clone(),
         cfg.heartbeat,
+        cfg.store_alarm,
+        damaged,
     );
 
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<Control>(16);
@@ -778,6 +806,7 @@ pub async fn run(
     tokio::pin!(shutdown);
     let mut ready = cfg.ready.take();
 
+    let ended: Result<(), RunError> = async {
     loop {
         // Events already waiting are read before the tick judges the
         // player's deadline: a late run loop is not a stuck device.
@@ -835,6 +864,25 @@ pub async fn run(
         }
         d.publish_live();
     }
+    Ok(())
+    }
+    .await;
+    if let Err(e) = ended {
+        // The store lost for good (the memory copy cannot be kept either)
+        // stops the daemon, but never before the broadcast on air ends.
+        if let Some(a) = &d.current {
+            let left: Duration = a.items.iter().map(|i| i.duration).sum();
+            tracing::error!(error = %e, "the records cannot be kept: stopping once the broadcast on air ends");
+            let deadline = tokio::time::Instant::now() + left + STUCK_AFTER;
+            loop {
+                match tokio::time::timeout_at(deadline, ev_rx.recv()).await {
+                    Ok(Some(PlayerEvent::Finished { .. })) | Ok(None) | Err(_) => break,
+                    Ok(Some(_)) => {}
+                }
+            }
+        }
+        return Err(e);
+    }
     if let Some(t) = server {
         t.abort();
     }
@@ -881,6 +929,29 @@ pub async fn run(
             s.clear_meta(keys::CONTROL_ADDR)?;
             s.clear_meta(keys::CONTROL_INSTANCE)?;
             s.checkpoint()
+        })
+        .await?;
+    // Records still held in memory: a last few tries on the file, then a
+    // copy wherever it can be written, and said loudly either way.
+    d.store
+        .call(move |s| {
+            for _ in 0..10 {
+                match s.retry(now, true) {
+                    None | Some(Ok(_)) => return Ok(()),
+                    Some(Err(_)) => std::thread::sleep(Duration::from_millis(500)),
+                }
+            }
+            if let Some(h) = s.held() {
+                let saved = s.save_held();
+                tracing::error!(
+                    rows = h.rows,
+                    since = %ts(h.since),
+                    error = %h.error,
+                    saved = %saved.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|e| e.clone()),
+                    "stopping with records the database never took: they are not in the as-run log"
+                );
+            }
+            Ok(())
         })
         .await?;
     tracing::info!("stopped cleanly");
@@ -1845,6 +1916,7 @@ impl Daemon {
             rules: Some(self.rules.clone()),
             monitor: self.monitor.as_ref().map(|m| (m.name.clone(), m.hearing())),
             errors: self.errors(),
+            store: Some(self.store.clone()),
         };
         self.live.send_replace(live);
     }
@@ -2748,6 +2820,10 @@ impl Daemon {
 /// downtime and linked to it.
 pub const FROZEN_SLACK: Duration = Duration::from_secs(20);
 
+/// Records held in memory longer than this are said loudly, and again
+/// each time this long passes (the default of `run --store-alarm`).
+pub const HELD_LOUD: Duration = Duration::from_secs(5 * 60);
+
 /// The heartbeat: its own thread writes wall time and how far firings have
 /// been handled every `every`, so the run loop itself wakes only for work.
 struct Heartbeat {
@@ -2758,36 +2834,86 @@ struct Heartbeat {
 impl Heartbeat {
     fn start(
         main: Store,
-        store: Store,
         clock: Arc<dyn Clock>,
         handled: Arc<AtomicI64>,
         every: Duration,
+        alarm: Duration,
+        mut damaged: Option<(PathBuf, String)>,
     ) -> Heartbeat {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name("heartbeat".into())
             .spawn(move || {
+                let mut beat: Option<Store> = None;
+                let mut beat_failing = false;
+                let mut said_held: Option<std::time::Instant> = None;
                 while !flag.load(Ordering::SeqCst) {
                     let now = clock.now();
+                    // Records held in memory (the file could not be
+                    // written): try them on the file again, with back-off.
+                    match main.retry(now, false) {
+                        Some(Ok(h)) => {
+                            tracing::warn!(rows = h.rows, since = %ts(h.since), "the database can be written again: the records held in memory are in it");
+                            said_held = None;
+                            // A new file (the old one deleted): the beat's
+                            // handle moves onto it.
+                            beat = None;
+                        }
+                        Some(Err(e)) => {
+                            if let Some(h) = main.held() {
+                                let long = clock.now() - h.since >= TimeDelta::from_std(alarm).unwrap_or_default();
+                                if long && said_held.is_none_or(|t| t.elapsed() >= alarm) {
+                                    said_held = Some(std::time::Instant::now());
+                                    tracing::error!(rows = h.rows, since = %ts(h.since), error = %e, "records not yet written to the database: they are held in memory and lost if the daemon stops before the database can be written (check the disk space, and whether another program holds the file)");
+                                }
+                            }
+                        }
+                        None => {}
+                    }
                     // The database file deleted under us: put it back from
                     // the open handle before the readers conclude "no
                     // history", and move both connections onto it.
                     match main.restore_if_deleted() {
                         Ok(true) => {
                             tracing::error!(db = %main.path().display(), "the database file was deleted while running: restored from the open database");
-                            if let Err(e) = store.reopen() {
-                                tracing::error!(error = %e, "cannot reopen the restored database");
+                            let detail = "the database file was deleted while the daemon ran; it was made again from the daemon's open copy, nothing lost. Find who deletes files in the data folder".to_string();
+                            if let Err(e) = main.closed_outage(OutageKind::Store, STORE_SUBJECT, now, now, &detail) {
+                                tracing::error!(error = %e, "cannot record the deleted database");
                             }
+                            beat = None;
                         }
                         Ok(false) => {}
                         Err(e) => tracing::error!(error = %e, "the database file was deleted and cannot be restored"),
                     }
-                    let handled = DateTime::from_timestamp_millis(handled.load(Ordering::SeqCst))
-                        .unwrap_or(now);
-                    let r = store.beat(now, handled);
-                    if let Err(e) = r {
-                        tracing::error!(error = %e, "cannot write the heartbeat");
+                    // The damaged file set aside at start taken away: its
+                    // fault is repaired.
+                    if let Some((kept, subject)) = &damaged {
+                        if !kept.exists() && main.close_outage(OutageKind::Store, subject, now).is_ok() {
+                            tracing::info!(kept = %kept.display(), "the damaged database set aside was taken away");
+                            damaged = None;
+                        }
+                    }
+                    if main.held().is_none() {
+                        if beat.is_none() {
+                            beat = main.heartbeat_handle().ok();
+                        }
+                        let handled = DateTime::from_timestamp_millis(handled.load(Ordering::SeqCst))
+                            .unwrap_or(now);
+                        let r = match &beat {
+                            Some(b) => b.beat(now, handled),
+                            None => main.beat(now, handled),
+                        };
+                        match r {
+                            Ok(()) => beat_failing = false,
+                            Err(e) => {
+                                // Said once, not every beat.
+                                if !beat_failing {
+                                    tracing::error!(error = %e, "cannot write the heartbeat");
+                                }
+                                beat_failing = true;
+                            }
+                        }
                     }
                     std::thread::park_timeout(every);
                 }

@@ -27,6 +27,7 @@ pub fn kind_word(lang: Lang, k: OutageKind) -> &'static str {
         OutageKind::Signal => ("无信号", "signal"),
         OutageKind::Terminal => ("网络终端", "terminal"),
         OutageKind::Config => ("节目单/设置文件", "config"),
+        OutageKind::Store => ("记录数据库", "store"),
     };
     lang.pick(zh, en)
 }
@@ -65,6 +66,10 @@ pub fn advice(lang: Lang, k: OutageKind) -> &'static str {
         OutageKind::Config => (
             "改正这个文件里的错误（cunxiang check 会指出哪一行），保存后几秒内生效",
             "fix the error in this file (cunxiang check shows the line); it applies within seconds of saving",
+        ),
+        OutageKind::Store => (
+            "检查数据文件夹所在磁盘的剩余空间，是否有别的程序占用数据库文件，文件是否被设为只读（chattr -i）；损坏的数据库已另存备查",
+            "check the free space on the data folder's disk, whether another program holds the database file, and whether it was made read-only (chattr -i); a damaged database is kept beside for inspection",
         ),
     };
     lang.pick(zh, en)

@@ -54,6 +54,10 @@ enum Command {
         /// Heartbeat interval (a power cut is a silence longer than two)
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
         heartbeat: std::time::Duration,
+        /// Records the database cannot take yet are held in memory; held
+        /// longer than this, they are said loudly (and again each time)
+        #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+        store_alarm: std::time::Duration,
         /// Dashboard/API address (default: [control] listen, 127.0.0.1:7878)
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
@@ -240,6 +244,7 @@ fn main() {
             output,
             no_watch,
             heartbeat,
+            store_alarm,
             listen,
         } => commands::run(
             &cli.station,
@@ -248,6 +253,7 @@ fn main() {
             listen,
             !no_watch,
             heartbeat,
+            store_alarm,
             &mut out,
         ),
         Command::Play {

@@ -37,6 +37,15 @@ impl Client {
     /// store when it started (so `listen = "127.0.0.1:0"` works), else the
     /// configured one. `None` when it was stopped cleanly or never ran.
     pub fn find(station: &Station) -> Option<Client> {
+        // The running daemon's own note first: it answers even when its
+        // store cannot be read (a damaged or unchangeable database).
+        if let Some((addr, instance)) = crate::load::running_control(&station.dir) {
+            if let Ok(addr) = addr.parse() {
+                let mut c = Client::new(addr, station.config.token.clone());
+                c.instance = Some(instance);
+                return Some(c);
+            }
+        }
         let store = Store::open_existing(&station.data_dir()).ok()?;
         let addr: SocketAddr = store.meta(keys::CONTROL_ADDR).ok()??.parse().ok()?;
         let mut c = Client::new(addr, station.config.token.clone());

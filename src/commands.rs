@@ -844,11 +844,12 @@ fn store_failed(
     lang: Lang,
     err: &mut dyn Write,
 ) -> std::io::Result<i32> {
-    writeln!(
-        err,
-        "cunxiang: {}: {e}",
-        crate::i18n::Msg::StoreUnreadable.render(lang)
-    )?;
+    let what = if e.is_damage() {
+        crate::i18n::Msg::StoreDamaged
+    } else {
+        crate::i18n::Msg::StoreUnreadable
+    };
+    writeln!(err, "cunxiang: {}: {e}", what.render(lang))?;
     Ok(crate::EXIT_FINDINGS)
 }
 
@@ -1271,9 +1272,14 @@ pub fn status_value(
     // clear": every failed read is kept and makes `needs_repair`.
     let store_error = std::cell::RefCell::new(None::<String>);
     let fail = |e: crate::store::StoreError| {
-        store_error
-            .borrow_mut()
-            .get_or_insert_with(|| e.to_string());
+        store_error.borrow_mut().get_or_insert_with(|| {
+            let what = if e.is_damage() {
+                crate::i18n::Msg::StoreDamaged
+            } else {
+                crate::i18n::Msg::StoreUnreadable
+            };
+            format!("{}: {e}", what.render(lang))
+        });
     };
     let store = open_store(station).unwrap_or_else(|e| {
         fail(e);
@@ -1306,6 +1312,8 @@ pub fn status_value(
         && hb.is_some_and(|h| now - h > TimeDelta::milliseconds(3 * every));
     let state = match (live.is_some(), hb, clean, down) {
         (true, _, _, _) => "running",
+        // Nothing can be read: not "never ran".
+        (_, None, _, _) if store_error.borrow().is_some() => "unknown",
         (_, None, _, _) => "never_run",
         (_, _, true, _) => "stopped",
         (_, _, _, true) => "down",
@@ -1562,6 +1570,8 @@ fn render_status(v: &serde_json::Value, lang: Lang, out: &mut dyn Write) -> std:
         match (s("state"), lang) {
             ("never_run", Lang::Zh) => "还没有运行过 cunxiang run",
             ("never_run", Lang::En) => "cunxiang run has never run here",
+            ("unknown", Lang::Zh) => "不知道（数据库读不出来）",
+            ("unknown", Lang::En) => "unknown (the database cannot be read)",
             ("stopped", Lang::Zh) => "已被人为停止",
             ("stopped", Lang::En) => "stopped by a person",
             ("down", Lang::Zh) => "没有在运行（停电、死机或被强行结束）——请检查广播电脑",
@@ -1629,7 +1639,10 @@ fn render_status(v: &serde_json::Value, lang: Lang, out: &mut dyn Write) -> std:
         )?;
     }
     let open = v["open_outages"].as_array().cloned().unwrap_or_default();
-    if open.is_empty() {
+    if let Some(e) = v["store_error"].as_str() {
+        // The ledger cannot be read: never "nothing to repair".
+        writeln!(out, "{}: {e}", lang.pick("待维修", "Repair list"))?;
+    } else if open.is_empty() {
         writeln!(out, "{}", lang.pick("待维修：无", "Repair list: nothing"))?;
     } else {
         writeln!(out, "{}", lang.pick("待维修：", "Repair list:"))?;

@@ -301,7 +301,7 @@ impl StationLock {
     /// Notes the data folder in use beside the station file
     /// ([`crate::load::RUNNING_FILE`]), written once its store exists, so
     /// a reader never takes a folder being set up for a missing database.
-    pub fn note(&self, data_dir: &Path) {
+    pub fn note(&self, data_dir: &Path, control: Option<(&str, &str)>) {
         use std::io::Write;
         let Some((_, running)) = &self.station else {
             return;
@@ -313,7 +313,10 @@ impl StationLock {
             .to_str()
             .filter(|p| !p.contains(['\n', '\r']))
             .unwrap_or_default();
-        let note = format!("{}\n{shown}\n", std::process::id());
+        let mut note = format!("{}\n{shown}\n", std::process::id());
+        if let Some((addr, instance)) = control {
+            note.push_str(&format!("{addr}\n{instance}\n"));
+        }
         let tmp = running.with_file_name(format!("{}.tmp", crate::load::RUNNING_FILE));
         let written = std::fs::File::create(&tmp)
             .and_then(|mut t| t.write_all(note.as_bytes()))
@@ -567,8 +570,9 @@ pub async fn run(
     let station = Station::load(&cfg.station_dir);
     let lock = lock_station(&cfg.station_dir, &station.data_dir())?;
     let now = clock.now();
-    let (store, damaged) = Store::open_holding(&station.data_dir(), now)?;
-    lock.note(&station.data_dir());
+    let data_dir = station.data_dir();
+    let (store, damaged) = Store::open_holding(&data_dir, now)?;
+    lock.note(&data_dir, None);
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let (term_tx, mut term_rx) = mpsc::unbounded_channel();
     let output_name = output.name();
@@ -612,22 +616,14 @@ pub async fn run(
     // person takes the kept file away.
     let damaged = match damaged {
         Some(kept) => {
-            let name = kept
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            tracing::error!(kept = %kept.display(), "the database was damaged: it is kept beside for inspection, and a new one is started");
-            let detail = format!(
-                "the database was damaged (not a database, or broken inside): kept as {name} for inspection, with the history before {}; a new one was started. Move or remove the kept file once inspected, and this fault closes",
-                ts(now)
-            );
-            let subject = name.clone();
+            let s = store.clone();
             store
-                .call(move |s| s.open_outage(OutageKind::Store, &subject, now, &detail))
-                .await?;
-            Some((kept, name))
+                .call(move |_| Ok(set_aside_fault(&s, kept, now)))
+                .await?
+                .into_iter()
+                .collect()
         }
-        None => None,
+        None => Vec::new(),
     };
 
     let mut d = Daemon {
@@ -781,6 +777,7 @@ pub async fn run(
                 Ok((addr, task)) => {
                     tracing::info!(%addr, "dashboard and API listening");
                     let (a, i) = (addr.to_string(), d.instance());
+                    lock.note(&data_dir, Some((&a, &i)));
                     d.store
                         .call(move |s| {
                             s.set_meta(keys::CONTROL_INSTANCE, &i)?;
@@ -2838,7 +2835,7 @@ impl Heartbeat {
         handled: Arc<AtomicI64>,
         every: Duration,
         alarm: Duration,
-        mut damaged: Option<(PathBuf, String)>,
+        mut damaged: Vec<(PathBuf, String)>,
     ) -> Heartbeat {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
@@ -2850,11 +2847,17 @@ impl Heartbeat {
                 let mut said_held: Option<std::time::Instant> = None;
                 while !flag.load(Ordering::SeqCst) {
                     let now = clock.now();
+                    // The file written over under us: records held, and
+                    // the retry below sets it aside for a new one.
+                    main.check_written_over();
                     // Records held in memory (the file could not be
                     // written): try them on the file again, with back-off.
                     match main.retry(now, false) {
                         Some(Ok(h)) => {
                             tracing::warn!(rows = h.rows, since = %ts(h.since), "the database can be written again: the records held in memory are in it");
+                            if let Some(kept) = h.kept {
+                                damaged.extend(set_aside_fault(&main, kept, now));
+                            }
                             said_held = None;
                             // A new file (the old one deleted): the beat's
                             // handle moves onto it.
@@ -2888,12 +2891,13 @@ impl Heartbeat {
                     }
                     // The damaged file set aside at start taken away: its
                     // fault is repaired.
-                    if let Some((kept, subject)) = &damaged {
-                        if !kept.exists() && main.close_outage(OutageKind::Store, subject, now).is_ok() {
+                    damaged.retain(|(kept, subject)| {
+                        let gone = !kept.exists() && main.close_outage(OutageKind::Store, subject, now).is_ok();
+                        if gone {
                             tracing::info!(kept = %kept.display(), "the damaged database set aside was taken away");
-                            damaged = None;
                         }
-                    }
+                        !gone
+                    });
                     if main.held().is_none() {
                         if beat.is_none() {
                             beat = main.heartbeat_handle().ok();
@@ -2945,6 +2949,27 @@ impl Drop for Heartbeat {
     /// crash, or a panic): the heartbeat stops too, as it would in a crash.
     fn drop(&mut self) {
         self.halt(false);
+    }
+}
+
+/// Opens the `store` fault of a damaged database set aside as `kept`:
+/// open until a person takes the file away. Returns what to watch.
+fn set_aside_fault(store: &Store, kept: PathBuf, now: DateTime<Utc>) -> Option<(PathBuf, String)> {
+    let name = kept
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    tracing::error!(kept = %kept.display(), "the database was damaged: it is kept beside for inspection, and a new one is started");
+    let detail = format!(
+        "the database was damaged (not a database, or broken inside): kept as {name} for inspection, with the history before {}; a new one was started. Move or remove the kept file once inspected, and this fault closes",
+        ts(now)
+    );
+    match store.open_outage(OutageKind::Store, &name, now, &detail) {
+        Ok(_) => Some((kept, name)),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot record the damaged database");
+            None
+        }
     }
 }
 

@@ -276,6 +276,8 @@ pub enum Msg {
     StoreLostStopping,
     /// The event store cannot be read: nothing can be shown.
     StoreUnreadable,
+    /// The database file is not a database, or broken inside.
+    StoreDamaged,
     BadListen {
         value: String,
     },
@@ -712,6 +714,12 @@ impl Msg {
             }
             (Msg::StoreUnreadable, En) => {
                 let _ = write!(w, "cannot read the database, so nothing can be shown (this is not \"all clear\"); check the data folder's permissions and the disk");
+            }
+            (Msg::StoreDamaged, Zh) => {
+                let _ = write!(w, "播出数据库已损坏（不是数据库文件，或内部损坏），记录看不到（不是没有故障）。启动 cunxiang run：它把损坏的文件另存在旁边备查，新建数据库继续播出；或者从备份恢复这个文件");
+            }
+            (Msg::StoreDamaged, En) => {
+                let _ = write!(w, "the database is damaged (not a database file, or broken inside), so nothing can be shown (this is not \"all clear\"); start cunxiang run: it keeps the damaged file beside for inspection and starts a new one, broadcasting on; or restore the file from a backup");
             }
             (Msg::BadOutput { value }, Zh) => {
                 let _ = write!(w, "输出设备 `{value}` 无效。请写 \"rodio\"（默认声卡）、\"rodio:设备名\"、\"null\" 或 \"capture:文件路径\"");

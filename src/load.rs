@@ -42,6 +42,18 @@ pub fn running_daemon(dir: &Path) -> Option<Option<PathBuf>> {
     }
 }
 
+/// Where the running daemon's HTTP control answers and which run it is,
+/// from its note beside the station file: found even when its store
+/// cannot be read. `None` when no daemon runs or it has not said yet.
+pub fn running_control(dir: &Path) -> Option<(String, String)> {
+    running_daemon(dir)?;
+    let text = std::fs::read_to_string(dir.join(RUNNING_FILE)).ok()?;
+    let mut lines = text.lines().skip(2);
+    let addr = lines.next().filter(|a| !a.is_empty())?.to_string();
+    let instance = lines.next().filter(|i| !i.is_empty())?.to_string();
+    Some((addr, instance))
+}
+
 /// Where the station's settings came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ConfigSource {

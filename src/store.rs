@@ -97,7 +97,7 @@ pub const WRITER_BUSY_TIMEOUT: Duration = Duration::from_secs(90);
 /// holds (a backup tool, a person's `sqlite3` session) before its records
 /// wait in memory instead: the run loop waits meanwhile, so this is how
 /// late a firing can start behind such a lock.
-pub const WRITE_WAIT: Duration = Duration::from_millis(500);
+pub const WRITE_WAIT: Duration = Duration::from_millis(200);
 
 /// The first wait before records held in memory are tried on the file
 /// again; it doubles on each failure up to [`HOLD_RETRY_MAX`].
@@ -423,6 +423,10 @@ struct Inner {
     /// No id in the file is above this: rows made while held without a
     /// copy of the file are numbered above it.
     floor: i64,
+    /// The database file, open for reading its header (the daemon's
+    /// handle): opened with the connection and never closed before it,
+    /// as closing a descriptor drops this process's locks on the file.
+    head: Option<std::fs::File>,
 }
 
 struct Held {
@@ -460,24 +464,26 @@ pub struct Healed {
     pub since: DateTime<Utc>,
     pub rows: usize,
     pub error: String,
+    /// The damaged file set aside, when the file was found written over.
+    pub kept: Option<PathBuf>,
 }
-
-/// `chattr` flags (linux/fs.h) that make every write to a file fail.
-const FS_IMMUTABLE_FL: libc::c_long = 0x10;
-const FS_APPEND_FL: libc::c_long = 0x20;
 
 /// Whether `path` is made unchangeable (`chattr +i` or `+a`). SQLite maps
 /// the `-shm` index into memory: a write to a mapped page of such a file
-/// is a SIGBUS, so it is looked at before each use.
+/// is a SIGBUS, so it is looked at before each use. Looked at with
+/// `statx`, never by opening the file: closing any descriptor of a file
+/// drops every POSIX lock this process holds on it, SQLite's included.
 fn unchangeable(path: &Path) -> bool {
-    use std::os::fd::AsRawFd;
-    let Ok(f) = std::fs::File::open(path) else {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
         return false;
     };
-    let mut flags: libc::c_long = 0;
-    // SAFETY: FS_IOC_GETFLAGS writes one long through the pointer.
-    let r = unsafe { libc::ioctl(f.as_raw_fd(), libc::FS_IOC_GETFLAGS, &mut flags) };
-    r == 0 && flags & (FS_IMMUTABLE_FL | FS_APPEND_FL) != 0
+    // SAFETY: a zeroed statx is a valid out-buffer; the path is a
+    // NUL-terminated string that outlives the call.
+    let mut st: libc::statx = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::statx(libc::AT_FDCWD, c.as_ptr(), 0, 0, &mut st) };
+    let flags = (libc::STATX_ATTR_IMMUTABLE | libc::STATX_ATTR_APPEND) as u64;
+    r == 0 && st.stx_attributes_mask & flags != 0 && st.stx_attributes & flags != 0
 }
 
 fn shm_path(db: &Path) -> PathBuf {
@@ -531,6 +537,7 @@ impl Store {
             .unwrap_or(0);
         Store {
             inner: Arc::new(Mutex::new(Inner {
+                head: may_hold.then(|| std::fs::File::open(&path).ok()).flatten(),
                 disk: Some(conn),
                 held: None,
                 may_hold,
@@ -627,6 +634,7 @@ impl Store {
                         held: None,
                         may_hold: true,
                         floor: 0,
+                        head: None,
                     })),
                     path,
                 };
@@ -781,6 +789,30 @@ impl Store {
                 d.good_files.insert(f.to_string());
             }
         }
+    }
+
+    /// Looks whether the file was written over under the open connection
+    /// (SQLite does not notice while its pages come from the write-ahead
+    /// log): if so, the records are held from now on and [`Store::retry`]
+    /// sets the file aside and starts a new one. Returns whether it was.
+    pub fn check_written_over(&self) -> bool {
+        let mut g = self.lock();
+        if g.held.is_some() || !g.may_hold || g.head_ok() {
+            return false;
+        }
+        let e = StoreError::Sqlite {
+            path: self.path.clone(),
+            source: rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_NOTADB),
+                Some("the file was written over".into()),
+            ),
+        };
+        if g.hold(&self.path, &e).is_ok() {
+            if let Some(h) = g.held.as_mut() {
+                h.next_try = Instant::now();
+            }
+        }
+        true
     }
 
     /// Whether records are held in memory, since when and why.
@@ -1320,6 +1352,7 @@ impl Store {
         new.pragma_update(None, "synchronous", "FULL").map_err(sq)?;
         new.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
         *conn = new;
+        g.head = std::fs::File::open(&self.path).ok();
         Ok(true)
     }
 
@@ -1461,6 +1494,22 @@ fn next_id(conn: &Connection, table: &str, floor: i64) -> Result<i64, rusqlite::
 }
 
 impl Inner {
+    /// Whether the open database file still starts as an SQLite database
+    /// does (read through the kept descriptor, never a new one).
+    fn head_ok(&self) -> bool {
+        use std::os::unix::fs::FileExt;
+        let Some(f) = &self.head else {
+            return true;
+        };
+        let mut head = [0u8; 16];
+        match f.read_exact_at(&mut head, 0) {
+            Ok(()) => &head == b"SQLite format 3\0",
+            // Shorter than a header: cut to nothing, or written over.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => false,
+            Err(_) => true,
+        }
+    }
+
     /// Starts holding records in memory: a copy of the file when it can
     /// be read, else an empty database numbering new rows above every id
     /// the file can have.
@@ -1534,17 +1583,48 @@ impl Inner {
     }
 
     /// Writes the held records to the file in one transaction, with a
-    /// closed `store` outage for the span.
+    /// closed `store` outage for the span. A file found damaged (written
+    /// over) is set aside, kept, and the records go to a new one.
     fn write_back(&mut self, path: &Path, now: DateTime<Utc>) -> Result<Healed, String> {
+        match self.write_back_once(path, now) {
+            Err((_, true)) => {
+                let kept = Store::set_aside(path, now).map_err(|e| e.to_string())?;
+                tracing::error!(kept = %kept.display(), "the database was damaged while running: it is kept beside for inspection, and a new one is started");
+                self.disk = None;
+                self.head = None;
+                let mut healed = self.write_back_once(path, now).map_err(|(e, _)| e)?;
+                healed.kept = Some(kept);
+                Ok(healed)
+            }
+            r => r.map_err(|(e, _)| e),
+        }
+    }
+
+    /// One try of [`Inner::write_back`]: the error, and whether it is
+    /// damage.
+    fn write_back_once(
+        &mut self,
+        path: &Path,
+        now: DateTime<Utc>,
+    ) -> Result<Healed, (String, bool)> {
         let shm = shm_path(path);
         if unchangeable(&shm) {
-            return Err(StoreError::Unchangeable { path: shm }.to_string());
+            return Err((StoreError::Unchangeable { path: shm }.to_string(), false));
+        }
+        if !self.head_ok() {
+            return Err((
+                "the database file was written over: not a database".into(),
+                true,
+            ));
         }
         if unchangeable(path) {
-            return Err(StoreError::Unchangeable {
-                path: path.to_path_buf(),
-            }
-            .to_string());
+            return Err((
+                StoreError::Unchangeable {
+                    path: path.to_path_buf(),
+                }
+                .to_string(),
+                false,
+            ));
         }
         let held = self.held.as_ref().expect("held");
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -1554,15 +1634,19 @@ impl Inner {
             self.disk = None;
         }
         if self.disk.is_none() {
-            let (c, _) = Store::open_file(dir).map_err(|e| e.to_string())?;
+            let (c, _) = Store::open_file(dir).map_err(|e| (e.to_string(), e.is_damage()))?;
             let _ = c.busy_timeout(WRITE_WAIT);
             self.disk = Some(c);
+            self.head = std::fs::File::open(path).ok();
         }
         let disk = self.disk.as_mut().expect("opened");
         let dirty = held.dirty.lock().unwrap_or_else(|p| p.into_inner());
         let rows = dirty.plays.len() + dirty.outages.len();
         let detail = format!("records held in memory: {}", held.error);
-        let e = |e: rusqlite::Error| e.to_string();
+        let e = |e: rusqlite::Error| {
+            let damage = matches!(&e, rusqlite::Error::SqliteFailure(f, _) if matches!(f.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase));
+            (e.to_string(), damage)
+        };
         if deleted && !held.empty {
             rusqlite::backup::Backup::new(&held.mem, disk)
                 .and_then(|b| b.run_to_completion(1024, Duration::ZERO, None))
@@ -1584,6 +1668,7 @@ impl Inner {
             since: held.since,
             rows,
             error: held.error.clone(),
+            kept: None,
         };
         drop(dirty);
         Ok(healed)

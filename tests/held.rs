@@ -650,3 +650,189 @@ fn path_tricks_over_http_are_refused_and_nothing_plays() {
     only_ok_went_out(&capture);
     assert!(d.stop());
 }
+
+// ---------------------------------------------------------------------
+// 2. DNS rebinding: a web page whose name was re-pointed at 127.0.0.1
+// sends its own name as `Host`. Without a token the daemon answers only
+// to this computer's names, on every face: the dashboard, the API, the
+// metrics and the forms.
+
+#[test]
+fn a_foreign_host_name_is_refused_on_every_face() {
+    let st = TempStation::new();
+    st.wav("ok.wav", 1.0);
+    st.write("cunxiang.toml", "name = \"李家村广播站\"\n");
+    let capture = st.path().join("capture.jsonl");
+    let d = Daemon::start(
+        st.path(),
+        &["--output", &format!("capture:{}", capture.display())],
+    );
+    let addr = d.address();
+    let port = addr.rsplit(':').next().unwrap().to_string();
+    let form_csrf = csrf(&get(&addr, "/", &[]).body);
+    let foreign = [
+        "evil.example".to_string(),
+        format!("evil.example:{port}"),
+        format!("localhost.evil.example:{port}"),
+        format!("127.0.0.1.nip.io:{port}"),
+        format!("0.0.0.0:{port}"),
+        "192.168.1.20".to_string(),
+        // No browser sends these, but a loopback name must be the whole
+        // name, followed by nothing or `:port`.
+        format!("localhost:{port}@evil.example"),
+        format!("127.0.0.1:{port}.evil.example"),
+        "[::1]evil.example".to_string(),
+    ];
+    for host in &foreign {
+        let h = [("Host", host.as_str())];
+        for path in [
+            "/",
+            "/?lang=en",
+            "/api/status",
+            "/api/plays?since=all",
+            "/api/outages",
+            "/api/report",
+            "/metrics",
+        ] {
+            let r = get(&addr, path, &h);
+            assert_eq!(r.status, 403, "{host} {path}: {}", r.all());
+            assert_eq!(r.json()["error"], "bad_host", "{host} {path}");
+            assert!(
+                !r.body.contains("李家村广播站") && !r.body.contains("cunxiang_up"),
+                "{host} {path} leaks the station: {}",
+                r.body
+            );
+        }
+        let play = serde_json::json!({"file": "ok.wav", "priority": "emergency"});
+        for path in ["/api/play", "/api/stop", "/api/reload"] {
+            let r = post_json(&addr, path, &play, &h);
+            assert_eq!(r.status, 403, "{host} POST {path}: {}", r.all());
+        }
+        let fields = [
+            ("name", "ok.wav"),
+            ("priority", "emergency"),
+            ("csrf", form_csrf.as_str()),
+        ];
+        for path in ["/play", "/stop", "/login"] {
+            let r = post_form(&addr, path, &fields, &h);
+            assert_eq!(r.status, 403, "{host} POST {path}: {}", r.all());
+        }
+    }
+    // This computer's own names are answered.
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        "LOCALHOST".to_string(),
+        format!("[::1]:{port}"),
+        "127.0.0.2".to_string(),
+    ] {
+        let r = get(&addr, "/api/status", &[("Host", host.as_str())]);
+        assert_eq!(r.status, 200, "{host}: {}", r.all());
+        assert_eq!(r.json()["station"], "李家村广播站");
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(captured(&capture).is_empty(), "{:?}", captured(&capture));
+    assert!(plays(st.path()).is_empty());
+    assert!(d.stop());
+}
+
+// ---------------------------------------------------------------------
+// 3. A page on another site POSTing to the daemon (the browser adds
+// `Origin` and `Sec-Fetch-Site`): refused before anything happens, while
+// a broadcast is on air — it is neither stopped nor cut by an insert.
+
+#[test]
+fn cross_site_posts_are_refused_and_change_nothing() {
+    let st = TempStation::new();
+    st.wav("长.wav", 6.0);
+    st.wav("ok.wav", 1.0);
+    st.schedule("a.toml", &entry("长播", "长.wav", &soon(3)));
+    let capture = st.path().join("capture.jsonl");
+    let d = Daemon::start(
+        st.path(),
+        &["--output", &format!("capture:{}", capture.display())],
+    );
+    let addr = d.address();
+    let port = addr.rsplit(':').next().unwrap().to_string();
+    let form_csrf = csrf(&get(&addr, "/", &[]).body);
+    d.wait("长播 on air", 15, || !captured(&capture).is_empty());
+
+    let other_port = format!("http://127.0.0.1:{}", port.parse::<u16>().unwrap() ^ 1);
+    let same_host_other_name = format!("http://localhost:{port}");
+    let cross = [
+        vec![("Origin", "http://evil.example")],
+        vec![("Origin", "null")],
+        vec![("Origin", other_port.as_str())],
+        vec![("Origin", same_host_other_name.as_str())],
+        vec![("Sec-Fetch-Site", "cross-site")],
+        vec![("Sec-Fetch-Site", "same-site")],
+        vec![
+            ("Sec-Fetch-Site", "cross-site"),
+            ("Origin", "http://evil.example"),
+        ],
+    ];
+    let play = serde_json::json!({"file": "ok.wav", "priority": "emergency"});
+    let fields = [
+        ("name", "ok.wav"),
+        ("priority", "emergency"),
+        ("csrf", form_csrf.as_str()),
+    ];
+    for h in &cross {
+        for path in ["/api/play", "/api/stop", "/api/reload"] {
+            let r = post_json(&addr, path, &play, h);
+            assert_eq!(r.status, 403, "{h:?} POST {path}: {}", r.all());
+            assert_eq!(r.json()["error"], "cross_site", "{h:?} {path}");
+        }
+        // The forms carry this page's own CSRF field: only the site
+        // check can refuse them.
+        for path in ["/play", "/stop", "/login"] {
+            let r = post_form(&addr, path, &fields, h);
+            assert_eq!(r.status, 403, "{h:?} POST {path}: {}", r.all());
+        }
+    }
+    // A page may send a "simple" cross-site POST without asking first; a
+    // JSON body then comes as text/plain, which the API refuses.
+    let r = raw(
+        &addr,
+        "POST",
+        "/api/play",
+        &[("Content-Type", "text/plain")],
+        play.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 400, "{}", r.all());
+
+    // The broadcast on air was neither stopped nor cut, and no insert
+    // was queued: it plays to its end, alone.
+    d.wait("长播 played", 20, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "长播" && p["status"] != "playing")
+    });
+    let p = plays(st.path());
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!(p[0]["status"], "played", "{}", p[0]);
+    assert!(p[0]["reason"].is_null(), "{}", p[0]);
+    let cap = captured(&capture);
+    assert!(
+        cap.iter().all(|c| c["broadcast"] == "长播"),
+        "nothing else went on air: {cap:?}"
+    );
+    // The same POSTs from the dashboard's own page are taken: the
+    // refusals above were the site check's.
+    let own = format!("http://{addr}");
+    let r = post_json(
+        &addr,
+        "/api/reload",
+        &serde_json::json!({}),
+        &[("Origin", own.as_str()), ("Sec-Fetch-Site", "same-origin")],
+    );
+    assert_eq!(r.status, 200, "{}", r.all());
+    let r = post_form(
+        &addr,
+        "/stop",
+        &fields,
+        &[("Origin", own.as_str()), ("Sec-Fetch-Site", "same-origin")],
+    );
+    assert_eq!(r.status, 303, "{}", r.all());
+    assert!(d.stop());
+}

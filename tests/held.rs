@@ -836,3 +836,197 @@ fn cross_site_posts_are_refused_and_change_nothing() {
     assert_eq!(r.status, 303, "{}", r.all());
     assert!(d.stop());
 }
+
+// ---------------------------------------------------------------------
+// 4. The token is never shown: not by any page or API answer (with the
+// token, the read-only token, or none), nor `/metrics`, nor any command's
+// output, nor the log (at debug level, a superset of production), nor
+// the database a technician copies away. Only the login cookie carries
+// it, by design (HttpOnly, SameSite=Strict).
+
+const TOKEN: &str = "held-Tok3n-9f2c-口令";
+const READ_TOKEN: &str = "held-read-7d1a";
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Which form of a secret `text` shows, if any: the ASCII core of each
+/// token (so raw, percent-encoded and cut-short forms are all caught),
+/// and its hex (the cookie's encoding).
+fn shows_a_token(text: &str) -> Option<String> {
+    ["Tok3n-9f2c", "read-7d1a"]
+        .into_iter()
+        .flat_map(|core| [core.to_string(), hex(core), hex(core).to_uppercase()])
+        .find(|needle| text.contains(needle.as_str()))
+}
+
+#[test]
+fn the_token_is_never_shown() {
+    let st = TempStation::new();
+    st.write(
+        "cunxiang.toml",
+        format!(
+            "name = \"王庄\"\n\n[control]\ntoken = \"{TOKEN}\"\nread_token = \"{READ_TOKEN}\"\n"
+        ),
+    );
+    st.wav("ok.wav", 1.0);
+    let at = soon(4);
+    st.schedule(
+        "a.toml",
+        &format!(
+            "{}{}",
+            entry("早间", "ok.wav", &at),
+            entry("缺文件", "没有.wav", &at)
+        ),
+    );
+    let d = Daemon::start(st.path(), &["--output", "null", "-vv"]);
+    let addr = d.address();
+    d.wait("both firings decided", 20, || {
+        let p = plays(st.path());
+        p.len() == 2 && p.iter().all(|r| r["status"] != "playing")
+    });
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut saw = |what: &str, text: String| seen.push((what.to_string(), text));
+
+    // Every face, with each token and with none.
+    let full = format!("Bearer {TOKEN}");
+    let full_pct = format!(
+        "Bearer {}",
+        percent_encoding::utf8_percent_encode(TOKEN, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let read = format!("Bearer {READ_TOKEN}");
+    let gets = [
+        "/",
+        "/?lang=en",
+        "/?err=token",
+        "/api/status",
+        "/api/status?lang=en",
+        "/api/plays?since=all",
+        "/api/outages?since=all",
+        "/api/report",
+        "/metrics",
+        "/nope",
+    ];
+    for path in gets {
+        for (who, auth) in [("token", &full), ("read token", &read)] {
+            let r = get(&addr, path, &[("Authorization", auth)]);
+            assert!(r.status == 200 || path == "/nope", "{path}: {}", r.all());
+            saw(&format!("GET {path} ({who})"), r.all());
+        }
+        let r = get(&addr, path, &[]);
+        assert_eq!(r.status, 401, "{path} without a token: {}", r.all());
+        saw(&format!("GET {path} (no token)"), r.all());
+    }
+    for path in ["/", "/api/status", "/metrics"] {
+        let r = get(&addr, path, &[("Authorization", "Bearer held-Tok3n-wrong")]);
+        assert_eq!(r.status, 401, "{path}: {}", r.all());
+        saw(&format!("GET {path} (wrong token)"), r.all());
+        std::thread::sleep(Duration::from_millis(600)); // past the guess bar
+    }
+    let auth = [("Authorization", full_pct.as_str())];
+    for (path, body) in [
+        ("/api/reload", serde_json::json!({})),
+        ("/api/reload?lang=en", serde_json::json!({})),
+        ("/api/play", serde_json::json!({"file": "ok.wav"})),
+        ("/api/stop", serde_json::json!({})),
+    ] {
+        let r = post_json(&addr, path, &body, &auth);
+        assert!(r.status < 300, "{path}: {}", r.all());
+        saw(&format!("POST {path}"), r.all());
+    }
+    // The login form: a wrong token gets the form again; the right one a
+    // cookie that opens the dashboard. The cookie is the one place the
+    // token travels, kept from scripts and other sites.
+    let r = post_form(&addr, "/login", &[("token", "held-Tok3n-wrong")], &[]);
+    assert_eq!(r.status, 401);
+    saw("POST /login (wrong)", r.all());
+    let r = post_form(&addr, "/login", &[("token", TOKEN)], &[]);
+    assert_eq!(r.status, 303, "{}", r.all());
+    let cookie = r.header("set-cookie").unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(
+        shows_a_token(&cookie).is_some(),
+        "the search finds it: {cookie}"
+    );
+    saw(
+        "POST /login: body and location",
+        format!("{}{:?}", r.body, r.header("location")),
+    );
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let page = get(&addr, "/", &[("Cookie", cookie.as_str())]);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("name=\"csrf\""),
+        "logged in: {}",
+        page.body
+    );
+    saw("GET / (cookie)", page.all());
+
+    // Every command's output, stdout and stderr.
+    for args in [
+        &["status"][..],
+        &["status", "--json"],
+        &["--lang", "en", "status"],
+        &["check"],
+        &["--lang", "en", "check", "--deep"],
+        &["check", "--format", "json"],
+        &["log", "--since", "all"],
+        &["log", "--since", "all", "--format", "csv"],
+        &["log", "--since", "all", "--format", "json"],
+        &["outages", "--since", "all"],
+        &["outages", "--format", "gdj"],
+        &["report"],
+        &["report", "--format", "json"],
+        &["plan", "--days", "1"],
+        &["-v", "play", "ok.wav"],
+        &["-v", "stop"],
+        &["--lang", "en", "play", "没有这个"],
+    ] {
+        let (_, out, err) = cli(st.path(), args);
+        saw(
+            &format!("cunxiang {}", args.join(" ")),
+            format!("{out}{err}"),
+        );
+    }
+    // A station file broken on the token's own lines: `check` names the
+    // line, never quotes it.
+    let broken = TempStation::new();
+    for text in [
+        format!("[control]\ntoken = \"{TOKEN}\"\ntoken = \"{TOKEN}\"\n"),
+        format!("[control]\ntoken = \"{TOKEN}\" x\n"),
+        format!("[control]\ntoken = \"{TOKEN}\nread_token = \"{READ_TOKEN}\"\n"),
+        format!("[control]\ntokn = \"{TOKEN}\"\nlisten = \"0.0.0.0:7878\"\n"),
+        format!("[control]\ntoken = [\"{TOKEN}\"]\n"),
+    ] {
+        broken.write("cunxiang.toml", &text);
+        for lang in ["zh", "en"] {
+            let (code, out, err) = cli(broken.path(), &["--lang", lang, "check"]);
+            assert_eq!(code, 2, "{text}: {out}{err}");
+            assert!(out.contains("cunxiang.toml:") || err.contains("cunxiang.toml:"));
+            saw(&format!("check of {text:?}"), format!("{out}{err}"));
+        }
+    }
+
+    let (stderr, log_file) = (d.stderr(), d.log_file());
+    assert!(d.stop());
+    assert!(
+        log_file.contains("早间") && stderr.contains("早间"),
+        "the logs were read"
+    );
+    saw("stderr (-vv)", stderr);
+    saw("log file (-vv)", log_file);
+    for f in ["cunxiang.db", "cunxiang.db-wal"] {
+        if let Ok(b) = std::fs::read(st.path().join("var").join(f)) {
+            saw(f, String::from_utf8_lossy(&b).to_string());
+        }
+    }
+    for (what, text) in &seen {
+        if let Some(form) = shows_a_token(text) {
+            panic!("{what} shows a token ({form}):\n{text}");
+        }
+    }
+}

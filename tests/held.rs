@@ -1030,3 +1030,163 @@ fn the_token_is_never_shown() {
         }
     }
 }
+
+// ---------------------------------------------------------------------
+// 5. Names are text, never markup: a station, broadcast, file, terminal,
+// monitor input, schedule error and outage carrying HTML show escaped in
+// every part of the dashboard (header, repair list, schedule problems,
+// now playing, the queue, the insert form's list, the timeline, recent
+// plays, the form's result line), in both languages; the API never
+// answers as HTML.
+
+/// The tags a hostile name might smuggle in (none of which the page uses).
+const SMUGGLED: &[&str] = &["<img", "<iframe", "<video"];
+
+fn assert_no_markup_from_names(what: &str, page: &str) {
+    let lower = page.to_lowercase();
+    assert_eq!(
+        lower.matches("<script").count(),
+        1,
+        "{what}: only the page's own refresh script:\n{page}"
+    );
+    for tag in SMUGGLED {
+        assert!(
+            !lower.contains(tag),
+            "{what}: a raw {tag} in the page:\n{page}"
+        );
+    }
+}
+
+#[test]
+fn hostile_names_are_escaped_everywhere_on_the_dashboard() {
+    let st = TempStation::new();
+    let file = "\"'><img src=x onerror=alert('F')>.wav";
+    let missing = "<video src=x onerror=alert('MF')>.wav";
+    st.wav(file, 8.0);
+    st.wav("ok.wav", 1.0);
+    st.write(
+        "cunxiang.toml",
+        "name = \"<script>alert('st')</script>\"\n\n\
+         [monitor]\ninput = \"file:<script>alert('MON')</script>.wav\"\n\n\
+         [[terminal]]\nname = \"<script>alert('T')</script>\"\n\
+         location = \"<img src=x onerror=alert('L')>\"\n\
+         address = \"127.0.0.1:1\"\ninterval = \"1s\"\nfailures = 1\n",
+    );
+    // The missing file fails first (no sound), then the hostile one goes
+    // on air; another is asked for by hand and waits behind it.
+    let (m, a, q) = (soon(3), soon(4), soon(6 * 3600));
+    st.schedule(
+        "a.toml",
+        &format!(
+            "{}{}{}",
+            entry("<img src=x onerror=alert('M')>", missing, &m),
+            entry("<script>alert('A')</script>", file, &a),
+            entry("<iframe src=javascript:alert('Q')>", "ok.wav", &q),
+        ),
+    );
+    // A schedule error that quotes the file's own text.
+    st.schedule(
+        "bad.toml",
+        "[[broadcast]]\nname = \"坏\"\nplay = [\"ok.wav\"]\nat = [\"07:00\"]\n\"<script>alert('K')</script>\" = 1\n",
+    );
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    let addr = d.address();
+    d.wait("the hostile broadcast on air", 20, || {
+        get(&addr, "/api/status", &[]).json()["now_playing"]["broadcast"]
+            == "<script>alert('A')</script>"
+    });
+    let r = post_json(
+        &addr,
+        "/api/play",
+        &serde_json::json!({"broadcast": "<iframe src=javascript:alert('Q')>"}),
+        &[],
+    );
+    assert_eq!(r.json()["state"], "queued", "{}", r.all());
+    // While the hostile broadcast is on air with another queued behind it,
+    // and every outage is open.
+    d.wait("the play on air, the queue and every outage", 20, || {
+        let live = get(&addr, "/api/status", &[]).json();
+        let o = outages(st.path());
+        let open = |kind: &str| o.iter().any(|o| o["kind"] == kind && o["open"] == true);
+        live["now_playing"]["broadcast"] == "<script>alert('A')</script>"
+            && live["queued"].as_array().is_some_and(|q| !q.is_empty())
+            && ["content", "config", "terminal", "output"]
+                .iter()
+                .all(|k| open(k))
+    });
+    let mut pages = Vec::new();
+    for path in [
+        "/",
+        "/?lang=en",
+        "/?err=notfound&name=%3Cscript%3Ealert('E1')%3C/script%3E",
+        "/?err=refused&name=%22%3E%3Cimg%20src=x%20onerror=alert('E2')%3E&lang=en",
+        "/?ok=played&name=%3Cscript%3Ealert('E3')%3C/script%3E",
+        "/?ok=stopped&name=%3Ciframe%3Ealert('E4')&lang=en",
+    ] {
+        let r = get(&addr, path, &[]);
+        assert_eq!(r.status, 200, "{path}");
+        assert!(
+            r.header("content-type")
+                .is_some_and(|c| c.starts_with("text/html")),
+            "{path}: {}",
+            r.all()
+        );
+        assert_no_markup_from_names(path, &r.body);
+        pages.push(r.body);
+    }
+    let zh = &pages[0];
+    // Each hostile text is on the page, as text.
+    for marker in [
+        "alert('st')",  // the station's name
+        "alert('A')",   // the broadcast on air
+        "alert('F')",   // its file, and the insert form's list
+        "alert('Q')",   // the one waiting
+        "alert('M')",   // the failed one, in recent plays
+        "alert('MF')",  // its missing file, on the repair list
+        "alert('K')",   // the schedule error and its config outage
+        "alert('T')",   // the terminal
+        "alert('L')",   // its location
+        "alert('MON')", // the monitor input
+    ] {
+        assert!(zh.contains(marker), "{marker} is shown:\n{zh}");
+        assert!(pages[1].contains(marker), "{marker} is shown in English");
+    }
+    let now_playing = zh
+        .split("id=\"now-playing\"")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .unwrap_or_default();
+    assert!(
+        now_playing.contains("&lt;script&gt;alert('A')&lt;/script&gt;"),
+        "{now_playing}"
+    );
+    assert!(
+        zh.contains("value=\"&quot;'&gt;&lt;img src=x onerror=alert('F')&gt;.wav\""),
+        "the file in the insert form's list, as an attribute value:\n{zh}"
+    );
+    for (page, marker) in pages[2..].iter().zip(["E1", "E2", "E3", "E4"]) {
+        assert!(page.contains(&format!("alert('{marker}')")), "{page}");
+    }
+    // The API answers JSON and text, never HTML, and is not sniffed.
+    for path in [
+        "/api/status",
+        "/api/plays?since=all",
+        "/api/outages",
+        "/api/report",
+        "/metrics",
+        "/%3Cscript%3Ealert(1)%3C/script%3E",
+    ] {
+        let r = get(&addr, path, &[]);
+        let ct = r.header("content-type").unwrap_or_default();
+        assert!(
+            ct.starts_with("application/json") || ct.starts_with("text/plain"),
+            "{path}: {ct}"
+        );
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+    }
+    assert!(d.stop());
+}

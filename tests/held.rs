@@ -190,9 +190,10 @@ fn row<'a>(rows: &'a [Value], name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no row for {name}: {rows:#?}"))
 }
 
-fn instant(v: &Value) -> chrono::DateTime<chrono::FixedOffset> {
+fn instant(v: &Value) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("no instant: {v}")))
         .unwrap()
+        .with_timezone(&chrono::Utc)
 }
 
 /// What the capture output recorded: one JSON object per item on air.
@@ -1189,4 +1190,273 @@ fn hostile_names_are_escaped_everywhere_on_the_dashboard() {
         );
     }
     assert!(d.stop());
+}
+
+// ---------------------------------------------------------------------
+// 7. People read the as-run log while broadcasts fire: 428 `cunxiang log`
+// and `cunxiang report` runs (as in the hostile run), spread over eight
+// firings, against a store with a month of history. Every firing starts
+// on time by the daemon's own record (first sample within 1 s of its
+// instant, as the fault suite judges) and by the capture, has one row,
+// `played`, trigger `schedule`, no reason; every run answers.
+
+#[test]
+fn log_and_report_runs_while_broadcasts_fire_cause_no_late_start() {
+    use chrono::{DurationRound, TimeDelta, Utc};
+    use cunxiang::store::{Status, Store, Trigger};
+    let st = TempStation::new();
+    st.wav("a.wav", 1.0);
+    // A month of history for the readers to read.
+    {
+        let store = Store::open(&st.path().join("var")).unwrap();
+        let now = Utc::now();
+        for i in 1..=300 {
+            let at = now - TimeDelta::minutes(150 * i);
+            let status = if i % 10 == 0 {
+                Status::Missed
+            } else {
+                Status::Played
+            };
+            let started = (status == Status::Played).then_some(at);
+            store
+                .insert(
+                    "历史节目",
+                    at,
+                    started,
+                    started.map(|s| s + TimeDelta::seconds(60)),
+                    status,
+                    (status == Status::Missed).then_some("busy: 别的节目"),
+                    Trigger::Schedule,
+                    "normal",
+                    &["a.wav".to_string()],
+                )
+                .unwrap();
+        }
+    }
+    let first = (Utc::now() + TimeDelta::seconds(5))
+        .duration_trunc(TimeDelta::seconds(1))
+        .unwrap();
+    let firings: Vec<_> = (0..8).map(|i| first + TimeDelta::seconds(2 * i)).collect();
+    let at: Vec<String> = firings
+        .iter()
+        .map(|t| format!("\"{}\"", at_local(*t)))
+        .collect();
+    st.schedule(
+        "a.toml",
+        &format!(
+            "[[broadcast]]\nname = \"整点\"\nplay = [\"a.wav\"]\nat = [{}]\nchime = false\n",
+            at.join(", ")
+        ),
+    );
+    let capture = st.path().join("capture.jsonl");
+    let d = Daemon::start(
+        st.path(),
+        &["--output", &format!("capture:{}", capture.display())],
+    );
+    d.address();
+
+    // Two readers, runs spread evenly until the last play has ended, and
+    // at least 428 in all.
+    const RUNS: usize = 428;
+    let commands: [&[&str]; 6] = [
+        &["log"],
+        &["log", "--since", "all", "--format", "json"],
+        &["log", "--since", "all", "--format", "csv"],
+        &["report", "--days", "30"],
+        &["report", "--days", "30", "--format", "json"],
+        &["report", "--format", "csv"],
+    ];
+    let until = *firings.last().unwrap() + TimeDelta::milliseconds(1500);
+    let begun = Utc::now();
+    let pace = (until - begun) / RUNS as i32;
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (next, station) = (next.clone(), st.path().to_path_buf());
+            std::thread::spawn(move || {
+                let mut runs = Vec::new(); // (when it began, exit code, command)
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if i >= RUNS && Utc::now() > until {
+                        return runs;
+                    }
+                    let slot = begun + pace * i as i32;
+                    if let Ok(wait) = (slot - Utc::now()).to_std() {
+                        std::thread::sleep(wait);
+                    }
+                    let args = commands[i % commands.len()];
+                    let when = Utc::now();
+                    let (code, _, err) = cli(&station, args);
+                    runs.push((when, code, format!("{args:?} {err}")));
+                }
+            })
+        })
+        .collect();
+    let runs: Vec<_> = readers
+        .into_iter()
+        .flat_map(|r| r.join().unwrap())
+        .collect();
+    assert!(runs.len() >= RUNS, "{} runs", runs.len());
+    for (_, code, what) in &runs {
+        assert_eq!(*code, 0, "{what}");
+    }
+
+    d.wait("every firing final", 15, || {
+        plays(st.path())
+            .iter()
+            .filter(|p| p["broadcast"] == "整点" && p["status"] != "playing")
+            .count()
+            == firings.len()
+    });
+    let p = plays(st.path());
+    let rows: Vec<&Value> = p.iter().filter(|p| p["broadcast"] == "整点").collect();
+    assert_eq!(rows.len(), firings.len(), "{rows:#?}");
+    let cap = captured(&capture);
+    let mut during = 0;
+    let mut lateness = Vec::new();
+    for t in &firings {
+        let mine: Vec<&&Value> = rows
+            .iter()
+            .filter(|r| instant(&r["scheduled_at"]) == *t)
+            .collect();
+        assert_eq!(mine.len(), 1, "one row for {t}: {rows:#?}");
+        let r = mine[0];
+        assert_eq!(r["status"], "played", "{r}");
+        assert_eq!(r["trigger"], "schedule", "{r}");
+        assert!(r["reason"].is_null(), "{r}");
+        let (started, ended) = (instant(&r["started_at"]), instant(&r["ended_at"]));
+        let late = (started - *t).num_milliseconds();
+        assert!((0..1000).contains(&late), "started {late} ms late: {r}");
+        lateness.push(late);
+        let out = cap
+            .iter()
+            .find(|c| instant(&c["at"]) >= *t && instant(&c["at"]) < *t + TimeDelta::seconds(1))
+            .unwrap_or_else(|| panic!("nothing on air within 1 s of {t}: {cap:?}"));
+        assert_eq!(out["broadcast"], "整点", "{out}");
+        during += runs
+            .iter()
+            .filter(|(when, _, _)| *when >= started && *when <= ended)
+            .count();
+    }
+    eprintln!(
+        "{} runs, {during} of them during a play; starts late by {lateness:?} ms",
+        runs.len()
+    );
+    assert_eq!(cap.len(), firings.len(), "each went out once: {cap:?}");
+    // The runs were really made while broadcasts played.
+    assert!(during >= 40, "only {during} runs began during a play");
+    let o = outages(st.path());
+    assert!(o.is_empty(), "no outage: {o:#?}");
+    assert!(d.stop());
+}
+
+// ---------------------------------------------------------------------
+// 8. An audio file deleted, replaced (a shorter file renamed over it, as
+// an upload does) or deleted and written anew (with bytes that are no
+// audio) while it plays: what was open plays to its end — the whole
+// three seconds, `played`, no reason — and the next broadcast is on time.
+// (`faults.rs` checks the status of the first two; this checks that all
+// of the file went out.)
+
+#[test]
+fn a_file_deleted_or_replaced_mid_play_plays_to_its_end() {
+    const SECS: f32 = 3.0;
+    let st = TempStation::new();
+    for f in ["删.wav", "换.wav", "重.wav"] {
+        st.wav(f, SECS);
+    }
+    st.wav("下一个.wav", 1.0);
+    let (a, b, c, n) = (soon(4), soon(8), soon(12), soon(16));
+    st.schedule(
+        "a.toml",
+        &format!(
+            "{}{}{}{}",
+            entry("删除", "删.wav", &a),
+            entry("替换", "换.wav", &b),
+            entry("重建", "重.wav", &c),
+            entry("下一个", "下一个.wav", &n),
+        ),
+    );
+    let capture = st.path().join("capture.jsonl");
+    let d = Daemon::start(
+        st.path(),
+        &["--output", &format!("capture:{}", capture.display())],
+    );
+    let audio = st.path().join("audio");
+    let changes: [(&str, &dyn Fn()); 3] = [
+        ("删除", &|| {
+            std::fs::remove_file(audio.join("删.wav")).unwrap()
+        }),
+        ("替换", &|| {
+            st.wav("换.wav", 1.0);
+        }),
+        ("重建", &|| {
+            std::fs::remove_file(audio.join("重.wav")).unwrap();
+            std::fs::write(audio.join("重.wav"), b"not audio at all").unwrap();
+        }),
+    ];
+    for (name, change) in &changes {
+        d.wait(&format!("{name} on air"), 20, || {
+            captured(&capture).iter().any(|c| c["broadcast"] == *name)
+        });
+        std::thread::sleep(Duration::from_secs(1));
+        change();
+        let p = plays(st.path());
+        assert_eq!(
+            row(&p, name)["status"],
+            "playing",
+            "{name} was changed mid-play"
+        );
+    }
+    d.wait("下一个 played", 20, || {
+        plays(st.path())
+            .iter()
+            .any(|p| p["broadcast"] == "下一个" && p["status"] == "played")
+    });
+    let p = plays(st.path());
+    let cap = captured(&capture);
+    for (name, _) in &changes {
+        let r = row(&p, name);
+        assert_eq!(r["status"], "played", "{r}");
+        assert!(r["reason"].is_null(), "{r}");
+        let aired = (instant(&r["ended_at"]) - instant(&r["started_at"])).num_milliseconds();
+        assert!(
+            aired >= (SECS * 1000.0) as i64 - 100,
+            "{name}: the whole file went out, not {aired} ms: {r}"
+        );
+        let out: Vec<&Value> = cap.iter().filter(|c| c["broadcast"] == *name).collect();
+        assert_eq!(out.len(), 1, "{name} went out once: {cap:?}");
+        assert_eq!(out[0]["duration_ms"], (SECS * 1000.0) as u64, "{}", out[0]);
+    }
+    let next = row(&p, "下一个");
+    let late = (instant(&next["started_at"]) - instant(&next["scheduled_at"])).num_milliseconds();
+    assert!((0..1000).contains(&late), "the next one on time: {next}");
+    assert!(d.stop());
+}
+
+// ---------------------------------------------------------------------
+// Found while writing the above: both tricks are refused (nothing plays),
+// but the operator is told less than the truth.
+
+#[test]
+#[ignore = "open: check prints a NUL byte in a path raw, and calls a link out of audio/ a missing file (src/check.rs, src/media.rs)"]
+fn refused_paths_are_named_plainly() {
+    let (st, _outside) = station_with_a_way_out();
+    st.schedule(
+        "nul.toml",
+        "[[broadcast]]\nname = \"nul\"\nplay = [\"ok.wav\\u0000\"]\nat = [\"07:30\"]\n",
+    );
+    st.schedule("link.toml", &entry("link", "link.wav", "07:30"));
+    let (code, out, err) = cli(st.path(), &["--lang", "en", "check"]);
+    assert_eq!(code, 2);
+    let text = format!("{out}{err}");
+    // A NUL byte is invisible in a terminal (the line reads as if the
+    // file were `ok.wav`, which is there): show it escaped.
+    assert!(!text.contains('\u{0}'), "a raw NUL byte in:\n{text:?}");
+    // `audio/link.wav` exists; it leads out of the audio folder.
+    let link = text
+        .lines()
+        .find(|l| l.starts_with("schedules/link.toml:3:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(link.contains("outside the audio folder"), "{link}");
 }

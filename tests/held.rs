@@ -8,8 +8,9 @@
 //! with deadlines; none judges the machine's speed, only what the daemon
 //! recorded and answered.
 //!
-//! Covered elsewhere, through the binary: 200 concurrent requests and 100
-//! slow connections (`faults.rs`: `the_http_face_under_load_and_slow_connections`,
+//! The sections are numbered as the acceptance list orders them. Number 6,
+//! 200 concurrent requests and 100 slow connections, is covered through
+//! the binary in `faults.rs` (`the_http_face_under_load_and_slow_connections`,
 //! and 1,100 idle ones in `idle_connections_never_take_the_files_a_play_needs`).
 #![cfg(target_os = "linux")]
 

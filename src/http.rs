@@ -591,17 +591,30 @@ async fn refuse(
     Some(ApiError::Unauthorized.into_response())
 }
 
-/// `localhost`, `127.x.x.x` or `[::1]`, with or without a port.
+/// `localhost`, `127.x.x.x` or `[::1]`, with or without a port. The name
+/// must be the whole of it: what follows is nothing or `:` and digits
+/// (`localhost:7878@evil.example` names no loopback).
 fn loopback_host(host: &str) -> bool {
-    let name = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
+    let (name, port) = if let Some(rest) = host.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some(parts) => parts,
+            None => return false,
+        }
     } else {
-        host.rsplit_once(':').map_or(host, |(n, _)| n)
+        match host.find(':') {
+            Some(i) => (&host[..i], &host[i..]),
+            None => (host, ""),
+        }
     };
-    name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    let port_ok = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    port_ok
+        && (name.eq_ignore_ascii_case("localhost")
+            || name
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback()))
 }
 
 /// A browser sends `Sec-Fetch-Site` and `Origin` with a POST; both must
@@ -1236,6 +1249,11 @@ mod tests {
             "0.0.0.0:7878",
             "[::]:7878",
             "localhost.evil.example",
+            "localhost:7878@evil.example",
+            "127.0.0.1:7878.evil.example",
+            "[::1]evil.example",
+            "[::1",
+            "::1",
         ] {
             assert!(!loopback_host(bad), "{bad}");
         }

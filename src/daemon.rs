@@ -1,6 +1,8 @@
 //! The daemon (`cunxiang run`): wakes at each firing, decides through the
 //! pure planner what is due, plays it through the player thread, and writes
-//! every play to the store before it is reported.
+//! every play to the store before it is reported (while the database file
+//! cannot be written, to the store's memory copy, and said: see
+//! [`Store::held`]).
 //!
 //! One task owns all state; the player thread, the store (blocking pool)
 //! and the file watcher talk to it over channels.
@@ -230,8 +232,9 @@ impl RunConfig {
     }
 }
 
-/// Failures that stop the daemon: only the loss of the event store, or
-/// another daemon already running on the station.
+/// Failures that stop the daemon: only the loss of the event store for
+/// good (its memory copy cannot be kept either), or another daemon
+/// already running on the station.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]

@@ -195,11 +195,30 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
         r.register(Box::new(ok))?;
     }
 
-    let open = match &store {
+    let mut open = match &store {
         Some(s) => checked(&store_ok, s.outages(true, None)),
         None if store_ok.get() => Some(Vec::new()),
         None => None,
     };
+    // Records the daemon holds in memory (the file cannot be written): a
+    // `store` fault the file cannot show yet.
+    let held = live.store.as_ref().and_then(|s| s.held());
+    if let (Some(open), Some(h)) = (open.as_mut(), &held) {
+        open.push(crate::store::OutageRow {
+            id: 0,
+            kind: OutageKind::Store,
+            subject: crate::store::STORE_SUBJECT.to_string(),
+            started_at: h.since,
+            ended_at: None,
+            detail: Some(h.error.clone()),
+            lost: 0,
+        });
+    }
+    gauge(
+        "cunxiang_records_held",
+        "Play and outage rows held in memory because the database cannot be written (0 normally).",
+        held.map_or(0.0, |h| h.rows as f64),
+    )?;
     let by_kind = IntGaugeVec::new(
         Opts::new(
             "cunxiang_open_outages",

@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 /// The database file inside the data folder.
 pub const DB_FILE: &str = "cunxiang.db";
 
-/// Errors of the event store. Losing the store is the one failure that
-/// stops the daemon.
+/// Errors of the event store. The daemon's handle holds its records in
+/// memory through faults of the file ([`StoreError::is_fault`]); what
+/// still reaches the daemon stops it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create the data folder {path}: {source}")]

@@ -1230,7 +1230,7 @@ fn the_database_locked_by_another_process_for_30_s() {
         ("解锁后", "a.wav", &after),
     );
     let mut d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
-    address(&d, "var");
+    let addr = address(&d, "var");
     let db = st.path().join("var/cunxiang.db");
     // Another process takes the write lock and holds it 30 s.
     let locker = std::thread::spawn(move || {
@@ -1254,6 +1254,10 @@ fn the_database_locked_by_another_process_for_30_s() {
         "{fault}"
     );
     assert!(d.child.as_mut().unwrap().try_wait().unwrap().is_none());
+    // For the county's alerting too.
+    let (_, metrics) = get(&format!("http://{addr}/metrics"), &[]);
+    assert!(metrics.contains("cunxiang_open_outages{kind=\"store\"} 1"), "{metrics}");
+    assert!(!metrics.contains("cunxiang_records_held 0"), "{metrics}");
     locker.join().unwrap();
     // Nothing lost: the firing during the lock went on air on time and
     // its row reached the file once the lock was gone.

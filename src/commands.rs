@@ -242,7 +242,7 @@ pub fn log(
             s.plays(&crate::store::PlayFilter {
                 since,
                 status,
-                limit: None,
+                ..Default::default()
             })
         })
         .transpose()
@@ -1085,8 +1085,12 @@ pub fn day_reports(
     let end = check::day_start(&rules, first + TimeDelta::days(days));
     let plays = store
         .and_then(|s| {
+            // Counted and measured only: no names, so a long name on a
+            // busy day costs nothing here.
             s.plays(&crate::store::PlayFilter {
                 since: Some(start),
+                until: Some(end),
+                bare: true,
                 ..Default::default()
             })
             .ok()
@@ -1104,7 +1108,7 @@ pub fn day_reports(
                 check::day_start(&rules, d),
                 check::day_start(&rules, d + TimeDelta::days(1)),
             );
-            let planned = planner::firings(&broadcasts, &rules, a, b).len();
+            let planned = planner::slots(&broadcasts, &rules, a, b).len();
             let mut r = crate::ledger::day_report(d, a, b.min(end), now, planned, &plays, &outages);
             // A day over before the station's records begin has no data.
             if records_from.is_none_or(|f| b <= f) {

@@ -18,6 +18,22 @@ pub fn table() -> Table {
     t
 }
 
+/// At most `max` characters of `s`: a longer text is cut on a character
+/// boundary and ends with "…" (which counts as one of the `max`). Lists
+/// on the dashboard cut names so one long name cannot swell the page.
+pub fn cut(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => s.into(),
+        Some(_) => {
+            let keep = s
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(s.len(), |(i, _)| i);
+            format!("{}…", &s[..keep]).into()
+        }
+    }
+}
+
 /// `2026-12-01 07:30:00 +08:00`: how instants are shown to people.
 pub fn show_instant(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz)
@@ -307,4 +323,21 @@ pub fn plan_item(r: &Settled, tz: Tz) -> serde_json::Value {
         "skipped": f.skip,
         "collision": collision,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn cut_keeps_short_text_and_ends_long_text_with_an_ellipsis() {
+        assert_eq!(cut("每日公告", 4), "每日公告");
+        assert_eq!(cut("每日公告!", 4), "每日公…");
+        assert_eq!(cut("", 3), "");
+        assert_eq!(cut("abc", 0), "…");
+        let long: String = "长名".repeat(5000);
+        let c = cut(&long, 60);
+        assert_eq!(c.chars().count(), 60);
+        assert!(c.ends_with('…') && long.starts_with(c.trim_end_matches('…')));
+    }
 }

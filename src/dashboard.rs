@@ -138,11 +138,9 @@ fn more(lang: Lang, n: usize, whole: &str) -> Markup {
     html! {
         @if n > 0 {
             li.muted {
-                (match (lang, whole.is_empty()) {
-                    (Lang::Zh, true) => format!("还有 {n} 项"),
-                    (Lang::Zh, false) => format!("还有 {n} 项，全部请看 {whole}"),
-                    (Lang::En, true) => format!("and {n} more"),
-                    (Lang::En, false) => format!("and {n} more: {whole}"),
+                (match lang {
+                    Lang::Zh => format!("还有 {n} 项，全部请看 {whole}"),
+                    Lang::En => format!("and {n} more: {whole}"),
                 })
             }
         }
@@ -529,6 +527,13 @@ fn timeline(day: &Day<'_>, now: DateTime<Utc>, tz: Tz, lang: Lang) -> Markup {
     let max_aired = day.hours.iter().map(Hour::aired).max().unwrap_or(0).max(1) as f64;
     let counts = |h: &Hour| {
         let mut parts = vec![format!("{} {}", l("计划", "planned"), h.planned)];
+        if h.skipped > 0 {
+            parts.push(format!(
+                "{} {}",
+                l("其中不播", "of which skipped"),
+                h.skipped
+            ));
+        }
         for (s, n) in HOUR_STATUSES.iter().zip(h.plays) {
             if n > 0 {
                 parts.push(format!("{} {n}", status_word(lang, s.as_str())));

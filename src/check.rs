@@ -233,7 +233,8 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
     let outcomes = planner::simulate(&plan, &durations);
     let mut collision_warned: HashSet<(String, String)> = HashSet::new();
     for (i, o) in outcomes.iter().enumerate() {
-        if let Some(blocker) = o.missed_because {
+        if let Some(blocker) = &o.missed_because {
+            let blocker = blocker.index;
             let f = &plan[i];
             let bf = &plan[blocker];
             let Some(b) = by_name.get(f.broadcast.as_str()) else {

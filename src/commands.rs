@@ -64,9 +64,18 @@ pub struct PlanOpts {
     pub format: PlanFormat,
 }
 
+/// The most days one `plan` covers: a year, leap years included. The plan
+/// is written as it is computed (memory stays flat in the number of days);
+/// the limit keeps one run's output to what a person or a script asks for.
+pub const PLAN_MAX_DAYS: u32 = 366;
+
 /// `cunxiang plan`: every firing in the window, in time order. The plan
 /// covers the files that go on air; findings that keep a file off air go to
 /// `err` and make the exit code 2.
+///
+/// The window is planned a day at a time and each firing is written as
+/// soon as its collisions are settled: memory holds one day's instants,
+/// not the window's firings (a year of a 10-second cron is 3.2 million).
 ///
 /// # Errors
 /// Only when writing fails.
@@ -83,23 +92,10 @@ pub fn plan(
     let first = opts
         .from
         .unwrap_or_else(|| now.with_timezone(&rules.tz).date_naive());
-    let from = check::day_start(&rules, first);
-    let to = check::day_start(&rules, first + TimeDelta::days(opts.days.max(1) as i64));
+    let days = opts.days.clamp(1, PLAN_MAX_DAYS);
     let broadcasts = station.broadcasts();
-    let firings = planner::firings(&broadcasts, &rules, from, to);
-    let mut media = MediaTable::default();
-    for f in &firings {
-        for file in f.files.iter().chain(match &f.chime {
-            planner::ChimeFile::File(c) => Some(c),
-            _ => None,
-        }) {
-            media.probe(&station, file);
-        }
-    }
-    let durations: Vec<_> = firings.iter().map(|f| check::expected(f, &media)).collect();
-    let outcomes = planner::simulate(&firings, &durations);
-    let rows = view::plan_rows(&firings, &media, &outcomes);
-    match opts.format {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
+    let mut sink: Box<dyn view::PlanOut + '_> = match opts.format {
         PlanFormat::Table => {
             writeln!(
                 out,
@@ -108,16 +104,42 @@ pub fn plan(
                 station.config.name,
                 rules.tz.name()
             )?;
-            out.write_all(view::plan_table(&rows, &firings, rules.tz, lang).as_bytes())?;
-            writeln!(out)?;
+            Box::new(view::PlanTable::new(&mut out, rules.tz, lang))
         }
-        PlanFormat::Json => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&view::plan_json(&rows, &firings, rules.tz))
-                .expect("json")
-        )?,
+        PlanFormat::Json => Box::new(view::PlanJson::new(&mut out, rules.tz)),
+    };
+    let mut media = MediaTable::default();
+    let mut sim = planner::Simulation::default();
+    // A window running past the calendar's end stops there.
+    let day = |n: u32| first.checked_add_signed(TimeDelta::days(n as i64));
+    for n in 0..days {
+        let (Some(d), Some(next)) = (day(n), day(n + 1)) else {
+            break;
+        };
+        let (a, b) = (check::day_start(&rules, d), check::day_start(&rules, next));
+        for slot in planner::slots(&broadcasts, &rules, a, b) {
+            let f = slot.firing(&broadcasts, &rules);
+            for file in f.files.iter().chain(match &f.chime {
+                planner::ChimeFile::File(c) => Some(c),
+                _ => None,
+            }) {
+                media.probe(&station, file);
+            }
+            let duration = check::expected(&f, &media);
+            sim.push(f, duration);
+            while let Some(r) = sim.pop() {
+                sink.row(&r)?;
+            }
+        }
     }
+    sim.finish();
+    while let Some(r) = sim.pop() {
+        sink.row(&r)?;
+    }
+    sink.end()?;
+    drop(sink);
+    out.flush()?;
+    drop(out);
     let mut errors: Vec<_> = station
         .diagnostics()
         .into_iter()
@@ -220,7 +242,7 @@ pub fn log(
             s.plays(&crate::store::PlayFilter {
                 since,
                 status,
-                limit: None,
+                ..Default::default()
             })
         })
         .transpose()
@@ -1067,8 +1089,12 @@ pub fn day_reports(
     let end = check::day_start(&rules, first + TimeDelta::days(days));
     let plays = store
         .and_then(|s| {
+            // Counted and measured only: no names, so a long name on a
+            // busy day costs nothing here.
             s.plays(&crate::store::PlayFilter {
                 since: Some(start),
+                until: Some(end),
+                bare: true,
                 ..Default::default()
             })
             .ok()
@@ -1086,7 +1112,7 @@ pub fn day_reports(
                 check::day_start(&rules, d),
                 check::day_start(&rules, d + TimeDelta::days(1)),
             );
-            let planned = planner::firings(&broadcasts, &rules, a, b).len();
+            let planned = planner::slots(&broadcasts, &rules, a, b).len();
             let mut r = crate::ledger::day_report(d, a, b.min(end), now, planned, &plays, &outages);
             // A day over before the station's records begin has no data.
             if records_from.is_none_or(|f| b <= f) {

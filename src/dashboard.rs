@@ -3,17 +3,149 @@
 //! timeline, the last week's availability, recent plays and an emergency
 //! insert form. No external assets (the PC may be offline); every name is
 //! escaped by the template engine (maud).
+//!
+//! The page is reloaded every 15 s, so its size is bounded whatever the
+//! schedule: a busy day is drawn as counts per hour, the recent plays are
+//! the last [`RECENT_ROWS`], every list that can grow shows its first few
+//! and says how many more, and names and texts are cut with an ellipsis.
 
 use crate::daemon::Live;
 use crate::i18n::{status_word, trigger_word, word, Lang};
 use crate::ledger::DayReport;
 use crate::load::Station;
-use crate::planner::{self, Firing, Rules};
-use crate::store::{PlayFilter, PlayRow, Status};
+use crate::planner::{self, Rules, Slot};
+use crate::schedule::Broadcast;
+use crate::store::{PlayFilter, PlayRow, Status, Store};
+use crate::view::cut;
 use chrono::{DateTime, Duration as TimeDelta, NaiveDate, Utc};
 use chrono_tz::Tz;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::path::Path;
+
+/// Rows in the recent-plays table (the full log: `cunxiang log`).
+pub const RECENT_ROWS: usize = 50;
+/// Characters of a name in a list or table.
+const NAME: usize = 60;
+/// Characters of a name in a chart's tooltip.
+const TIP_NAME: usize = 40;
+/// Characters of a longer text: an error, a warning, a fault's detail.
+const TEXT: usize = 200;
+/// Characters of a reason in the recent-plays table.
+const REASON: usize = 60;
+/// Entries shown of the repair list, and of the schedule problems.
+const LISTED: usize = 10;
+/// Waiting firings named under "now playing".
+const QUEUED: usize = 10;
+/// Up to this many firings (and plays) today are drawn one by one;
+/// beyond, the timeline shows counts per hour.
+const MARKS: usize = 48;
+/// Suggestions in the insert form, and the longest one offered (a longer
+/// name can still be typed; a cut one would not play).
+const SUGGESTIONS: usize = 80;
+const SUGGESTION_CHARS: usize = 60;
+
+/// The statuses in the order the per-hour counts show them.
+const HOUR_STATUSES: [Status; 7] = [
+    Status::Played,
+    Status::Partial,
+    Status::Failed,
+    Status::Missed,
+    Status::Skipped,
+    Status::Interrupted,
+    Status::Playing,
+];
+
+/// One hour of today (whole hours from the start of the day, so a DST day
+/// has 23 or 25 of them).
+#[derive(Debug, Clone, Default)]
+struct Hour {
+    start: DateTime<Utc>,
+    planned: usize,
+    skipped: usize,
+    /// Plays by status, in [`HOUR_STATUSES`] order.
+    plays: [i64; 7],
+}
+
+impl Hour {
+    fn aired(&self) -> i64 {
+        self.plays.iter().sum()
+    }
+}
+
+/// Today as the page draws it: the firings (cheap slots) and, when few,
+/// the plays one by one; always the counts per hour.
+struct Day<'a> {
+    a: DateTime<Utc>,
+    b: DateTime<Utc>,
+    broadcasts: &'a [Broadcast],
+    slots: Vec<Slot>,
+    /// Today's plays, when there are at most [`MARKS`].
+    plays: Option<Vec<PlayRow>>,
+    hours: Vec<Hour>,
+}
+
+impl<'a> Day<'a> {
+    fn load(
+        store: Option<&Store>,
+        broadcasts: &'a [Broadcast],
+        rules: &Rules,
+        a: DateTime<Utc>,
+        b: DateTime<Utc>,
+    ) -> Day<'a> {
+        let slots = planner::slots(broadcasts, rules, a, b);
+        let n = ((b - a).num_seconds().max(1) + 3599) / 3600;
+        let mut hours: Vec<Hour> = (0..n)
+            .map(|h| Hour {
+                start: a + TimeDelta::hours(h),
+                ..Default::default()
+            })
+            .collect();
+        let hour = |t: DateTime<Utc>| ((t - a).num_seconds() / 3600).clamp(0, n - 1) as usize;
+        for s in &slots {
+            let h = &mut hours[hour(s.at)];
+            h.planned += 1;
+            h.skipped += usize::from(s.skip.is_some());
+        }
+        let mut plays = None;
+        if let Some(store) = store {
+            for (h, status, count) in store.hourly_counts(a, b).unwrap_or_default() {
+                let i = HOUR_STATUSES.iter().position(|x| *x == status).unwrap_or(0);
+                hours[h.clamp(0, n - 1) as usize].plays[i] += count;
+            }
+            plays = store
+                .plays(&PlayFilter {
+                    since: Some(a),
+                    until: Some(b),
+                    limit: Some(MARKS + 1),
+                    ..Default::default()
+                })
+                .ok()
+                .filter(|v| v.len() <= MARKS);
+        }
+        Day {
+            a,
+            b,
+            broadcasts,
+            slots,
+            plays,
+            hours,
+        }
+    }
+}
+
+/// "and N more" under a list cut short, with where to see them all.
+fn more(lang: Lang, n: usize, whole: &str) -> Markup {
+    html! {
+        @if n > 0 {
+            li.muted {
+                (match lang {
+                    Lang::Zh => format!("还有 {n} 项，全部请看 {whole}"),
+                    Lang::En => format!("and {n} more: {whole}"),
+                })
+            }
+        }
+    }
+}
 
 /// What the request adds to the page.
 #[derive(Debug, Clone)]
@@ -69,17 +201,12 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
     let today = now.with_timezone(&tz).date_naive();
     let day_a = crate::check::day_start(&rules, today);
     let day_b = crate::check::day_start(&rules, today + TimeDelta::days(1));
-    let plays: Vec<PlayRow> = store
+    let broadcasts = station.broadcasts();
+    let day = Day::load(store.as_ref(), &broadcasts, &rules, day_a, day_b);
+    let recent: Vec<PlayRow> = store
         .as_ref()
-        .and_then(|s| {
-            s.plays(&PlayFilter {
-                since: Some(day_a - TimeDelta::days(2)),
-                ..Default::default()
-            })
-            .ok()
-        })
+        .and_then(|s| s.latest_plays(RECENT_ROWS).ok())
         .unwrap_or_default();
-    let planned = planner::firings(&station.broadcasts(), &rules, day_a, day_b);
     let week =
         crate::commands::day_reports(&station, store.as_ref(), now, today - TimeDelta::days(6), 7);
     let faults: Vec<&serde_json::Value> = status["open_outages"]
@@ -112,9 +239,26 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
             })
             .unwrap_or_default()
     };
-    let recent: Vec<&PlayRow> = plays.iter().rev().take(15).collect();
-    let mut names: Vec<String> = live.names();
-    names.extend(audio_files(&station));
+    let names: Vec<String> = live
+        .broadcasts
+        .iter()
+        .filter(|b| b.name.chars().count() <= SUGGESTION_CHARS)
+        .map(|b| b.name.clone())
+        .chain(audio_files(&station))
+        .filter(|n| n.chars().count() <= SUGGESTION_CHARS)
+        .take(SUGGESTIONS)
+        .collect();
+    let station_name = cut(&station.config.name, NAME);
+    let errs = status["schedule_errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let warns = status["warnings"].as_array().cloned().unwrap_or_default();
+    let problems: Vec<(bool, &serde_json::Value)> = errs
+        .iter()
+        .map(|e| (true, e))
+        .chain(warns.iter().map(|w| (false, w)))
+        .collect();
     let markup = html! {
         (DOCTYPE)
         html lang=(l("zh-CN", "en")) {
@@ -122,19 +266,19 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 noscript { meta http-equiv="refresh" content="30"; }
-                title { (station.config.name) " · " (l("村响", "cunxiang")) }
+                title { (station_name) " · " (l("村响", "cunxiang")) }
                 style { (PreEscaped(CSS)) }
             }
             body {
                 header class=(state_class) id="state" {
-                    h1 { (station.config.name) }
+                    h1 { (station_name) }
                     span.state { (state_text) }
                     span { (show(now)) }
                     a href=(other.0) { (other.1) }
                 }
                 main {
-                    @if let Some(m) = &o.msg { p.msg { (m) } }
-                    @if let Some(e) = &o.err { p.err { (e) } }
+                    @if let Some(m) = &o.msg { p.msg { (cut(m, TEXT)) } }
+                    @if let Some(e) = &o.err { p.err { (cut(e, TEXT)) } }
                     section #repair-list class=(if faults.is_empty() { "ok" } else { "" }) {
                         h2 { (l("待维修", "Repair list")) }
                         @if status["state"] == "down" {
@@ -144,25 +288,27 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                             p { (l("没有待维修的故障。", "Nothing needs repair.")) }
                         } @else {
                             ul {
-                                @for f in &faults {
+                                @for f in faults.iter().take(LISTED) {
                                     li {
-                                        strong { "[" (text(&f["what"])) "] " (text(&f["subject"])) }
+                                        strong { "[" (text(&f["what"])) "] " (cut(&text(&f["subject"]), NAME)) }
                                         " " (l("自", "since")) " " (since_ago(&f["since"]))
                                         " · " (l("损失节目", "broadcasts lost")) " " (f["lost"].as_i64().unwrap_or(0))
-                                        @if let Some(d) = f["detail"].as_str() { br; span.muted { (d) } }
+                                        @if let Some(d) = f["detail"].as_str() { br; span.muted { (cut(d, TEXT)) } }
                                         br;
-                                        span.advice { (l("检查：", "Check: ")) (text(&f["advice"])) }
+                                        span.advice { (l("检查：", "Check: ")) (cut(&text(&f["advice"]), TEXT)) }
                                     }
                                 }
+                                (more(lang, faults.len().saturating_sub(LISTED), "cunxiang outages --open"))
                             }
                         }
-                        @let errs = status["schedule_errors"].as_array().cloned().unwrap_or_default();
-                        @let warns = status["warnings"].as_array().cloned().unwrap_or_default();
-                        @if !errs.is_empty() || !warns.is_empty() {
+                        @if !problems.is_empty() {
                             h2 { (l("节目单问题", "Schedule problems")) }
                             ul {
-                                @for e in &errs { li { code { (text(e)) } } }
-                                @for w in &warns { li { (text(w)) } }
+                                @for (error, e) in problems.iter().take(LISTED) {
+                                    @if *error { li { code { (cut(&text(e), TEXT)) } } }
+                                    @else { li { (cut(&text(e), TEXT)) } }
+                                }
+                                (more(lang, problems.len().saturating_sub(LISTED), "cunxiang check"))
                             }
                         }
                     }
@@ -173,10 +319,10 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                                 @let pos = p.position(now).as_secs_f64();
                                 @let total = p.total().as_secs_f64().max(0.001);
                                 p {
-                                    strong { (p.broadcast) }
+                                    strong { (cut(&p.broadcast, NAME)) }
                                     " · " (word(lang, p.priority.as_str()))
                                     " · " (trigger_word(lang, p.trigger.as_str()))
-                                    @if let Some(i) = p.items.get(p.index) { " · " (i.0) }
+                                    @if let Some(i) = p.items.get(p.index) { " · " (cut(&i.0, NAME)) }
                                     " · " (format!("{:.0}/{:.0} s", pos, total))
                                 }
                                 div.bar { div style=(format!("width:{:.1}%", (pos / total * 100.0).min(100.0))) {} }
@@ -191,22 +337,24 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                         }
                         @if !live.queued.is_empty() {
                             p { (l("等待：", "Waiting: "))
-                                @for (n, _, pr) in &live.queued { (n) " (" (word(lang, pr.as_str())) ") " }
+                                @for (n, _, pr) in live.queued.iter().take(QUEUED) { (cut(n, NAME)) " (" (word(lang, pr.as_str())) ") " }
+                                @let left = live.queued.len().saturating_sub(QUEUED);
+                                @if left > 0 { span.muted { (match lang { Lang::Zh => format!("还有 {left} 项"), Lang::En => format!("and {left} more") }) } }
                             }
                         }
                         @if let Some((name, h)) = &live.monitor {
                             p #monitor {
                                 (l("监听输入 ", "Monitor input "))
-                                code { (name) } " · "
+                                code { (cut(name, NAME)) } " · "
                                 @match (&h.error, h.last_db) {
-                                    (Some(e), _) => span.advice { (l("故障：", "failing: ")) (e) },
+                                    (Some(e), _) => span.advice { (l("故障：", "failing: ")) (cut(e, TEXT)) },
                                     (None, Some(db)) => { (l("最近电平 ", "last level ")) (format!("{db:.1} dBFS")) },
                                     (None, None) => { (l("还没测量（只在播出时测量）", "not measured yet (measured while playing)")) },
                                 }
                             }
                         }
                         p { (l("接下来：", "Next: "))
-                            @for (n, at, _) in live.next(now, 3) { (show(at)) " " (n) "　" }
+                            @for (n, at, _) in live.next(now, 3) { (show(at)) " " (cut(&n, NAME)) "　" }
                         }
                     }
                     section #insert {
@@ -236,7 +384,8 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                     }
                     section {
                         h2 { (l("今日节目：计划与实播", "Today: planned and aired")) }
-                        (timeline(&planned, &plays, day_a, day_b, now, tz, lang))
+                        (timeline(&day, now, tz, lang))
+                        (per_hour(&day, tz, lang))
                     }
                     section {
                         h2 { (l("近 7 天可用率", "Availability, last 7 days")) }
@@ -253,21 +402,27 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                             @for r in &recent {
                                 tr {
                                     td { (show(r.scheduled_at)) }
-                                    td { (r.broadcast) }
+                                    td { (cut(&r.broadcast, NAME)) }
                                     td class=(format!("s-{}", r.status.as_str())) { (status_word(lang, r.status.as_str())) }
                                     td { (r.started_at.map(hm).unwrap_or_default()) }
                                     td { (trigger_word(lang, r.trigger.as_str())) }
                                     td class=(match r.heard { Some(true) => "s-played", Some(false) => "s-failed", None => "" }) {
                                         (crate::commands::heard_word(lang, r.heard))
                                     }
-                                    td { (r.reason.as_deref().map(|x| crate::i18n::reason_text(lang, x)).unwrap_or_default()) }
+                                    td { (r.reason.as_deref().map(|x| cut(&crate::i18n::reason_text(lang, x), REASON).into_owned()).unwrap_or_default()) }
                                 }
                             }
+                        }
+                        @if recent.len() == RECENT_ROWS {
+                            p.muted { (match lang {
+                                Lang::Zh => format!("最近 {RECENT_ROWS} 条；全部记录请看 cunxiang log"),
+                                Lang::En => format!("the last {RECENT_ROWS}; the whole log: cunxiang log"),
+                            }) }
                         }
                     }
                     p.muted {
                         "cunxiang " (env!("CARGO_PKG_VERSION")) " · "
-                        (l("输出", "output")) " " (live.output) " · "
+                        (l("输出", "output")) " " (cut(&live.output, NAME)) " · "
                         a href="/api/status" { "API" } " · " a href="/metrics" { "metrics" }
                     }
                 }
@@ -346,27 +501,46 @@ fn status_color(s: Status) -> &'static str {
 }
 
 /// Today as a 24-hour strip: planned firings above, what aired below
-/// (coloured by outcome), the current time as a line.
-fn timeline(
-    planned: &[Firing],
-    plays: &[PlayRow],
-    a: DateTime<Utc>,
-    b: DateTime<Utc>,
-    now: DateTime<Utc>,
-    tz: Tz,
-    lang: Lang,
-) -> Markup {
+/// (coloured by outcome), the current time as a line. Up to [`MARKS`]
+/// firings (and plays) are drawn one by one; a busier day is drawn as a
+/// bar per hour, its height the hour's count.
+fn timeline(day: &Day<'_>, now: DateTime<Utc>, tz: Tz, lang: Lang) -> Markup {
     let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+    let (a, b) = (day.a, day.b);
     let (left, width) = (60.0, 920.0);
     let span = (b - a).num_milliseconds().max(1) as f64;
     let x = |t: DateTime<Utc>| {
         left + ((t - a).num_milliseconds() as f64 / span).clamp(0.0, 1.0) * width
     };
     let hm = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
-    let today: Vec<&PlayRow> = plays
+    let bar = |h: &Hour| {
+        let (x0, x1) = (x(h.start), x((h.start + TimeDelta::hours(1)).min(b)));
+        (x0 + 1.0, (x1 - x0 - 2.0).max(1.0))
+    };
+    let max_planned = day
+        .hours
         .iter()
-        .filter(|p| p.scheduled_at >= a && p.scheduled_at < b)
-        .collect();
+        .map(|h| h.planned)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let max_aired = day.hours.iter().map(Hour::aired).max().unwrap_or(0).max(1) as f64;
+    let counts = |h: &Hour| {
+        let mut parts = vec![format!("{} {}", l("计划", "planned"), h.planned)];
+        if h.skipped > 0 {
+            parts.push(format!(
+                "{} {}",
+                l("其中不播", "of which skipped"),
+                h.skipped
+            ));
+        }
+        for (s, n) in HOUR_STATUSES.iter().zip(h.plays) {
+            if n > 0 {
+                parts.push(format!("{} {n}", status_word(lang, s.as_str())));
+            }
+        }
+        format!("{} {}", hm(h.start), parts.join(" · "))
+    };
     html! {
         svg #timeline xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1000 110" width="100%" role="img"
             aria-label=(l("今日时间线", "today's timeline")) {
@@ -377,31 +551,109 @@ fn timeline(
                 line x1=(hx) y1="15" x2=(hx) y2="88" stroke="#e3e5e8" {}
                 text x=(hx - 8.0) y="104" { (format!("{h:02}")) }
             }
-            @for f in planned {
-                @let fx = x(f.scheduled_at);
-                line.planned x1=(fx) y1="20" x2=(fx) y2="40"
-                    stroke=(if f.skip.is_some() { "#bbb" } else { "#555" }) stroke-width="2" {
-                    title { (hm(f.scheduled_at)) " " (f.broadcast) }
+            @if day.slots.len() <= MARKS {
+                @for s in &day.slots {
+                    @let fx = x(s.at);
+                    line.planned x1=(fx) y1="20" x2=(fx) y2="40"
+                        stroke=(if s.skip.is_some() { "#bbb" } else { "#555" }) stroke-width="2" {
+                        title { (hm(s.at)) " " (cut(&day.broadcasts[s.broadcast].name, TIP_NAME)) }
+                    }
+                }
+            } @else {
+                @for h in day.hours.iter().filter(|h| h.planned > 0) {
+                    @let (bx, bw) = bar(h);
+                    @let bh = 2.0 + 18.0 * h.planned as f64 / max_planned;
+                    rect.planned x=(bx) y=(40.0 - bh) width=(bw) height=(bh) fill="#555" {
+                        title { (counts(h)) }
+                    }
                 }
             }
-            @for p in &today {
-                @match p.started_at {
-                    Some(s) => {
-                        @let e = p.ended_at.unwrap_or(now);
-                        rect.aired x=(x(s)) y="58" width=((x(e) - x(s)).max(3.0)) height="20"
-                            fill=(status_color(p.status)) {
-                            title { (hm(s)) " " (p.broadcast) " · " (status_word(lang, p.status.as_str())) }
+            @match &day.plays {
+                Some(plays) => {
+                    @for p in plays {
+                        @match p.started_at {
+                            Some(s) => {
+                                @let e = p.ended_at.unwrap_or(now);
+                                rect.aired x=(x(s)) y="58" width=((x(e) - x(s)).max(3.0)) height="20"
+                                    fill=(status_color(p.status)) {
+                                    title { (hm(s)) " " (cut(&p.broadcast, TIP_NAME)) " · " (status_word(lang, p.status.as_str())) }
+                                }
+                            }
+                            None => {
+                                circle.notaired cx=(x(p.scheduled_at)) cy="68" r="5" fill=(status_color(p.status)) {
+                                    title { (hm(p.scheduled_at)) " " (cut(&p.broadcast, TIP_NAME)) " · " (status_word(lang, p.status.as_str())) }
+                                }
+                            }
                         }
                     }
-                    None => {
-                        circle.notaired cx=(x(p.scheduled_at)) cy="68" r="5" fill=(status_color(p.status)) {
-                            title { (hm(p.scheduled_at)) " " (p.broadcast) " · " (status_word(lang, p.status.as_str())) }
+                }
+                None => {
+                    @for h in day.hours.iter().filter(|h| h.aired() > 0) {
+                        @let (bx, bw) = bar(h);
+                        @let total = 2.0 + 18.0 * h.aired() as f64 / max_aired;
+                        g.aired {
+                            title { (counts(h)) }
+                            @for (st, y, sh) in stack(h, 78.0, total) {
+                                rect x=(bx) y=(format!("{y:.1}")) width=(bw) height=(format!("{sh:.1}")) fill=(status_color(st)) {}
+                            }
                         }
                     }
                 }
             }
             @if now >= a && now < b {
                 line x1=(x(now)) y1="12" x2=(x(now)) y2="90" stroke="#b3261e" stroke-dasharray="4 3" {}
+            }
+        }
+    }
+}
+
+/// An hour's plays as a stacked bar standing on `bottom`, `height` tall:
+/// (status, top, height) of each non-empty segment.
+fn stack(h: &Hour, bottom: f64, height: f64) -> Vec<(Status, f64, f64)> {
+    let total = h.aired().max(1) as f64;
+    let mut top = bottom;
+    HOUR_STATUSES
+        .iter()
+        .zip(h.plays)
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| {
+            let sh = height * n as f64 / total;
+            top -= sh;
+            (*s, top, sh)
+        })
+        .collect()
+}
+
+/// Today's counts per hour: planned, and the plays by outcome. Open when
+/// the timeline is summarised, folded away when every firing is drawn.
+fn per_hour(day: &Day<'_>, tz: Tz, lang: Lang) -> Markup {
+    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+    let dense = day.slots.len() > MARKS || day.plays.is_none();
+    let rows: Vec<&Hour> = day
+        .hours
+        .iter()
+        .filter(|h| h.planned > 0 || h.aired() > 0)
+        .collect();
+    let hm = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
+    html! {
+        @if !rows.is_empty() {
+            details open[dense] {
+                summary { (l("每小时统计", "Per hour")) }
+                table #hours {
+                    tr {
+                        th { (l("时段", "hour")) } th { (l("计划", "planned")) }
+                        @for s in &HOUR_STATUSES { th { (status_word(lang, s.as_str())) } }
+                    }
+                    @for h in &rows {
+                        tr {
+                            td { (hm(h.start)) }
+                            td { (h.planned) }
+                            @for (s, n) in HOUR_STATUSES.iter().zip(h.plays) {
+                                td class=(if n > 0 { format!("s-{}", s.as_str()) } else { "muted".to_string() }) { (n) }
+                            }
+                        }
+                    }
+                }
             }
         }
     }

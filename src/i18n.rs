@@ -272,6 +272,11 @@ pub enum Msg {
     StationFolderMissing {
         path: String,
     },
+    /// `plan --days` outside 1..=max.
+    PlanDaysOutOfRange {
+        value: String,
+        max: u32,
+    },
     /// The event store cannot be written: the daemon stops.
     StoreLostStopping,
     /// The event store cannot be read: nothing can be shown.
@@ -687,6 +692,12 @@ impl Msg {
             }
             (Msg::StationFolderMissing { path }, En) => {
                 let _ = write!(w, "the station folder {path} does not exist (or is not a folder); check --station or the CUNXIANG_STATION variable");
+            }
+            (Msg::PlanDaysOutOfRange { value, max }, Zh) => {
+                let _ = write!(w, "--days {value} 不行：计划一次最多 {max} 天（一年），至少 1 天。请写 1 到 {max} 之间的整数；要看更远，用 --from 分几次查看");
+            }
+            (Msg::PlanDaysOutOfRange { value, max }, En) => {
+                let _ = write!(w, "--days {value} is not allowed: one plan covers 1 to {max} days (a year); give a whole number from 1 to {max}, and use --from for later windows");
             }
             (Msg::ScheduleEmptied, Zh) => {
                 let _ = write!(w, "这个节目单文件现在一个 [[broadcast]] 都没有（像是没保存完），上一个正确的版本仍在播出。请把内容补全后保存；如果确实要停播这些节目，请删除这个文件");

@@ -37,8 +37,8 @@ enum Command {
         /// First day, YYYY-MM-DD (default: today)
         #[arg(long)]
         from: Option<chrono::NaiveDate>,
-        /// Number of days
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=366))]
+        /// Number of days, 1 to 366 (a year); written as planned, so memory stays flat / 天数，1 到 366
+        #[arg(long, default_value_t = 1, value_parser = plan_days)]
         days: u32,
         #[arg(long, value_enum, default_value = "table")]
         format: PlanFormat,
@@ -114,6 +114,21 @@ enum Command {
     },
     /// List sound output devices (for [output] device = "rodio:NAME") / 列出声卡
     Devices,
+}
+
+/// `plan --days`: 1 to [`commands::PLAN_MAX_DAYS`]. The refusal is in both
+/// languages: `--lang` is not known while clap parses.
+fn plan_days(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if (1..=commands::PLAN_MAX_DAYS).contains(&n) => Ok(n),
+        _ => {
+            let m = cunxiang::i18n::Msg::PlanDaysOutOfRange {
+                value: s.to_string(),
+                max: commands::PLAN_MAX_DAYS,
+            };
+            Err(format!("{}\n{}", m.render(Lang::Zh), m.render(Lang::En)))
+        }
+    }
 }
 
 /// What must outlive the run for the log to be complete: the writer

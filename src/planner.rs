@@ -96,25 +96,67 @@ pub fn firings(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Vec<Firing> {
+    slots(broadcasts, rules, from, to)
+        .into_iter()
+        .map(|s| s.firing(broadcasts, rules))
+        .collect()
+}
+
+/// A firing before it is built: when, and which broadcast (an index into
+/// the slice it was planned from). A few bytes, where a [`Firing`] carries
+/// the name and the day's files: counting a day's firings, or building
+/// them one at a time, costs no more than the instants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub at: DateTime<Utc>,
+    pub broadcast: usize,
+    pub skip: Option<Skip>,
+}
+
+impl Slot {
+    /// The firing this slot stands for.
+    pub fn firing(&self, broadcasts: &[Broadcast], rules: &Rules) -> Firing {
+        let local = self.at.with_timezone(&rules.tz);
+        make_firing(
+            &broadcasts[self.broadcast],
+            rules,
+            self.at,
+            local.date_naive(),
+            local.time(),
+        )
+    }
+}
+
+/// The slots of [`firings`], in the same order.
+pub fn slots(
+    broadcasts: &[Broadcast],
+    rules: &Rules,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<Slot> {
     let mut out = Vec::new();
     if to <= from {
         return out;
     }
-    for b in broadcasts.iter().filter(|b| b.enabled) {
+    for (i, b) in broadcasts.iter().enumerate().filter(|(_, b)| b.enabled) {
         for at in instants(b, rules.tz, from, to) {
             let local = at.with_timezone(&rules.tz);
             let date = local.date_naive();
             if !b.runs_on(date) {
                 continue;
             }
-            out.push(make_firing(b, rules, at, date, local.time()));
+            out.push(Slot {
+                at,
+                broadcast: i,
+                skip: skip(b, rules, date, local.time()),
+            });
         }
     }
-    out.sort_by(|a, b| {
-        a.scheduled_at
-            .cmp(&b.scheduled_at)
+    out.sort_by(|x, y| {
+        let (a, b) = (&broadcasts[x.broadcast], &broadcasts[y.broadcast]);
+        x.at.cmp(&y.at)
             .then(b.priority.cmp(&a.priority))
-            .then(a.broadcast.cmp(&b.broadcast))
+            .then(a.name.cmp(&b.name))
     });
     out
 }
@@ -159,15 +201,6 @@ fn make_firing(
     date: NaiveDate,
     time: NaiveTime,
 ) -> Firing {
-    let skip = if b.priority == Priority::Emergency {
-        None
-    } else if rules.holidays.contains(&date) {
-        Some(Skip::Holiday)
-    } else if rules.quiet_hours.is_some_and(|q| q.contains(time)) {
-        Some(Skip::QuietHours)
-    } else {
-        None
-    };
     Firing {
         broadcast: b.name.clone(),
         scheduled_at: at,
@@ -183,7 +216,20 @@ fn make_firing(
         gap: b.gap,
         volume: b.volume,
         catch_up: b.catch_up.unwrap_or(rules.catch_up),
-        skip,
+        skip: skip(b, rules, date, time),
+    }
+}
+
+/// Why a routine firing at this local date and time will not play.
+fn skip(b: &Broadcast, rules: &Rules, date: NaiveDate, time: NaiveTime) -> Option<Skip> {
+    if b.priority == Priority::Emergency {
+        None
+    } else if rules.holidays.contains(&date) {
+        Some(Skip::Holiday)
+    } else if rules.quiet_hours.is_some_and(|q| q.contains(time)) {
+        Some(Skip::QuietHours)
+    } else {
+        None
     }
 }
 
@@ -340,14 +386,23 @@ pub fn local_instant(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
 pub struct Outcome {
     /// When it would start; `None` if skipped or missed.
     pub start: Option<DateTime<Utc>>,
-    /// It had to wait behind this firing (index into the slice).
-    pub waited_for: Option<usize>,
+    /// It had to wait behind this firing.
+    pub waited_for: Option<Other>,
     /// It cannot start within its catch-up window because of this firing.
-    pub missed_because: Option<usize>,
+    pub missed_because: Option<Other>,
     /// A higher-priority firing cuts it off.
-    pub interrupted_by: Option<usize>,
+    pub interrupted_by: Option<Other>,
     /// It cuts off this lower-priority firing.
-    pub interrupts: Option<usize>,
+    pub interrupts: Option<Other>,
+}
+
+/// The other firing an [`Outcome`] names: its place in the sequence given
+/// to the simulation (0 = the first firing) and its broadcast, so a caller
+/// that has let that firing go can still say which it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Other {
+    pub index: usize,
+    pub broadcast: String,
 }
 
 impl Outcome {
@@ -365,77 +420,147 @@ impl Outcome {
 /// missed once `scheduled + catch_up` has passed. `durations[i]` is the
 /// expected length of `firings[i]` (`None` = unknown, counted as zero).
 pub fn simulate(firings: &[Firing], durations: &[Option<Duration>]) -> Vec<Outcome> {
-    let mut out = vec![Outcome::default(); firings.len()];
-    let len = |i: usize| {
-        TimeDelta::from_std(durations.get(i).copied().flatten().unwrap_or_default())
-            .unwrap_or_default()
-    };
-    let deadline = |i: usize| {
-        firings[i].scheduled_at + TimeDelta::from_std(firings[i].catch_up).unwrap_or_default()
-    };
-    let mut current: Option<(usize, DateTime<Utc>)> = None;
-    let mut waiting: Vec<usize> = Vec::new();
+    let mut sim = Simulation::default();
+    let mut out = Vec::with_capacity(firings.len());
+    for (i, f) in firings.iter().enumerate() {
+        sim.push(f.clone(), durations.get(i).copied().flatten());
+        out.extend(std::iter::from_fn(|| sim.pop()).map(|p| p.outcome));
+    }
+    sim.finish();
+    out.extend(std::iter::from_fn(|| sim.pop()).map(|p| p.outcome));
+    out
+}
 
-    // Frees the output up to `now`, starting waiting firings as it goes.
-    let advance = |now: DateTime<Utc>,
-                   current: &mut Option<(usize, DateTime<Utc>)>,
-                   waiting: &mut Vec<usize>,
-                   out: &mut Vec<Outcome>| {
-        while let Some((cur, end)) = *current {
+/// A firing whose outcome is settled, as [`Simulation::pop`] hands it out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settled {
+    pub firing: Firing,
+    pub duration: Option<Duration>,
+    pub outcome: Outcome,
+}
+
+/// [`simulate`] fed one firing at a time, in time order, handing each one
+/// back as soon as nothing later can change its outcome: what it holds is
+/// the firing on the output and those waiting for it (and the settled ones
+/// queued behind them), never the whole plan. `plan` streams a year through
+/// it.
+#[derive(Debug, Default)]
+pub struct Simulation {
+    /// Index of `held[0]` in the sequence pushed.
+    first: usize,
+    held: std::collections::VecDeque<Settled>,
+    /// The firing on the output and when it ends.
+    current: Option<(usize, DateTime<Utc>)>,
+    waiting: Vec<usize>,
+}
+
+impl Simulation {
+    /// Adds the next firing (not earlier than the one before) and its
+    /// expected length (`None` = unknown, counted as zero).
+    pub fn push(&mut self, firing: Firing, duration: Option<Duration>) {
+        let i = self.first + self.held.len();
+        let (skip, s, priority) = (firing.skip, firing.scheduled_at, firing.priority);
+        self.held.push_back(Settled {
+            firing,
+            duration,
+            outcome: Outcome::default(),
+        });
+        if skip.is_some() {
+            return;
+        }
+        self.advance(s);
+        match self.current {
+            None => self.start(i, s),
+            Some((cur, _)) if priority > self.get(cur).firing.priority => {
+                let (by, cut) = (self.other(i), self.other(cur));
+                self.get_mut(cur).outcome.interrupted_by = Some(by);
+                self.get_mut(i).outcome.interrupts = Some(cut);
+                self.start(i, s);
+            }
+            Some(_) => self.waiting.push(i),
+        }
+    }
+
+    /// No more firings: the output runs until everything waiting has
+    /// started or been missed.
+    pub fn finish(&mut self) {
+        self.advance(DateTime::<Utc>::MAX_UTC);
+    }
+
+    /// The oldest firing, once its outcome is settled.
+    pub fn pop(&mut self) -> Option<Settled> {
+        let settled = !self.held.is_empty()
+            && self.current.is_none_or(|(c, _)| c != self.first)
+            && !self.waiting.contains(&self.first);
+        if !settled {
+            return None;
+        }
+        self.first += 1;
+        self.held.pop_front()
+    }
+
+    fn get(&self, i: usize) -> &Settled {
+        &self.held[i - self.first]
+    }
+
+    fn get_mut(&mut self, i: usize) -> &mut Settled {
+        &mut self.held[i - self.first]
+    }
+
+    fn other(&self, i: usize) -> Other {
+        Other {
+            index: i,
+            broadcast: self.get(i).firing.broadcast.clone(),
+        }
+    }
+
+    fn len(&self, i: usize) -> TimeDelta {
+        TimeDelta::from_std(self.get(i).duration.unwrap_or_default()).unwrap_or_default()
+    }
+
+    fn deadline(&self, i: usize) -> DateTime<Utc> {
+        let f = &self.get(i).firing;
+        f.scheduled_at + TimeDelta::from_std(f.catch_up).unwrap_or_default()
+    }
+
+    fn start(&mut self, i: usize, at: DateTime<Utc>) {
+        self.get_mut(i).outcome.start = Some(at);
+        self.current = Some((i, at + self.len(i)));
+    }
+
+    /// Frees the output up to `now`, starting waiting firings as it goes.
+    fn advance(&mut self, now: DateTime<Utc>) {
+        while let Some((cur, end)) = self.current {
             if end > now {
                 break;
             }
-            *current = None;
+            self.current = None;
             // Drop the ones whose window has closed, then take the most urgent.
-            waiting.retain(|&j| {
-                if deadline(j) < end {
-                    out[j].missed_because = Some(cur);
-                    false
+            let waiting = std::mem::take(&mut self.waiting);
+            for j in waiting {
+                if self.deadline(j) < end {
+                    let by = self.other(cur);
+                    self.get_mut(j).outcome.missed_because = Some(by);
                 } else {
-                    true
+                    self.waiting.push(j);
                 }
-            });
-            if let Some(pos) = (0..waiting.len()).max_by(|&a, &b| {
-                let (fa, fb) = (&firings[waiting[a]], &firings[waiting[b]]);
+            }
+            if let Some(pos) = (0..self.waiting.len()).max_by(|&a, &b| {
+                let (fa, fb) = (
+                    &self.get(self.waiting[a]).firing,
+                    &self.get(self.waiting[b]).firing,
+                );
                 fa.priority
                     .cmp(&fb.priority)
                     .then(fb.scheduled_at.cmp(&fa.scheduled_at))
             }) {
-                let j = waiting.remove(pos);
-                out[j].start = Some(end);
-                out[j].waited_for = Some(cur);
-                *current = Some((j, end + len(j)));
+                let j = self.waiting.remove(pos);
+                let by = self.other(cur);
+                self.get_mut(j).outcome.waited_for = Some(by);
+                self.start(j, end);
             }
-        }
-    };
-
-    for (i, f) in firings.iter().enumerate() {
-        if f.skip.is_some() {
-            continue;
-        }
-        let s = f.scheduled_at;
-        advance(s, &mut current, &mut waiting, &mut out);
-        match current {
-            None => {
-                out[i].start = Some(s);
-                current = Some((i, s + len(i)));
-            }
-            Some((cur, _)) if f.priority > firings[cur].priority => {
-                out[cur].interrupted_by = Some(i);
-                out[i].interrupts = Some(cur);
-                out[i].start = Some(s);
-                current = Some((i, s + len(i)));
-            }
-            Some(_) => waiting.push(i),
         }
     }
-    advance(
-        DateTime::<Utc>::MAX_UTC,
-        &mut current,
-        &mut waiting,
-        &mut out,
-    );
-    out
 }
 
 #[cfg(test)]

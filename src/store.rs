@@ -373,12 +373,36 @@ pub struct PlayRow {
 pub struct PlayFilter {
     /// Rows scheduled at or after this instant.
     pub since: Option<DateTime<Utc>>,
+    /// Rows scheduled before this instant.
+    pub until: Option<DateTime<Utc>>,
     pub status: Option<Status>,
     pub limit: Option<usize>,
+    /// Leave out the text (broadcast name, reason, files) for callers that
+    /// only count and measure: a day of plays then costs the same whatever
+    /// the names are.
+    pub bare: bool,
 }
 
 fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
+/// A `plays` row in the column order every play query selects.
+fn play_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlayRow> {
+    Ok(PlayRow {
+        id: r.get(0)?,
+        broadcast: r.get(1)?,
+        scheduled_at: parse_ts(&r.get::<_, String>(2)?),
+        started_at: r.get::<_, Option<String>>(3)?.as_deref().map(parse_ts),
+        ended_at: r.get::<_, Option<String>>(4)?.as_deref().map(parse_ts),
+        status: Status::parse(&r.get::<_, String>(5)?),
+        reason: r.get(6)?,
+        trigger: Trigger::parse(&r.get::<_, String>(7)?),
+        priority: r.get(8)?,
+        files: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
+        outage_id: r.get(10)?,
+        heard: r.get(11)?,
+    })
 }
 
 /// Stored instants: UTC, millisecond precision, fixed width so text order is
@@ -1007,33 +1031,64 @@ impl Store {
     pub fn plays(&self, f: &PlayFilter) -> Result<Vec<PlayRow>, StoreError> {
         self.run(|conn, _| {
             let mut stmt = conn.prepare(
-                "SELECT id, broadcast, scheduled_at, started_at, ended_at, status, reason, trigger, priority, files, outage_id, heard FROM plays
-                 WHERE (?1 IS NULL OR scheduled_at >= ?1) AND (?2 IS NULL OR status = ?2)
+                "SELECT id, CASE WHEN ?5 THEN '' ELSE broadcast END, scheduled_at, started_at, ended_at, status,
+                        CASE WHEN ?5 THEN NULL ELSE reason END, trigger, priority,
+                        CASE WHEN ?5 THEN '[]' ELSE files END, outage_id, heard FROM plays
+                 WHERE (?1 IS NULL OR scheduled_at >= ?1) AND (?4 IS NULL OR scheduled_at < ?4)
+                   AND (?2 IS NULL OR status = ?2)
                  ORDER BY scheduled_at, id LIMIT ?3",
             )?;
             let rows = stmt.query_map(
                 params![
                     f.since.map(ts),
                     f.status.map(|s| s.as_str()),
-                    f.limit.map_or(-1, |l| l as i64)
+                    f.limit.map_or(-1, |l| l as i64),
+                    f.until.map(ts),
+                    f.bare,
                 ],
-                |r| {
-                    Ok(PlayRow {
-                        id: r.get(0)?,
-                        broadcast: r.get(1)?,
-                        scheduled_at: parse_ts(&r.get::<_, String>(2)?),
-                        started_at: r.get::<_, Option<String>>(3)?.as_deref().map(parse_ts),
-                        ended_at: r.get::<_, Option<String>>(4)?.as_deref().map(parse_ts),
-                        status: Status::parse(&r.get::<_, String>(5)?),
-                        reason: r.get(6)?,
-                        trigger: Trigger::parse(&r.get::<_, String>(7)?),
-                        priority: r.get(8)?,
-                        files: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
-                        outage_id: r.get(10)?,
-                        heard: r.get(11)?,
-                    })
-                },
+                play_row,
             )?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// The newest `limit` rows (by scheduled instant), newest first.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn latest_plays(&self, limit: usize) -> Result<Vec<PlayRow>, StoreError> {
+        self.run(|conn, _| {
+            let mut stmt = conn.prepare(
+                "SELECT id, broadcast, scheduled_at, started_at, ended_at, status, reason, trigger, priority, files, outage_id, heard FROM plays
+                 ORDER BY scheduled_at DESC, id DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map(params![limit as i64], play_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// How many plays scheduled in `[from, to)` have each status, by whole
+    /// hours since `from` (0 = the first hour): `(hour, status, count)`.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn hourly_counts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(i64, Status, i64)>, StoreError> {
+        self.run(|conn, _| {
+            // Whole seconds, integer division: a play on the hour belongs to
+            // the hour it opens (julianday's floating point could say 7.999).
+            let mut stmt = conn.prepare(
+                "SELECT (CAST(strftime('%s', scheduled_at) AS INTEGER) - CAST(strftime('%s', ?1) AS INTEGER)) / 3600 AS h,
+                        status, COUNT(*) FROM plays
+                 WHERE scheduled_at >= ?1 AND scheduled_at < ?2
+                 GROUP BY h, status ORDER BY h",
+            )?;
+            let rows = stmt.query_map(params![ts(from), ts(to)], |r| {
+                Ok((r.get(0)?, Status::parse(&r.get::<_, String>(1)?), r.get(2)?))
+            })?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
     }

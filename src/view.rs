@@ -1,13 +1,13 @@
 //! Showing things to people: tables that measure Chinese text width,
 //! instants in the station's zone with its offset, and the `plan` output.
 
-use crate::check::{expected, MediaTable};
 use crate::i18n::{word, Lang};
-use crate::planner::{ChimeFile, Firing, Outcome, Skip};
+use crate::planner::{ChimeFile, Firing, Outcome, Settled, Skip};
 use crate::tomlread::show_duration;
 use chrono::{DateTime, Datelike, Duration as TimeDelta, NaiveDate, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use comfy_table::{presets, ContentArrangement, Table};
+use std::io::Write;
 use std::time::Duration;
 
 /// A plain table that counts Chinese characters as two columns.
@@ -16,6 +16,22 @@ pub fn table() -> Table {
     t.load_preset(presets::UTF8_BORDERS_ONLY)
         .set_content_arrangement(ContentArrangement::Disabled);
     t
+}
+
+/// At most `max` characters of `s`: a longer text is cut on a character
+/// boundary and ends with "…" (which counts as one of the `max`). Lists
+/// on the dashboard cut names so one long name cannot swell the page.
+pub fn cut(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => s.into(),
+        Some(_) => {
+            let keep = s
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(s.len(), |(i, _)| i);
+            format!("{}…", &s[..keep]).into()
+        }
+    }
 }
 
 /// `2026-12-01 07:30:00 +08:00`: how instants are shown to people.
@@ -46,48 +62,38 @@ pub fn date_with_weekday(d: NaiveDate, lang: Lang) -> String {
     }
 }
 
-/// A planned firing with everything `plan` shows about it.
-#[derive(Debug, Clone)]
-pub struct PlanRow<'a> {
-    pub firing: &'a Firing,
-    pub duration: Option<Duration>,
-    pub outcome: &'a Outcome,
-}
-
-fn collision_note(row: &PlanRow<'_>, all: &[Firing], tz: Tz, lang: Lang) -> Option<String> {
-    let o = row.outcome;
-    let name = |i: usize| all[i].broadcast.clone();
+fn collision_note(o: &Outcome, tz: Tz, lang: Lang) -> Option<String> {
     let hm = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M:%S").to_string();
-    if let Some(b) = o.missed_because {
+    if let Some(b) = &o.missed_because {
         return Some(match lang {
-            Lang::Zh => format!("⚠ 冲突：被「{}」占用，超出补播窗口，将漏播", name(b)),
+            Lang::Zh => format!("⚠ 冲突：被「{}」占用，超出补播窗口，将漏播", b.broadcast),
             Lang::En => format!(
                 "⚠ collides with \"{}\": past its catch-up window, would be missed",
-                name(b)
+                b.broadcast
             ),
         });
     }
     let mut parts = Vec::new();
-    if let (Some(b), Some(start)) = (o.waited_for, o.start) {
+    if let (Some(b), Some(start)) = (&o.waited_for, o.start) {
         parts.push(match lang {
-            Lang::Zh => format!("⚠ 冲突：等「{}」播完，{} 开始", name(b), hm(start)),
+            Lang::Zh => format!("⚠ 冲突：等「{}」播完，{} 开始", b.broadcast, hm(start)),
             Lang::En => format!(
                 "⚠ collides with \"{}\": waits, starts {}",
-                name(b),
+                b.broadcast,
                 hm(start)
             ),
         });
     }
-    if let Some(b) = o.interrupts {
+    if let Some(b) = &o.interrupts {
         parts.push(match lang {
-            Lang::Zh => format!("⚠ 冲突：打断「{}」", name(b)),
-            Lang::En => format!("⚠ collides: interrupts \"{}\"", name(b)),
+            Lang::Zh => format!("⚠ 冲突：打断「{}」", b.broadcast),
+            Lang::En => format!("⚠ collides: interrupts \"{}\"", b.broadcast),
         });
     }
-    if let Some(b) = o.interrupted_by {
+    if let Some(b) = &o.interrupted_by {
         parts.push(match lang {
-            Lang::Zh => format!("⚠ 冲突：被「{}」打断", name(b)),
-            Lang::En => format!("⚠ collides: interrupted by \"{}\"", name(b)),
+            Lang::Zh => format!("⚠ 冲突：被「{}」打断", b.broadcast),
+            Lang::En => format!("⚠ collides: interrupted by \"{}\"", b.broadcast),
         });
     }
     (!parts.is_empty()).then(|| parts.join("; "))
@@ -97,21 +103,62 @@ fn priority_word(f: &Firing, lang: Lang) -> &'static str {
     word(lang, f.priority.as_str())
 }
 
-/// The `plan` table: one row per firing, a total row after each day.
-pub fn plan_table(rows: &[PlanRow<'_>], all: &[Firing], tz: Tz, lang: Lang) -> String {
-    let mut t = table();
-    t.set_header(vec![
-        word(lang, "time"),
-        word(lang, "end"),
-        word(lang, "broadcast"),
-        word(lang, "files"),
-        word(lang, "priority"),
-        word(lang, "note"),
-    ]);
-    let mut day: Option<NaiveDate> = None;
-    let mut day_count = 0usize;
-    let mut day_air = Duration::ZERO;
-    let flush = |t: &mut Table, d: NaiveDate, n: usize, air: Duration| {
+/// Where `plan` writes its firings, one at a time as the planner settles
+/// them, so the output never waits for (or holds) the whole window.
+pub trait PlanOut {
+    /// One firing, in time order.
+    ///
+    /// # Errors
+    /// When writing fails.
+    fn row(&mut self, r: &Settled) -> std::io::Result<()>;
+    /// After the last firing.
+    ///
+    /// # Errors
+    /// When writing fails.
+    fn end(&mut self) -> std::io::Result<()>;
+}
+
+/// The `plan` table: one table per day, its total in the last row. A day
+/// is held until it is complete (column widths need all its rows), never
+/// more than a day.
+pub struct PlanTable<'w> {
+    out: &'w mut dyn Write,
+    tz: Tz,
+    lang: Lang,
+    day: Option<(NaiveDate, Table, usize, Duration)>,
+    any: bool,
+}
+
+impl<'w> PlanTable<'w> {
+    pub fn new(out: &'w mut dyn Write, tz: Tz, lang: Lang) -> Self {
+        PlanTable {
+            out,
+            tz,
+            lang,
+            day: None,
+            any: false,
+        }
+    }
+
+    fn header(&self) -> Table {
+        let lang = self.lang;
+        let mut t = table();
+        t.set_header(vec![
+            word(lang, "time"),
+            word(lang, "end"),
+            word(lang, "broadcast"),
+            word(lang, "files"),
+            word(lang, "priority"),
+            word(lang, "note"),
+        ]);
+        t
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let lang = self.lang;
+        let Some((d, mut t, n, air)) = self.day.take() else {
+            return Ok(());
+        };
         let label = match lang {
             Lang::Zh => format!(
                 "{} {n} 次，共 {}",
@@ -132,22 +179,29 @@ pub fn plan_table(rows: &[PlanRow<'_>], all: &[Firing], tz: Tz, lang: Lang) -> S
             String::new(),
             String::new(),
         ]);
-    };
-    for row in rows {
-        let f = row.firing;
-        if day.is_some_and(|d| d != f.local_date) {
-            flush(&mut t, day.expect("set"), day_count, day_air);
-            day_count = 0;
-            day_air = Duration::ZERO;
+        writeln!(self.out, "{t}")
+    }
+}
+
+impl PlanOut for PlanTable<'_> {
+    fn row(&mut self, r: &Settled) -> std::io::Result<()> {
+        let (lang, tz) = (self.lang, self.tz);
+        let f = &r.firing;
+        self.any = true;
+        if self.day.as_ref().is_some_and(|d| d.0 != f.local_date) {
+            self.flush()?;
         }
-        day = Some(f.local_date);
+        if self.day.is_none() {
+            self.day = Some((f.local_date, self.header(), 0, Duration::ZERO));
+        }
+        let (_, t, day_count, day_air) = self.day.as_mut().expect("set");
         let mut notes = Vec::new();
         match f.skip {
             Some(Skip::QuietHours) => notes.push(word(lang, "skipped_quiet").to_string()),
             Some(Skip::Holiday) => notes.push(word(lang, "skipped_holiday").to_string()),
             None => {
-                day_count += 1;
-                day_air += row.duration.unwrap_or_default();
+                *day_count += 1;
+                *day_air += r.duration.unwrap_or_default();
             }
         }
         if f.repeat > 1 {
@@ -156,10 +210,10 @@ pub fn plan_table(rows: &[PlanRow<'_>], all: &[Firing], tz: Tz, lang: Lang) -> S
                 Lang::En => format!("×{}", f.repeat),
             });
         }
-        if let Some(n) = collision_note(row, all, tz, lang) {
+        if let Some(n) = collision_note(&r.outcome, tz, lang) {
             notes.push(n);
         }
-        if row.duration.is_none() {
+        if r.duration.is_none() {
             notes.push(word(lang, "unknown_len").to_string());
         }
         let mut files = Vec::new();
@@ -169,7 +223,7 @@ pub fn plan_table(rows: &[PlanRow<'_>], all: &[Firing], tz: Tz, lang: Lang) -> S
             ChimeFile::File(c) => files.push(format!("({c})")),
         }
         files.extend(f.files.iter().cloned());
-        let end = row.duration.map_or_else(
+        let end = r.duration.map_or_else(
             || "?".to_string(),
             |d| {
                 (f.scheduled_at + TimeDelta::from_std(d).unwrap_or_default())
@@ -186,68 +240,104 @@ pub fn plan_table(rows: &[PlanRow<'_>], all: &[Firing], tz: Tz, lang: Lang) -> S
             priority_word(f, lang).to_string(),
             notes.join("; "),
         ]);
+        Ok(())
     }
-    if let Some(d) = day {
-        flush(&mut t, d, day_count, day_air);
+
+    fn end(&mut self) -> std::io::Result<()> {
+        if !self.any {
+            // Nothing planned: the header alone says so.
+            let t = self.header();
+            return writeln!(self.out, "{t}");
+        }
+        self.flush()
     }
-    t.to_string()
 }
 
-/// The `plan --format json` array.
-pub fn plan_json(rows: &[PlanRow<'_>], all: &[Firing], tz: Tz) -> serde_json::Value {
-    let items: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|row| {
-            let f = row.firing;
-            let o = row.outcome;
-            let name = |i: Option<usize>| i.map(|i| all[i].broadcast.clone());
-            let collision = o.collides().then(|| {
-                serde_json::json!({
-                    "waits_for": name(o.waited_for),
-                    "expected_start": o.start.filter(|_| o.waited_for.is_some()).map(|s| rfc3339(s, tz)),
-                    "missed_because": name(o.missed_because),
-                    "interrupts": name(o.interrupts),
-                    "interrupted_by": name(o.interrupted_by),
-                })
-            });
-            serde_json::json!({
-                "broadcast": f.broadcast,
-                "scheduled_at": rfc3339(f.scheduled_at, tz),
-                "ends_at": row.duration.map(|d| rfc3339(f.scheduled_at + TimeDelta::from_std(d).unwrap_or_default(), tz)),
-                "duration_s": row.duration.map(|d| (d.as_secs_f64() * 1000.0).round() / 1000.0),
-                "date": f.local_date.to_string(),
-                "files": f.files,
-                "chime": match &f.chime {
-                    ChimeFile::None => serde_json::Value::Null,
-                    ChimeFile::Builtin => serde_json::json!("builtin"),
-                    ChimeFile::File(c) => serde_json::json!(c),
-                },
-                "priority": f.priority,
-                "repeat": f.repeat,
-                "gap_s": f.gap.as_secs_f64(),
-                "volume": (f.volume as f64 * 1000.0).round() / 1000.0,
-                "catch_up_s": f.catch_up.as_secs(),
-                "skipped": f.skip,
-                "collision": collision,
-            })
-        })
-        .collect();
-    serde_json::Value::Array(items)
+/// The `plan --format json` array, written an element at a time (the same
+/// text `serde_json::to_string_pretty` gives for the whole array).
+pub struct PlanJson<'w> {
+    out: &'w mut dyn Write,
+    tz: Tz,
+    any: bool,
 }
 
-/// Builds the rows for a plan: durations from the probed media and the
-/// single-output simulation.
-pub fn plan_rows<'a>(
-    plan: &'a [Firing],
-    media: &MediaTable,
-    outcomes: &'a [Outcome],
-) -> Vec<PlanRow<'a>> {
-    plan.iter()
-        .zip(outcomes)
-        .map(|(f, o)| PlanRow {
-            firing: f,
-            duration: expected(f, media),
-            outcome: o,
+impl<'w> PlanJson<'w> {
+    pub fn new(out: &'w mut dyn Write, tz: Tz) -> Self {
+        PlanJson {
+            out,
+            tz,
+            any: false,
+        }
+    }
+}
+
+impl PlanOut for PlanJson<'_> {
+    fn row(&mut self, r: &Settled) -> std::io::Result<()> {
+        let text = serde_json::to_string_pretty(&plan_item(r, self.tz)).expect("json");
+        // Raw line breaks only occur between tokens (strings escape
+        // theirs), so indenting every line nests the object in the array.
+        let text = text.replace('\n', "\n  ");
+        let sep = if self.any { ",\n  " } else { "[\n  " };
+        self.any = true;
+        self.out.write_all(sep.as_bytes())?;
+        self.out.write_all(text.as_bytes())
+    }
+
+    fn end(&mut self) -> std::io::Result<()> {
+        self.out
+            .write_all(if self.any { b"\n]\n" } else { b"[]\n" })
+    }
+}
+
+/// One firing of `plan --format json`.
+pub fn plan_item(r: &Settled, tz: Tz) -> serde_json::Value {
+    let f = &r.firing;
+    let o = &r.outcome;
+    let name = |x: &Option<crate::planner::Other>| x.as_ref().map(|x| x.broadcast.clone());
+    let collision = o.collides().then(|| {
+        serde_json::json!({
+            "waits_for": name(&o.waited_for),
+            "expected_start": o.start.filter(|_| o.waited_for.is_some()).map(|s| rfc3339(s, tz)),
+            "missed_because": name(&o.missed_because),
+            "interrupts": name(&o.interrupts),
+            "interrupted_by": name(&o.interrupted_by),
         })
-        .collect()
+    });
+    serde_json::json!({
+        "broadcast": f.broadcast,
+        "scheduled_at": rfc3339(f.scheduled_at, tz),
+        "ends_at": r.duration.map(|d| rfc3339(f.scheduled_at + TimeDelta::from_std(d).unwrap_or_default(), tz)),
+        "duration_s": r.duration.map(|d| (d.as_secs_f64() * 1000.0).round() / 1000.0),
+        "date": f.local_date.to_string(),
+        "files": f.files,
+        "chime": match &f.chime {
+            ChimeFile::None => serde_json::Value::Null,
+            ChimeFile::Builtin => serde_json::json!("builtin"),
+            ChimeFile::File(c) => serde_json::json!(c),
+        },
+        "priority": f.priority,
+        "repeat": f.repeat,
+        "gap_s": f.gap.as_secs_f64(),
+        "volume": (f.volume as f64 * 1000.0).round() / 1000.0,
+        "catch_up_s": f.catch_up.as_secs(),
+        "skipped": f.skip,
+        "collision": collision,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn cut_keeps_short_text_and_ends_long_text_with_an_ellipsis() {
+        assert_eq!(cut("每日公告", 4), "每日公告");
+        assert_eq!(cut("每日公告!", 4), "每日公…");
+        assert_eq!(cut("", 3), "");
+        assert_eq!(cut("abc", 0), "…");
+        let long: String = "长名".repeat(5000);
+        let c = cut(&long, 60);
+        assert_eq!(c.chars().count(), 60);
+        assert!(c.ends_with('…') && long.starts_with(c.trim_end_matches('…')));
+    }
 }

@@ -1256,7 +1256,10 @@ fn the_database_locked_by_another_process_for_30_s() {
     assert!(d.child.as_mut().unwrap().try_wait().unwrap().is_none());
     // For the county's alerting too.
     let (_, metrics) = get(&format!("http://{addr}/metrics"), &[]);
-    assert!(metrics.contains("cunxiang_open_outages{kind=\"store\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("cunxiang_open_outages{kind=\"store\"} 1"),
+        "{metrics}"
+    );
     assert!(!metrics.contains("cunxiang_records_held 0"), "{metrics}");
     locker.join().unwrap();
     // Nothing lost: the firing during the lock went on air on time and

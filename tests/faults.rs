@@ -2276,3 +2276,35 @@ fn a_damaged_database_is_kept_and_a_new_one_started() {
         .unwrap();
     assert_eq!(ok, "ok");
 }
+
+// Item 2: reading the schedule files (an editor opening them, `cat`,
+// `status`, `check`, an open dashboard) never reloads; a write does, once.
+#[test]
+fn reading_the_schedules_never_reloads_and_a_write_reloads_once() {
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    let later = soon(3600);
+    st.schedule("a.toml", &one("读一读", "a.wav", &later));
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    let addr = address(&d, "var");
+    let loads = || d.stderr().matches("schedules loaded").count();
+    d.wait("the first load", 10, || loads() == 1);
+    let file = st.path().join("schedules/a.toml");
+    for _ in 0..20 {
+        let _ = std::fs::read_to_string(&file).unwrap();
+        let _ = std::fs::metadata(&file).unwrap();
+    }
+    assert_eq!(cli(st.path(), &["status"]).0, 0);
+    let _ = cli(st.path(), &["check"]);
+    let _ = get(&format!("http://{addr}/"), &[]);
+    let _ = get(&format!("http://{addr}/api/status"), &[]);
+    // Well past the watcher's quiet time (0.5 s): still the one load.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(loads(), 1, "{}", d.stderr());
+    // A write is a change: one reload.
+    st.schedule("a.toml", &one("写一写", "a.wav", &later));
+    d.wait("the reload", 10, || loads() == 2);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(loads(), 2, "{}", d.stderr());
+    assert!(d.stop(10).success());
+}

@@ -245,6 +245,10 @@ pub enum Msg {
     NotRegularFile {
         path: String,
     },
+    /// A link in the audio folder leading out of it.
+    FileOutside {
+        path: String,
+    },
     FileEmpty {
         path: String,
     },
@@ -624,6 +628,12 @@ impl Msg {
             }
             (Msg::FileMissing { path }, En) => {
                 let _ = write!(w, "the audio file `{path}` does not exist; copy it into the audio folder or correct the name (mind case and extension)");
+            }
+            (Msg::FileOutside { path }, Zh) => {
+                let _ = write!(w, "音频文件 `{path}` 是一个指向 audio 文件夹之外的链接，不会播出。请把真正的文件复制到 audio 文件夹里");
+            }
+            (Msg::FileOutside { path }, En) => {
+                let _ = write!(w, "the audio file `{path}` is a link that leads outside the audio folder, so it is not played; copy the real file into the audio folder");
             }
             (Msg::NotRegularFile { path }, Zh) => {
                 let _ = write!(

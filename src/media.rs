@@ -29,6 +29,8 @@ pub struct MediaInfo {
 pub enum MediaError {
     #[error("file not found")]
     Missing,
+    #[error("leads outside the audio folder (a link)")]
+    Outside,
     #[error("is a folder")]
     NotAFile,
     #[error("is not a regular file (a pipe or a device), not an audio file")]
@@ -42,9 +44,10 @@ pub enum MediaError {
 impl MediaError {
     /// The operator-facing message for a file shown as `shown`.
     pub fn to_msg(&self, shown: &str) -> Msg {
-        let path = shown.to_string();
+        let path = visible(shown);
         match self {
             MediaError::Missing => Msg::FileMissing { path },
+            MediaError::Outside => Msg::FileOutside { path },
             MediaError::NotAFile => Msg::NotAFile { path },
             MediaError::NotRegular => Msg::NotRegularFile { path },
             MediaError::Empty => Msg::FileEmpty { path },
@@ -65,6 +68,21 @@ mod duration_ms {
     }
 }
 
+/// A path as a person can read it: control characters (a NUL byte, a line
+/// break) written as escapes, never raw, so a shown name cannot pass for
+/// another.
+pub fn visible(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Whether `rel` names something under a folder without leaving it:
 /// relative, no `..`, no root or drive prefix. Checked on the text alone, so
 /// a refused path is never opened.
@@ -81,13 +99,14 @@ pub fn is_plain_relative(rel: &str) -> bool {
 /// leave it (also through symlinks).
 ///
 /// # Errors
-/// [`MediaError::Missing`] when the file is not there or resolves outside.
+/// [`MediaError::Missing`] when the file is not there,
+/// [`MediaError::Outside`] when it resolves outside the folder.
 pub fn resolve_under(audio_dir: &Path, rel: &str) -> Result<PathBuf, MediaError> {
     let joined = audio_dir.join(rel);
     let real = joined.canonicalize().map_err(|_| MediaError::Missing)?;
     let root = audio_dir.canonicalize().map_err(|_| MediaError::Missing)?;
     if !real.starts_with(&root) {
-        return Err(MediaError::Missing);
+        return Err(MediaError::Outside);
     }
     Ok(real)
 }

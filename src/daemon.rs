@@ -814,6 +814,9 @@ pub async fn run(
             d.on_player_event(ev).await?;
         }
         d.tick(None).await?;
+        // What the tick queued is shown before the loop sleeps: a firing
+        // waiting behind a play is in `queued` while it waits.
+        d.publish_live();
         if let Some(r) = ready.take() {
             let _ = r.send(());
         }

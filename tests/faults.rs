@@ -2308,3 +2308,30 @@ fn reading_the_schedules_never_reloads_and_a_write_reloads_once() {
     assert_eq!(loads(), 2, "{}", d.stderr());
     assert!(d.stop(10).success());
 }
+
+// Found by the "what held" sweep: a scheduled firing waiting behind a
+// play was missing from `queued` (status, dashboard) until the play ended.
+#[test]
+fn a_firing_waiting_behind_a_play_is_shown_queued() {
+    let st = TempStation::new();
+    st.wav("long.wav", 6.0);
+    st.wav("a.wav", 0.5);
+    let (first, second) = (soon(5), soon(7));
+    schedule_two(
+        &st,
+        ("长的", "long.wav", &first),
+        ("等着的", "a.wav", &second),
+    );
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    let addr = address(&d, "var");
+    d.wait("the second firing shown waiting", 20, || {
+        let (_, body) = get(&format!("http://{addr}/api/status"), &[]);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        v["now_playing"]["broadcast"] == "长的"
+            && v["queued"]
+                .as_array()
+                .is_some_and(|q| q.iter().any(|f| f["broadcast"] == "等着的"))
+    });
+    wait_played(&d, "等着的", 20);
+    assert!(d.stop(10).success());
+}

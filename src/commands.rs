@@ -860,18 +860,22 @@ pub enum LedgerFormat {
     Gdj,
 }
 
+/// What to say of a store that cannot be read: damaged, or unreadable.
+fn store_msg(e: &crate::store::StoreError) -> crate::i18n::Msg {
+    if e.is_damage() {
+        crate::i18n::Msg::StoreDamaged
+    } else {
+        crate::i18n::Msg::StoreUnreadable
+    }
+}
+
 /// Says the database cannot be read (never "nothing recorded"); exit 1.
 fn store_failed(
     e: &crate::store::StoreError,
     lang: Lang,
     err: &mut dyn Write,
 ) -> std::io::Result<i32> {
-    let what = if e.is_damage() {
-        crate::i18n::Msg::StoreDamaged
-    } else {
-        crate::i18n::Msg::StoreUnreadable
-    };
-    writeln!(err, "cunxiang: {}: {e}", what.render(lang))?;
+    writeln!(err, "cunxiang: {}: {e}", store_msg(e).render(lang))?;
     Ok(crate::EXIT_FINDINGS)
 }
 
@@ -1298,14 +1302,9 @@ pub fn status_value(
     // clear": every failed read is kept and makes `needs_repair`.
     let store_error = std::cell::RefCell::new(None::<String>);
     let fail = |e: crate::store::StoreError| {
-        store_error.borrow_mut().get_or_insert_with(|| {
-            let what = if e.is_damage() {
-                crate::i18n::Msg::StoreDamaged
-            } else {
-                crate::i18n::Msg::StoreUnreadable
-            };
-            format!("{}: {e}", what.render(lang))
-        });
+        store_error
+            .borrow_mut()
+            .get_or_insert_with(|| format!("{}: {e}", store_msg(&e).render(lang)));
     };
     let store = open_store(station).unwrap_or_else(|e| {
         fail(e);
@@ -1356,26 +1355,16 @@ pub fn status_value(
     // The daemon's records waiting in memory for a database that cannot
     // be written: a `store` fault the file itself cannot show yet.
     if let Some(h) = live.and_then(|l| l.store.as_ref()).and_then(|s| s.held()) {
-        open.insert(
-            0,
-            crate::store::OutageRow {
-                id: 0,
-                kind: crate::store::OutageKind::Store,
-                subject: crate::store::STORE_SUBJECT.to_string(),
-                started_at: h.since,
-                ended_at: None,
-                detail: Some(format!(
-                    "{} {}: {}",
-                    h.rows,
-                    lang.pick(
-                        "条记录暂存在内存中，尚未写入数据库",
-                        "records held in memory, not yet in the database"
-                    ),
-                    h.error
-                )),
-                lost: 0,
-            },
+        let detail = format!(
+            "{} {}: {}",
+            h.rows,
+            lang.pick(
+                "条记录暂存在内存中，尚未写入数据库",
+                "records held in memory, not yet in the database"
+            ),
+            h.error
         );
+        open.insert(0, h.outage(detail));
     }
     let rfc = |t: DateTime<Utc>| view::rfc3339(t, tz);
     let now_playing = match live {

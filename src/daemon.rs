@@ -618,14 +618,11 @@ pub async fn run(
     // A damaged database was set aside: a `store` fault, open until a
     // person takes the kept file away.
     let damaged = match damaged {
-        Some(kept) => {
-            let s = store.clone();
-            store
-                .call(move |_| Ok(set_aside_fault(&s, kept, now)))
-                .await?
-                .into_iter()
-                .collect()
-        }
+        Some(kept) => store
+            .call(move |s| Ok(set_aside_fault(s, kept, now)))
+            .await?
+            .into_iter()
+            .collect(),
         None => Vec::new(),
     };
 

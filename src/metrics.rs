@@ -204,15 +204,7 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
     // `store` fault the file cannot show yet.
     let held = live.store.as_ref().and_then(|s| s.held());
     if let (Some(open), Some(h)) = (open.as_mut(), &held) {
-        open.push(crate::store::OutageRow {
-            id: 0,
-            kind: OutageKind::Store,
-            subject: crate::store::STORE_SUBJECT.to_string(),
-            started_at: h.since,
-            ended_at: None,
-            detail: Some(h.error.clone()),
-            lost: 0,
-        });
+        open.push(h.outage(h.error.clone()));
     }
     gauge(
         "cunxiang_records_held",

@@ -483,12 +483,27 @@ pub struct HeldState {
     pub rows: usize,
 }
 
+impl HeldState {
+    /// The `store` fault the file cannot show yet, as a repair-list row
+    /// (id 0: it is not in the ledger until the records are written).
+    pub fn outage(&self, detail: String) -> OutageRow {
+        OutageRow {
+            id: 0,
+            kind: OutageKind::Store,
+            subject: STORE_SUBJECT.to_string(),
+            started_at: self.since,
+            ended_at: None,
+            detail: Some(detail),
+            lost: 0,
+        }
+    }
+}
+
 /// The records held in memory reached the file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Healed {
     pub since: DateTime<Utc>,
     pub rows: usize,
-    pub error: String,
     /// The damaged file set aside, when the file was found written over.
     pub kept: Option<PathBuf>,
 }
@@ -553,13 +568,12 @@ fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
 
 impl Store {
     fn with(conn: Connection, path: PathBuf, may_hold: bool) -> Store {
-        let floor = conn
-            .query_row(
-                "SELECT MAX(IFNULL((SELECT MAX(id) FROM plays), 0), IFNULL((SELECT MAX(id) FROM outages), 0))",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap_or(0);
+        // Only the daemon's handle ever numbers rows above the file's.
+        let floor = if may_hold {
+            top_id(&conn).unwrap_or(0)
+        } else {
+            0
+        };
         Store {
             inner: Arc::new(Mutex::new(Inner {
                 head: may_hold.then(|| std::fs::File::open(&path).ok()).flatten(),
@@ -1538,6 +1552,15 @@ impl Store {
     }
 }
 
+/// The highest play or outage id in a database.
+fn top_id(conn: &Connection) -> Result<i64, rusqlite::Error> {
+    conn.query_row(
+        "SELECT MAX(IFNULL((SELECT MAX(id) FROM plays), 0), IFNULL((SELECT MAX(id) FROM outages), 0))",
+        [],
+        |r| r.get(0),
+    )
+}
+
 /// The id a new row gets: above every id in the table and above `floor`
 /// (every id in the file, while held without a copy of it).
 fn next_id(conn: &Connection, table: &str, floor: i64) -> Result<i64, rusqlite::Error> {
@@ -1589,18 +1612,10 @@ impl Inner {
             if self.disk.is_none() {
                 // Never opened: the highest id in the file, read as it
                 // can be, else one no file of this station reaches.
-                self.floor = Connection::open_with_flags(
-                    path,
-                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-                )
-                .and_then(|c| {
-                    c.query_row(
-                        "SELECT MAX(IFNULL((SELECT MAX(id) FROM plays), 0), IFNULL((SELECT MAX(id) FROM outages), 0))",
-                        [],
-                        |r| r.get(0),
-                    )
-                })
-                .unwrap_or_else(|_| Utc::now().timestamp_millis());
+                self.floor =
+                    Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                        .and_then(|c| top_id(&c))
+                        .unwrap_or_else(|_| Utc::now().timestamp_millis());
             }
         }
         mem.pragma_update(None, "foreign_keys", "ON")
@@ -1723,7 +1738,6 @@ impl Inner {
         let healed = Healed {
             since: held.since,
             rows,
-            error: held.error.clone(),
             kept: None,
         };
         drop(dirty);

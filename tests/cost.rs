@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{cunxiang, TempStation};
+use common::{afternoon_zone, cunxiang, Daemon, TempStation};
 use std::io::BufRead;
 use std::process::{Command, Stdio};
 
@@ -266,26 +266,10 @@ fn plan_days_beyond_a_year_is_refused_in_both_languages() {
 
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use cunxiang::store::{OutageKind, Status, Store, Trigger};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The page must stay below this whatever the schedule.
 const PAGE_LIMIT: usize = 200 * 1024;
-
-/// A fixed-offset zone where the local time at `now` is about 15:00, so
-/// "today" has most of a day of rows whatever hour the suite runs at.
-fn afternoon_zone(now: DateTime<Utc>) -> chrono_tz::Tz {
-    use chrono::Timelike;
-    let mut offset = (15 - now.hour() as i32).rem_euclid(24);
-    if offset > 14 {
-        offset -= 24;
-    }
-    // Etc/GMT-8 is UTC+8 (POSIX signs are inverted).
-    let name = match offset {
-        0 => "Etc/GMT".to_string(),
-        o => format!("Etc/GMT{:+}", -o),
-    };
-    name.parse().unwrap()
-}
 
 /// A name of `n` characters: Chinese, with markup and quotes that must
 /// come out escaped.
@@ -293,31 +277,23 @@ fn long_name(n: usize) -> String {
     "长<b>名&\"字".chars().cycle().take(n).collect()
 }
 
-/// Starts the real daemon on `st` with its web face on a free port and
-/// returns it with the page's URL.
-fn daemon(st: &TempStation) -> (std::process::Child, String) {
-    let child = Command::new(assert_cmd::cargo::cargo_bin("cunxiang"))
-        .arg("--station")
-        .arg(st.path())
-        .args(["run", "--no-watch", "--output", "null"])
-        .args(["--listen", "127.0.0.1:0"])
-        .env("LANG", "C.UTF-8")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(st.path().join("daemon.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let addr = loop {
-        if let Some(a) = Store::open_existing(&st.path().join("var"))
-            .ok()
-            .and_then(|s| s.meta(cunxiang::store::keys::CONTROL_ADDR).ok().flatten())
-        {
-            break a;
-        }
-        assert!(Instant::now() < deadline, "the daemon never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    (child, format!("http://{addr}/"))
+/// The dashboard in both languages (zh, en) from the real daemon on
+/// `st`, each checked under the limit.
+fn pages(st: &TempStation, what: &str) -> (String, String) {
+    let d = Daemon::start(st.path(), &["--no-watch", "--output", "null"]);
+    let url = format!("http://{}/", d.address("var"));
+    let page = get(&url);
+    let en = get(&format!("{url}?lang=en"));
+    assert!(d.stop(10).success());
+    eprintln!("{what}: {} bytes (zh), {} bytes (en)", page.len(), en.len());
+    for p in [&page, &en] {
+        assert!(
+            p.len() < PAGE_LIMIT,
+            "the page is {} bytes, over {PAGE_LIMIT}",
+            p.len()
+        );
+    }
+    (page, en)
 }
 
 fn get(url: &str) -> String {
@@ -414,24 +390,7 @@ fn dashboard_stays_small_with_a_broadcast_every_20_s_and_a_long_name() {
     );
     drop(store);
 
-    let (mut child, url) = daemon(&st);
-    let page = get(&url);
-    let en = get(&format!("{url}?lang=en"));
-    let _ = child.kill();
-    let _ = child.wait();
-    eprintln!(
-        "dashboard: {} bytes (zh), {} bytes (en)",
-        page.len(),
-        en.len()
-    );
-
-    for p in [&page, &en] {
-        assert!(
-            p.len() < PAGE_LIMIT,
-            "the page is {} bytes, over {PAGE_LIMIT}",
-            p.len()
-        );
-    }
+    let (page, _) = pages(&st, "dashboard");
     // The long name is cut with an ellipsis: its escaped start, then "…",
     // and never a hundred characters of it.
     let escaped = |s: &str| {
@@ -546,23 +505,7 @@ fn dashboard_stays_small_whatever_grows() {
     }
     drop(store);
 
-    let (mut child, url) = daemon(&st);
-    let page = get(&url);
-    let en = get(&format!("{url}?lang=en"));
-    let _ = child.kill();
-    let _ = child.wait();
-    eprintln!(
-        "dashboard, everything grown: {} bytes (zh), {} bytes (en)",
-        page.len(),
-        en.len()
-    );
-    for p in [&page, &en] {
-        assert!(
-            p.len() < PAGE_LIMIT,
-            "the page is {} bytes, over {PAGE_LIMIT}",
-            p.len()
-        );
-    }
+    let (page, en) = pages(&st, "dashboard, everything grown");
     // 300 content faults and 40 broken files: the first few, then how
     // many more and where to see them all.
     let more = |p: &str, word: &str| {

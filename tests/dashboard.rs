@@ -7,7 +7,7 @@
 mod common;
 
 use chrono::{Duration as TimeDelta, Utc};
-use common::TempStation;
+use common::{afternoon_zone, TempStation};
 use cunxiang::store::{OutageKind, Status, Store, Trigger};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -60,21 +60,6 @@ fn browse(url: &str, args: &[&str]) -> String {
 /// A week of history: the XSS-named broadcast aired every morning, a power
 /// cut two days ago that cost a play, and a file missing since three hours
 /// ago (an open `content` outage: the repair list).
-/// A fixed-offset zone where the local time at `now` is about 15:00.
-fn afternoon_zone(now: chrono::DateTime<Utc>) -> chrono_tz::Tz {
-    use chrono::Timelike;
-    let mut offset = (15 - now.hour() as i32).rem_euclid(24);
-    if offset > 14 {
-        offset -= 24;
-    }
-    // Etc/GMT-8 is UTC+8 (POSIX signs are inverted).
-    let name = match offset {
-        0 => "Etc/GMT".to_string(),
-        o => format!("Etc/GMT{:+}", -o),
-    };
-    name.parse().unwrap()
-}
-
 fn seed(st: &TempStation) {
     st.wav("公告.wav", 2.0);
     st.schedule(

@@ -7,10 +7,10 @@
 
 mod common;
 
-use common::{cunxiang, FifoCard, TempStation};
+use common::{cunxiang, Daemon, FifoCard, TempStation};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A local time `secs` from now in Asia/Shanghai, as `at` takes it.
@@ -19,140 +19,6 @@ fn soon(secs: i64) -> String {
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .format("%H:%M:%S")
         .to_string()
-}
-
-/// The running binary. Its stderr is a pipe drained by a thread into
-/// `stderr.txt` (as the journal would drain it); its log file is where
-/// production puts it (the data folder's `logs/`).
-struct Daemon {
-    child: Option<Child>,
-    station: PathBuf,
-}
-
-impl Daemon {
-    fn start(station: &Path, args: &[&str]) -> Daemon {
-        Daemon::start_env(station, args, &[], &[])
-    }
-
-    fn start_env(station: &Path, args: &[&str], env: &[(&str, &str)], unset: &[&str]) -> Daemon {
-        let mut c = Command::new(assert_cmd::cargo::cargo_bin("cunxiang"));
-        c.arg("--station")
-            .arg(station)
-            .args(["run", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("LANG", "C.UTF-8")
-            .env_remove("RUST_LOG")
-            .env_remove("CUNXIANG_STATION");
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        for k in unset {
-            c.env_remove(k);
-        }
-        let mut child = c
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start cunxiang run");
-        let mut pipe = child.stderr.take().unwrap();
-        let path = station.join("stderr.txt");
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                use std::io::Write;
-                if let Ok(mut f) = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-                {
-                    let _ = f.write_all(&buf[..n]);
-                }
-            }
-        });
-        Daemon {
-            child: Some(child),
-            station: station.to_path_buf(),
-        }
-    }
-
-    /// The daemon on the real rodio path, with `card` as its sound card.
-    fn on_card(station: &Path, card: &FifoCard) -> Daemon {
-        let home = card.home.path().to_str().unwrap().to_string();
-        Daemon::start_env(
-            station,
-            &["--output", "rodio"],
-            &[("HOME", &home)],
-            &["XDG_RUNTIME_DIR", "PULSE_SERVER"],
-        )
-    }
-
-    fn pid(&self) -> i32 {
-        self.child.as_ref().unwrap().id() as i32
-    }
-
-    fn signal(&self, sig: nix::sys::signal::Signal) {
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), sig).expect("kill");
-    }
-
-    /// SIGTERM and the exit status (within `secs`).
-    fn stop(mut self, secs: u64) -> std::process::ExitStatus {
-        self.signal(nix::sys::signal::Signal::SIGTERM);
-        let mut child = self.child.take().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                return s;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!(
-                    "daemon did not stop within {secs} s after SIGTERM\n{}",
-                    self.stderr()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(self.station.join("stderr.txt")).unwrap_or_default()
-    }
-
-    /// Every log file's text under `data/logs/`.
-    fn log_file(&self, data: &str) -> String {
-        let mut s = String::new();
-        if let Ok(rd) = std::fs::read_dir(self.station.join(data).join("logs")) {
-            for e in rd.flatten() {
-                s.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
-            }
-        }
-        s
-    }
-
-    /// Polls `cond` every 100 ms until it holds or `secs` pass.
-    fn wait(&self, what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        while !cond() {
-            assert!(
-                Instant::now() < deadline,
-                "timed out after {secs} s waiting for {what}\nstderr:\n{}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
 }
 
 /// Runs a CLI command on the station: exit code and stdout.
@@ -231,21 +97,6 @@ fn assert_on_time(station: &Path, name: &str) {
     assert!((0..1000).contains(&late), "{name} on time: {row}");
 }
 
-/// The daemon's dashboard address, once it listens.
-fn address(d: &Daemon, data: &str) -> String {
-    let mut addr = String::new();
-    d.wait("the daemon to listen", 20, || {
-        if let Some(a) = cunxiang::store::Store::open_existing(&d.station.join(data))
-            .ok()
-            .and_then(|s| s.meta(cunxiang::store::keys::CONTROL_ADDR).ok().flatten())
-        {
-            addr = a;
-        }
-        !addr.is_empty()
-    });
-    addr
-}
-
 /// How many threads of process `pid` have this name.
 fn threads_named(pid: i32, name: &str) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/task"))
@@ -310,7 +161,7 @@ fn every_thread_logs_and_keeps_working() {
     });
     // An HTTP request that logs (a foreign Host) is answered, and the
     // dashboard still answers after it.
-    let addr = address(&d, "var");
+    let addr = d.address("var");
     let (code, _) = get(
         &format!("http://{addr}/api/status"),
         &[("Host", "evil.example")],
@@ -387,7 +238,7 @@ fn a_broken_station_file_at_start_runs_on_its_last_good_copy() {
         "[[broadcast]]\nname = \"晨间\"\nplay = [\"a.wav\"]\nat = [\"07:00\"]\n",
     );
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    address(&d, "mydata");
+    d.address("mydata");
     assert!(d.stop(10).success());
     // The typo, then a restart.
     st.write("cunxiang.toml", BROKEN);
@@ -465,7 +316,7 @@ fn a_broken_station_file_with_no_good_copy_says_which_defaults() {
         child: Some(child),
         station: st.path().to_path_buf(),
     };
-    address(&d, "var");
+    d.address("var");
     assert_eq!(
         cli(st.path(), &["status"]).0,
         1,
@@ -491,7 +342,7 @@ fn a_station_file_broken_while_running_is_read_once_and_kept() {
     );
     st.wav("a.wav", 0.5);
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    address(&d, "mydata");
+    d.address("mydata");
     std::fs::write(st.path().join("cunxiang.toml"), BROKEN).unwrap();
     d.wait("the config outage", 10, || {
         open_outage(&outages(st.path()), "config", "cunxiang.toml").is_some()
@@ -538,7 +389,7 @@ fn the_data_folder_edited_while_running_waits_for_a_restart() {
     let at = soon(12);
     st.schedule("a.toml", &one("改后", "a.wav", &at));
     let d = Daemon::start(st.path(), &["--output", "capture:capture.jsonl"]);
-    let addr = address(&d, "mydata");
+    let addr = d.address("mydata");
     std::fs::write(
         st.path().join("cunxiang.toml"),
         STATION.replace("mydata", "newdata"),
@@ -596,7 +447,7 @@ fn a_missing_database_while_running_is_a_fault_not_a_fresh_station() {
     st.schedule("a.toml", &one("之前", "a.wav", &at));
     // A long heartbeat: the file stays missing while we look.
     let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "60s"]);
-    let addr = address(&d, "var");
+    let addr = d.address("var");
     wait_played(&d, "之前", 20);
     let moved = st.path().join("moved");
     std::fs::create_dir(&moved).unwrap();
@@ -630,7 +481,7 @@ fn a_data_folder_in_the_station_folder_still_reloads() {
         "[[broadcast]]\nname = \"旧\"\nplay = [\"a.wav\"]\nat = [\"07:00\"]\n",
     );
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    address(&d, ".");
+    d.address(".");
     let at = soon(6);
     st.schedule("a.toml", &one("新", "a.wav", &at));
     wait_played(&d, "新", 20);
@@ -673,7 +524,7 @@ fn a_broken_schedule_is_on_the_repair_list_and_costs_its_firings() {
         ),
     );
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    let addr = address(&d, "var");
+    let addr = d.address("var");
     d.wait("the config outage", 10, || {
         open_outage(&outages(st.path()), "config", "schedules/bad.toml").is_some()
     });
@@ -753,7 +604,7 @@ fn a_schedule_broken_while_down_goes_on_air_from_its_kept_good_version() {
         &format!("[[broadcast]]\nname = \"从未\"\nplay = [\"a.wav\"]\nat = [\"{never_at}\"]\ncatch_up = \"2s\"\n\n[[broadcast]]\nname = \"坏的\"\nplay = [\"a.wav\"]\nat = [\"25:00\"]\n"),
     );
     let d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
-    address(&d, "var");
+    d.address("var");
     std::thread::sleep(Duration::from_secs(1));
     // Power cut; meanwhile a person saves a.toml with an unclosed quote.
     d.signal(nix::sys::signal::Signal::SIGKILL);
@@ -840,7 +691,7 @@ fn an_unreadable_store_is_never_all_clear() {
         "[[terminal]]\nname = \"音柱\"\naddress = \"127.0.0.1:1\"\ninterval = \"1s\"\nfailures = 1\n",
     );
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    let addr = address(&d, "var");
+    let addr = d.address("var");
     d.wait("an open outage", 15, || {
         open_outage(&outages(st.path()), "terminal", "音柱").is_some()
     });
@@ -919,7 +770,7 @@ fn a_second_daemon_on_the_station_refuses_and_nothing_plays_twice() {
     let at = soon(5);
     st.schedule("a.toml", &one("一次", "a.wav", &at));
     let d = Daemon::start(st.path(), &["--output", "capture:capture.jsonl"]);
-    address(&d, "var");
+    d.address("var");
     let out = cunxiang()
         .arg("--station")
         .arg(st.path())
@@ -947,7 +798,7 @@ fn a_second_daemon_on_the_station_refuses_and_nothing_plays_twice() {
     assert!(d.stop(10).success());
     // The lock goes with the process: a kill -9 leaves none behind.
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    address(&d, "var");
+    d.address("var");
     d.signal(nix::sys::signal::Signal::SIGKILL);
     std::thread::sleep(Duration::from_millis(500));
     drop(d);
@@ -983,7 +834,7 @@ fn frozen_for_90_s_then_continued() {
         ),
     );
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    address(&d, "var");
+    d.address("var");
     d.wait("冻结前 on air", 20, || {
         plays(st.path())
             .iter()
@@ -1163,7 +1014,7 @@ fn the_http_face_under_load_and_slow_connections() {
     let at = soon(20);
     st.schedule("a.toml", &one("压力", "a.wav", &at));
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    let addr = address(&d, "var");
+    let addr = d.address("var");
     // 100 connections that send half a request and then nothing.
     let mut slow = Vec::new();
     for _ in 0..100 {
@@ -1230,7 +1081,7 @@ fn the_database_locked_by_another_process_for_30_s() {
         ("解锁后", "a.wav", &after),
     );
     let mut d = Daemon::start(st.path(), &["--output", "null", "--heartbeat", "1s"]);
-    let addr = address(&d, "var");
+    let addr = d.address("var");
     let db = st.path().join("var/cunxiang.db");
     // Another process takes the write lock and holds it 30 s.
     let locker = std::thread::spawn(move || {
@@ -1291,7 +1142,7 @@ fn a_schedule_saved_in_pieces_goes_on_air_once_whole() {
     let st = TempStation::new();
     st.wav("a.wav", 0.5);
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    address(&d, "var");
+    d.address("var");
     let at = soon(6);
     let text = format!("[[broadcast]]\nname = \"分段保存\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n");
     let path = st.path().join("schedules/a.toml");
@@ -1805,7 +1656,7 @@ fn sighup_reloads_and_never_kills() {
     );
     // Not watching the files: only the signal can bring the edit in.
     let d = Daemon::start(st.path(), &["--output", "null", "--no-watch"]);
-    address(&d, "var");
+    d.address("var");
     let at = soon(6);
     st.schedule("a.toml", &one("新", "a.wav", &at));
     d.signal(nix::sys::signal::Signal::SIGHUP);
@@ -1827,7 +1678,7 @@ fn a_chinese_token_works() {
         "[[broadcast]]\nname = \"通知\"\nplay = [\"a.wav\"]\nat = [\"07:00\"]\n",
     );
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    let addr = address(&d, "var");
+    let addr = d.address("var");
     let (code, out) = cli(st.path(), &["--lang", "en", "play", "通知"]);
     assert_eq!(code, 0, "{out}");
     d.wait("the manual play", 10, || {
@@ -1894,7 +1745,7 @@ fn a_schedule_left_empty_across_a_firing_keeps_its_previous_version() {
     let text = format!("[[broadcast]]\nname = \"保持\"\nplay = [\"a.wav\"]\nat = [\"{at}\"]\n");
     st.schedule("a.toml", &text);
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    address(&d, "var");
+    d.address("var");
     std::fs::write(st.path().join("schedules/a.toml"), "").unwrap();
     d.wait("the suspect edit on the repair list", 10, || {
         open_outage(&outages(st.path()), "config", "schedules/a.toml").is_some()
@@ -1919,7 +1770,7 @@ fn the_schedules_folder_removed_and_restored_while_running() {
     let at = soon(10);
     st.schedule("a.toml", &one("留下", "a.wav", &at));
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    address(&d, "var");
+    d.address("var");
     std::fs::remove_dir_all(st.path().join("schedules")).unwrap();
     d.wait("the missing folder on the repair list", 10, || {
         cli(st.path(), &["status"]).0 == 1
@@ -2070,7 +1921,7 @@ fn idle_connections_never_take_the_files_a_play_needs() {
         child: None,
         station: st.path().to_path_buf(),
     };
-    let addr = address(&d, "var");
+    let addr = d.address("var");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -2132,7 +1983,7 @@ fn token_guesses_are_limited_per_address() {
     let st = TempStation::new();
     st.write("cunxiang.toml", "[control]\ntoken = \"s3cret-口令\"\n");
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    let addr = address(&d, "var");
+    let addr = d.address("var");
     let guesses: Vec<_> = (0..200)
         .map(|i| {
             let url = format!("http://{addr}/api/status");
@@ -2286,7 +2137,7 @@ fn reading_the_schedules_never_reloads_and_a_write_reloads_once() {
     let later = soon(3600);
     st.schedule("a.toml", &one("读一读", "a.wav", &later));
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    let addr = address(&d, "var");
+    let addr = d.address("var");
     let loads = || d.stderr().matches("schedules loaded").count();
     d.wait("the first load", 10, || loads() == 1);
     let file = st.path().join("schedules/a.toml");
@@ -2323,7 +2174,7 @@ fn a_firing_waiting_behind_a_play_is_shown_queued() {
         ("等着的", "a.wav", &second),
     );
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    let addr = address(&d, "var");
+    let addr = d.address("var");
     d.wait("the second firing shown waiting", 20, || {
         let (_, body) = get(&format!("http://{addr}/api/status"), &[]);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();

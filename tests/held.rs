@@ -16,12 +16,12 @@
 
 mod common;
 
-use common::{cunxiang, wav_bytes, TempStation};
+use common::{cunxiang, wav_bytes, Daemon, TempStation};
 use serde_json::Value;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+
+use std::time::Duration;
 
 // ---------------------------------------------------------------------
 // Helpers: the daemon, the CLI, raw HTTP.
@@ -35,122 +35,6 @@ fn at_local(t: chrono::DateTime<chrono::Utc>) -> String {
     t.with_timezone(&chrono_tz::Asia::Shanghai)
         .format("%H:%M:%S")
         .to_string()
-}
-
-/// The running binary: stderr a pipe drained into `stderr.txt` (as the
-/// journal drains it), the log file where production puts it.
-struct Daemon {
-    child: Option<Child>,
-    station: PathBuf,
-}
-
-impl Daemon {
-    fn start(station: &Path, args: &[&str]) -> Daemon {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("cunxiang"))
-            .arg("--station")
-            .arg(station)
-            .args(["run", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("LANG", "C.UTF-8")
-            .env_remove("RUST_LOG")
-            .env_remove("CUNXIANG_STATION")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start cunxiang run");
-        let mut pipe = child.stderr.take().unwrap();
-        let path = station.join("stderr.txt");
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                if let Ok(mut f) = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-                {
-                    let _ = f.write_all(&buf[..n]);
-                }
-            }
-        });
-        Daemon {
-            child: Some(child),
-            station: station.to_path_buf(),
-        }
-    }
-
-    /// SIGTERM; true when it exited 0 within 10 s.
-    fn stop(mut self) -> bool {
-        let mut child = self.child.take().unwrap();
-        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("kill");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                return s.success();
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(self.station.join("stderr.txt")).unwrap_or_default()
-    }
-
-    /// Every daily log file's text under `var/logs/`.
-    fn log_file(&self) -> String {
-        let mut s = String::new();
-        if let Ok(rd) = std::fs::read_dir(self.station.join("var/logs")) {
-            for e in rd.flatten() {
-                s.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
-            }
-        }
-        s
-    }
-
-    /// Polls `cond` every 100 ms until it holds or `secs` pass.
-    fn wait(&self, what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        while !cond() {
-            assert!(
-                Instant::now() < deadline,
-                "timed out after {secs} s waiting for {what}\nstderr:\n{}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// The dashboard's address, once it listens.
-    fn address(&self) -> String {
-        let mut addr = String::new();
-        self.wait("the daemon to listen", 20, || {
-            if let Some(a) = cunxiang::store::Store::open_existing(&self.station.join("var"))
-                .ok()
-                .and_then(|s| s.meta(cunxiang::store::keys::CONTROL_ADDR).ok().flatten())
-            {
-                addr = a;
-            }
-            !addr.is_empty()
-        });
-        addr
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
 }
 
 /// A CLI command on the station: exit code, stdout, stderr.
@@ -522,7 +406,7 @@ fn path_tricks_in_schedule_files_are_refused() {
     }
     only_ok_went_out(&capture);
     assert_eq!(captured(&capture).len(), 1, "{:?}", captured(&capture));
-    assert!(d.stop());
+    assert!(d.stop(10).success());
 }
 
 // ---------------------------------------------------------------------
@@ -538,7 +422,7 @@ fn path_tricks_over_http_are_refused_and_nothing_plays() {
         st.path(),
         &["--output", &format!("capture:{}", capture.display())],
     );
-    let addr = d.address();
+    let addr = d.address("var");
     let secret = st.path().join("secret.wav");
     let secret = secret.to_str().unwrap();
     let nul = "ok.wav\u{0}../../secret.wav";
@@ -656,7 +540,7 @@ fn path_tricks_over_http_are_refused_and_nothing_plays() {
     assert_eq!(r.status, 202, "{}", r.body);
     d.wait("ok.wav on air", 10, || !captured(&capture).is_empty());
     only_ok_went_out(&capture);
-    assert!(d.stop());
+    assert!(d.stop(10).success());
 }
 
 // ---------------------------------------------------------------------
@@ -675,7 +559,7 @@ fn a_foreign_host_name_is_refused_on_every_face() {
         st.path(),
         &["--output", &format!("capture:{}", capture.display())],
     );
-    let addr = d.address();
+    let addr = d.address("var");
     let port = addr.rsplit(':').next().unwrap().to_string();
     let form_csrf = csrf(&get(&addr, "/", &[]).body);
     let foreign = [
@@ -741,7 +625,7 @@ fn a_foreign_host_name_is_refused_on_every_face() {
     std::thread::sleep(Duration::from_secs(1));
     assert!(captured(&capture).is_empty(), "{:?}", captured(&capture));
     assert!(plays(st.path()).is_empty());
-    assert!(d.stop());
+    assert!(d.stop(10).success());
 }
 
 // ---------------------------------------------------------------------
@@ -760,7 +644,7 @@ fn cross_site_posts_are_refused_and_change_nothing() {
         st.path(),
         &["--output", &format!("capture:{}", capture.display())],
     );
-    let addr = d.address();
+    let addr = d.address("var");
     let port = addr.rsplit(':').next().unwrap().to_string();
     let form_csrf = csrf(&get(&addr, "/", &[]).body);
     d.wait("长播 on air", 15, || !captured(&capture).is_empty());
@@ -842,7 +726,7 @@ fn cross_site_posts_are_refused_and_change_nothing() {
         &[("Origin", own.as_str()), ("Sec-Fetch-Site", "same-origin")],
     );
     assert_eq!(r.status, 303, "{}", r.all());
-    assert!(d.stop());
+    assert!(d.stop(10).success());
 }
 
 // ---------------------------------------------------------------------
@@ -889,7 +773,7 @@ fn the_token_is_never_shown() {
         ),
     );
     let d = Daemon::start(st.path(), &["--output", "null", "-vv"]);
-    let addr = d.address();
+    let addr = d.address("var");
     d.wait("both firings decided", 20, || {
         let p = plays(st.path());
         p.len() == 2 && p.iter().all(|r| r["status"] != "playing")
@@ -1019,8 +903,8 @@ fn the_token_is_never_shown() {
         }
     }
 
-    let (stderr, log_file) = (d.stderr(), d.log_file());
-    assert!(d.stop());
+    let (stderr, log_file) = (d.stderr(), d.log_file("var"));
+    assert!(d.stop(10).success());
     assert!(
         log_file.contains("早间") && stderr.contains("早间"),
         "the logs were read"
@@ -1098,7 +982,7 @@ fn hostile_names_are_escaped_everywhere_on_the_dashboard() {
         "[[broadcast]]\nname = \"坏\"\nplay = [\"ok.wav\"]\nat = [\"07:00\"]\n\"<script>alert('K')</script>\" = 1\n",
     );
     let d = Daemon::start(st.path(), &["--output", "null"]);
-    let addr = d.address();
+    let addr = d.address("var");
     d.wait("the hostile broadcast on air", 20, || {
         get(&addr, "/api/status", &[]).json()["now_playing"]["broadcast"]
             == "<script>alert('A')</script>"
@@ -1196,7 +1080,7 @@ fn hostile_names_are_escaped_everywhere_on_the_dashboard() {
             "{path}"
         );
     }
-    assert!(d.stop());
+    assert!(d.stop(10).success());
 }
 
 // ---------------------------------------------------------------------
@@ -1260,7 +1144,7 @@ fn log_and_report_runs_while_broadcasts_fire_cause_no_late_start() {
         st.path(),
         &["--output", &format!("capture:{}", capture.display())],
     );
-    d.address();
+    d.address("var");
 
     // Two readers, runs spread evenly until the last play has ended, and
     // at least 428 in all.
@@ -1354,7 +1238,7 @@ fn log_and_report_runs_while_broadcasts_fire_cause_no_late_start() {
     assert!(during >= 40, "only {during} runs began during a play");
     let o = outages(st.path());
     assert!(o.is_empty(), "no outage: {o:#?}");
-    assert!(d.stop());
+    assert!(d.stop(10).success());
 }
 
 // ---------------------------------------------------------------------
@@ -1438,7 +1322,7 @@ fn a_file_deleted_or_replaced_mid_play_plays_to_its_end() {
     let next = row(&p, "下一个");
     let late = (instant(&next["started_at"]) - instant(&next["scheduled_at"])).num_milliseconds();
     assert!((0..1000).contains(&late), "the next one on time: {next}");
-    assert!(d.stop());
+    assert!(d.stop(10).success());
 }
 
 // ---------------------------------------------------------------------

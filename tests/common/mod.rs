@@ -511,3 +511,183 @@ impl FifoCard {
         self.hold.store(on, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+// ---------------------------------------------------------------------
+// The real binary as a village runs it.
+
+use std::io::Read as _;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+/// The running binary. Its stderr is a pipe drained by a thread into
+/// `stderr.txt` (as the journal would drain it); its log file is where
+/// production puts it (the data folder's `logs/`).
+pub struct Daemon {
+    pub child: Option<Child>,
+    pub station: PathBuf,
+}
+
+impl Daemon {
+    pub fn start(station: &Path, args: &[&str]) -> Daemon {
+        Daemon::start_env(station, args, &[], &[])
+    }
+
+    pub fn start_env(
+        station: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        unset: &[&str],
+    ) -> Daemon {
+        let mut c = Command::new(assert_cmd::cargo::cargo_bin("cunxiang"));
+        c.arg("--station")
+            .arg(station)
+            .args(["run", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("LANG", "C.UTF-8")
+            .env_remove("RUST_LOG")
+            .env_remove("CUNXIANG_STATION");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        for k in unset {
+            c.env_remove(k);
+        }
+        let mut child = c
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start cunxiang run");
+        let mut pipe = child.stderr.take().unwrap();
+        let path = station.join("stderr.txt");
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                use std::io::Write;
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                {
+                    let _ = f.write_all(&buf[..n]);
+                }
+            }
+        });
+        Daemon {
+            child: Some(child),
+            station: station.to_path_buf(),
+        }
+    }
+
+    /// The daemon on the real rodio path, with `card` as its sound card.
+    pub fn on_card(station: &Path, card: &FifoCard) -> Daemon {
+        let home = card.home.path().to_str().unwrap().to_string();
+        Daemon::start_env(
+            station,
+            &["--output", "rodio"],
+            &[("HOME", &home)],
+            &["XDG_RUNTIME_DIR", "PULSE_SERVER"],
+        )
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().unwrap().id() as i32
+    }
+
+    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), sig).expect("kill");
+    }
+
+    /// SIGTERM and the exit status (within `secs`).
+    pub fn stop(mut self, secs: u64) -> std::process::ExitStatus {
+        self.signal(nix::sys::signal::Signal::SIGTERM);
+        let mut child = self.child.take().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                return s;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!(
+                    "daemon did not stop within {secs} s after SIGTERM\n{}",
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.station.join("stderr.txt")).unwrap_or_default()
+    }
+
+    /// Every log file's text under `data/logs/`.
+    pub fn log_file(&self, data: &str) -> String {
+        let mut s = String::new();
+        if let Ok(rd) = std::fs::read_dir(self.station.join(data).join("logs")) {
+            for e in rd.flatten() {
+                s.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+            }
+        }
+        s
+    }
+
+    /// Polls `cond` every 100 ms until it holds or `secs` pass.
+    pub fn wait(&self, what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !cond() {
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {secs} s waiting for {what}\nstderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Daemon {
+    /// The daemon's dashboard address, once it listens (read from the
+    /// store in the data folder `data`, relative to the station).
+    pub fn address(&self, data: &str) -> String {
+        let mut addr = String::new();
+        self.wait("the daemon to listen", 20, || {
+            if let Some(a) = cunxiang::store::Store::open_existing(&self.station.join(data))
+                .ok()
+                .and_then(|s| s.meta(cunxiang::store::keys::CONTROL_ADDR).ok().flatten())
+            {
+                addr = a;
+            }
+            !addr.is_empty()
+        });
+        addr
+    }
+}
+
+/// A fixed-offset zone where the local time at `now` is about 15:00, so
+/// "today" has most of a day of rows whatever hour the suite runs at.
+pub fn afternoon_zone(now: chrono::DateTime<chrono::Utc>) -> chrono_tz::Tz {
+    use chrono::Timelike;
+    let mut offset = (15 - now.hour() as i32).rem_euclid(24);
+    if offset > 14 {
+        offset -= 24;
+    }
+    // Etc/GMT-8 is UTC+8 (POSIX signs are inverted).
+    let name = match offset {
+        0 => "Etc/GMT".to_string(),
+        o => format!("Etc/GMT{:+}", -o),
+    };
+    name.parse().unwrap()
+}

@@ -2186,3 +2186,65 @@ fn a_firing_waiting_behind_a_play_is_shown_queued() {
     wait_played(&d, "等着的", 20);
     assert!(d.stop(10).success());
 }
+
+// Stopped while the records still wait (the disk still full): the stop
+// tries a few seconds more, then leaves them in a file a person can read
+// (beside the database, else in the temporary folder) and says so.
+#[test]
+fn stopped_while_records_are_held_leaves_them_in_a_file() {
+    let Some(disk) = SmallDisk::mount("4m") else {
+        return;
+    };
+    let st = TempStation::new();
+    st.wav("a.wav", 0.5);
+    let data = disk.path().join("var");
+    st.write(
+        "cunxiang.toml",
+        format!("[folders]\ndata = \"{}\"\n", data.display()),
+    );
+    st.schedule("a.toml", &one("满盘时", "a.wav", &soon(8)));
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp_s = tmp.path().to_str().unwrap().to_string();
+    let d = Daemon::start_env(
+        st.path(),
+        &["--output", "null", "--heartbeat", "1s"],
+        &[("TMPDIR", &tmp_s)],
+        &[],
+    );
+    d.wait("the daemon to run", 20, || {
+        json(st.path(), &["status", "--json"])["live"] == true
+    });
+    let mut f = std::fs::File::create(disk.path().join("filler")).unwrap();
+    use std::io::Write;
+    let block = vec![0u8; 64 * 1024];
+    while f.write_all(&block).is_ok() {}
+    let _ = f.sync_all();
+    d.wait("the firing played, held", 30, || {
+        open_store_fault(st.path()).is_some() && d.stderr().contains("played broadcast=满盘时")
+    });
+    let err = {
+        let stderr = d.stderr();
+        assert!(d.stop(20).success(), "{stderr}");
+        std::fs::read_to_string(st.path().join("stderr.txt")).unwrap()
+    };
+    assert!(
+        err.contains("stopping with records the database never took"),
+        "{err}"
+    );
+    let saved: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains("cunxiang.db.held-"))
+        .collect();
+    assert_eq!(saved.len(), 1, "{err}");
+    let c = rusqlite::Connection::open(&saved[0]).unwrap();
+    let status: String = c
+        .query_row(
+            "SELECT status FROM plays WHERE broadcast = '满盘时'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(status, "played");
+}

@@ -3,31 +3,17 @@
 //! The binary (`src/main.rs`) only parses arguments; everything testable
 //! lives here, one module per concern.
 
-#[cfg(target_os = "linux")]
-pub mod alsa_log;
-pub mod check;
-pub mod client;
+pub mod cli;
 pub mod clock;
-pub mod commands;
+pub mod config;
 pub mod daemon;
-pub mod dashboard;
-pub mod diag;
-pub mod http;
 pub mod i18n;
-pub mod ledger;
-pub mod load;
 pub mod logline;
-pub mod media;
-pub mod metrics;
-pub mod monitor;
-pub mod output;
-pub mod planner;
-pub mod schedule;
-pub mod station;
+pub mod plan;
+pub mod sound;
 pub mod store;
-pub mod terminals;
-pub mod tomlread;
-pub mod view;
+pub mod views;
+pub mod web;
 
 /// Exit code: everything fine (warnings allowed).
 pub const EXIT_OK: i32 = 0;

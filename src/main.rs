@@ -1,7 +1,7 @@
 //! The `cunxiang` binary: parses arguments and calls the library.
 
 use clap::{Parser, Subcommand};
-use cunxiang::commands::{self, CheckFormat, PlanFormat, PlanOpts};
+use cunxiang::cli::{self, CheckFormat, PlanFormat, PlanOpts};
 use cunxiang::i18n::Lang;
 use std::path::PathBuf;
 
@@ -84,7 +84,7 @@ enum Command {
         #[arg(long, value_enum)]
         status: Option<cunxiang::store::Status>,
         #[arg(long, value_enum, default_value = "table")]
-        format: commands::LogFormat,
+        format: cli::LogFormat,
     },
     /// The outage ledger; --open is the repair list / 故障记录与待维修清单
     Outages {
@@ -95,7 +95,7 @@ enum Command {
         #[arg(long)]
         since: Option<String>,
         #[arg(long, value_enum, default_value = "table")]
-        format: commands::LedgerFormat,
+        format: cli::LedgerFormat,
     },
     /// Per-day report: planned, aired, failed, missed, availability / 播出报表
     Report {
@@ -105,7 +105,7 @@ enum Command {
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=366))]
         days: u32,
         #[arg(long, value_enum, default_value = "table")]
-        format: commands::LedgerFormat,
+        format: cli::LedgerFormat,
     },
     /// Live state from the daemon (or the store); exit 1 when something needs repair / 状态
     Status {
@@ -116,15 +116,15 @@ enum Command {
     Devices,
 }
 
-/// `plan --days`: 1 to [`commands::PLAN_MAX_DAYS`]. The refusal is in both
+/// `plan --days`: 1 to [`cli::PLAN_MAX_DAYS`]. The refusal is in both
 /// languages: `--lang` is not known while clap parses.
 fn plan_days(s: &str) -> Result<u32, String> {
     match s.trim().parse::<u32>() {
-        Ok(n) if (1..=commands::PLAN_MAX_DAYS).contains(&n) => Ok(n),
+        Ok(n) if (1..=cli::PLAN_MAX_DAYS).contains(&n) => Ok(n),
         _ => {
             let m = cunxiang::i18n::Msg::PlanDaysOutOfRange {
                 value: s.to_string(),
-                max: commands::PLAN_MAX_DAYS,
+                max: cli::PLAN_MAX_DAYS,
             };
             Err(format!("{}\n{}", m.render(Lang::Zh), m.render(Lang::En)))
         }
@@ -227,7 +227,7 @@ fn main() {
     let log_guards = init_logging(
         filter,
         matches!(cli.command, Command::Run { .. }).then(|| {
-            cunxiang::load::Station::load(&cli.station)
+            cunxiang::config::load::Station::load(&cli.station)
                 .data_dir()
                 .join("logs")
         }),
@@ -235,7 +235,7 @@ fn main() {
     // alsa-lib prints its errors to stderr itself: route them through
     // tracing (debug lines; the daemon logs each device state change).
     #[cfg(target_os = "linux")]
-    cunxiang::alsa_log::route_to_tracing();
+    cunxiang::sound::alsa_log::route_to_tracing();
     let lang = Lang::detect(cli.lang.as_deref(), |k| std::env::var(k).ok());
     let now = chrono::Utc::now();
     // Unlocked handles: each write takes the lock for that write only. A
@@ -245,9 +245,9 @@ fn main() {
     let mut err = std::io::stderr();
     let code = match cli.command {
         Command::Check { format, deep } => {
-            commands::check(&cli.station, now, lang, format, deep, &mut out)
+            cli::check(&cli.station, now, lang, format, deep, &mut out)
         }
-        Command::Plan { from, days, format } => commands::plan(
+        Command::Plan { from, days, format } => cli::plan(
             &cli.station,
             now,
             lang,
@@ -261,7 +261,7 @@ fn main() {
             heartbeat,
             store_alarm,
             listen,
-        } => commands::run(
+        } => cli::run(
             &cli.station,
             lang,
             output.as_deref(),
@@ -275,7 +275,7 @@ fn main() {
             name,
             priority,
             repeat,
-        } => commands::play(
+        } => cli::play(
             &cli.station,
             lang,
             &name,
@@ -284,12 +284,12 @@ fn main() {
             &mut out,
             &mut err,
         ),
-        Command::Stop => commands::stop(&cli.station, lang, &mut out, &mut err),
+        Command::Stop => cli::stop(&cli.station, lang, &mut out, &mut err),
         Command::Log {
             since,
             status,
             format,
-        } => commands::log(
+        } => cli::log(
             &cli.station,
             now,
             lang,
@@ -303,7 +303,7 @@ fn main() {
             open,
             since,
             format,
-        } => commands::outages(
+        } => cli::outages(
             &cli.station,
             now,
             lang,
@@ -314,11 +314,11 @@ fn main() {
             &mut err,
         ),
         Command::Report { from, days, format } => {
-            commands::report(&cli.station, now, lang, from, days, format, &mut out)
+            cli::report(&cli.station, now, lang, from, days, format, &mut out)
         }
-        Command::Status { json } => commands::status(&cli.station, now, lang, json, &mut out),
+        Command::Status { json } => cli::status(&cli.station, now, lang, json, &mut out),
         Command::Devices => {
-            let devs = cunxiang::output::list_devices();
+            let devs = cunxiang::sound::output::list_devices();
             for (id, name) in &devs {
                 println!("{id}\t{name}");
             }

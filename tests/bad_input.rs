@@ -4,10 +4,11 @@
 mod common;
 
 use common::TempStation;
-use cunxiang::diag::Diagnostic;
+use cunxiang::config::diag::Diagnostic;
+use cunxiang::config::load::Station;
+use cunxiang::config::{schedule, station};
 use cunxiang::i18n::Lang;
-use cunxiang::load::Station;
-use cunxiang::{check, schedule, station};
+use cunxiang::views::check;
 
 /// Both languages, one finding per line, as `check` prints them.
 fn rendered(diags: &[Diagnostic]) -> String {

@@ -683,10 +683,13 @@ fn report_csv_and_status_exit_codes_from_a_ledger() {
 fn probe_reads_format_length_rate_and_channels() {
     let st = TempStation::new();
     let p = st.wav("tone.wav", 1.5);
-    let info = cunxiang::media::probe(&p).unwrap();
+    let info = cunxiang::sound::media::probe(&p).unwrap();
     assert_eq!(
         (info.sample_rate, info.channels, info.duration.as_millis()),
         (8000, 1, 1500)
     );
-    assert_eq!(cunxiang::media::decode_all(&p).unwrap().as_millis(), 1500);
+    assert_eq!(
+        cunxiang::sound::media::decode_all(&p).unwrap().as_millis(),
+        1500
+    );
 }

@@ -81,8 +81,7 @@ fn seed(st: &TempStation) {
     for back in 0..7 {
         let day = today - TimeDelta::days(back);
         for (h, m) in [(8, 0), (12, 0), (17, 30)] {
-            let at =
-                cunxiang::planner::local_instant(tz, day.and_hms_opt(h, m, 0).unwrap()).unwrap();
+            let at = cunxiang::plan::local_instant(tz, day.and_hms_opt(h, m, 0).unwrap()).unwrap();
             if at >= now - TimeDelta::minutes(5) {
                 continue;
             }

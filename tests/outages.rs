@@ -6,7 +6,7 @@ mod common;
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use common::{sh, Running, TempStation};
 use cunxiang::clock::{Clock, TestClock};
-use cunxiang::output::{CaptureOutput, Output, OutputError, PlayItem};
+use cunxiang::sound::output::{CaptureOutput, Output, OutputError, PlayItem};
 use cunxiang::store::{OutageKind, Status, Trigger};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

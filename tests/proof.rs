@@ -8,7 +8,7 @@ mod common;
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use common::{sh, Running, TempStation};
 use cunxiang::clock::{Clock, TestClock};
-use cunxiang::monitor::TestSource;
+use cunxiang::sound::monitor::TestSource;
 use cunxiang::store::{OutageKind, OutageRow, Status};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

@@ -90,7 +90,7 @@ pub fn cunxiang() -> assert_cmd::Command {
 use chrono::{DateTime, Utc};
 use cunxiang::clock::{Clock, TestClock};
 use cunxiang::daemon::{self, Control, RunConfig};
-use cunxiang::output::{CaptureOutput, CaptureRecord};
+use cunxiang::sound::output::{CaptureOutput, CaptureRecord};
 use cunxiang::store::{PlayFilter, PlayRow, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,7 +98,7 @@ use std::time::Duration;
 /// Shanghai local "YYYY-MM-DD HH:MM:SS" as an instant.
 pub fn sh(s: &str) -> DateTime<Utc> {
     let n = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
-    cunxiang::planner::local_instant(chrono_tz::Asia::Shanghai, n).unwrap()
+    cunxiang::plan::local_instant(chrono_tz::Asia::Shanghai, n).unwrap()
 }
 
 /// A daemon running on a test clock with a capture output.
@@ -127,7 +127,7 @@ impl Running {
     pub async fn start_with(
         station: &Path,
         clock: TestClock,
-        out: Box<dyn cunxiang::output::Output>,
+        out: Box<dyn cunxiang::sound::output::Output>,
     ) -> Running {
         Running::start_full(station, clock, out, None, None, None).await
     }
@@ -137,7 +137,7 @@ impl Running {
     pub async fn start_factory(
         station: &Path,
         clock: TestClock,
-        out: Box<dyn cunxiang::output::Output>,
+        out: Box<dyn cunxiang::sound::output::Output>,
         factory: daemon::OutputFactory,
     ) -> Running {
         Running::start_cfg(station, clock, out, None, None, None, Some(factory)).await
@@ -148,7 +148,7 @@ impl Running {
     pub async fn start_monitored(
         station: &Path,
         clock: TestClock,
-        monitor: &cunxiang::monitor::TestSource,
+        monitor: &cunxiang::sound::monitor::TestSource,
         silence_after: Duration,
     ) -> Running {
         let c: Arc<dyn Clock> = Arc::new(clock.clone());
@@ -157,14 +157,14 @@ impl Running {
             &station.join("capture.jsonl"),
         ));
         let src = monitor.clone();
-        let handle = cunxiang::monitor::MonitorHandle::spawn(
+        let handle = cunxiang::sound::monitor::MonitorHandle::spawn(
             "test-monitor".into(),
             -45.0,
             silence_after,
             c,
-            Box::new(
-                move || Ok(Box::new(src.clone()) as Box<dyn cunxiang::monitor::MonitorSource>),
-            ),
+            Box::new(move || {
+                Ok(Box::new(src.clone()) as Box<dyn cunxiang::sound::monitor::MonitorSource>)
+            }),
         );
         Running::start_full(station, clock, out, None, None, Some(handle)).await
     }
@@ -196,10 +196,10 @@ impl Running {
     async fn start_full(
         station: &Path,
         clock: TestClock,
-        out: Box<dyn cunxiang::output::Output>,
+        out: Box<dyn cunxiang::sound::output::Output>,
         listener: Option<std::net::TcpListener>,
         token: Option<String>,
-        monitor: Option<cunxiang::monitor::MonitorHandle>,
+        monitor: Option<cunxiang::sound::monitor::MonitorHandle>,
     ) -> Running {
         Running::start_cfg(station, clock, out, listener, token, monitor, None).await
     }
@@ -207,10 +207,10 @@ impl Running {
     async fn start_cfg(
         station: &Path,
         clock: TestClock,
-        out: Box<dyn cunxiang::output::Output>,
+        out: Box<dyn cunxiang::sound::output::Output>,
         listener: Option<std::net::TcpListener>,
         token: Option<String>,
-        monitor: Option<cunxiang::monitor::MonitorHandle>,
+        monitor: Option<cunxiang::sound::monitor::MonitorHandle>,
         factory: Option<daemon::OutputFactory>,
     ) -> Running {
         let capture = station.join("capture.jsonl");
@@ -219,9 +219,10 @@ impl Running {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let mut cfg = RunConfig::new(station);
         cfg.watch = false;
-        cfg.listener = listener;
-        cfg.token = token;
-        cfg.read_token = cunxiang::load::Station::load(station).config.read_token;
+        let read_token = cunxiang::config::load::Station::load(station)
+            .config
+            .read_token;
+        cfg.face = listener.map(|l| cunxiang::web::http::face(l, token, read_token));
         cfg.monitor = monitor;
         cfg.output_factory = factory;
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();

@@ -5,7 +5,7 @@
 //! of them at once, each with its line, so the station and schedule parsers
 //! walk the tree through this reader instead.
 
-use crate::diag::{Diagnostic, LineIndex, Severity};
+use crate::config::diag::{Diagnostic, LineIndex, Severity};
 use crate::i18n::{Msg, Want};
 use chrono::NaiveDate;
 use std::ops::Range;
@@ -282,7 +282,7 @@ impl<'a> Reader<'a> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use cunxiang::tomlread::parse_duration;
+/// use cunxiang::config::tomlread::parse_duration;
 /// assert_eq!(parse_duration("1h 30m"), Some(Duration::from_secs(5400)));
 /// assert_eq!(parse_duration("20秒"), Some(Duration::from_secs(20)));
 /// ```

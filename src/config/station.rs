@@ -2,10 +2,10 @@
 //! quiet hours, holidays, catch-up default and control address. Every key
 //! has a default; a station without the file works.
 
-use crate::diag::Diagnostic;
+use crate::config::diag::Diagnostic;
+use crate::config::schedule::parse_time;
+use crate::config::tomlread::{get, suggest, Reader, Val};
 use crate::i18n::{Msg, Want};
-use crate::schedule::parse_time;
-use crate::tomlread::{get, suggest, Reader, Val};
 use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use std::collections::BTreeSet;
@@ -103,7 +103,7 @@ impl fmt::Display for OutputSpec {
 /// fault.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonitorConfig {
-    pub input: crate::monitor::MonitorSpec,
+    pub input: MonitorSpec,
     /// A window under this RMS level (dBFS) is silence.
     pub silence_db: f32,
     /// Silence this long while we play is a `signal` outage.
@@ -358,7 +358,7 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
     }
     if let Some(t) = section(&mut r, &root, "monitor", MONITOR_KEYS) {
         let mut m = MonitorConfig {
-            input: crate::monitor::MonitorSpec::Device(None),
+            input: MonitorSpec::Device(None),
             silence_db: -45.0,
             silence_after: Duration::from_secs(15),
             self_test: None,
@@ -366,7 +366,7 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
         let mut input = None;
         if let Some(v) = get(t, "input") {
             if let Some(s) = r.text("monitor.input", v) {
-                match crate::monitor::MonitorSpec::parse(&s) {
+                match MonitorSpec::parse(&s) {
                     Some(spec) => input = Some(spec),
                     None => r.error(
                         &v.span(),
@@ -467,7 +467,7 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
         }
     }
     let mut diagnostics = r.diags;
-    crate::diag::sort(&mut diagnostics);
+    crate::config::diag::sort(&mut diagnostics);
     ParsedStation {
         config: c,
         diagnostics,
@@ -628,6 +628,42 @@ fn suggest_zone(z: &str) -> Option<String> {
     suggest(z, &names, &[])
 }
 
+/// Where monitor samples come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MonitorSpec {
+    /// A capture device through cpal: the default one, or by name.
+    Device(Option<String>),
+    /// A WAV (any format rodio decodes) read at real-time pace, looping.
+    File(PathBuf),
+}
+
+impl MonitorSpec {
+    /// `rodio`, `rodio:NAME` or `file:PATH`.
+    pub fn parse(s: &str) -> Option<MonitorSpec> {
+        let s = s.trim();
+        match s.split_once(':') {
+            None if s == "rodio" => Some(MonitorSpec::Device(None)),
+            Some(("rodio", n)) if !n.trim().is_empty() => {
+                Some(MonitorSpec::Device(Some(n.trim().to_string())))
+            }
+            Some(("file", p)) if !p.trim().is_empty() => {
+                Some(MonitorSpec::File(PathBuf::from(p.trim())))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for MonitorSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MonitorSpec::Device(None) => f.write_str("rodio"),
+            MonitorSpec::Device(Some(n)) => write!(f, "rodio:{n}"),
+            MonitorSpec::File(p) => write!(f, "file:{}", p.display()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -666,10 +702,7 @@ address = "192.168.1.51:7000"
         let p = parse("cunxiang.toml", text);
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         let m = p.config.monitor.unwrap();
-        assert_eq!(
-            m.input,
-            crate::monitor::MonitorSpec::File("monitor.wav".into())
-        );
+        assert_eq!(m.input, MonitorSpec::File("monitor.wav".into()));
         assert_eq!(
             (m.silence_db, m.silence_after),
             (-40.0, Duration::from_secs(20))

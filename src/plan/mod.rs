@@ -3,9 +3,8 @@
 //! `{date}` resolution and DST all live here, and so does the single-output
 //! simulation that tells which firings would collide.
 
-use crate::media::builtin_chime_duration;
-use crate::schedule::{Broadcast, Chime, Priority, Times};
-use crate::station::{QuietHours, StationConfig};
+use crate::config::schedule::{Broadcast, Chime, Priority, Times};
+use crate::config::station::{QuietHours, StationConfig};
 use chrono::{
     DateTime, Duration as TimeDelta, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
     TimeZone, Timelike, Utc,
@@ -76,7 +75,7 @@ impl Firing {
     pub fn expected_duration(&self, length: &dyn Fn(&str) -> Option<Duration>) -> Option<Duration> {
         let chime = match &self.chime {
             ChimeFile::None => Duration::ZERO,
-            ChimeFile::Builtin => builtin_chime_duration(),
+            ChimeFile::Builtin => chime::duration(),
             ChimeFile::File(f) => length(f)?,
         };
         let mut one = Duration::ZERO;
@@ -565,6 +564,30 @@ impl Simulation {
 
 #[cfg(test)]
 mod tests;
+
+/// The built-in "ding-dong"'s score: what the planner needs to know its
+/// length; `sound::media` renders it.
+pub mod chime {
+    use std::time::Duration;
+
+    /// Sample rate of the built-in chime.
+    pub const RATE: u32 = 22_050;
+    /// (frequency in Hz, start in seconds) of each note.
+    pub const NOTES: [(f32, f32); 2] = [(659.25, 0.0), (523.25, 0.7)];
+    /// How long each note sounds, in seconds.
+    pub const NOTE_LEN: f32 = 0.9;
+
+    /// Length of the built-in chime, used by the planner for expected ends.
+    pub fn duration() -> Duration {
+        Duration::from_secs_f64(len() as f64 / RATE as f64)
+    }
+
+    /// Length in samples at [`RATE`].
+    pub fn len() -> usize {
+        let last_start = NOTES.iter().map(|n| n.1).fold(0.0, f32::max);
+        ((last_start + NOTE_LEN) * RATE as f32).round() as usize
+    }
+}
 
 /// What started a play.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

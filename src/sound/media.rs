@@ -3,6 +3,7 @@
 //! built-in chime.
 
 use crate::i18n::Msg;
+use crate::plan::chime;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -308,29 +309,14 @@ fn short_error(e: &SymError) -> String {
     }
 }
 
-/// Sample rate of the built-in chime.
-pub const BUILTIN_CHIME_RATE: u32 = 22_050;
-const CHIME_NOTES: [(f32, f32); 2] = [(659.25, 0.0), (523.25, 0.7)];
-const CHIME_NOTE_LEN: f32 = 0.9;
-
-/// Length of the built-in chime, used by the planner for expected ends.
-pub fn builtin_chime_duration() -> Duration {
-    Duration::from_secs_f64(builtin_chime_len() as f64 / BUILTIN_CHIME_RATE as f64)
-}
-
-fn builtin_chime_len() -> usize {
-    let last_start = CHIME_NOTES.iter().map(|n| n.1).fold(0.0, f32::max);
-    ((last_start + CHIME_NOTE_LEN) * BUILTIN_CHIME_RATE as f32).round() as usize
-}
-
 /// The built-in "ding-dong": two decaying sine notes, mono, at
-/// [`BUILTIN_CHIME_RATE`], peak about -6 dBFS.
+/// [`chime::RATE`], peak about -6 dBFS.
 pub fn builtin_chime_samples() -> Vec<f32> {
-    let rate = BUILTIN_CHIME_RATE as f32;
-    let mut out = vec![0.0f32; builtin_chime_len()];
-    for (freq, start) in CHIME_NOTES {
+    let rate = chime::RATE as f32;
+    let mut out = vec![0.0f32; chime::len()];
+    for (freq, start) in chime::NOTES {
         let s0 = (start * rate) as usize;
-        let n = (CHIME_NOTE_LEN * rate) as usize;
+        let n = (chime::NOTE_LEN * rate) as usize;
         for i in 0..n {
             let Some(slot) = out.get_mut(s0 + i) else {
                 break;
@@ -371,8 +357,8 @@ mod tests {
     fn builtin_chime_is_audible_and_bounded() {
         let s = builtin_chime_samples();
         assert_eq!(
-            s.len() as f64 / BUILTIN_CHIME_RATE as f64,
-            builtin_chime_duration().as_secs_f64()
+            s.len() as f64 / chime::RATE as f64,
+            chime::duration().as_secs_f64()
         );
         let peak = s.iter().fold(0.0f32, |m, x| m.max(x.abs()));
         assert!(peak > 0.3 && peak <= 1.0, "peak {peak}");

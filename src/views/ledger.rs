@@ -166,7 +166,7 @@ pub fn day_report(
         if p.heard == Some(true) {
             r.verified += 1;
         }
-        if p.trigger == crate::planner::Trigger::Manual {
+        if p.trigger == crate::plan::Trigger::Manual {
             r.manual += 1;
         } else {
             match p.status {

@@ -1,12 +1,14 @@
 //! The CLI commands as library functions: each takes its options, writes
 //! to the given streams and returns the process exit code.
 
-use crate::check::{self, MediaTable};
-use crate::diag;
+pub mod client;
+
+use crate::config::diag;
+use crate::config::load::Station;
 use crate::i18n::{word, Lang};
-use crate::load::Station;
-use crate::planner::{self, Rules};
-use crate::view;
+use crate::plan::{self, Rules};
+use crate::views::check::{self, MediaTable};
+use crate::views::text;
 use chrono::{DateTime, Duration as TimeDelta, NaiveDate, Utc};
 use std::io::Write;
 use std::path::Path;
@@ -95,7 +97,7 @@ pub fn plan(
     let days = opts.days.clamp(1, PLAN_MAX_DAYS);
     let broadcasts = station.broadcasts();
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
-    let mut sink: Box<dyn view::PlanOut + '_> = match opts.format {
+    let mut sink: Box<dyn text::PlanOut + '_> = match opts.format {
         PlanFormat::Table => {
             writeln!(
                 out,
@@ -104,12 +106,12 @@ pub fn plan(
                 station.config.name,
                 rules.tz.name()
             )?;
-            Box::new(view::PlanTable::new(&mut out, rules.tz, lang))
+            Box::new(text::PlanTable::new(&mut out, rules.tz, lang))
         }
-        PlanFormat::Json => Box::new(view::PlanJson::new(&mut out, rules.tz)),
+        PlanFormat::Json => Box::new(text::PlanJson::new(&mut out, rules.tz)),
     };
     let mut media = MediaTable::default();
-    let mut sim = planner::Simulation::default();
+    let mut sim = plan::Simulation::default();
     // A window running past the calendar's end stops there.
     let day = |n: u32| first.checked_add_signed(TimeDelta::days(n as i64));
     for n in 0..days {
@@ -117,10 +119,10 @@ pub fn plan(
             break;
         };
         let (a, b) = (check::day_start(&rules, d), check::day_start(&rules, next));
-        for slot in planner::slots(&broadcasts, &rules, a, b) {
+        for slot in plan::slots(&broadcasts, &rules, a, b) {
             let f = slot.firing(&broadcasts, &rules);
             for file in f.files.iter().chain(match &f.chime {
-                planner::ChimeFile::File(c) => Some(c),
+                plan::ChimeFile::File(c) => Some(c),
                 _ => None,
             }) {
                 media.probe(&station, file);
@@ -199,7 +201,7 @@ pub fn parse_since(
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(Some(check::day_start(rules, d)));
     }
-    if let Some(d) = crate::tomlread::parse_duration(s) {
+    if let Some(d) = crate::config::tomlread::parse_duration(s) {
         if let Some(t) = TimeDelta::from_std(d)
             .ok()
             .and_then(|d| now.checked_sub_signed(d))
@@ -285,7 +287,7 @@ pub fn log(
                         "start": rfc(r.started_at),
                         "end": rfc(r.ended_at),
                         "result": r.status,
-                        "state": crate::ledger::play_state(r),
+                        "state": crate::views::ledger::play_state(r),
                         "reason": r.reason,
                         "files": r.files,
                         "heard": r.heard,
@@ -346,7 +348,7 @@ pub fn log(
                 ],
             };
             let show =
-                |t: Option<DateTime<Utc>>| t.map(|t| view::show_instant(t, tz)).unwrap_or_default();
+                |t: Option<DateTime<Utc>>| t.map(|t| text::show_instant(t, tz)).unwrap_or_default();
             let data: Vec<Vec<String>> = rows
                 .iter()
                 .map(|r| {
@@ -371,7 +373,7 @@ pub fn log(
             write_csv(out, &header, &data)?;
         }
         LogFormat::Table => {
-            let mut t = view::table();
+            let mut t = text::table();
             let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
             t.set_header(vec![
                 l("计划时间", "scheduled"),
@@ -389,7 +391,7 @@ pub fn log(
             };
             for r in &rows {
                 t.add_row(vec![
-                    view::show_instant(r.scheduled_at, tz),
+                    text::show_instant(r.scheduled_at, tz),
                     r.broadcast.clone(),
                     crate::i18n::status_word(lang, r.status.as_str()).to_string(),
                     hms(r.started_at),
@@ -448,7 +450,7 @@ pub fn run(
         return Ok(crate::EXIT_CONFIG);
     }
     let spec = match output {
-        Some(s) => match crate::station::OutputSpec::parse(s) {
+        Some(s) => match crate::config::station::OutputSpec::parse(s) {
             Some(o) => o,
             None => {
                 writeln!(
@@ -502,7 +504,7 @@ pub fn run(
     for e in &errors {
         writeln!(out, "{}", e.render(lang))?;
     }
-    let upcoming = planner::upcoming(&station.broadcasts(), &rules, now, 5);
+    let upcoming = plan::upcoming(&station.broadcasts(), &rules, now, 5);
     writeln!(out, "{}", lang.pick("接下来播出：", "Next up:"))?;
     if upcoming.is_empty() {
         writeln!(
@@ -515,12 +517,12 @@ pub fn run(
         writeln!(
             out,
             "  {}  {}",
-            view::show_instant(f.scheduled_at, rules.tz),
+            text::show_instant(f.scheduled_at, rules.tz),
             f.broadcast
         )?;
     }
-    if matches!(spec, crate::station::OutputSpec::Rodio(_))
-        && crate::output::list_devices().is_empty()
+    if matches!(spec, crate::config::station::OutputSpec::Rodio(_))
+        && crate::sound::output::list_devices().is_empty()
     {
         writeln!(out, "{}", lang.pick(
             "警告：没有找到声卡。程序会继续运行并记录每次播出失败；接好声卡后会自动重试。",
@@ -566,21 +568,20 @@ pub fn run(
         (shutdown_signal(), hangup_reloads())
     };
     let result = rt.block_on(async {
-        let output = crate::output::from_spec(&spec, clock.clone(), station_dir);
+        let output = crate::sound::output::from_spec(&spec, clock.clone(), station_dir);
         let mut cfg = crate::daemon::RunConfig::new(station_dir);
         cfg.output_factory = Some({
             let (spec, clock, dir) = (spec.clone(), clock.clone(), station_dir.to_path_buf());
             let clock: std::sync::Arc<dyn crate::clock::Clock> = clock;
-            Box::new(move || crate::output::from_spec(&spec, clock.clone(), &dir))
+            Box::new(move || crate::sound::output::from_spec(&spec, clock.clone(), &dir))
         });
         cfg.watch = watch;
         cfg.heartbeat = heartbeat.max(Duration::from_millis(100));
         cfg.store_alarm = store_alarm;
-        cfg.listener = listener;
-        cfg.token = token;
-        cfg.read_token = station.config.read_token.clone();
+        cfg.face =
+            listener.map(|l| crate::web::http::face(l, token, station.config.read_token.clone()));
         cfg.monitor = station.config.monitor.as_ref().map(|m| {
-            use crate::monitor::{open_source, MonitorHandle, MonitorSpec};
+            use crate::sound::monitor::{open_source, MonitorHandle, MonitorSpec};
             let spec = match &m.input {
                 MonitorSpec::File(p) if p.is_relative() => MonitorSpec::File(station_dir.join(p)),
                 other => other.clone(),
@@ -691,8 +692,8 @@ fn daemon_client(
     station: &Station,
     lang: Lang,
     err: &mut dyn Write,
-) -> std::io::Result<Option<crate::client::Client>> {
-    let c = crate::client::Client::find(station);
+) -> std::io::Result<Option<crate::cli::client::Client>> {
+    let c = crate::cli::client::Client::find(station);
     if c.is_none() {
         writeln!(
             err,
@@ -712,7 +713,7 @@ fn connected(
     station_dir: &Path,
     lang: Lang,
     err: &mut dyn Write,
-) -> std::io::Result<Result<crate::client::Client, i32>> {
+) -> std::io::Result<Result<crate::cli::client::Client, i32>> {
     let station = Station::load(station_dir);
     let Some(c) = daemon_client(&station, lang, err)? else {
         return Ok(Err(crate::EXIT_FINDINGS));
@@ -725,11 +726,11 @@ fn connected(
 
 /// Prints a failed request to the daemon; returns the exit code.
 fn client_error(
-    e: &crate::client::ClientError,
+    e: &crate::cli::client::ClientError,
     lang: Lang,
     err: &mut dyn Write,
 ) -> std::io::Result<i32> {
-    use crate::client::ClientError;
+    use crate::cli::client::ClientError;
     match e {
         ClientError::NotRunning { .. } => {
             writeln!(
@@ -921,7 +922,7 @@ fn write_csv(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> std:
 }
 
 fn human_duration(d: TimeDelta) -> String {
-    crate::tomlread::show_duration(Duration::from_secs(d.num_seconds().max(0) as u64))
+    crate::config::tomlread::show_duration(Duration::from_secs(d.num_seconds().max(0) as u64))
 }
 
 /// `cunxiang outages`: the ledger, newest first; `--open` is the repair list.
@@ -939,7 +940,7 @@ pub fn outages(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<i32> {
-    use crate::ledger;
+    use crate::views::ledger;
     let station = Station::load(station_dir);
     let rules = Rules::from_config(&station.config);
     let since = match since.map(|s| parse_since(s, now, &rules)).transpose() {
@@ -957,8 +958,8 @@ pub fn outages(
         Err(e) => return store_failed(&e, lang, err),
     };
     let tz = rules.tz;
-    let show = |t: Option<DateTime<Utc>>| t.map(|t| view::show_instant(t, tz)).unwrap_or_default();
-    let rfc = |t: Option<DateTime<Utc>>| t.map(|t| view::rfc3339_ms(t, tz));
+    let show = |t: Option<DateTime<Utc>>| t.map(|t| text::show_instant(t, tz)).unwrap_or_default();
+    let rfc = |t: Option<DateTime<Utc>>| t.map(|t| text::rfc3339_ms(t, tz));
     match format {
         LedgerFormat::Json | LedgerFormat::Gdj => {
             let v: Vec<serde_json::Value> = rows
@@ -1033,7 +1034,7 @@ pub fn outages(
                     lang.pick("待维修清单（未恢复的故障）", "Repair list (open faults)")
                 )?;
             }
-            let mut t = view::table();
+            let mut t = text::table();
             let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
             t.set_header(vec![
                 l("类型", "kind"),
@@ -1087,7 +1088,7 @@ pub fn day_reports(
     now: DateTime<Utc>,
     first: NaiveDate,
     days: i64,
-) -> Vec<crate::ledger::DayReport> {
+) -> Vec<crate::views::ledger::DayReport> {
     let rules = Rules::from_config(&station.config);
     let start = check::day_start(&rules, first);
     let end = check::day_start(&rules, first + TimeDelta::days(days));
@@ -1116,8 +1117,9 @@ pub fn day_reports(
                 check::day_start(&rules, d),
                 check::day_start(&rules, d + TimeDelta::days(1)),
             );
-            let planned = planner::slots(&broadcasts, &rules, a, b).len();
-            let mut r = crate::ledger::day_report(d, a, b.min(end), now, planned, &plays, &outages);
+            let planned = plan::slots(&broadcasts, &rules, a, b).len();
+            let mut r =
+                crate::views::ledger::day_report(d, a, b.min(end), now, planned, &plays, &outages);
             // A day over before the station's records begin has no data.
             if records_from.is_none_or(|f| b <= f) {
                 r.availability = None;
@@ -1141,7 +1143,7 @@ pub fn report(
     format: LedgerFormat,
     out: &mut dyn Write,
 ) -> std::io::Result<i32> {
-    use crate::ledger;
+    use crate::views::ledger;
     let station = Station::load(station_dir);
     let rules = Rules::from_config(&station.config);
     let today = now.with_timezone(&rules.tz).date_naive();
@@ -1239,7 +1241,7 @@ pub fn report(
             write_csv(out, &header, &data)?;
         }
         LedgerFormat::Table => {
-            let mut t = view::table();
+            let mut t = text::table();
             let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
             t.set_header(vec![
                 l("日期", "date"),
@@ -1257,7 +1259,7 @@ pub fn report(
             ]);
             for r in &reports {
                 t.add_row(vec![
-                    view::date_with_weekday(r.date, lang),
+                    text::date_with_weekday(r.date, lang),
                     r.planned.to_string(),
                     r.played.to_string(),
                     r.partial.to_string(),
@@ -1293,8 +1295,8 @@ pub fn status_value(
     lang: Lang,
     live: Option<&crate::daemon::Live>,
 ) -> serde_json::Value {
-    use crate::ledger;
     use crate::store::keys;
+    use crate::views::ledger;
     use serde_json::json;
     let rules = Rules::from_config(&station.config);
     let tz = rules.tz;
@@ -1366,7 +1368,7 @@ pub fn status_value(
         );
         open.insert(0, h.outage(detail));
     }
-    let rfc = |t: DateTime<Utc>| view::rfc3339(t, tz);
+    let rfc = |t: DateTime<Utc>| text::rfc3339(t, tz);
     let now_playing = match live {
         Some(l) => l.now_playing.as_ref().map(|p| {
             let item = p.items.get(p.index);
@@ -1404,7 +1406,7 @@ pub fn status_value(
             }),
         None => None,
     };
-    let upcoming = |v: &[(String, DateTime<Utc>, crate::schedule::Priority)]| {
+    let upcoming = |v: &[(String, DateTime<Utc>, crate::config::schedule::Priority)]| {
         v.iter()
             .map(|(b, at, p)| json!({"broadcast": b, "scheduled_at": rfc(*at), "priority": p}))
             .collect::<Vec<_>>()
@@ -1412,7 +1414,7 @@ pub fn status_value(
     let next = match live {
         Some(l) => upcoming(&l.next(now, 5)),
         None => upcoming(
-            &planner::upcoming(&station.broadcasts(), &rules, now, 5)
+            &plan::upcoming(&station.broadcasts(), &rules, now, 5)
                 .into_iter()
                 .map(|f| (f.broadcast, f.scheduled_at, f.priority))
                 .collect::<Vec<_>>(),
@@ -1515,7 +1517,7 @@ pub fn status(
     out: &mut dyn Write,
 ) -> std::io::Result<i32> {
     let station = Station::load(station_dir);
-    let v = crate::client::Client::find(&station)
+    let v = crate::cli::client::Client::find(&station)
         .and_then(|c| c.status(lang).ok())
         .unwrap_or_else(|| status_value(&station, now, lang, None));
     let code = if v["needs_repair"].as_bool() == Some(true) {

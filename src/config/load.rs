@@ -2,10 +2,10 @@
 //! `schedules/*.toml`, each file on its own so one broken file never hides
 //! or takes down the others.
 
-use crate::diag::Diagnostic;
+use crate::config::diag::Diagnostic;
+use crate::config::schedule::{self, Broadcast, Parsed};
+use crate::config::station::{self, StationConfig, STATION_FILE};
 use crate::i18n::Msg;
-use crate::schedule::{self, Broadcast, Parsed};
-use crate::station::{self, StationConfig, STATION_FILE};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

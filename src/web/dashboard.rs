@@ -9,14 +9,14 @@
 //! the last [`RECENT_ROWS`], every list that can grow shows its first few
 //! and says how many more, and names and texts are cut with an ellipsis.
 
+use crate::config::load::Station;
+use crate::config::schedule::Broadcast;
 use crate::daemon::Live;
 use crate::i18n::{status_word, trigger_word, word, Lang};
-use crate::ledger::DayReport;
-use crate::load::Station;
-use crate::planner::{self, Rules, Slot};
-use crate::schedule::Broadcast;
+use crate::plan::{self, Rules, Slot};
 use crate::store::{PlayFilter, PlayRow, Status, Store};
-use crate::view::cut;
+use crate::views::ledger::DayReport;
+use crate::views::text::cut;
 use chrono::{DateTime, Duration as TimeDelta, NaiveDate, Utc};
 use chrono_tz::Tz;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
@@ -92,7 +92,7 @@ impl<'a> Day<'a> {
         a: DateTime<Utc>,
         b: DateTime<Utc>,
     ) -> Day<'a> {
-        let slots = planner::slots(broadcasts, rules, a, b);
+        let slots = plan::slots(broadcasts, rules, a, b);
         let n = ((b - a).num_seconds().max(1) + 3599) / 3600;
         let mut hours: Vec<Hour> = (0..n)
             .map(|h| Hour {
@@ -194,13 +194,13 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
     let station = Station::load(station_dir);
     let rules = Rules::from_config(&station.config);
     let tz = rules.tz;
-    let status = crate::commands::status_value(&station, now, lang, Some(live));
+    let status = crate::cli::status_value(&station, now, lang, Some(live));
     // A store that cannot be read shows in `status` (store_error, needs
     // repair); the page's tables are then empty, under that banner.
-    let store = crate::commands::open_store(&station).ok().flatten();
+    let store = crate::cli::open_store(&station).ok().flatten();
     let today = now.with_timezone(&tz).date_naive();
-    let day_a = crate::check::day_start(&rules, today);
-    let day_b = crate::check::day_start(&rules, today + TimeDelta::days(1));
+    let day_a = crate::views::check::day_start(&rules, today);
+    let day_b = crate::views::check::day_start(&rules, today + TimeDelta::days(1));
     let broadcasts = station.broadcasts();
     let day = Day::load(store.as_ref(), &broadcasts, &rules, day_a, day_b);
     let recent: Vec<PlayRow> = store
@@ -208,7 +208,7 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
         .and_then(|s| s.latest_plays(RECENT_ROWS).ok())
         .unwrap_or_default();
     let week =
-        crate::commands::day_reports(&station, store.as_ref(), now, today - TimeDelta::days(6), 7);
+        crate::cli::day_reports(&station, store.as_ref(), now, today - TimeDelta::days(6), 7);
     let faults: Vec<&serde_json::Value> = status["open_outages"]
         .as_array()
         .map(|v| v.iter().filter(|o| o["fault"] == true).collect())
@@ -224,7 +224,7 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
         Lang::Zh => ("?lang=en", "English"),
         Lang::En => ("?lang=zh", "中文"),
     };
-    let show = |t: DateTime<Utc>| crate::view::show_instant(t, tz);
+    let show = |t: DateTime<Utc>| crate::views::text::show_instant(t, tz);
     let hm = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M:%S").to_string();
     let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
     let since_ago = |v: &serde_json::Value| {
@@ -407,7 +407,7 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                                     td { (r.started_at.map(hm).unwrap_or_default()) }
                                     td { (trigger_word(lang, r.trigger.as_str())) }
                                     td class=(match r.heard { Some(true) => "s-played", Some(false) => "s-failed", None => "" }) {
-                                        (crate::commands::heard_word(lang, r.heard))
+                                        (crate::cli::heard_word(lang, r.heard))
                                     }
                                     td { (r.reason.as_deref().map(|x| cut(&crate::i18n::reason_text(lang, x), REASON).into_owned()).unwrap_or_default()) }
                                 }
@@ -456,7 +456,7 @@ pub fn login_page(lang: Lang, failed: bool) -> String {
 }
 
 fn ago(lang: Lang, d: TimeDelta) -> String {
-    let text = crate::tomlread::show_duration(std::time::Duration::from_secs(
+    let text = crate::config::tomlread::show_duration(std::time::Duration::from_secs(
         d.num_seconds().max(0) as u64,
     ));
     match lang {

@@ -5,7 +5,7 @@
 //! one probe per terminal per interval and no wake of the run loop.
 
 use crate::clock::Clock;
-use crate::station::{Probe, TerminalConfig};
+use crate::config::station::{Probe, TerminalConfig};
 use chrono::{DateTime, Utc};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};

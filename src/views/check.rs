@@ -3,13 +3,13 @@
 //! warnings a careful operator wants (collisions, quiet hours, finished date
 //! ranges, daily files not uploaded yet) and a short summary.
 
-use crate::diag::{self, Diagnostic};
+use crate::config::diag::{self, Diagnostic};
+use crate::config::load::Station;
+use crate::config::schedule::{Broadcast, Priority, Times};
+use crate::config::tomlread::show_duration;
 use crate::i18n::{Lang, Msg};
-use crate::load::Station;
-use crate::media::{self, MediaError, MediaInfo};
-use crate::planner::{self, Firing, Rules, Skip};
-use crate::schedule::{Broadcast, Priority, Times};
-use crate::tomlread::show_duration;
+use crate::plan::{self, Firing, Rules, Skip};
+use crate::sound::media::{self, MediaError, MediaInfo};
 use chrono::{DateTime, Duration as TimeDelta, NaiveDate, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -89,7 +89,7 @@ impl Report {
 
 /// Start of a local day as an instant.
 pub fn day_start(rules: &Rules, d: NaiveDate) -> DateTime<Utc> {
-    planner::local_instant(rules.tz, d.and_hms_opt(0, 0, 0).expect("midnight"))
+    plan::local_instant(rules.tz, d.and_hms_opt(0, 0, 0).expect("midnight"))
         .expect("a day has a start")
 }
 
@@ -174,7 +174,7 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
     // The next days: daily files, cron firings in quiet hours, collisions.
     let from = day_start(&rules, today);
     let to = day_start(&rules, today + TimeDelta::days(LOOKAHEAD_DAYS));
-    let plan = planner::firings(&on_air, &rules, from, to);
+    let plan = plan::firings(&on_air, &rules, from, to);
     let mut quiet_warned: HashSet<&str> = HashSet::new();
     // Per broadcast and template: the days whose file is missing.
     let mut dated_missing: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
@@ -230,7 +230,7 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
         }
     }
     let durations: Vec<Option<Duration>> = plan.iter().map(|f| expected(f, &media)).collect();
-    let outcomes = planner::simulate(&plan, &durations);
+    let outcomes = plan::simulate(&plan, &durations);
     let mut collision_warned: HashSet<(String, String)> = HashSet::new();
     for (i, o) in outcomes.iter().enumerate() {
         if let Some(blocker) = &o.missed_because {
@@ -345,7 +345,7 @@ pub fn render(report: &Report, lang: Lang) -> String {
         .collect();
     if !playable.is_empty() {
         s.push_str(&l("可播放的音频文件：\n", "Playable audio files:\n"));
-        let mut t = crate::view::table();
+        let mut t = crate::views::text::table();
         t.set_header(vec![
             l("文件", "file"),
             l("格式", "format"),
@@ -369,7 +369,7 @@ pub fn render(report: &Report, lang: Lang) -> String {
         "未来 7 天每日播出：\n",
         "Air time per day, next 7 days:\n",
     ));
-    let mut table = crate::view::table();
+    let mut table = crate::views::text::table();
     table.set_header(vec![
         l("日期", "date"),
         l("播出次数", "firings"),
@@ -378,7 +378,7 @@ pub fn render(report: &Report, lang: Lang) -> String {
     ]);
     for d in &report.days {
         table.add_row(vec![
-            crate::view::date_with_weekday(d.date, lang),
+            crate::views::text::date_with_weekday(d.date, lang),
             d.firings.to_string(),
             d.skipped.to_string(),
             show_duration(Duration::from_secs(d.air_secs)),

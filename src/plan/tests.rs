@@ -3,7 +3,7 @@
 //! schedule key, with literal schedules and fixed windows.
 
 use super::*;
-use crate::schedule;
+use crate::config::schedule;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Weekday};
 
 fn bs(text: &str) -> Vec<Broadcast> {
@@ -316,7 +316,7 @@ chime="提示音.mp3"
     // chime + 3 × (30 + 10) + 2 × 20
     assert_eq!(
         f[0].expected_duration(&len),
-        Some(builtin_chime_duration() + Duration::from_secs(160))
+        Some(crate::plan::chime::duration() + Duration::from_secs(160))
     );
     assert_eq!(f[1].expected_duration(&len), Some(Duration::from_secs(32)));
     assert_eq!(f[1].expected_duration(&|_| None), None);
@@ -371,7 +371,7 @@ at=["23:45"]
 priority="emergency"
 "#);
     let mut r = sh();
-    r.quiet_hours = crate::station::QuietHours::parse("22:00-06:00");
+    r.quiet_hours = crate::config::station::QuietHours::parse("22:00-06:00");
     r.holidays.insert(d("2026-12-02"));
     let f = over(&b, &r, "2026-12-01", 2);
     let table: Vec<(String, String, Option<Skip>)> = f
@@ -1253,7 +1253,7 @@ fn due_after_forward_jump_is_like_downtime() {
 fn due_skips_quiet_hours_and_holidays_but_not_emergencies() {
     use Decision::*;
     let mut r = sh();
-    r.quiet_hours = crate::station::QuietHours::parse("22:00-06:00");
+    r.quiet_hours = crate::config::station::QuietHours::parse("22:00-06:00");
     r.holidays.insert(d("2026-12-02"));
     let text = r#"[[broadcast]]
 name="夜"
@@ -1397,4 +1397,23 @@ cron="* * * * * *""#);
         from + TimeDelta::seconds(10),
     );
     assert_eq!(f.len(), 9);
+}
+
+#[test]
+fn every_reason_code_has_words_and_is_in_the_readme() {
+    let readme = include_str!("../../README.md");
+    for code in reasons::ALL {
+        // Chinese words always differ from the code; English ones may
+        // be the code itself ("holiday").
+        assert_ne!(
+            crate::i18n::reason_text(crate::i18n::Lang::Zh, code),
+            *code,
+            "{code} has no words"
+        );
+        assert!(!crate::i18n::reason_text(crate::i18n::Lang::En, code).is_empty());
+        assert!(
+            readme.contains(&format!("| `{code}` |")),
+            "{code} is not in README's reason table"
+        );
+    }
 }

@@ -6,9 +6,9 @@
 //! scrape into a fresh registry: nothing is kept between scrapes, so the
 //! numbers are always what the as-run log and the ledger say.
 
+use crate::config::load::Station;
 use crate::daemon::Live;
-use crate::load::Station;
-use crate::planner::Rules;
+use crate::plan::Rules;
 use crate::store::{keys, OutageKind, Status};
 use chrono::{DateTime, Utc};
 use prometheus::{Encoder, Gauge, GaugeVec, IntGauge, IntGaugeVec, Opts, Registry};
@@ -46,7 +46,7 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
     // A read that fails leaves its metrics out (never a false zero) and
     // sets cunxiang_store_ok to 0, for an alert.
     let store_ok = std::cell::Cell::new(true);
-    let store = crate::commands::open_store(station).unwrap_or_else(|e| {
+    let store = crate::cli::open_store(station).unwrap_or_else(|e| {
         tracing::warn!(error = %e, "metrics: cannot read the store");
         store_ok.set(false);
         None
@@ -126,7 +126,7 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
     errors.set(live.errors.len() as i64);
     r.register(Box::new(errors))?;
 
-    let today = crate::check::day_start(&rules, now.with_timezone(&rules.tz).date_naive());
+    let today = crate::views::check::day_start(&rules, now.with_timezone(&rules.tz).date_naive());
     let count = |since| {
         store
             .as_ref()

@@ -11,7 +11,6 @@
 
 use crate::clock::Clock;
 use chrono::{DateTime, Utc};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -132,41 +131,7 @@ pub struct Hearing {
     pub last_heard_mono: Option<Duration>,
 }
 
-/// Where monitor samples come from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MonitorSpec {
-    /// A capture device through cpal: the default one, or by name.
-    Device(Option<String>),
-    /// A WAV (any format rodio decodes) read at real-time pace, looping.
-    File(PathBuf),
-}
-
-impl MonitorSpec {
-    /// `rodio`, `rodio:NAME` or `file:PATH`.
-    pub fn parse(s: &str) -> Option<MonitorSpec> {
-        let s = s.trim();
-        match s.split_once(':') {
-            None if s == "rodio" => Some(MonitorSpec::Device(None)),
-            Some(("rodio", n)) if !n.trim().is_empty() => {
-                Some(MonitorSpec::Device(Some(n.trim().to_string())))
-            }
-            Some(("file", p)) if !p.trim().is_empty() => {
-                Some(MonitorSpec::File(PathBuf::from(p.trim())))
-            }
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for MonitorSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MonitorSpec::Device(None) => f.write_str("rodio"),
-            MonitorSpec::Device(Some(n)) => write!(f, "rodio:{n}"),
-            MonitorSpec::File(p) => write!(f, "file:{}", p.display()),
-        }
-    }
-}
+pub use crate::config::station::MonitorSpec;
 
 /// A source of monitor samples.
 pub trait MonitorSource: Send {
@@ -452,7 +417,7 @@ impl DeviceSource {
             Some(n) => host
                 .input_devices()
                 .map_err(|e| e.to_string())?
-                .find(|d| crate::output::device_names(d).iter().any(|x| x == n)),
+                .find(|d| crate::sound::output::device_names(d).iter().any(|x| x == n)),
         }
         .ok_or_else(|| format!("no capture device {}", name.unwrap_or("(default)")))?;
         let config = device.default_input_config().map_err(|e| e.to_string())?;

@@ -4,8 +4,8 @@
 //! Parsing is pure (text in, values and findings out). Code past this module
 //! never re-checks a broadcast: a `Broadcast` is valid by construction.
 
+use crate::config::tomlread::{get, suggest, Reader, Val};
 use crate::i18n::{Msg, Want};
-use crate::tomlread::{get, suggest, Reader, Val};
 use chrono::{NaiveDate, NaiveTime, Timelike, Weekday};
 use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
@@ -267,7 +267,7 @@ pub const MAX_REPEAT: i64 = 100;
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub broadcasts: Vec<Broadcast>,
-    pub diagnostics: Vec<crate::diag::Diagnostic>,
+    pub diagnostics: Vec<crate::config::diag::Diagnostic>,
 }
 
 impl Parsed {
@@ -342,7 +342,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         },
     }
     out.diagnostics = r.diags;
-    crate::diag::sort(&mut out.diagnostics);
+    crate::config::diag::sort(&mut out.diagnostics);
     out
 }
 
@@ -640,7 +640,7 @@ fn at_times(r: &mut Reader<'_>, v: &Val<'_>) -> Option<Times> {
 ///
 /// ```
 /// use chrono::NaiveTime;
-/// use cunxiang::schedule::parse_time;
+/// use cunxiang::config::schedule::parse_time;
 /// assert_eq!(parse_time("7:30"), NaiveTime::from_hms_opt(7, 30, 0));
 /// assert_eq!(parse_time("18:30:15"), NaiveTime::from_hms_opt(18, 30, 15));
 /// assert_eq!(parse_time("24:00"), None);
@@ -669,7 +669,7 @@ pub fn parse_time(s: &str) -> Option<NaiveTime> {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// let cron = cunxiang::schedule::parse_cron("30 7 * * 1-5").unwrap();
+/// let cron = cunxiang::config::schedule::parse_cron("30 7 * * 1-5").unwrap();
 /// // Saturday 2026-11-28 → the next firing is Monday 07:30.
 /// let sat = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
 /// let next = cron.find_next_occurrence(&sat, false).unwrap();

@@ -7,15 +7,19 @@
 //! One task owns all state; the player thread, the store (blocking pool)
 //! and the file watcher talk to it over channels.
 
+pub mod terminals;
+
 use crate::clock::Clock;
-use crate::diag::Diagnostic;
+use crate::config::diag::Diagnostic;
+use crate::config::load::Station;
+use crate::config::schedule::{Broadcast, Priority};
+use crate::config::station::StationConfig;
 use crate::i18n::Lang;
-use crate::load::Station;
-use crate::media::{self, builtin_chime_duration};
-use crate::output::{self, ItemKind, ItemSource, Job, JobResult, Output, PlayItem, PlayerEvent};
-use crate::planner::{self, reasons, Cause, ChimeFile, Decision, Firing, Rules, Trigger};
-use crate::schedule::{Broadcast, Priority};
-use crate::station::StationConfig;
+use crate::plan::{self, reasons, Cause, ChimeFile, Decision, Firing, Rules, Trigger};
+use crate::sound::media;
+use crate::sound::output::{
+    self, ItemKind, ItemSource, Job, JobResult, Output, PlayItem, PlayerEvent,
+};
 use crate::store::{keys, ts, OutageKind, Status, Store, StoreError, STORE_SUBJECT};
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use std::collections::BTreeMap;
@@ -124,7 +128,7 @@ pub struct Live {
     /// Current errors of the station and schedule files.
     pub errors: Vec<Diagnostic>,
     /// The monitor's name and what it last measured.
-    pub monitor: Option<(String, crate::monitor::Hearing)>,
+    pub monitor: Option<(String, crate::sound::monitor::Hearing)>,
     /// The daemon's store handle: whether its records are held in memory
     /// (the file cannot be written) is read from it at each request.
     pub store: Option<Store>,
@@ -134,7 +138,7 @@ impl Live {
     /// The next `n` planned firings after `now` (skipped ones left out).
     pub fn next(&self, now: DateTime<Utc>, n: usize) -> Vec<(String, DateTime<Utc>, Priority)> {
         match &self.rules {
-            Some(r) => planner::upcoming(&self.broadcasts, r, now, n)
+            Some(r) => plan::upcoming(&self.broadcasts, r, now, n)
                 .into_iter()
                 .map(|f| (f.broadcast, f.scheduled_at, f.priority))
                 .collect(),
@@ -193,20 +197,35 @@ pub struct RunConfig {
     pub store_alarm: Duration,
     /// Told once start-up (downtime, outages, first tick) is done.
     pub ready: Option<tokio::sync::oneshot::Sender<()>>,
-    /// Where the HTTP face (dashboard, API, metrics) answers; none = no
-    /// HTTP. Bound by the caller so a test can pass `127.0.0.1:0`.
-    pub listener: Option<std::net::TcpListener>,
-    /// Bearer token the HTTP face requires, when set.
-    pub token: Option<String>,
-    /// A second token that opens only what reads (GET).
-    pub read_token: Option<String>,
+    /// The face people and tools use (the web face: dashboard, API,
+    /// metrics), started once the run loop can answer; none = no face.
+    /// Made by the caller (`web::http::face`), so the daemon never imports
+    /// the web.
+    pub face: Option<Face>,
     /// The monitor input (proof of air); none: plays are unverified.
-    pub monitor: Option<crate::monitor::MonitorHandle>,
+    pub monitor: Option<crate::sound::monitor::MonitorHandle>,
     /// Makes a fresh output of the same kind, for a new player thread when
     /// the old one is stuck in the device; none: a stuck device is only
     /// recorded.
     pub output_factory: Option<OutputFactory>,
 }
+
+/// What a face is given when the daemon starts it: where the station is,
+/// the clock, the control channel into the run loop and the published
+/// live view.
+pub struct FaceParts {
+    pub station_dir: PathBuf,
+    pub clock: Arc<dyn Clock>,
+    pub control: mpsc::Sender<Control>,
+    pub live: watch::Receiver<Live>,
+}
+
+/// See [`RunConfig::face`]: starts serving, says where, and hands back the
+/// task to stop at shutdown.
+pub type Face = Box<
+    dyn FnOnce(FaceParts) -> std::io::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>
+        + Send,
+>;
 
 /// See [`RunConfig::output_factory`].
 pub type OutputFactory = Box<dyn Fn() -> Box<dyn Output> + Send + Sync>;
@@ -223,9 +242,7 @@ impl RunConfig {
             heartbeat: HEARTBEAT,
             store_alarm: HELD_LOUD,
             ready: None,
-            listener: None,
-            token: None,
-            read_token: None,
+            face: None,
             monitor: None,
             output_factory: None,
         }
@@ -249,7 +266,7 @@ pub const LOCK_FILE: &str = "cunxiang.lock";
 
 /// The locks a running daemon holds (released when dropped, or by the OS
 /// on any death: a kill -9 never leaves a stale lock): one beside the
-/// station file ([`crate::load::STATION_LOCK`]), so editing `[folders]
+/// station file ([`crate::config::load::STATION_LOCK`]), so editing `[folders]
 /// data` never lets a second daemon start on the station, and one in the
 /// data folder.
 #[derive(Debug)]
@@ -276,10 +293,10 @@ impl Drop for StationLock {
 /// # Errors
 /// [`RunError::AlreadyRunning`] when another process holds either lock.
 pub fn lock_station(station_dir: &Path, data_dir: &Path) -> Result<StationLock, RunError> {
-    let station = match lock_file(&station_dir.join(crate::load::STATION_LOCK)) {
+    let station = match lock_file(&station_dir.join(crate::config::load::STATION_LOCK)) {
         Ok(f) => {
             // A note a killed daemon left is not this run's.
-            let running = station_dir.join(crate::load::RUNNING_FILE);
+            let running = station_dir.join(crate::config::load::RUNNING_FILE);
             let _ = std::fs::remove_file(&running);
             Some((f, running))
         }
@@ -302,7 +319,7 @@ pub fn lock_station(station_dir: &Path, data_dir: &Path) -> Result<StationLock, 
 
 impl StationLock {
     /// Notes the data folder in use beside the station file
-    /// ([`crate::load::RUNNING_FILE`]), written once its store exists, so
+    /// ([`crate::config::load::RUNNING_FILE`]), written once its store exists, so
     /// a reader never takes a folder being set up for a missing database.
     pub fn note(&self, data_dir: &Path, control: Option<(&str, &str)>) {
         use std::io::Write;
@@ -320,7 +337,7 @@ impl StationLock {
         if let Some((addr, instance)) = control {
             note.push_str(&format!("{addr}\n{instance}\n"));
         }
-        let tmp = running.with_file_name(format!("{}.tmp", crate::load::RUNNING_FILE));
+        let tmp = running.with_file_name(format!("{}.tmp", crate::config::load::RUNNING_FILE));
         let written = std::fs::File::create(&tmp)
             .and_then(|mut t| t.write_all(note.as_bytes()))
             .and_then(|()| std::fs::rename(&tmp, running));
@@ -480,7 +497,7 @@ struct Daemon {
     live: watch::Sender<Live>,
     since: DateTime<Utc>,
     /// Proof of air.
-    monitor: Option<crate::monitor::MonitorHandle>,
+    monitor: Option<crate::sound::monitor::MonitorHandle>,
     listen: Option<Listening>,
     /// Silent playing time carried over from earlier silent plays, and
     /// when that silence began.
@@ -493,8 +510,8 @@ struct Daemon {
     /// Whether the monitor's own `output` outage is open.
     monitor_fault_open: bool,
     /// Terminal probes and their reports.
-    prober: Option<crate::terminals::Prober>,
-    terminal_tx: mpsc::UnboundedSender<(u64, crate::terminals::TerminalEvent)>,
+    prober: Option<crate::daemon::terminals::Prober>,
+    terminal_tx: mpsc::UnboundedSender<(u64, crate::daemon::terminals::TerminalEvent)>,
     /// Events of an earlier prober (before a reload) are ignored.
     prober_gen: u64,
     /// Whether a station has been applied (a broken station file on
@@ -524,7 +541,7 @@ struct Listening {
 }
 
 impl Listening {
-    fn now(clock: &dyn Clock, h: &crate::monitor::Hearing) -> Listening {
+    fn now(clock: &dyn Clock, h: &crate::sound::monitor::Hearing) -> Listening {
         Listening {
             from: clock.now(),
             from_mono: clock.monotonic(),
@@ -550,7 +567,7 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 enum Woke {
     Timer,
     Player(PlayerEvent),
-    Terminal(u64, crate::terminals::TerminalEvent),
+    Terminal(u64, crate::daemon::terminals::TerminalEvent),
     Control(Control),
 }
 
@@ -700,7 +717,7 @@ pub async fn run(
     // person's stop; a long silence without one is a power cut.
     let mut downtime_outage = None;
     if let Some(hb) = last_beat {
-        if now + planner::STEP_TOLERANCE < hb {
+        if now + plan::STEP_TOLERANCE < hb {
             let detail = format!(
                 "clock reads {}, earlier than the last heartbeat {}",
                 ts(now),
@@ -763,17 +780,15 @@ pub async fn run(
 
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<Control>(16);
     d.publish_live();
-    let server = match cfg.listener.take() {
-        Some(l) => {
-            let state = crate::http::AppState::new(
-                d.station_dir.clone(),
-                clock.clone(),
-                ctl_tx.clone(),
-                d.live.subscribe(),
-                cfg.token.clone(),
-                cfg.read_token.clone(),
-            );
-            match crate::http::spawn(l, state) {
+    let server = match cfg.face.take() {
+        Some(face) => {
+            let parts = FaceParts {
+                station_dir: d.station_dir.clone(),
+                clock: clock.clone(),
+                control: ctl_tx.clone(),
+                live: d.live.subscribe(),
+            };
+            match face(parts) {
                 Ok((addr, task)) => {
                     tracing::info!(%addr, "dashboard and API listening");
                     let (a, i) = (addr.to_string(), d.instance());
@@ -983,16 +998,16 @@ impl Daemon {
             tracing::warn!("cunxiang.toml has errors; keeping the previous settings");
         } else {
             match station.config_source {
-                crate::load::ConfigSource::GoodCopy => tracing::error!(
-                    copy = crate::load::GOOD_COPY,
+                crate::config::load::ConfigSource::GoodCopy => tracing::error!(
+                    copy = crate::config::load::GOOD_COPY,
                     "cunxiang.toml has errors; running on its last good copy"
                 ),
-                crate::load::ConfigSource::Defaults => tracing::error!(
+                crate::config::load::ConfigSource::Defaults => tracing::error!(
                     data = %station.config.data_dir.display(),
                     name = %station.config.name,
                     "cunxiang.toml has errors and there is no good copy; running on DEFAULTS (no quiet hours, no holidays)"
                 ),
-                crate::load::ConfigSource::File => {}
+                crate::config::load::ConfigSource::File => {}
             }
             self.config = station.config.clone();
             self.rules = Rules::from_config(&self.config);
@@ -1000,12 +1015,12 @@ impl Daemon {
         self.applied = true;
         match station.keep_good_copy() {
             Ok(true) => tracing::info!(
-                copy = crate::load::GOOD_COPY,
+                copy = crate::config::load::GOOD_COPY,
                 "kept a good copy of cunxiang.toml"
             ),
             Ok(false) => {}
             Err(e) => {
-                tracing::warn!(error = %e, copy = crate::load::GOOD_COPY, "cannot keep a good copy of cunxiang.toml")
+                tracing::warn!(error = %e, copy = crate::config::load::GOOD_COPY, "cannot keep a good copy of cunxiang.toml")
             }
         }
         self.station_errors = station
@@ -1023,7 +1038,7 @@ impl Daemon {
             if self.files.is_empty() {
                 let kept = self.store.call(|s| s.good_files()).await?;
                 for (file, text) in kept {
-                    let p = crate::schedule::parse(&file, &text);
+                    let p = crate::config::schedule::parse(&file, &text);
                     if p.is_valid() {
                         self.files.insert(
                             file,
@@ -1066,7 +1081,7 @@ impl Daemon {
                     if let Some((text, saved)) =
                         self.store.call(move |s| s.good_file(&file)).await?
                     {
-                        let p = crate::schedule::parse(&f.shown, &text);
+                        let p = crate::config::schedule::parse(&f.shown, &text);
                         if p.is_valid() {
                             tracing::warn!(file = %f.shown, saved = %saved, broadcasts = p.broadcasts.len(), "the file has errors: its last good version, kept in the store, goes on air");
                             st.good = p.broadcasts;
@@ -1137,7 +1152,7 @@ impl Daemon {
             let gen = self.prober_gen;
             self.prober = (!terminals.is_empty()).then(|| {
                 tracing::info!(count = terminals.len(), "probing IP loudspeaker terminals");
-                crate::terminals::Prober::spawn(
+                crate::daemon::terminals::Prober::spawn(
                     terminals,
                     self.clock.clone(),
                     self.terminal_tx.clone(),
@@ -1180,7 +1195,7 @@ impl Daemon {
                         .call(move |s| s.good_file(&file))
                         .await?
                         .is_some_and(|(text, _)| {
-                            !crate::schedule::parse(&f.shown, &text)
+                            !crate::config::schedule::parse(&f.shown, &text)
                                 .broadcasts
                                 .is_empty()
                         })
@@ -1203,7 +1218,7 @@ impl Daemon {
         let mut broken: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
         if !self.station_errors.is_empty() {
             broken.insert(
-                crate::station::STATION_FILE.to_string(),
+                crate::config::station::STATION_FILE.to_string(),
                 self.station_errors.clone(),
             );
         }
@@ -1266,11 +1281,11 @@ impl Daemon {
         downtime: Option<(DateTime<Utc>, &'static str, Option<i64>)>,
     ) -> Result<(), RunError> {
         if !self.off_air.is_empty() && now > since {
-            let since = since.max(now - planner::MAX_LOOKBACK);
+            let since = since.max(now - plan::MAX_LOOKBACK);
             let off: Vec<Broadcast> = self.off_air.iter().map(|(b, _)| b.clone()).collect();
-            // (since, now], as `planner::due`.
+            // (since, now], as `plan::due`.
             let one = TimeDelta::nanoseconds(1);
-            for f in planner::firings(&off, &self.rules, since + one, now + one) {
+            for f in plan::firings(&off, &self.rules, since + one, now + one) {
                 if f.skip.is_some()
                     || self.off_pending.iter().any(|p| {
                         p.firing.broadcast == f.broadcast && p.firing.scheduled_at == f.scheduled_at
@@ -1513,11 +1528,11 @@ impl Daemon {
         let by_name = |n: &str| self.broadcasts.iter().find(|b| b.name == n);
         let mut firing = match &req.target {
             PlayTarget::Broadcast(n) => match by_name(n) {
-                Some(b) => planner::manual_firing(b, &self.rules, now),
+                Some(b) => plan::manual_firing(b, &self.rules, now),
                 None => return Ok(Err(PlayRefused::UnknownBroadcast(n.clone()))),
             },
             PlayTarget::Either(n) if by_name(n).is_some() => {
-                planner::manual_firing(by_name(n).expect("checked"), &self.rules, now)
+                plan::manual_firing(by_name(n).expect("checked"), &self.rules, now)
             }
             PlayTarget::File(f) | PlayTarget::Either(f) => {
                 if !media::is_plain_relative(f) {
@@ -1527,7 +1542,7 @@ impl Daemon {
                 if matches!(req.target, PlayTarget::Either(_)) && !path.exists() {
                     return Ok(Err(PlayRefused::NotFound(f.clone())));
                 }
-                planner::manual_file_firing(
+                plan::manual_file_firing(
                     f,
                     req.priority.unwrap_or(Priority::Normal),
                     1,
@@ -1599,7 +1614,7 @@ impl Daemon {
         sounded: bool,
         at: DateTime<Utc>,
     ) -> Result<(), RunError> {
-        use crate::monitor::Verdict;
+        use crate::sound::monitor::Verdict;
         let (Some(m), Some(l)) = (&self.monitor, self.listen.take()) else {
             return Ok(());
         };
@@ -1704,7 +1719,7 @@ impl Daemon {
 
     /// How long the play on air has been silent, as measured (monotonic):
     /// `None` while the monitor fails or has measured nothing of it yet.
-    fn measured_silence(&self, h: &crate::monitor::Hearing) -> Option<(Duration, Duration)> {
+    fn measured_silence(&self, h: &crate::sound::monitor::Hearing) -> Option<(Duration, Duration)> {
         let l = self.listen.as_ref()?;
         if h.error.is_some() || h.errors > l.errors || h.windows == l.windows {
             return None;
@@ -1733,7 +1748,7 @@ impl Daemon {
             Some((silent, _)) => {
                 let remaining = left.saturating_sub(silent);
                 let step = if remaining.is_zero() {
-                    crate::monitor::WINDOW
+                    crate::sound::monitor::WINDOW
                 } else {
                     remaining
                 };
@@ -1840,8 +1855,11 @@ impl Daemon {
         Ok(())
     }
 
-    async fn on_terminal(&mut self, ev: crate::terminals::TerminalEvent) -> Result<(), RunError> {
-        use crate::terminals::TerminalEvent;
+    async fn on_terminal(
+        &mut self,
+        ev: crate::daemon::terminals::TerminalEvent,
+    ) -> Result<(), RunError> {
+        use crate::daemon::terminals::TerminalEvent;
         match ev {
             TerminalEvent::Down {
                 subject,
@@ -1927,7 +1945,7 @@ impl Daemon {
     async fn tick(&mut self, frozen: Option<(DateTime<Utc>, Duration)>) -> Result<(), RunError> {
         let now = self.clock.now();
         let mono = self.clock.monotonic();
-        let w = planner::window(
+        let w = plan::window(
             self.handled_until,
             self.prev_wall,
             self.prev_mono,
@@ -2055,7 +2073,7 @@ impl Daemon {
         cause: Cause,
         outage: Option<i64>,
     ) -> Result<(), RunError> {
-        let due = planner::due(broadcasts, &self.rules, since, now, cause);
+        let due = plan::due(broadcasts, &self.rules, since, now, cause);
         if due.is_empty() {
             return Ok(());
         }
@@ -2078,10 +2096,8 @@ impl Daemon {
                     continue;
                 }
                 Decision::Miss(r) => (Status::Missed, r),
-                Decision::Skip(planner::Skip::QuietHours) => {
-                    (Status::Skipped, reasons::QUIET_HOURS)
-                }
-                Decision::Skip(planner::Skip::Holiday) => (Status::Skipped, reasons::HOLIDAY),
+                Decision::Skip(plan::Skip::QuietHours) => (Status::Skipped, reasons::QUIET_HOURS),
+                Decision::Skip(plan::Skip::Holiday) => (Status::Skipped, reasons::HOLIDAY),
             };
             let trigger = if cause == Cause::OnTime {
                 Trigger::Schedule
@@ -2718,7 +2734,7 @@ impl Daemon {
         // distinct file once.
         let mut soon: Vec<Firing> = Vec::new();
         for b in self.broadcasts.iter() {
-            let f = planner::firings(std::slice::from_ref(b), &self.rules, now, now + WARN_AHEAD)
+            let f = plan::firings(std::slice::from_ref(b), &self.rules, now, now + WARN_AHEAD)
                 .into_iter()
                 .find(|f| f.skip.is_none());
             soon.extend(f);
@@ -2776,14 +2792,14 @@ impl Daemon {
     fn next_wake(&self) -> DateTime<Utc> {
         let now = self.clock.now();
         let mut wake = now + TimeDelta::days(2);
-        if let Some(n) = planner::next_after(&self.broadcasts, &self.rules, now) {
+        if let Some(n) = plan::next_after(&self.broadcasts, &self.rules, now) {
             wake = wake.min(n);
         }
         // Off-air firings wait from their instant until their window
         // closes.
         if !self.off_air.is_empty() {
             let off: Vec<Broadcast> = self.off_air.iter().map(|(b, _)| b.clone()).collect();
-            if let Some(n) = planner::next_after(&off, &self.rules, now) {
+            if let Some(n) = plan::next_after(&off, &self.rules, now) {
                 wake = wake.min(n);
             }
         }
@@ -2807,7 +2823,7 @@ impl Daemon {
             wake = wake.min(now + TimeDelta::from_std(left).unwrap_or_default());
         }
         // Look an hour ahead of the next firing for files not uploaded yet.
-        if let Some(n) = planner::next_after(&self.broadcasts, &self.rules, now + WARN_AHEAD) {
+        if let Some(n) = plan::next_after(&self.broadcasts, &self.rules, now + WARN_AHEAD) {
             wake = wake.min(n - WARN_AHEAD);
         }
         wake.max(now)
@@ -2982,16 +2998,16 @@ fn set_aside_fault(store: &Store, kept: PathBuf, now: DateTime<Utc>) -> Option<(
 fn self_test_broadcast(at: chrono::NaiveTime) -> Broadcast {
     Broadcast {
         name: SELF_TEST.to_string(),
-        file: crate::station::STATION_FILE.to_string(),
+        file: crate::config::station::STATION_FILE.to_string(),
         line: 0,
         play: Vec::new(),
-        times: crate::schedule::Times::At(vec![at]),
-        days: crate::schedule::Days::ALL,
+        times: crate::config::schedule::Times::At(vec![at]),
+        days: crate::config::schedule::Days::ALL,
         from: None,
         until: None,
         repeat: 1,
         gap: Duration::ZERO,
-        chime: crate::schedule::Chime::Builtin,
+        chime: crate::config::schedule::Chime::Builtin,
         chime_line: 0,
         priority: Priority::Normal,
         volume: 1.0,
@@ -3019,7 +3035,7 @@ pub fn build_items(audio_dir: &Path, f: &Firing) -> Result<Vec<PlayItem>, (Strin
             source: ItemSource::Builtin,
             label: "(builtin chime)".into(),
             volume: f.volume,
-            duration: builtin_chime_duration(),
+            duration: plan::chime::duration(),
         }),
         ChimeFile::File(rel) => {
             let (p, d) = probe(rel)?;
@@ -3112,7 +3128,7 @@ fn watch_files(
     let canon = |p: PathBuf| std::fs::canonicalize(&p).unwrap_or(p);
     let station = canon(station_dir.to_path_buf());
     let paths = WatchedPaths {
-        station_file: station.join(crate::station::STATION_FILE),
+        station_file: station.join(crate::config::station::STATION_FILE),
         // As the watcher reports it, even while the folder is missing.
         schedules: canon(station.join(&config.schedules_dir)),
     };

@@ -6,12 +6,12 @@
 //! [`Live`] view, ask the loop over the control channel (play, stop,
 //! reload) and read the store on the blocking pool.
 
+use crate::cli::{self, LedgerFormat, LogFormat};
 use crate::clock::Clock;
-use crate::commands::{self, LedgerFormat, LogFormat};
+use crate::config::load::Station;
+use crate::config::schedule::Priority;
 use crate::daemon::{Control, Live, PlayRefused, PlayRequest, PlayTarget};
 use crate::i18n::Lang;
-use crate::load::Station;
-use crate::schedule::Priority;
 use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
 use axum::extract::{Form, Query, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -145,6 +145,21 @@ const FAILED_AUTH_DELAY: Duration = Duration::from_millis(500);
 /// # Errors
 /// When the listener cannot be handed to the runtime, or it listens
 /// beyond loopback without a token.
+/// The web face for [`RunConfig::face`](crate::daemon::RunConfig::face):
+/// serves on `listener` (bound by the caller, so a test can pass
+/// `127.0.0.1:0`), requiring `token` when set; `read_token` opens only
+/// what reads (GET).
+pub fn face(
+    listener: std::net::TcpListener,
+    token: Option<String>,
+    read_token: Option<String>,
+) -> crate::daemon::Face {
+    Box::new(move |p: crate::daemon::FaceParts| {
+        let state = AppState::new(p.station_dir, p.clock, p.control, p.live, token, read_token);
+        spawn(listener, state)
+    })
+}
+
 pub fn spawn(
     listener: std::net::TcpListener,
     state: AppState,
@@ -583,7 +598,7 @@ async fn refuse(
         return Some(
             (
                 StatusCode::UNAUTHORIZED,
-                Html(crate::dashboard::login_page(lang, false)),
+                Html(crate::web::dashboard::login_page(lang, false)),
             )
                 .into_response(),
         );
@@ -759,7 +774,7 @@ async fn api_status(
     let dir = st.station_dir.clone();
     let v = blocking(&st, move || {
         let station = Station::load(&dir);
-        commands::status_value(&station, now, lang, Some(&live))
+        cli::status_value(&station, now, lang, Some(&live))
     })
     .await?;
     Ok(Json(v))
@@ -818,7 +833,7 @@ async fn api_plays(
     let since = q.since.unwrap_or_else(|| "1d".into());
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
     cli_json(&st, move |out, err| {
-        commands::log(&dir, now, lang, &since, status, LogFormat::Json, out, err)
+        cli::log(&dir, now, lang, &since, status, LogFormat::Json, out, err)
     })
     .await
 }
@@ -840,7 +855,7 @@ async fn api_outages(
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
     let open = q.open.unwrap_or(false);
     cli_json(&st, move |out, err| {
-        commands::outages(
+        cli::outages(
             &dir,
             now,
             lang,
@@ -886,7 +901,7 @@ async fn api_report(
     }
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
     cli_json(&st, move |out, _| {
-        commands::report(&dir, now, Lang::En, from, days, LedgerFormat::Json, out)
+        cli::report(&dir, now, Lang::En, from, days, LedgerFormat::Json, out)
     })
     .await
 }
@@ -982,7 +997,7 @@ async fn metrics(State(st): State<Shared>) -> Result<Response, ApiError> {
     let live = st.live.borrow().clone();
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
     let text = blocking(&st, move || {
-        crate::metrics::render(&Station::load(&dir), now, &live)
+        crate::web::metrics::render(&Station::load(&dir), now, &live)
     })
     .await?;
     Ok((
@@ -1061,7 +1076,7 @@ async fn dashboard(
     }
     .lang();
     let (msg, err) = flash(lang, &q);
-    let opts = crate::dashboard::PageOpts {
+    let opts = crate::web::dashboard::PageOpts {
         lang,
         token_required: st.token.is_some(),
         csrf: st.csrf.clone(),
@@ -1070,7 +1085,10 @@ async fn dashboard(
     };
     let live = st.live.borrow().clone();
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
-    let page = blocking(&st, move || crate::dashboard::page(&dir, now, &live, &opts)).await?;
+    let page = blocking(&st, move || {
+        crate::web::dashboard::page(&dir, now, &live, &opts)
+    })
+    .await?;
     Ok(Html(page))
 }
 
@@ -1128,7 +1146,7 @@ async fn login(
         st.wrong_token(peer).await;
         return (
             StatusCode::UNAUTHORIZED,
-            Html(crate::dashboard::login_page(lang, true)),
+            Html(crate::web::dashboard::login_page(lang, true)),
         )
             .into_response();
     }

@@ -1,7 +1,7 @@
 //! Talking to the running daemon over its HTTP face, for `play`, `stop`
 //! and `status`.
 
-use crate::load::Station;
+use crate::config::load::Station;
 use crate::store::{keys, Store};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -39,7 +39,7 @@ impl Client {
     pub fn find(station: &Station) -> Option<Client> {
         // The running daemon's own note first: it answers even when its
         // store cannot be read (a damaged or unchangeable database).
-        if let Some((addr, instance)) = crate::load::running_control(&station.dir) {
+        if let Some((addr, instance)) = crate::config::load::running_control(&station.dir) {
             if let Ok(addr) = addr.parse() {
                 let mut c = Client::new(addr, station.config.token.clone());
                 c.instance = Some(instance);

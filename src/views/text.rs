@@ -1,9 +1,9 @@
 //! Showing things to people: tables that measure Chinese text width,
 //! instants in the station's zone with its offset, and the `plan` output.
 
+use crate::config::tomlread::show_duration;
 use crate::i18n::{word, Lang};
-use crate::planner::{ChimeFile, Firing, Outcome, Settled, Skip};
-use crate::tomlread::show_duration;
+use crate::plan::{ChimeFile, Firing, Outcome, Settled, Skip};
 use chrono::{DateTime, Datelike, Duration as TimeDelta, NaiveDate, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use comfy_table::{presets, ContentArrangement, Table};
@@ -293,7 +293,7 @@ impl PlanOut for PlanJson<'_> {
 pub fn plan_item(r: &Settled, tz: Tz) -> serde_json::Value {
     let f = &r.firing;
     let o = &r.outcome;
-    let name = |x: &Option<crate::planner::Other>| x.as_ref().map(|x| x.broadcast.clone());
+    let name = |x: &Option<crate::plan::Other>| x.as_ref().map(|x| x.broadcast.clone());
     let collision = o.collides().then(|| {
         serde_json::json!({
             "waits_for": name(&o.waited_for),

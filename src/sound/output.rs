@@ -7,8 +7,9 @@
 //! needs them, so memory does not grow with file length.
 
 use crate::clock::Clock;
-use crate::media::{builtin_chime_samples, BUILTIN_CHIME_RATE};
-use crate::station::OutputSpec;
+use crate::config::station::OutputSpec;
+use crate::plan::chime;
+use crate::sound::media::builtin_chime_samples;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rodio::Source;
 use std::io::Write;
@@ -70,7 +71,7 @@ pub fn open_source(item: &PlayItem) -> Result<BoxSource, OutputError> {
     let src: BoxSource = match &item.source {
         ItemSource::Builtin => Box::new(rodio::buffer::SamplesBuffer::new(
             NonZero::new(1).expect("1"),
-            NonZero::new(BUILTIN_CHIME_RATE).expect("rate"),
+            NonZero::new(chime::RATE).expect("rate"),
             builtin_chime_samples(),
         )),
         ItemSource::File(p) => {
@@ -326,11 +327,11 @@ impl RodioOutput {
 
     fn open(&mut self) -> Result<&rodio::MixerDeviceSink, OutputError> {
         #[cfg(target_os = "linux")]
-        let mark = crate::alsa_log::mark();
+        let mark = crate::sound::alsa_log::mark();
         self.try_open().map_err(|e| match e {
             // What ALSA itself said is the most useful part of the detail.
             #[cfg(target_os = "linux")]
-            OutputError::Device(d) => match crate::alsa_log::since(mark) {
+            OutputError::Device(d) => match crate::sound::alsa_log::since(mark) {
                 Some(alsa) => OutputError::Device(format!("{d} (ALSA: {alsa})")),
                 None => OutputError::Device(d),
             },

@@ -330,7 +330,7 @@ impl Status {
     }
 }
 
-pub use crate::planner::Trigger;
+pub use crate::plan::Trigger;
 
 impl Trigger {
     pub fn as_str(self) -> &'static str {
@@ -930,7 +930,7 @@ impl Store {
         self.run(|c, _| {
             Ok(c.execute(
                 "UPDATE plays SET status = 'interrupted', reason = COALESCE(reason || '; ', '') || ?2, ended_at = COALESCE(ended_at, ?1) WHERE status = 'playing'",
-                params![ts(now), crate::planner::reasons::DAEMON_STOPPED],
+                params![ts(now), crate::plan::reasons::DAEMON_STOPPED],
             )?)
         })
     }

@@ -1,0 +1,365 @@
+//! The house rules, checked: no import circles between the modules of
+//! `src/` (neither between the top-level folders nor between files), and
+//! each folder imports only what `ARCHITECTURE.md` says it may.
+//!
+//! Read from the source text (`crate::`, `super::` and `self::` paths
+//! outside comments), so it needs no build of its own and names the file
+//! and the path that broke a rule.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Who may import whom, by top-level module of the library (`main.rs`, the
+/// binary, may import anything). A module not named here may import
+/// nothing of the crate. Kept in step with ARCHITECTURE.md.
+const MAY_IMPORT: &[(&str, &[&str])] = &[
+    ("i18n", &[]),
+    ("logline", &[]),
+    ("clock", &[]),
+    ("config", &["i18n"]),
+    ("plan", &["config", "i18n"]),
+    ("sound", &["clock", "config", "plan", "i18n"]),
+    ("store", &["plan", "config", "i18n"]),
+    (
+        "views",
+        &["store", "plan", "config", "sound", "clock", "i18n"],
+    ),
+    (
+        "daemon",
+        &["views", "store", "plan", "config", "sound", "clock", "i18n"],
+    ),
+    (
+        "web",
+        &[
+            "daemon", "views", "store", "plan", "config", "sound", "clock", "i18n",
+        ],
+    ),
+    (
+        "cli",
+        &[
+            "web", "daemon", "views", "store", "plan", "config", "sound", "clock", "i18n",
+            "logline",
+        ],
+    ),
+];
+
+struct Module {
+    file: PathBuf,
+    /// Path segments from the crate root: `["daemon", "queue"]`.
+    path: Vec<String>,
+    text: String,
+}
+
+fn modules() -> Vec<Module> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            if p.extension().and_then(|e| e.to_str()) != Some("rs") {
+                continue;
+            }
+            let rel = p.strip_prefix(&src).unwrap();
+            let mut path: Vec<String> = rel
+                .with_extension("")
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            if path.last().map(String::as_str) == Some("mod") || path == ["lib"] {
+                path.pop();
+            }
+            if path == ["main"] {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            out.push(Module {
+                file: rel.to_path_buf(),
+                path,
+                text,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// The source without comments (doc links name modules without using
+/// them) and without string literals.
+fn code(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'/' && b.get(i + 1) == Some(&b'/') {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+        } else if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+            i += 2;
+            while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                i += 1;
+            }
+            i += 2;
+        } else if b[i] == b'"' && (i == 0 || b[i - 1] != b'\'') {
+            i += 1;
+            while i < b.len() && b[i] != b'"' {
+                if b[i] == b'\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i += 1;
+        } else {
+            out.push(b[i] as char);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Every path the module names that starts at `crate`, `super` or `self`,
+/// with `use` groups (`crate::{a::B, c}`) expanded, made absolute.
+fn paths(m: &Module) -> Vec<Vec<String>> {
+    let code = code(&m.text);
+    let mut out = Vec::new();
+    let bytes: Vec<char> = code.chars().collect();
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut i = 0;
+    while i < bytes.len() {
+        let at_word = i == 0 || !(ident(bytes[i - 1]) || bytes[i - 1] == ':');
+        if at_word {
+            for root in ["crate::", "super::", "self::"] {
+                let r: Vec<char> = root.chars().collect();
+                if bytes[i..].starts_with(&r) {
+                    let base: Vec<String> = match root {
+                        "crate::" => vec![],
+                        "self::" => m.path.clone(),
+                        _ => {
+                            // `super` of a file `a/b.rs` is `a`; of `a/mod.rs` too
+                            // is the parent of `a`.
+                            let mut p = m.path.clone();
+                            p.pop();
+                            p
+                        }
+                    };
+                    let (found, end) = expand(&bytes, i + r.len(), base);
+                    out.extend(found);
+                    i = end;
+                    break;
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Reads `a::b::{c, d::e}` from `at`, prefixing `base`; returns the paths
+/// and where reading stopped.
+fn expand(b: &[char], mut at: usize, base: Vec<String>) -> (Vec<Vec<String>>, usize) {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut cur = base;
+    loop {
+        if b.get(at) == Some(&'{') {
+            at += 1;
+            let mut all = Vec::new();
+            loop {
+                while at < b.len() && (b[at].is_whitespace() || b[at] == ',') {
+                    at += 1;
+                }
+                if at >= b.len() || b[at] == '}' {
+                    return (all, at + 1);
+                }
+                let (found, end) = expand(b, at, cur.clone());
+                all.extend(found);
+                at = end;
+                // skip `as name`
+                while at < b.len() && b[at] != ',' && b[at] != '}' {
+                    at += 1;
+                }
+            }
+        }
+        let start = at;
+        while at < b.len() && ident(b[at]) {
+            at += 1;
+        }
+        if at > start {
+            let word: String = b[start..at].iter().collect();
+            if word == "super" {
+                cur.pop();
+            } else if word != "self" {
+                cur.push(word);
+            }
+        }
+        if b[at..].starts_with(&[':', ':']) {
+            at += 2;
+            continue;
+        }
+        return (vec![cur], at);
+    }
+}
+
+/// The module a path lands in: its longest prefix that is a module.
+fn resolve(path: &[String], known: &BTreeSet<Vec<String>>) -> Vec<String> {
+    (0..=path.len())
+        .rev()
+        .map(|n| path[..n].to_vec())
+        .find(|p| known.contains(p))
+        .unwrap_or_default()
+}
+
+type Graph = BTreeMap<Vec<String>, BTreeMap<Vec<String>, String>>;
+
+fn graph() -> (Vec<Module>, Graph) {
+    let mods = modules();
+    let known: BTreeSet<Vec<String>> = mods.iter().map(|m| m.path.clone()).collect();
+    let mut g: Graph = BTreeMap::new();
+    for m in &mods {
+        let edges = g.entry(m.path.clone()).or_default();
+        for p in paths(m) {
+            let to = resolve(&p, &known);
+            if to != m.path && !to.is_empty() {
+                edges
+                    .entry(to)
+                    .or_insert_with(|| format!("{} names {}", m.file.display(), p.join("::")));
+            }
+        }
+    }
+    (mods, g)
+}
+
+fn find_cycle(g: &BTreeMap<String, BTreeMap<String, String>>) -> Option<Vec<String>> {
+    // Depth-first search with colours; returns the nodes of one cycle.
+    fn visit(
+        n: &str,
+        g: &BTreeMap<String, BTreeMap<String, String>>,
+        state: &mut BTreeMap<String, u8>,
+        stack: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        state.insert(n.to_string(), 1);
+        stack.push(n.to_string());
+        for to in g.get(n).into_iter().flat_map(|e| e.keys()) {
+            match state.get(to.as_str()).copied().unwrap_or(0) {
+                1 => {
+                    let at = stack.iter().position(|s| s == to).unwrap();
+                    let mut c = stack[at..].to_vec();
+                    c.push(to.clone());
+                    return Some(c);
+                }
+                0 => {
+                    if let Some(c) = visit(to, g, state, stack) {
+                        return Some(c);
+                    }
+                }
+                _ => {}
+            }
+        }
+        stack.pop();
+        state.insert(n.to_string(), 2);
+        None
+    }
+    let mut state = BTreeMap::new();
+    for n in g.keys() {
+        if state.get(n.as_str()).copied().unwrap_or(0) == 0 {
+            let mut stack = Vec::new();
+            if let Some(c) = visit(n, g, &mut state, &mut stack) {
+                return Some(c);
+            }
+        }
+    }
+    None
+}
+
+fn explain(cycle: &[String], g: &BTreeMap<String, BTreeMap<String, String>>) -> String {
+    cycle
+        .windows(2)
+        .map(|w| format!("  {} -> {}: {}", w[0], w[1], g[&w[0]][&w[1]]))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn no_import_circle_between_files() {
+    let (_, g) = graph();
+    let flat: BTreeMap<String, BTreeMap<String, String>> = g
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.join("::"),
+                v.iter()
+                    .map(|(t, why)| (t.join("::"), why.clone()))
+                    .collect(),
+            )
+        })
+        .collect();
+    if let Some(c) = find_cycle(&flat) {
+        panic!("import circle between files:\n{}", explain(&c, &flat));
+    }
+}
+
+#[test]
+fn no_import_circle_between_folders() {
+    let (_, g) = graph();
+    let mut top: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (from, edges) in &g {
+        let Some(a) = from.first() else { continue };
+        let e = top.entry(a.clone()).or_default();
+        for (to, why) in edges {
+            if let Some(b) = to.first() {
+                if b != a {
+                    e.entry(b.clone()).or_insert_with(|| why.clone());
+                }
+            }
+        }
+    }
+    if let Some(c) = find_cycle(&top) {
+        panic!("import circle between folders:\n{}", explain(&c, &top));
+    }
+}
+
+#[test]
+fn each_folder_imports_only_what_it_may() {
+    let (_, g) = graph();
+    let rules: BTreeMap<&str, &[&str]> = MAY_IMPORT.iter().copied().collect();
+    let mut broken = Vec::new();
+    for (from, edges) in &g {
+        let Some(a) = from.first() else { continue };
+        let allowed = rules.get(a.as_str()).copied().unwrap_or(&[]);
+        for (to, why) in edges {
+            let Some(b) = to.first() else { continue };
+            if b != a && !allowed.contains(&b.as_str()) {
+                broken.push(format!("{a} may not import {b}: {why}"));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+#[test]
+fn the_checker_sees_what_it_must() {
+    // The reader itself: a group import, `super`, comments and strings.
+    let m = Module {
+        file: "daemon/queue.rs".into(),
+        path: vec!["daemon".into(), "queue".into()],
+        text: "use crate::{store::Store, plan::{self, Rules as R}};\n\
+               // crate::web::http is only mentioned\n\
+               let s = \"crate::cli\"; use super::air::Air; x = crate::clock::now();"
+            .into(),
+    };
+    let got: Vec<String> = paths(&m).iter().map(|p| p.join("::")).collect();
+    assert_eq!(
+        got,
+        [
+            "store::Store",
+            "plan",
+            "plan::Rules",
+            "daemon::air::Air",
+            "clock::now"
+        ]
+    );
+}

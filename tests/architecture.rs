@@ -89,8 +89,14 @@ fn modules() -> Vec<Module> {
 }
 
 /// The source without comments (doc links name modules without using
-/// them) and without string literals.
+/// them), string literals and inline test modules.
 fn code(text: &str) -> String {
+    // Inline unit tests (`#[cfg(test)] mod tests { use super::*; … }`, at
+    // the end of a file by habit) are not the module's imports.
+    let text = match text.find("#[cfg(test)]\nmod ") {
+        Some(at) => &text[..at],
+        None => text,
+    };
     let mut out = String::with_capacity(text.len());
     let b = text.as_bytes();
     let mut i = 0;

@@ -1,0 +1,168 @@
+//! The heartbeat thread: writes the heartbeat and `handled_until`, and
+//! looks after the store while its records are held in memory (retry,
+//! written-over and deleted database files). Never touches the run loop's
+//! state; shares only an atomic with it.
+
+use crate::clock::Clock;
+use crate::store::{ts, OutageKind, Store, STORE_SUBJECT};
+use chrono::{DateTime, Duration as TimeDelta, Utc};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The heartbeat: its own thread writes wall time and how far firings have
+/// been handled every `every`, so the run loop itself wakes only for work.
+pub(super) struct Heartbeat {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    pub(super) fn start(
+        main: Store,
+        clock: Arc<dyn Clock>,
+        handled: Arc<AtomicI64>,
+        every: Duration,
+        alarm: Duration,
+        mut damaged: Vec<(PathBuf, String)>,
+    ) -> Heartbeat {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("heartbeat".into())
+            .spawn(move || {
+                let mut beat: Option<Store> = None;
+                let mut beat_failing = false;
+                let mut said_held: Option<std::time::Instant> = None;
+                while !flag.load(Ordering::SeqCst) {
+                    let now = clock.now();
+                    // The file written over under us: records held, and
+                    // the retry below sets it aside for a new one.
+                    main.check_written_over();
+                    // Records held in memory (the file could not be
+                    // written): try them on the file again, with back-off.
+                    match main.retry(now, false) {
+                        Some(Ok(h)) => {
+                            tracing::warn!(rows = h.rows, since = %ts(h.since), "the database can be written again: the records held in memory are in it");
+                            if let Some(kept) = h.kept {
+                                damaged.extend(set_aside_fault(&main, kept, now));
+                            }
+                            said_held = None;
+                            // A new file (the old one deleted): the beat's
+                            // handle moves onto it.
+                            beat = None;
+                        }
+                        Some(Err(e)) => {
+                            if let Some(h) = main.held() {
+                                let long = clock.now() - h.since >= TimeDelta::from_std(alarm).unwrap_or_default();
+                                if long && said_held.is_none_or(|t| t.elapsed() >= alarm) {
+                                    said_held = Some(std::time::Instant::now());
+                                    tracing::error!(rows = h.rows, since = %ts(h.since), error = %e, "records not yet written to the database: they are held in memory and lost if the daemon stops before the database can be written (check the disk space, and whether another program holds the file)");
+                                }
+                            }
+                        }
+                        None => {}
+                    }
+                    // The database file deleted under us: put it back from
+                    // the open handle before the readers conclude "no
+                    // history", and move both connections onto it.
+                    match main.restore_if_deleted() {
+                        Ok(true) => {
+                            tracing::error!(db = %main.path().display(), "the database file was deleted while running: restored from the open database");
+                            let detail = "the database file was deleted while the daemon ran; it was made again from the daemon's open copy, nothing lost. Find who deletes files in the data folder".to_string();
+                            if let Err(e) = main.closed_outage(OutageKind::Store, STORE_SUBJECT, now, now, &detail) {
+                                tracing::error!(error = %e, "cannot record the deleted database");
+                            }
+                            beat = None;
+                        }
+                        Ok(false) => {}
+                        Err(e) => tracing::error!(error = %e, "the database file was deleted and cannot be restored"),
+                    }
+                    // The damaged file set aside at start taken away: its
+                    // fault is repaired.
+                    damaged.retain(|(kept, subject)| {
+                        let gone = !kept.exists() && main.close_outage(OutageKind::Store, subject, now).is_ok();
+                        if gone {
+                            tracing::info!(kept = %kept.display(), "the damaged database set aside was taken away");
+                        }
+                        !gone
+                    });
+                    if main.held().is_none() {
+                        if beat.is_none() {
+                            beat = main.heartbeat_handle().ok();
+                        }
+                        let handled = DateTime::from_timestamp_millis(handled.load(Ordering::SeqCst))
+                            .unwrap_or(now);
+                        let r = match &beat {
+                            Some(b) => b.beat(now, handled),
+                            None => main.beat(now, handled),
+                        };
+                        match r {
+                            Ok(()) => beat_failing = false,
+                            Err(e) => {
+                                // Said once, not every beat.
+                                if !beat_failing {
+                                    tracing::error!(error = %e, "cannot write the heartbeat");
+                                }
+                                beat_failing = true;
+                            }
+                        }
+                    }
+                    std::thread::park_timeout(every);
+                }
+            })
+            .expect("spawn heartbeat thread");
+        Heartbeat {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub(super) fn stop(mut self) {
+        self.halt(true);
+    }
+
+    fn halt(&mut self, join: bool) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            if join {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+impl Drop for Heartbeat {
+    /// The run future dropped without a clean stop (a test's simulated
+    /// crash, or a panic): the heartbeat stops too, as it would in a crash.
+    fn drop(&mut self) {
+        self.halt(false);
+    }
+}
+
+/// Opens the `store` fault of a damaged database set aside as `kept`:
+/// open until a person takes the file away. Returns what to watch.
+pub(super) fn set_aside_fault(
+    store: &Store,
+    kept: PathBuf,
+    now: DateTime<Utc>,
+) -> Option<(PathBuf, String)> {
+    let name = kept
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    tracing::error!(kept = %kept.display(), "the database was damaged: it is kept beside for inspection, and a new one is started");
+    let detail = format!(
+        "the database was damaged (not a database, or broken inside): kept as {name} for inspection, with the history before {}; a new one was started. Move or remove the kept file once inspected, and this fault closes",
+        ts(now)
+    );
+    match store.open_outage(OutageKind::Store, &name, now, &detail) {
+        Ok(_) => Some((kept, name)),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot record the damaged database");
+            None
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! What goes on air, as items for the player: a scheduled or manual firing's
+//! files (probed and checked) and the daily self-test. Everything that puts
+//! sound on air enters the queue through here; it never touches the queue
+//! or the store.
+
+use super::settings::SELF_TEST;
+use crate::config::schedule::{Broadcast, Priority};
+use crate::plan::{self, ChimeFile, Firing};
+use crate::sound::media;
+use crate::sound::output::{ItemKind, ItemSource, PlayItem};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The daily self-test: the built-in chime, routine priority (it never
+/// cuts a broadcast; quiet hours and holidays leave it out), every day at
+/// `at`.
+pub(super) fn self_test_broadcast(at: chrono::NaiveTime) -> Broadcast {
+    Broadcast {
+        name: SELF_TEST.to_string(),
+        file: crate::config::station::STATION_FILE.to_string(),
+        line: 0,
+        play: Vec::new(),
+        times: crate::config::schedule::Times::At(vec![at]),
+        days: crate::config::schedule::Days::ALL,
+        from: None,
+        until: None,
+        repeat: 1,
+        gap: Duration::ZERO,
+        chime: crate::config::schedule::Chime::Builtin,
+        chime_line: 0,
+        priority: Priority::Normal,
+        volume: 1.0,
+        catch_up: Some(Duration::from_secs(600)),
+        enabled: true,
+    }
+}
+
+/// The items of a firing: chime, then the files `repeat` times with gaps.
+///
+/// # Errors
+/// The first file that cannot play, and why.
+pub fn build_items(audio_dir: &Path, f: &Firing) -> Result<Vec<PlayItem>, (String, String)> {
+    let probe = |rel: &str| -> Result<(PathBuf, Duration), (String, String)> {
+        let p =
+            media::resolve_under(audio_dir, rel).map_err(|e| (rel.to_string(), e.to_string()))?;
+        let info = media::probe(&p).map_err(|e| (rel.to_string(), e.to_string()))?;
+        Ok((p, info.duration))
+    };
+    let mut items = Vec::new();
+    match &f.chime {
+        ChimeFile::None => {}
+        ChimeFile::Builtin => items.push(PlayItem {
+            kind: ItemKind::Chime,
+            source: ItemSource::Builtin,
+            label: "(builtin chime)".into(),
+            volume: f.volume,
+            duration: plan::chime::duration(),
+        }),
+        ChimeFile::File(rel) => {
+            let (p, d) = probe(rel)?;
+            items.push(PlayItem {
+                kind: ItemKind::Chime,
+                source: ItemSource::File(p),
+                label: rel.clone(),
+                volume: f.volume,
+                duration: d,
+            });
+        }
+    }
+    let mut content = Vec::new();
+    for rel in &f.files {
+        let (p, d) = probe(rel)?;
+        content.push(PlayItem {
+            kind: ItemKind::Content,
+            source: ItemSource::File(p),
+            label: rel.clone(),
+            volume: f.volume,
+            duration: d,
+        });
+    }
+    for r in 0..f.repeat {
+        if r > 0 && !f.gap.is_zero() {
+            items.push(PlayItem {
+                kind: ItemKind::Gap,
+                source: ItemSource::Silence,
+                label: "(gap)".into(),
+                volume: 0.0,
+                duration: f.gap,
+            });
+        }
+        items.extend(content.iter().cloned());
+    }
+    Ok(items)
+}

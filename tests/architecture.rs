@@ -111,6 +111,13 @@ fn code(text: &str) -> String {
                 i += 1;
             }
             i += 2;
+        } else if b[i..].starts_with(b"pub(in ") {
+            // A visibility names a module without importing it.
+            while i < b.len() && b[i] != b')' {
+                i += 1;
+            }
+            i += 1;
+            out.push_str("pub ");
         } else if b[i] == b'"' && (i == 0 || b[i - 1] != b'\'') {
             i += 1;
             while i < b.len() && b[i] != b'"' {

@@ -1,0 +1,434 @@
+//! The one output: building a firing's items, starting it on the player
+//! thread, following the player's events (item started, finished, cut,
+//! resumed), device checks and a player stuck in the device.
+
+use super::{Active, Daemon, Listening, Pending};
+use crate::daemon::settings::*;
+use crate::daemon::source::*;
+use crate::plan::{reasons, Firing};
+use crate::sound::output::{self, ItemSource, Job, JobResult, PlayItem, PlayerEvent};
+use crate::store::{OutageKind, Status};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+impl Daemon {
+    /// Probes a firing's files and builds its items off the run loop. A
+    /// decoder that panics on a broken file fails that file, never the
+    /// daemon.
+    pub(in crate::daemon) async fn build(
+        &self,
+        f: &Firing,
+    ) -> Result<Vec<PlayItem>, (String, String)> {
+        let audio = self.station_dir.join(&self.config.audio_dir);
+        let firing = f.clone();
+        let probe = tokio::task::spawn_blocking(move || build_items(&audio, &firing));
+        // A probe that never ends (a decoder stuck on a hostile file, a
+        // file on a dead network share) fails that firing; the run loop
+        // never waits on it unbounded.
+        let Ok(probed) = tokio::time::timeout(PROBE_TIMEOUT, probe).await else {
+            tracing::error!(broadcast = %f.broadcast, "probing the audio took too long");
+            return Err((
+                f.files.first().cloned().unwrap_or_default(),
+                format!(
+                    "reading the file took longer than {} s (damaged, or on a disk that does not answer); export it again",
+                    PROBE_TIMEOUT.as_secs()
+                ),
+            ));
+        };
+        match probed {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(broadcast = %f.broadcast, error = %e, "decoder crashed while probing");
+                Err((
+                    f.files.first().cloned().unwrap_or_default(),
+                    "the decoder crashed on this file; export it again".to_string(),
+                ))
+            }
+        }
+    }
+
+    /// Builds the items and hands the job to the player. Returns false when
+    /// the firing failed before any sound (a file missing or undecodable).
+    pub(in crate::daemon) async fn start(&mut self, mut p: Pending) -> Result<bool, RunError> {
+        let built = match p.items.take() {
+            Some(items) => Ok(items),
+            None => self.build(&p.firing).await,
+        };
+        let now = self.clock.now();
+        let items = match built {
+            Ok(items) => items,
+            Err((file, detail)) => {
+                let f = p.firing.clone();
+                let reason = format!("{}: {file}: {detail}", reasons::CONTENT);
+                tracing::warn!(broadcast = %f.broadcast, %reason, "cannot play");
+                let trigger = p.trigger;
+                let outage = self.open_content(&file, &detail, now).await?;
+                self.store
+                    .call(move |s| {
+                        let row = match p.resume {
+                            Some((row, _)) => {
+                                s.update(row, Status::Failed, Some(now), Some(&reason))?;
+                                Some(row)
+                            }
+                            // Failed before any sound: no start time.
+                            None => s.insert(
+                                &f.broadcast,
+                                f.scheduled_at,
+                                None,
+                                Some(now),
+                                Status::Failed,
+                                Some(&reason),
+                                trigger,
+                                f.priority.as_str(),
+                                &f.files,
+                            )?,
+                        };
+                        if let Some(row) = row {
+                            s.link_outage(row, outage)?;
+                        }
+                        Ok(())
+                    })
+                    .await?;
+                return Ok(false);
+            }
+        };
+        let (row, start_index) = match p.resume {
+            Some((row, index)) => {
+                self.store
+                    .call(move |s| s.update(row, Status::Playing, None, None))
+                    .await?;
+                (row, index)
+            }
+            None => {
+                let f = p.firing.clone();
+                let trigger = p.trigger;
+                let id = self
+                    .store
+                    .call(move |s| {
+                        s.insert(
+                            &f.broadcast,
+                            f.scheduled_at,
+                            Some(now),
+                            None,
+                            Status::Playing,
+                            None,
+                            trigger,
+                            f.priority.as_str(),
+                            &f.files,
+                        )
+                    })
+                    .await?;
+                match id {
+                    Some(id) => (id, 0),
+                    None => return Ok(false), // already recorded: never twice
+                }
+            }
+        };
+        let resumed = p.resume.is_some();
+        let job = self.next_job;
+        self.next_job += 1;
+        let cancel = Arc::new(AtomicBool::new(false));
+        tracing::info!(broadcast = %p.firing.broadcast, scheduled = %p.firing.scheduled_at, delay_ms = (now - p.firing.scheduled_at).num_milliseconds(), start_index, "starting");
+        let _ = self.player.send(Job {
+            id: job,
+            broadcast: p.firing.broadcast.clone(),
+            items: items.clone(),
+            start_index,
+            cancel: cancel.clone(),
+            check: false,
+        });
+        // Until its first item starts, the device must answer soon: a hung
+        // open is found in seconds, not after the whole programme.
+        self.sent(job);
+        self.current = Some(Active {
+            job,
+            row,
+            pending: p,
+            items,
+            cancel,
+            cut_by: None,
+            operator_stop: false,
+            first_sample_seen: resumed,
+            index: start_index,
+            item_started_at: None,
+        });
+        if let Some(m) = &self.monitor {
+            m.mark();
+            m.set_active(true);
+            self.listen = Some(Listening::now(self.clock.as_ref(), &m.hearing()));
+        }
+        Ok(true)
+    }
+
+    pub(in crate::daemon) async fn on_player_event(
+        &mut self,
+        ev: PlayerEvent,
+    ) -> Result<(), RunError> {
+        // The player answered: move the deadline on. Events of a player
+        // given up on (its jobs are no longer in flight) move nothing.
+        match &ev {
+            PlayerEvent::Finished { job, .. } => {
+                if let Some(i) = self.inflight.iter().position(|j| j == job) {
+                    self.inflight.remove(i);
+                    if i == 0 {
+                        // The next job starts now.
+                        self.head_deadline = self
+                            .inflight
+                            .front()
+                            .map(|_| self.clock.monotonic() + STUCK_AFTER);
+                    }
+                }
+                if self.check_job == Some(*job) {
+                    self.check_cancel = None;
+                }
+            }
+            PlayerEvent::ItemStarted { job, index, .. } => {
+                if let Some(a) = self
+                    .current
+                    .as_ref()
+                    .filter(|a| a.job == *job && self.inflight.front() == Some(job))
+                {
+                    let left: Duration = a.items.iter().skip(*index).map(|i| i.duration).sum();
+                    self.head_deadline = Some(self.clock.monotonic() + left + STUCK_AFTER);
+                }
+            }
+        }
+        if let PlayerEvent::Finished { job, result, at } = &ev {
+            if Some(*job) == self.check_job {
+                self.check_job = None;
+                match result {
+                    JobResult::Failed { error, .. } => {
+                        self.output_failed(error, *at).await?;
+                    }
+                    _ => self.output_ok(*at).await?,
+                }
+                return Ok(());
+            }
+        }
+        match ev {
+            PlayerEvent::ItemStarted { job, index, at } => {
+                let Some(a) = self.current.as_mut().filter(|a| a.job == job) else {
+                    return Ok(());
+                };
+                tracing::debug!(item = index, label = %a.items.get(index).map(|i| i.label.as_str()).unwrap_or(""), "item started");
+                a.index = index;
+                a.item_started_at = Some(at);
+                if !a.first_sample_seen {
+                    a.first_sample_seen = true;
+                    // Judge from the first sample, not from the request.
+                    if let (Some(m), Some(_)) = (&self.monitor, &self.listen) {
+                        m.mark();
+                        self.listen = Some(Listening::now(self.clock.as_ref(), &m.hearing()));
+                    }
+                    let row = a.row;
+                    self.store.call(move |s| s.set_started(row, at)).await?;
+                    self.output_ok(at).await?;
+                }
+            }
+            PlayerEvent::Finished { job, result, at } => {
+                if self.current.as_ref().map(|a| a.job) != Some(job) {
+                    return Ok(());
+                }
+                let a = self.current.take().expect("checked");
+                let sounded = a.first_sample_seen
+                    && matches!(result, JobResult::Completed | JobResult::Cancelled { .. });
+                self.listen_end(a.row, &a.pending.firing.broadcast, sounded, at)
+                    .await?;
+                match result {
+                    JobResult::Completed => {
+                        for item in a
+                            .items
+                            .iter()
+                            .filter(|i| matches!(i.source, ItemSource::File(_)))
+                        {
+                            if self.content_open.remove(&item.label) {
+                                let label = item.label.clone();
+                                self.store
+                                    .call(move |s| s.close_outage(OutageKind::Content, &label, at))
+                                    .await?;
+                            }
+                        }
+                        let reason = a
+                            .pending
+                            .interrupted_by
+                            .as_ref()
+                            .map(|b| format!("{}: {b}; resumed", reasons::INTERRUPTED_BY));
+                        self.store
+                            .call(move |s| {
+                                s.update(a.row, Status::Played, Some(at), reason.as_deref())
+                            })
+                            .await?;
+                        tracing::info!(broadcast = %a.pending.firing.broadcast, "played");
+                    }
+                    JobResult::Cancelled { .. } if a.cut_by.is_none() || a.operator_stop => {
+                        let code = if a.operator_stop {
+                            reasons::OPERATOR_STOP
+                        } else {
+                            reasons::STOPPED
+                        };
+                        // A resumed play keeps the story of its first cut.
+                        let reason = match &a.pending.interrupted_by {
+                            Some(by) => format!("{}: {by}; {code}", reasons::INTERRUPTED_BY),
+                            None => code.to_string(),
+                        };
+                        self.store
+                            .call(move |s| {
+                                s.update(a.row, Status::Partial, Some(at), Some(&reason))
+                            })
+                            .await?;
+                        tracing::info!(broadcast = %a.pending.firing.broadcast, "stopped during the play");
+                    }
+                    JobResult::Cancelled { index } => {
+                        let by = a.cut_by.clone().unwrap_or_default();
+                        let reason = format!("{}: {by}", reasons::INTERRUPTED_BY);
+                        self.store
+                            .call(move |s| {
+                                s.update(a.row, Status::Partial, Some(at), Some(&reason))
+                            })
+                            .await?;
+                        tracing::info!(broadcast = %a.pending.firing.broadcast, by = %by, item = index, "cut; will resume if its window allows");
+                        let mut p = a.pending.clone();
+                        p.resume = Some((a.row, index));
+                        p.interrupted_by = Some(by);
+                        self.waiting.push(p);
+                    }
+                    JobResult::Failed {
+                        index,
+                        error,
+                        device,
+                    } => {
+                        let code = if device {
+                            reasons::DEVICE
+                        } else {
+                            reasons::CONTENT
+                        };
+                        let reason = format!("{code}: {error}");
+                        let status = if index == 0 && !a.first_sample_seen {
+                            Status::Failed
+                        } else {
+                            Status::Partial
+                        };
+                        tracing::error!(broadcast = %a.pending.firing.broadcast, %reason, "play failed");
+                        let outage = if device {
+                            self.output_failed(&error, at).await?
+                        } else {
+                            let file = a
+                                .items
+                                .get(index)
+                                .map(|i| i.label.clone())
+                                .unwrap_or_default();
+                            self.open_content(&file, &error, at).await?
+                        };
+                        self.store
+                            .call(move |s| {
+                                s.update(a.row, status, Some(at), Some(&reason))?;
+                                s.link_outage(a.row, outage)
+                            })
+                            .await?;
+                    }
+                }
+                if !self.stopping {
+                    let now = self.clock.now();
+                    self.expire(now).await?;
+                    self.dispatch().await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks the player whether the output works.
+    pub(in crate::daemon) fn send_check(&mut self) {
+        let id = self.next_job;
+        self.next_job += 1;
+        self.check_job = Some(id);
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.check_cancel = Some(cancel.clone());
+        let _ = self.player.send(Job {
+            id,
+            broadcast: String::new(),
+            items: Vec::new(),
+            start_index: 0,
+            cancel,
+            check: true,
+        });
+        self.sent(id);
+    }
+
+    /// A job was handed to the player: it runs after those in flight, and
+    /// at once (with a deadline) if there are none.
+    pub(in crate::daemon) fn sent(&mut self, job: u64) {
+        self.inflight.push_back(job);
+        if self.inflight.len() == 1 {
+            self.head_deadline = Some(self.clock.monotonic() + STUCK_AFTER);
+        }
+    }
+
+    /// The player has not answered by its deadline: the device is stuck
+    /// (a driver or sink whose open, write or close never returns). The
+    /// play is recorded as failed against an `output` outage, and a fresh
+    /// player thread takes over (the stuck one is left behind; its late
+    /// events are ignored and its jobs are cancelled).
+    pub(in crate::daemon) async fn player_stuck(&mut self) -> Result<(), RunError> {
+        let Some(job) = self.inflight.front().copied() else {
+            self.head_deadline = None;
+            return Ok(());
+        };
+        // Every job handed to this player is void: the one stuck and any
+        // waiting behind it (a device check left waiting would stop every
+        // later retry).
+        let jobs: Vec<u64> = std::mem::take(&mut self.inflight).into();
+        self.head_deadline = None;
+        let now = self.clock.now();
+        let error = "the sound device stopped answering (stuck)";
+        tracing::error!(job, "{error}: giving up on the player thread");
+        let mut failed = false;
+        if self.check_job.is_some_and(|c| jobs.contains(&c)) {
+            self.check_job = None;
+            if let Some(c) = self.check_cancel.take() {
+                c.store(true, Ordering::SeqCst);
+            }
+            self.output_failed(error, now).await?;
+            failed = true;
+        }
+        if let Some(a) = self.current.take_if(|a| jobs.contains(&a.job)) {
+            a.cancel.store(true, Ordering::SeqCst);
+            self.listen_end(a.row, &a.pending.firing.broadcast, false, now)
+                .await?;
+            let status = if a.first_sample_seen {
+                Status::Partial
+            } else {
+                Status::Failed
+            };
+            let reason = format!("{}: {error}", reasons::DEVICE);
+            let outage = if failed {
+                self.output_outage_id(error, now).await?
+            } else {
+                self.output_failed(error, now).await?
+            };
+            self.store
+                .call(move |s| {
+                    s.update(a.row, status, Some(now), Some(&reason))?;
+                    s.link_outage(a.row, outage)
+                })
+                .await?;
+        }
+        self.stuck_players
+            .retain(|alive| alive.load(Ordering::SeqCst));
+        if self.stuck_players.len() < 2 {
+            if let Some(make) = &self.output_factory {
+                let (tx, alive) =
+                    output::spawn_player_watched(make(), self.clock.clone(), self.ev_tx.clone());
+                let old = std::mem::replace(&mut self.player_alive, alive);
+                self.stuck_players.push(old);
+                self.player = tx;
+                tracing::warn!("a new player thread took over the sound output");
+            }
+        }
+        if !self.stopping {
+            self.dispatch().await?;
+        }
+        Ok(())
+    }
+}

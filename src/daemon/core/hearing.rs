@@ -1,0 +1,269 @@
+//! Proof of air: the monitor's verdict on each play, the `signal` outage
+//! (silence while playing), the monitor input's own fault; and the IP
+//! terminals' reports.
+
+use super::Daemon;
+use crate::daemon::settings::*;
+use crate::store::OutageKind;
+use chrono::{DateTime, Duration as TimeDelta, Utc};
+use std::time::Duration;
+
+impl Daemon {
+    /// A play's sound has ended (or was cut): what did the monitor hear?
+    /// Records `heard`, and moves the `signal` outage: a heard play closes
+    /// it, a silent one adds to the silence (and points at the outage). A
+    /// monitor that failed during the play judges nothing.
+    pub(in crate::daemon) async fn listen_end(
+        &mut self,
+        row: i64,
+        broadcast: &str,
+        sounded: bool,
+        at: DateTime<Utc>,
+    ) -> Result<(), RunError> {
+        use crate::sound::monitor::Verdict;
+        let (Some(m), Some(l)) = (&self.monitor, self.listen.take()) else {
+            return Ok(());
+        };
+        m.set_active(false);
+        let h = m.hearing();
+        let failed = h.error.is_some() || h.errors > l.errors;
+        let verdict = if sounded && !failed {
+            Verdict::of(h.windows - l.windows, h.heard - l.heard)
+        } else {
+            Verdict::Unknown
+        };
+        let heard = verdict.as_heard();
+        tracing::info!(%broadcast, ?verdict, "monitor verdict");
+        self.store.call(move |s| s.set_heard(row, heard)).await?;
+        let heard_in_play = h.last_heard_mono.is_some_and(|t| t >= l.from_mono);
+        match verdict {
+            Verdict::Heard => {
+                self.quiet_carry = Duration::ZERO;
+                self.quiet_started = None;
+                // Heard *again* only if heard after the silence was found (a
+                // play that went silent half-way was heard before it).
+                let again = match self.signal_found {
+                    Some(found) => h.last_heard_mono.is_some_and(|t| t >= found),
+                    None => true,
+                };
+                match self.signal_open {
+                    Some(o) if !again => {
+                        self.store.call(move |s| s.link_outage(row, o)).await?;
+                    }
+                    Some(_) => {
+                        self.signal_open = None;
+                        self.signal_found = None;
+                        // `mark` was reset when the outage opened or this
+                        // play started, whichever was later.
+                        let end = h.first_heard_since_mark.unwrap_or(at);
+                        let subject = m.name.clone();
+                        self.store
+                            .call(move |s| s.close_outage(OutageKind::Signal, &subject, end))
+                            .await?;
+                        tracing::info!("the monitor hears us again: signal outage closed");
+                    }
+                    None => {}
+                }
+            }
+            Verdict::Silent => {
+                if heard_in_play {
+                    // Some signal in this play: only its trailing silence counts.
+                    self.quiet_carry = Duration::ZERO;
+                    self.quiet_started = None;
+                }
+                let start_mono = l.from_mono.max(h.last_heard_mono.unwrap_or(l.from_mono));
+                let end_mono = self.clock.monotonic();
+                let silent = end_mono.saturating_sub(start_mono);
+                self.quiet_carry += silent;
+                self.quiet_started
+                    .get_or_insert(at - TimeDelta::from_std(silent).unwrap_or_default());
+                let self_test = broadcast == SELF_TEST;
+                if self.signal_open.is_none() && (self_test || self.quiet_carry >= m.silence_after)
+                {
+                    let detail = if self_test {
+                        "the daily self-test was not heard on the monitor".to_string()
+                    } else {
+                        format!(
+                            "silence under {} dBFS on the monitor for {} s while playing",
+                            m.threshold_db,
+                            self.quiet_carry.as_secs()
+                        )
+                    };
+                    let since = self.quiet_started.unwrap_or(l.from);
+                    self.open_signal(since, detail).await?;
+                }
+                if let Some(o) = self.signal_open {
+                    self.store.call(move |s| s.link_outage(row, o)).await?;
+                }
+            }
+            Verdict::Unknown => {}
+        }
+        Ok(())
+    }
+
+    pub(in crate::daemon) async fn open_signal(
+        &mut self,
+        since: DateTime<Utc>,
+        detail: String,
+    ) -> Result<(), RunError> {
+        let subject = self
+            .monitor
+            .as_ref()
+            .map(|m| m.name.clone())
+            .unwrap_or_default();
+        let (id, new) = self
+            .store
+            .call(move |s| s.open_outage(OutageKind::Signal, &subject, since, &detail))
+            .await?;
+        if new {
+            tracing::error!("silence on the monitor while playing: signal outage opened (amplifier or transmitter off?)");
+        }
+        self.signal_open = Some(id);
+        self.signal_found = Some(self.clock.monotonic());
+        if let Some(m) = &self.monitor {
+            // "Heard again" counts from here.
+            m.mark();
+        }
+        Ok(())
+    }
+
+    /// How long the play on air has been silent, as measured (monotonic):
+    /// `None` while the monitor fails or has measured nothing of it yet.
+    pub(in crate::daemon) fn measured_silence(
+        &self,
+        h: &crate::sound::monitor::Hearing,
+    ) -> Option<(Duration, Duration)> {
+        let l = self.listen.as_ref()?;
+        if h.error.is_some() || h.errors > l.errors || h.windows == l.windows {
+            return None;
+        }
+        let start = l.from_mono.max(h.last_heard_mono.unwrap_or(l.from_mono));
+        let silent = h.last_at_mono?.saturating_sub(start);
+        Some((silent, start))
+    }
+
+    /// When to look again at the silence of the play on air.
+    pub(in crate::daemon) fn silence_deadline(&self) -> Option<DateTime<Utc>> {
+        let (m, l) = (self.monitor.as_ref()?, self.listen.as_ref()?);
+        if self.signal_open.is_some() {
+            return None;
+        }
+        let h = m.hearing();
+        if h.error.is_some() || h.errors > l.errors {
+            // The monitor's own fault: not silence; looked at on the next wake.
+            return None;
+        }
+        let now = self.clock.now();
+        let left = m.silence_after.saturating_sub(self.quiet_carry);
+        match self.measured_silence(&h) {
+            // Nothing measured yet (the input is starting): look again soon.
+            None => Some(now + TimeDelta::seconds(1)),
+            Some((silent, _)) => {
+                let remaining = left.saturating_sub(silent);
+                let step = if remaining.is_zero() {
+                    crate::sound::monitor::WINDOW
+                } else {
+                    remaining
+                };
+                Some(now + TimeDelta::from_std(step).unwrap_or_default())
+            }
+        }
+    }
+
+    /// While playing: open the `signal` outage once the measured silence
+    /// is long enough (the play on air points at it). Always: the monitor
+    /// input's own health (an `output` outage with subject `monitor:NAME`).
+    pub(in crate::daemon) async fn check_monitor(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<(), RunError> {
+        let Some(m) = &self.monitor else {
+            return Ok(());
+        };
+        let h = m.hearing();
+        let subject = format!("{MONITOR_SUBJECT}{}", m.name);
+        match (&h.error, self.monitor_fault_open) {
+            (Some(e), false) => {
+                let (s2, e2) = (subject.clone(), e.clone());
+                self.store
+                    .call(move |s| s.open_outage(OutageKind::Output, &s2, now, &e2))
+                    .await?;
+                self.monitor_fault_open = true;
+                tracing::error!(error = %e, "monitor input failing: outage opened");
+            }
+            (None, true) if h.last_at.is_some_and(|t| t > self.since) => {
+                self.store
+                    .call(move |s| s.close_outage(OutageKind::Output, &subject, now))
+                    .await?;
+                self.monitor_fault_open = false;
+                tracing::info!("monitor input works again");
+            }
+            _ => {}
+        }
+        let (Some(l), Some(a)) = (&self.listen, &self.current) else {
+            return Ok(());
+        };
+        if h.last_heard_mono.is_some_and(|t| t >= l.from_mono) {
+            // Heard during this play: earlier silent plays no longer count.
+            self.quiet_carry = Duration::ZERO;
+            self.quiet_started = None;
+        }
+        if self.signal_open.is_some() {
+            return Ok(());
+        }
+        let row = a.row;
+        let Some((silent, start_mono)) = self.measured_silence(&h) else {
+            return Ok(());
+        };
+        let m = self.monitor.as_ref().expect("checked");
+        if self.quiet_carry + silent >= m.silence_after {
+            let ago = self.clock.monotonic().saturating_sub(start_mono);
+            let from = self
+                .quiet_started
+                .unwrap_or(now - TimeDelta::from_std(ago).unwrap_or_default());
+            let secs = (self.quiet_carry + silent).as_secs();
+            let threshold = m.threshold_db;
+            self.open_signal(
+                from,
+                format!("silence under {threshold} dBFS on the monitor for {secs} s while playing"),
+            )
+            .await?;
+            if let Some(o) = self.signal_open {
+                self.store.call(move |s| s.link_outage(row, o)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(in crate::daemon) async fn on_terminal(
+        &mut self,
+        ev: crate::daemon::terminals::TerminalEvent,
+    ) -> Result<(), RunError> {
+        use crate::daemon::terminals::TerminalEvent;
+        match ev {
+            TerminalEvent::Down {
+                subject,
+                since,
+                detail,
+            } => {
+                tracing::error!(%subject, %detail, "IP loudspeaker not answering: terminal outage opened");
+                self.store
+                    .call(move |s| s.open_outage(OutageKind::Terminal, &subject, since, &detail))
+                    .await?;
+            }
+            TerminalEvent::Up { subject, at } => {
+                let closed = self
+                    .store
+                    .call({
+                        let subject = subject.clone();
+                        move |s| s.close_outage(OutageKind::Terminal, &subject, at)
+                    })
+                    .await?;
+                if closed.is_some() {
+                    tracing::info!(%subject, "IP loudspeaker answers again: terminal outage closed");
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,327 @@
+//! The run loop's state and what every part of it shares: the one
+//! [`Daemon`] the event loop owns, and the live view it publishes. The
+//! flows are in the files below, one concern each; only the event loop
+//! (`daemon/mod.rs`) calls in.
+
+mod air;
+mod faults;
+mod hearing;
+mod off_air;
+mod requests;
+mod station;
+mod tick;
+
+use crate::clock::Clock;
+use crate::config::diag::Diagnostic;
+use crate::config::schedule::Broadcast;
+use crate::config::station::StationConfig;
+use crate::daemon::live::*;
+use crate::daemon::settings::*;
+use crate::plan::{self, Firing, Rules, Trigger};
+use crate::sound::output::{Job, PlayItem, PlayerEvent};
+use crate::store::Store;
+use chrono::{DateTime, Duration as TimeDelta, Utc};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// One schedule file's broadcasts as last loaded without errors, and its
+/// current errors.
+#[derive(Debug, Default, Clone)]
+pub(in crate::daemon) struct FileState {
+    pub(in crate::daemon) good: Vec<Broadcast>,
+    pub(in crate::daemon) errors: Vec<Diagnostic>,
+    /// Whether the store's good version was already looked for.
+    pub(in crate::daemon) restored: bool,
+}
+
+/// A firing waiting for the output (or to resume after an interruption).
+#[derive(Debug, Clone)]
+pub(in crate::daemon) struct Pending {
+    pub(in crate::daemon) firing: Firing,
+    pub(in crate::daemon) trigger: Trigger,
+    /// Row and item index to resume from, after an interruption.
+    pub(in crate::daemon) resume: Option<(i64, usize)>,
+    /// Who interrupted it, for the final log line.
+    pub(in crate::daemon) interrupted_by: Option<String>,
+    /// Items already built (a manual play is checked when it is asked for).
+    pub(in crate::daemon) items: Option<Vec<PlayItem>>,
+}
+
+impl Pending {
+    pub(in crate::daemon) fn deadline(&self) -> DateTime<Utc> {
+        self.firing.scheduled_at + TimeDelta::from_std(self.firing.catch_up).unwrap_or_default()
+    }
+}
+
+/// The firing on air.
+pub(in crate::daemon) struct Active {
+    pub(in crate::daemon) job: u64,
+    pub(in crate::daemon) row: i64,
+    pub(in crate::daemon) pending: Pending,
+    pub(in crate::daemon) items: Vec<PlayItem>,
+    pub(in crate::daemon) cancel: Arc<AtomicBool>,
+    /// Set when a higher-priority firing cut it.
+    pub(in crate::daemon) cut_by: Option<String>,
+    /// Set when a person stopped it: it does not resume.
+    pub(in crate::daemon) operator_stop: bool,
+    pub(in crate::daemon) first_sample_seen: bool,
+    /// The item on air and when it started.
+    pub(in crate::daemon) index: usize,
+    pub(in crate::daemon) item_started_at: Option<DateTime<Utc>>,
+}
+
+pub(in crate::daemon) struct Daemon {
+    pub(in crate::daemon) clock: Arc<dyn Clock>,
+    pub(in crate::daemon) store: Store,
+    pub(in crate::daemon) station_dir: PathBuf,
+    pub(in crate::daemon) config: StationConfig,
+    pub(in crate::daemon) rules: Rules,
+    pub(in crate::daemon) files: BTreeMap<String, FileState>,
+    pub(in crate::daemon) station_errors: Vec<Diagnostic>,
+    pub(in crate::daemon) broadcasts: Arc<Vec<Broadcast>>,
+    pub(in crate::daemon) handled_until: DateTime<Utc>,
+    pub(in crate::daemon) prev_wall: DateTime<Utc>,
+    pub(in crate::daemon) prev_mono: Duration,
+    pub(in crate::daemon) player: std::sync::mpsc::Sender<Job>,
+    /// Whether the player thread runs (false once it has exited).
+    pub(in crate::daemon) player_alive: Arc<AtomicBool>,
+    /// Player threads given up on while stuck in the device (true while
+    /// they still run): at most two are ever left behind.
+    pub(in crate::daemon) stuck_players: Vec<Arc<AtomicBool>>,
+    /// Jobs sent to the player and not finished, in the order it runs
+    /// them (a device check may wait behind a play).
+    pub(in crate::daemon) inflight: std::collections::VecDeque<u64>,
+    /// The monotonic time by which the player must have answered about
+    /// the job at the head of `inflight` (finished it, or started its
+    /// next item); only the head runs, so only it has a deadline.
+    pub(in crate::daemon) head_deadline: Option<Duration>,
+    pub(in crate::daemon) ev_tx: mpsc::UnboundedSender<PlayerEvent>,
+    pub(in crate::daemon) output_factory: Option<OutputFactory>,
+    pub(in crate::daemon) next_job: u64,
+    pub(in crate::daemon) current: Option<Active>,
+    pub(in crate::daemon) waiting: Vec<Pending>,
+    /// What the heartbeat thread persists as `handled_until` (unix ms).
+    pub(in crate::daemon) handled_shared: Arc<AtomicI64>,
+    pub(in crate::daemon) heartbeat_every: Duration,
+    /// The output's name: the subject of its outages.
+    pub(in crate::daemon) output_name: String,
+    /// A backward clock step is an open `clock` outage until wall time
+    /// passes this again.
+    pub(in crate::daemon) clock_sane_after: Option<DateTime<Utc>>,
+    /// Files with an open `content` outage.
+    pub(in crate::daemon) content_open: std::collections::BTreeSet<String>,
+    /// Next device retry (wall time) and the backoff after it, while an
+    /// `output` outage is open.
+    pub(in crate::daemon) output_retry: Option<(DateTime<Utc>, Duration)>,
+    /// Whether an `output` outage may be open (so a working play does not
+    /// query the store every time).
+    pub(in crate::daemon) output_outage_open: bool,
+    /// The device check in flight, if any, and its cancel flag.
+    pub(in crate::daemon) check_job: Option<u64>,
+    pub(in crate::daemon) check_cancel: Option<Arc<AtomicBool>>,
+    /// (broadcast, instant) already warned about a missing file.
+    pub(in crate::daemon) warned: std::collections::HashSet<(String, DateTime<Utc>)>,
+    /// Monotonic time of the last look for missing files.
+    pub(in crate::daemon) last_warn_check: Option<Duration>,
+    /// Shutting down: nothing new starts, a cut play is logged `stopped`.
+    pub(in crate::daemon) stopping: bool,
+    /// What the HTTP face shows.
+    pub(in crate::daemon) live: watch::Sender<Live>,
+    pub(in crate::daemon) since: DateTime<Utc>,
+    /// Proof of air.
+    pub(in crate::daemon) monitor: Option<crate::sound::monitor::MonitorHandle>,
+    pub(in crate::daemon) listen: Option<Listening>,
+    /// Silent playing time carried over from earlier silent plays, and
+    /// when that silence began.
+    pub(in crate::daemon) quiet_carry: Duration,
+    pub(in crate::daemon) quiet_started: Option<DateTime<Utc>>,
+    /// The open `signal` outage, and when it was found.
+    pub(in crate::daemon) signal_open: Option<i64>,
+    /// Monotonic: a wall-clock step is never silence.
+    pub(in crate::daemon) signal_found: Option<Duration>,
+    /// Whether the monitor's own `output` outage is open.
+    pub(in crate::daemon) monitor_fault_open: bool,
+    /// Terminal probes and their reports.
+    pub(in crate::daemon) prober: Option<crate::daemon::terminals::Prober>,
+    pub(in crate::daemon) terminal_tx:
+        mpsc::UnboundedSender<(u64, crate::daemon::terminals::TerminalEvent)>,
+    /// Events of an earlier prober (before a reload) are ignored.
+    pub(in crate::daemon) prober_gen: u64,
+    /// Whether a station has been applied (a broken station file on
+    /// reload keeps the settings already running).
+    pub(in crate::daemon) applied: bool,
+    /// Open `config` outages by file (as shown): files with errors.
+    pub(in crate::daemon) config_open: BTreeMap<String, i64>,
+    /// Broadcasts of files with errors that have no good version on air,
+    /// with their file: each of their firings is logged missed.
+    pub(in crate::daemon) off_air: Vec<(Broadcast, String)>,
+    /// Firings of off-air broadcasts that came due and whose catch-up
+    /// window is still open (deadline fixed when they came due): logged
+    /// missed when it closes, played if their file is fixed in time. Like
+    /// `waiting`, they hold the persisted `handled_until` back, so a kill
+    /// meanwhile decides them again at the restart.
+    pub(in crate::daemon) off_pending: Vec<OffPending>,
+}
+
+/// The monitor's counts when the play on air started.
+#[derive(Debug, Clone)]
+pub(in crate::daemon) struct Listening {
+    pub(in crate::daemon) from: DateTime<Utc>,
+    pub(in crate::daemon) from_mono: Duration,
+    pub(in crate::daemon) windows: u64,
+    pub(in crate::daemon) heard: u64,
+    pub(in crate::daemon) errors: u64,
+}
+
+impl Listening {
+    pub(in crate::daemon) fn now(
+        clock: &dyn Clock,
+        h: &crate::sound::monitor::Hearing,
+    ) -> Listening {
+        Listening {
+            from: clock.now(),
+            from_mono: clock.monotonic(),
+            windows: h.windows,
+            heard: h.heard,
+            errors: h.errors,
+        }
+    }
+}
+
+/// A firing of an off-air broadcast, waiting for its window to close.
+#[derive(Debug, Clone)]
+pub(in crate::daemon) struct OffPending {
+    pub(in crate::daemon) firing: Firing,
+    pub(in crate::daemon) file: String,
+    pub(in crate::daemon) deadline: DateTime<Utc>,
+}
+
+impl Daemon {
+    /// Publishes how far firings are handled for the heartbeat to persist:
+    /// never past a firing only queued in memory (it has no row yet), so a
+    /// kill while it waits leaves it to be decided again at the restart.
+    pub(in crate::daemon) fn publish_handled(&self) {
+        let mut h = self.handled_until;
+        for p in self.waiting.iter().filter(|p| p.resume.is_none()) {
+            h = h.min(p.firing.scheduled_at - TimeDelta::milliseconds(1));
+        }
+        for p in &self.off_pending {
+            h = h.min(p.firing.scheduled_at - TimeDelta::milliseconds(1));
+        }
+        self.handled_shared
+            .store(h.timestamp_millis(), Ordering::SeqCst);
+    }
+
+    /// Every current error of the station and schedule files.
+    pub(in crate::daemon) fn errors(&self) -> Vec<Diagnostic> {
+        let mut v = self.station_errors.clone();
+        v.extend(self.files.values().flat_map(|f| f.errors.iter().cloned()));
+        v
+    }
+
+    /// Whether a firing is already waiting or on air.
+    pub(in crate::daemon) fn queued(&self, f: &Firing) -> bool {
+        let same = |p: &Pending| {
+            p.firing.broadcast == f.broadcast && p.firing.scheduled_at == f.scheduled_at
+        };
+        self.waiting.iter().any(same) || self.current.as_ref().is_some_and(|a| same(&a.pending))
+    }
+
+    /// This run's identity: process id and start time.
+    pub(in crate::daemon) fn instance(&self) -> String {
+        format!("{}-{}", std::process::id(), self.since.timestamp_millis())
+    }
+
+    /// Tells the HTTP face what is on air and what comes next.
+    pub(in crate::daemon) fn publish_live(&self) {
+        let mut queued: Vec<&Pending> = self.waiting.iter().collect();
+        queued.sort_by(|a, b| {
+            b.firing
+                .priority
+                .cmp(&a.firing.priority)
+                .then(a.firing.scheduled_at.cmp(&b.firing.scheduled_at))
+        });
+        let live = Live {
+            since: Some(self.since),
+            instance: self.instance(),
+            output: self.output_name.clone(),
+            now_playing: self.current.as_ref().map(|a| NowPlaying {
+                row: a.row,
+                broadcast: a.pending.firing.broadcast.clone(),
+                priority: a.pending.firing.priority,
+                trigger: a.pending.trigger,
+                scheduled_at: a.pending.firing.scheduled_at,
+                items: a
+                    .items
+                    .iter()
+                    .map(|i| (i.label.clone(), i.kind, i.duration))
+                    .collect(),
+                index: a.index,
+                item_started_at: a.item_started_at,
+                cut_by: a.cut_by.clone(),
+            }),
+            queued: queued
+                .iter()
+                .map(|p| {
+                    (
+                        p.firing.broadcast.clone(),
+                        p.firing.scheduled_at,
+                        p.firing.priority,
+                    )
+                })
+                .collect(),
+            broadcasts: self.broadcasts.clone(),
+            rules: Some(self.rules.clone()),
+            monitor: self.monitor.as_ref().map(|m| (m.name.clone(), m.hearing())),
+            errors: self.errors(),
+            store: Some(self.store.clone()),
+        };
+        self.live.send_replace(live);
+    }
+
+    /// When the loop must look again: the next firing or the earliest
+    /// waiting deadline (the clock bounds the sleep).
+    pub(in crate::daemon) fn next_wake(&self) -> DateTime<Utc> {
+        let now = self.clock.now();
+        let mut wake = now + TimeDelta::days(2);
+        if let Some(n) = plan::next_after(&self.broadcasts, &self.rules, now) {
+            wake = wake.min(n);
+        }
+        // Off-air firings wait from their instant until their window
+        // closes.
+        if !self.off_air.is_empty() {
+            let off: Vec<Broadcast> = self.off_air.iter().map(|(b, _)| b.clone()).collect();
+            if let Some(n) = plan::next_after(&off, &self.rules, now) {
+                wake = wake.min(n);
+            }
+        }
+        for p in &self.off_pending {
+            wake = wake.min(p.deadline + TimeDelta::milliseconds(1));
+        }
+        for p in &self.waiting {
+            wake = wake.min(p.deadline() + TimeDelta::milliseconds(1));
+        }
+        if let (Some((at, _)), None) = (self.output_retry, self.check_job) {
+            wake = wake.min(at);
+        }
+        if let Some(t) = self.clock_sane_after {
+            wake = wake.min(t);
+        }
+        if let Some(t) = self.silence_deadline() {
+            wake = wake.min(t);
+        }
+        if let Some(at) = self.head_deadline {
+            let left = at.saturating_sub(self.clock.monotonic());
+            wake = wake.min(now + TimeDelta::from_std(left).unwrap_or_default());
+        }
+        // Look an hour ahead of the next firing for files not uploaded yet.
+        if let Some(n) = plan::next_after(&self.broadcasts, &self.rules, now + WARN_AHEAD) {
+            wake = wake.min(n - WARN_AHEAD);
+        }
+        wake.max(now)
+    }
+}

@@ -237,8 +237,13 @@ impl Daemon {
 
     pub(in crate::daemon) async fn on_terminal(
         &mut self,
+        gen: u64,
         ev: crate::daemon::terminals::TerminalEvent,
     ) -> Result<(), RunError> {
+        // Events of an earlier prober (before a reload) are ignored.
+        if gen != self.prober_gen {
+            return Ok(());
+        }
         use crate::daemon::terminals::TerminalEvent;
         match ev {
             TerminalEvent::Down {

@@ -8,7 +8,9 @@ mod faults;
 mod hearing;
 mod off_air;
 mod requests;
+mod start;
 mod station;
+mod stop;
 mod tick;
 
 use crate::clock::Clock;
@@ -21,6 +23,7 @@ use crate::plan::{self, Firing, Rules, Trigger};
 use crate::sound::output::{Job, PlayItem, PlayerEvent};
 use crate::store::Store;
 use chrono::{DateTime, Duration as TimeDelta, Utc};
+pub(in crate::daemon) use start::{Events, Started};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};

@@ -12,6 +12,21 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 impl Daemon {
+    /// The run loop was frozen from `from` for `late`: the player was
+    /// frozen too, so its deadline moves on by the freeze (not a stuck
+    /// device), and the span is downtime. Decided before the event that
+    /// woke the loop.
+    pub(in crate::daemon) async fn thawed(
+        &mut self,
+        from: DateTime<Utc>,
+        late: Duration,
+    ) -> Result<(), RunError> {
+        if let Some(at) = self.head_deadline.as_mut() {
+            *at += late;
+        }
+        self.tick(Some((from, late))).await
+    }
+
     /// One wake: work out what is due, expire waiting firings, dispatch,
     /// heartbeat. `frozen`: the run loop was frozen from this wall time
     /// for this long, and the span is downtime.

@@ -1,0 +1,278 @@
+//! Start-up: the locks, the store (set aside when damaged), the player
+//! thread, how the last run ended (clean stop, power cut, a clock behind
+//! the last heartbeat) and the firings missed meanwhile. Runs once, before
+//! the event loop.
+
+use super::Daemon;
+use crate::clock::Clock;
+use crate::config::load::Station;
+use crate::daemon::heartbeat::set_aside_fault;
+use crate::daemon::live::Live;
+use crate::daemon::lock::{lock_station, StationLock};
+use crate::daemon::settings::*;
+use crate::daemon::terminals::TerminalEvent;
+use crate::plan::{self, reasons, Cause, Rules};
+use crate::sound::output::{self, Output, PlayerEvent};
+use crate::store::{keys, ts, OutageKind, OutageRow, Store};
+use chrono::{DateTime, Duration as TimeDelta, Utc};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// What start-up hands the event loop besides the daemon.
+pub(in crate::daemon) struct Started {
+    pub(in crate::daemon) daemon: Daemon,
+    pub(in crate::daemon) events: Events,
+    pub(in crate::daemon) lock: StationLock,
+    pub(in crate::daemon) data_dir: PathBuf,
+    /// A damaged database set aside at start: (kept file, fault).
+    pub(in crate::daemon) damaged: Vec<(PathBuf, String)>,
+}
+
+/// The channels the event loop reads besides the control requests.
+pub(in crate::daemon) struct Events {
+    pub(in crate::daemon) player: mpsc::UnboundedReceiver<PlayerEvent>,
+    pub(in crate::daemon) terminals: mpsc::UnboundedReceiver<(u64, TerminalEvent)>,
+}
+
+/// How the last run ended, as the store remembers it.
+struct LastRun {
+    clean: Option<DateTime<Utc>>,
+    handled: Option<DateTime<Utc>>,
+    beat: Option<DateTime<Utc>>,
+    open: Vec<OutageRow>,
+}
+
+impl Daemon {
+    /// Everything before the first wake: on return the daemon's first beat
+    /// is on disk and what it missed while down is logged or queued.
+    ///
+    /// # Errors
+    /// Another daemon on the station, or a store that cannot be kept.
+    pub(in crate::daemon) async fn boot(
+        cfg: &mut RunConfig,
+        clock: Arc<dyn Clock>,
+        output: Box<dyn Output>,
+    ) -> Result<Started, RunError> {
+        let station = Station::load(&cfg.station_dir);
+        let lock = lock_station(&cfg.station_dir, &station.data_dir())?;
+        let now = clock.now();
+        let data_dir = station.data_dir();
+        let (store, damaged) = Store::open_holding(&data_dir, now)?;
+        lock.note(&data_dir, None);
+        let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+        let (term_tx, term_rx) = mpsc::unbounded_channel();
+        let output_name = output.name();
+        tracing::info!(output = %output_name, db = %store.path().display(), "starting");
+        let (player, player_alive) =
+            output::spawn_player_watched(output, clock.clone(), ev_tx.clone());
+        let last = last_run(&store, now, cfg.heartbeat).await?;
+        // A damaged database was set aside: a `store` fault, open until a
+        // person takes the kept file away.
+        let damaged = match damaged {
+            Some(kept) => store
+                .call(move |s| Ok(set_aside_fault(s, kept, now)))
+                .await?
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        };
+
+        let mut d = Daemon {
+            clock: clock.clone(),
+            store,
+            station_dir: cfg.station_dir.clone(),
+            config: station.config.clone(),
+            rules: Rules::from_config(&station.config),
+            files: BTreeMap::new(),
+            station_errors: Vec::new(),
+            broadcasts: Arc::new(Vec::new()),
+            handled_until: now,
+            prev_wall: now,
+            prev_mono: clock.monotonic(),
+            player,
+            player_alive,
+            stuck_players: Vec::new(),
+            inflight: Default::default(),
+            head_deadline: None,
+            ev_tx,
+            output_factory: cfg.output_factory.take(),
+            next_job: 1,
+            current: None,
+            waiting: Vec::new(),
+            handled_shared: Arc::new(AtomicI64::new(now.timestamp_millis())),
+            heartbeat_every: cfg.heartbeat,
+            output_name: output_name.clone(),
+            clock_sane_after: None,
+            content_open: Default::default(),
+            output_retry: None,
+            output_outage_open: false,
+            check_job: None,
+            check_cancel: None,
+            warned: Default::default(),
+            last_warn_check: None,
+            stopping: false,
+            live: watch::channel(Live::default()).0,
+            since: now,
+            monitor: cfg.monitor.take(),
+            listen: None,
+            quiet_carry: Duration::ZERO,
+            quiet_started: None,
+            signal_open: None,
+            signal_found: None,
+            monitor_fault_open: false,
+            prober: None,
+            terminal_tx: term_tx,
+            prober_gen: 0,
+            applied: false,
+            config_open: BTreeMap::new(),
+            off_air: Vec::new(),
+            off_pending: Vec::new(),
+        };
+        d.apply_station(station).await?;
+        d.remember_open(&last.open);
+        let missed_since = d.recover(&last, now).await?;
+        if let Some((h, outage)) = missed_since {
+            d.off_air_due(h, now, Some((h, reasons::NOT_RUNNING, outage)))
+                .await?;
+            d.handle_due(h, now, Cause::Downtime, outage).await?;
+        }
+        // Does the sound device work? An outage opens at once if not.
+        d.send_check();
+        d.handled_until = now;
+        d.publish_handled();
+        // The first beat is on disk before the daemon reports itself started.
+        let first =
+            DateTime::from_timestamp_millis(d.handled_shared.load(Ordering::SeqCst)).unwrap_or(now);
+        d.store.call(move |s| s.beat(now, first)).await?;
+        Ok(Started {
+            daemon: d,
+            events: Events {
+                player: ev_rx,
+                terminals: term_rx,
+            },
+            lock,
+            data_dir,
+            damaged,
+        })
+    }
+
+    /// The hand-kept flags of which outages are open, from the store.
+    fn remember_open(&mut self, open: &[OutageRow]) {
+        self.output_outage_open = open
+            .iter()
+            .any(|o| o.kind == OutageKind::Output && !o.subject.starts_with(MONITOR_SUBJECT));
+        self.monitor_fault_open = open
+            .iter()
+            .any(|o| o.kind == OutageKind::Output && o.subject.starts_with(MONITOR_SUBJECT));
+        if let Some(o) = open.iter().find(|o| o.kind == OutageKind::Signal) {
+            self.signal_open = Some(o.id);
+            self.signal_found = Some(self.clock.monotonic());
+        }
+        self.content_open = open
+            .iter()
+            .filter(|o| o.kind == OutageKind::Content)
+            .map(|o| o.subject.clone())
+            .collect();
+    }
+
+    /// How did the last run end? A clock earlier than the last heartbeat
+    /// is itself a fault (dead CMOS battery); a clean stop is a person's
+    /// stop; a long silence without one is a power cut. Returns since when
+    /// firings were missed, and the outage they were missed against.
+    async fn recover(
+        &mut self,
+        last: &LastRun,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(DateTime<Utc>, Option<i64>)>, RunError> {
+        let mut downtime_outage = None;
+        if let Some(hb) = last.beat {
+            if now + plan::STEP_TOLERANCE < hb {
+                let detail = format!(
+                    "clock reads {}, earlier than the last heartbeat {}",
+                    ts(now),
+                    ts(hb)
+                );
+                tracing::error!(%detail, "PC clock wrong");
+                self.store
+                    .call(move |s| s.open_outage(OutageKind::Clock, CLOCK_SUBJECT, now, &detail))
+                    .await?;
+                self.clock_sane_after = Some(hb);
+            } else {
+                self.store
+                    .call(move |s| s.close_outage(OutageKind::Clock, CLOCK_SUBJECT, now))
+                    .await?;
+                let gap = TimeDelta::from_std(self.heartbeat_every * 2).unwrap_or_default();
+                if let Some(c) = last.clean {
+                    let id = self
+                        .store
+                        .call(move |s| {
+                            s.closed_outage(OutageKind::Stopped, "", c, now, "stopped cleanly")
+                        })
+                        .await?;
+                    tracing::info!(since = %c, "was stopped by a person");
+                    downtime_outage = Some(id);
+                } else if now - hb > gap {
+                    let detail = format!("no clean stop; last heartbeat {}", ts(hb));
+                    let id = self
+                        .store
+                        .call(move |s| s.closed_outage(OutageKind::Power, "", hb, now, &detail))
+                        .await?;
+                    tracing::warn!(since = %hb, "power cut or crash: was not running");
+                    downtime_outage = Some(id);
+                }
+            }
+        }
+        Ok(last
+            .handled
+            .filter(|h| *h < now && self.clock_sane_after.is_none())
+            .map(|h| (h, downtime_outage)))
+    }
+}
+
+/// Reads how the last run ended and marks this start: plays the last stop
+/// cut are `interrupted`, the clean-stop marker is taken.
+async fn last_run(store: &Store, now: DateTime<Utc>, every: Duration) -> Result<LastRun, RunError> {
+    let interrupted = store.call(move |s| s.mark_interrupted(now)).await?;
+    if interrupted > 0 {
+        tracing::warn!(
+            count = interrupted,
+            "plays cut by the last stop marked interrupted"
+        );
+    }
+    let every_ms = every.as_millis().to_string();
+    let (clean, handled, beat, open) = store
+        .call(move |s| {
+            s.set_meta(keys::HEARTBEAT_EVERY, &every_ms)?;
+            if s.meta(keys::FIRST_START)?.is_none() {
+                s.set_meta(keys::FIRST_START, &ts(now))?;
+            }
+            let clean = s.meta_time(keys::CLEAN_STOP)?;
+            s.clear_meta(keys::CLEAN_STOP)?;
+            Ok((
+                clean,
+                s.meta_time(keys::HANDLED_UNTIL)?,
+                s.meta_time(keys::HEARTBEAT)?,
+                s.outages(true, None)?,
+            ))
+        })
+        .await?;
+    tracing::info!(
+        clean_stop = clean.is_some(),
+        "previous run ended {}",
+        if clean.is_some() {
+            "cleanly"
+        } else {
+            "without a clean stop (or first start)"
+        }
+    );
+    Ok(LastRun {
+        clean,
+        handled,
+        beat,
+        open,
+    })
+}

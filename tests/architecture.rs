@@ -142,8 +142,32 @@ fn paths(m: &Module) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let bytes: Vec<char> = code.chars().collect();
     let ident = |c: char| c.is_alphanumeric() || c == '_';
+    // Modules this file declares (`mod queue;`): a bare `queue::X` names
+    // one of its own parts.
+    let children: Vec<String> = code
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let l = l.strip_prefix("pub ").unwrap_or(l);
+            l.strip_prefix("mod ")?
+                .strip_suffix(';')
+                .map(str::to_string)
+        })
+        .collect();
     let mut i = 0;
     while i < bytes.len() {
+        let at_word = i == 0 || !(ident(bytes[i - 1]) || bytes[i - 1] == ':');
+        if at_word {
+            if let Some(c) = children.iter().find(|c| {
+                let w: Vec<char> = format!("{c}::").chars().collect();
+                bytes[i..].starts_with(&w)
+            }) {
+                let (found, end) = expand(&bytes, i, m.path.clone());
+                out.extend(found);
+                i = end.max(i + c.len());
+                continue;
+            }
+        }
         let at_word = i == 0 || !(ident(bytes[i - 1]) || bytes[i - 1] == ':');
         if at_word {
             for root in ["crate::", "super::", "self::"] {
@@ -236,7 +260,11 @@ fn graph() -> (Vec<Module>, Graph) {
         let edges = g.entry(m.path.clone()).or_default();
         for p in paths(m) {
             let to = resolve(&p, &known);
-            if to != m.path && !to.is_empty() {
+            // A part may use what its enclosing modules define (a flow in
+            // `daemon/core/tick.rs` implements `core::Daemon`): a module
+            // and its parts are one room. Circles between rooms count.
+            let ancestor = to.len() < m.path.len() && m.path.starts_with(&to);
+            if to != m.path && !to.is_empty() && !ancestor {
                 edges
                     .entry(to)
                     .or_insert_with(|| format!("{} names {}", m.file.display(), p.join("::")));
@@ -355,13 +383,15 @@ fn each_folder_imports_only_what_it_may() {
 
 #[test]
 fn the_checker_sees_what_it_must() {
-    // The reader itself: a group import, `super`, comments and strings.
+    // The reader itself: a group import, `super`, a part's bare path,
+    // comments, strings and visibilities.
     let m = Module {
         file: "daemon/queue.rs".into(),
         path: vec!["daemon".into(), "queue".into()],
-        text: "use crate::{store::Store, plan::{self, Rules as R}};\n\
+        text: "mod parts;\nuse crate::{store::Store, plan::{self, Rules as R}};\n\
                // crate::web::http is only mentioned\n\
-               let s = \"crate::cli\"; use super::air::Air; x = crate::clock::now();"
+               let s = \"crate::cli\"; use super::air::Air; x = crate::clock::now();\n\
+               pub(in crate::web) y: parts::Part,"
             .into(),
     };
     let got: Vec<String> = paths(&m).iter().map(|p| p.join("::")).collect();
@@ -372,7 +402,8 @@ fn the_checker_sees_what_it_must() {
             "plan",
             "plan::Rules",
             "daemon::air::Air",
-            "clock::now"
+            "clock::now",
+            "daemon::queue::parts::Part"
         ]
     );
 }

@@ -2,7 +2,7 @@
 //! thread, following the player's events (item started, finished, cut,
 //! resumed), device checks and a player stuck in the device.
 
-use super::{Active, Daemon, Listening, Pending};
+use super::{Active, Daemon, Pending};
 use crate::daemon::settings::*;
 use crate::daemon::source::*;
 use crate::plan::{reasons, Firing};
@@ -153,11 +153,7 @@ impl Daemon {
             index: start_index,
             item_started_at: None,
         });
-        if let Some(m) = &self.monitor {
-            m.mark();
-            m.set_active(true);
-            self.listen = Some(Listening::now(self.clock.as_ref(), &m.hearing()));
-        }
+        self.hearing.play_started(self.clock.as_ref());
         Ok(true)
     }
 
@@ -217,10 +213,7 @@ impl Daemon {
                 if !a.first_sample_seen {
                     a.first_sample_seen = true;
                     // Judge from the first sample, not from the request.
-                    if let (Some(m), Some(_)) = (&self.monitor, &self.listen) {
-                        m.mark();
-                        self.listen = Some(Listening::now(self.clock.as_ref(), &m.hearing()));
-                    }
+                    self.hearing.first_sample(self.clock.as_ref());
                     let row = a.row;
                     self.store.call(move |s| s.set_started(row, at)).await?;
                     self.output_ok(at).await?;

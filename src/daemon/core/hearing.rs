@@ -3,10 +3,152 @@
 //! terminals' reports.
 
 use super::Daemon;
+use crate::clock::Clock;
+use crate::config::station::TerminalConfig;
 use crate::daemon::settings::*;
+use crate::daemon::terminals::{Prober, TerminalEvent};
+use crate::sound::monitor::MonitorHandle;
 use crate::store::OutageKind;
+use crate::store::OutageRow;
 use chrono::{DateTime, Duration as TimeDelta, Utc};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The monitor's counts when the play on air started.
+#[derive(Debug, Clone)]
+struct Listening {
+    from: DateTime<Utc>,
+    from_mono: Duration,
+    windows: u64,
+    heard: u64,
+    errors: u64,
+}
+
+impl Listening {
+    fn now(clock: &dyn Clock, h: &crate::sound::monitor::Hearing) -> Listening {
+        Listening {
+            from: clock.now(),
+            from_mono: clock.monotonic(),
+            windows: h.windows,
+            heard: h.heard,
+            errors: h.errors,
+        }
+    }
+}
+
+/// Proof of air's state: the monitor input, what it measured when the play
+/// on air started, the silence carried over from earlier silent plays and
+/// the open `signal` outage. Only this file reads or changes it; the rest
+/// of the daemon calls the methods below.
+pub(super) struct Hearing {
+    monitor: Option<MonitorHandle>,
+    listen: Option<Listening>,
+    /// Silent playing time carried over from earlier silent plays, and
+    /// when that silence began.
+    quiet_carry: Duration,
+    quiet_started: Option<DateTime<Utc>>,
+    /// The open `signal` outage, and when it was found.
+    signal_open: Option<i64>,
+    /// Monotonic: a wall-clock step is never silence.
+    signal_found: Option<Duration>,
+    /// Whether the monitor's own `output` outage is open.
+    monitor_fault_open: bool,
+}
+
+impl Hearing {
+    pub(super) fn new(monitor: Option<MonitorHandle>) -> Hearing {
+        Hearing {
+            monitor,
+            listen: None,
+            quiet_carry: Duration::ZERO,
+            quiet_started: None,
+            signal_open: None,
+            signal_found: None,
+            monitor_fault_open: false,
+        }
+    }
+
+    /// Which of its outages the store has open (at start-up).
+    pub(super) fn remember_open(&mut self, open: &[OutageRow], mono: Duration) {
+        self.monitor_fault_open = open
+            .iter()
+            .any(|o| o.kind == OutageKind::Output && o.subject.starts_with(MONITOR_SUBJECT));
+        if let Some(o) = open.iter().find(|o| o.kind == OutageKind::Signal) {
+            self.signal_open = Some(o.id);
+            self.signal_found = Some(mono);
+        }
+    }
+
+    /// A play starts: listen from now.
+    pub(super) fn play_started(&mut self, clock: &dyn Clock) {
+        if let Some(m) = &self.monitor {
+            m.mark();
+            m.set_active(true);
+            self.listen = Some(Listening::now(clock, &m.hearing()));
+        }
+    }
+
+    /// The play's first sample went out: judge from here, not from the
+    /// request.
+    pub(super) fn first_sample(&mut self, clock: &dyn Clock) {
+        if let (Some(m), Some(_)) = (&self.monitor, &self.listen) {
+            m.mark();
+            self.listen = Some(Listening::now(clock, &m.hearing()));
+        }
+    }
+
+    /// The monitor's name and what it last measured, for the live view.
+    pub(super) fn shown(&self) -> Option<(String, crate::sound::monitor::Hearing)> {
+        self.monitor.as_ref().map(|m| (m.name.clone(), m.hearing()))
+    }
+
+    /// The monitor's name, the subject of its outages.
+    pub(super) fn name(&self) -> Option<String> {
+        self.monitor.as_ref().map(|m| m.name.clone())
+    }
+
+    /// The `signal` outage was closed from outside (no longer configured).
+    pub(super) fn signal_closed(&mut self) {
+        self.signal_open = None;
+        self.signal_found = None;
+    }
+}
+
+/// The IP terminals' prober, and which generation of it reports count
+/// (events of a prober replaced on reload are ignored).
+pub(super) struct Terminals {
+    prober: Option<Prober>,
+    tx: mpsc::UnboundedSender<(u64, TerminalEvent)>,
+    gen: u64,
+}
+
+impl Terminals {
+    pub(super) fn new(tx: mpsc::UnboundedSender<(u64, TerminalEvent)>) -> Terminals {
+        Terminals {
+            prober: None,
+            tx,
+            gen: 0,
+        }
+    }
+
+    /// Probes these terminals from now on (a new prober only when the
+    /// list changed).
+    pub(super) fn probe(&mut self, terminals: &[TerminalConfig], clock: &Arc<dyn Clock>) {
+        let same = match &self.prober {
+            Some(p) => p.terminals() == terminals,
+            None => terminals.is_empty(),
+        };
+        if same {
+            return;
+        }
+        self.gen += 1;
+        self.prober = (!terminals.is_empty()).then(|| {
+            tracing::info!(count = terminals.len(), "probing IP loudspeaker terminals");
+            Prober::spawn(terminals.to_vec(), clock.clone(), self.tx.clone(), self.gen)
+        });
+    }
+}
 
 impl Daemon {
     /// A play's sound has ended (or was cut): what did the monitor hear?
@@ -21,7 +163,7 @@ impl Daemon {
         at: DateTime<Utc>,
     ) -> Result<(), RunError> {
         use crate::sound::monitor::Verdict;
-        let (Some(m), Some(l)) = (&self.monitor, self.listen.take()) else {
+        let (Some(m), Some(l)) = (&self.hearing.monitor, self.hearing.listen.take()) else {
             return Ok(());
         };
         m.set_active(false);
@@ -38,21 +180,21 @@ impl Daemon {
         let heard_in_play = h.last_heard_mono.is_some_and(|t| t >= l.from_mono);
         match verdict {
             Verdict::Heard => {
-                self.quiet_carry = Duration::ZERO;
-                self.quiet_started = None;
+                self.hearing.quiet_carry = Duration::ZERO;
+                self.hearing.quiet_started = None;
                 // Heard *again* only if heard after the silence was found (a
                 // play that went silent half-way was heard before it).
-                let again = match self.signal_found {
+                let again = match self.hearing.signal_found {
                     Some(found) => h.last_heard_mono.is_some_and(|t| t >= found),
                     None => true,
                 };
-                match self.signal_open {
+                match self.hearing.signal_open {
                     Some(o) if !again => {
                         self.store.call(move |s| s.link_outage(row, o)).await?;
                     }
                     Some(_) => {
-                        self.signal_open = None;
-                        self.signal_found = None;
+                        self.hearing.signal_open = None;
+                        self.hearing.signal_found = None;
                         // `mark` was reset when the outage opened or this
                         // play started, whichever was later.
                         let end = h.first_heard_since_mark.unwrap_or(at);
@@ -68,17 +210,19 @@ impl Daemon {
             Verdict::Silent => {
                 if heard_in_play {
                     // Some signal in this play: only its trailing silence counts.
-                    self.quiet_carry = Duration::ZERO;
-                    self.quiet_started = None;
+                    self.hearing.quiet_carry = Duration::ZERO;
+                    self.hearing.quiet_started = None;
                 }
                 let start_mono = l.from_mono.max(h.last_heard_mono.unwrap_or(l.from_mono));
                 let end_mono = self.clock.monotonic();
                 let silent = end_mono.saturating_sub(start_mono);
-                self.quiet_carry += silent;
-                self.quiet_started
+                self.hearing.quiet_carry += silent;
+                self.hearing
+                    .quiet_started
                     .get_or_insert(at - TimeDelta::from_std(silent).unwrap_or_default());
                 let self_test = broadcast == SELF_TEST;
-                if self.signal_open.is_none() && (self_test || self.quiet_carry >= m.silence_after)
+                if self.hearing.signal_open.is_none()
+                    && (self_test || self.hearing.quiet_carry >= m.silence_after)
                 {
                     let detail = if self_test {
                         "the daily self-test was not heard on the monitor".to_string()
@@ -86,13 +230,13 @@ impl Daemon {
                         format!(
                             "silence under {} dBFS on the monitor for {} s while playing",
                             m.threshold_db,
-                            self.quiet_carry.as_secs()
+                            self.hearing.quiet_carry.as_secs()
                         )
                     };
-                    let since = self.quiet_started.unwrap_or(l.from);
+                    let since = self.hearing.quiet_started.unwrap_or(l.from);
                     self.open_signal(since, detail).await?;
                 }
-                if let Some(o) = self.signal_open {
+                if let Some(o) = self.hearing.signal_open {
                     self.store.call(move |s| s.link_outage(row, o)).await?;
                 }
             }
@@ -106,11 +250,7 @@ impl Daemon {
         since: DateTime<Utc>,
         detail: String,
     ) -> Result<(), RunError> {
-        let subject = self
-            .monitor
-            .as_ref()
-            .map(|m| m.name.clone())
-            .unwrap_or_default();
+        let subject = self.hearing.name().unwrap_or_default();
         let (id, new) = self
             .store
             .call(move |s| s.open_outage(OutageKind::Signal, &subject, since, &detail))
@@ -118,9 +258,9 @@ impl Daemon {
         if new {
             tracing::error!("silence on the monitor while playing: signal outage opened (amplifier or transmitter off?)");
         }
-        self.signal_open = Some(id);
-        self.signal_found = Some(self.clock.monotonic());
-        if let Some(m) = &self.monitor {
+        self.hearing.signal_open = Some(id);
+        self.hearing.signal_found = Some(self.clock.monotonic());
+        if let Some(m) = &self.hearing.monitor {
             // "Heard again" counts from here.
             m.mark();
         }
@@ -133,7 +273,7 @@ impl Daemon {
         &self,
         h: &crate::sound::monitor::Hearing,
     ) -> Option<(Duration, Duration)> {
-        let l = self.listen.as_ref()?;
+        let l = self.hearing.listen.as_ref()?;
         if h.error.is_some() || h.errors > l.errors || h.windows == l.windows {
             return None;
         }
@@ -144,8 +284,11 @@ impl Daemon {
 
     /// When to look again at the silence of the play on air.
     pub(in crate::daemon) fn silence_deadline(&self) -> Option<DateTime<Utc>> {
-        let (m, l) = (self.monitor.as_ref()?, self.listen.as_ref()?);
-        if self.signal_open.is_some() {
+        let (m, l) = (
+            self.hearing.monitor.as_ref()?,
+            self.hearing.listen.as_ref()?,
+        );
+        if self.hearing.signal_open.is_some() {
             return None;
         }
         let h = m.hearing();
@@ -154,7 +297,7 @@ impl Daemon {
             return None;
         }
         let now = self.clock.now();
-        let left = m.silence_after.saturating_sub(self.quiet_carry);
+        let left = m.silence_after.saturating_sub(self.hearing.quiet_carry);
         match self.measured_silence(&h) {
             // Nothing measured yet (the input is starting): look again soon.
             None => Some(now + TimeDelta::seconds(1)),
@@ -177,58 +320,59 @@ impl Daemon {
         &mut self,
         now: DateTime<Utc>,
     ) -> Result<(), RunError> {
-        let Some(m) = &self.monitor else {
+        let Some(m) = &self.hearing.monitor else {
             return Ok(());
         };
         let h = m.hearing();
         let subject = format!("{MONITOR_SUBJECT}{}", m.name);
-        match (&h.error, self.monitor_fault_open) {
+        match (&h.error, self.hearing.monitor_fault_open) {
             (Some(e), false) => {
                 let (s2, e2) = (subject.clone(), e.clone());
                 self.store
                     .call(move |s| s.open_outage(OutageKind::Output, &s2, now, &e2))
                     .await?;
-                self.monitor_fault_open = true;
+                self.hearing.monitor_fault_open = true;
                 tracing::error!(error = %e, "monitor input failing: outage opened");
             }
             (None, true) if h.last_at.is_some_and(|t| t > self.since) => {
                 self.store
                     .call(move |s| s.close_outage(OutageKind::Output, &subject, now))
                     .await?;
-                self.monitor_fault_open = false;
+                self.hearing.monitor_fault_open = false;
                 tracing::info!("monitor input works again");
             }
             _ => {}
         }
-        let (Some(l), Some(a)) = (&self.listen, &self.current) else {
+        let (Some(l), Some(a)) = (&self.hearing.listen, &self.current) else {
             return Ok(());
         };
         if h.last_heard_mono.is_some_and(|t| t >= l.from_mono) {
             // Heard during this play: earlier silent plays no longer count.
-            self.quiet_carry = Duration::ZERO;
-            self.quiet_started = None;
+            self.hearing.quiet_carry = Duration::ZERO;
+            self.hearing.quiet_started = None;
         }
-        if self.signal_open.is_some() {
+        if self.hearing.signal_open.is_some() {
             return Ok(());
         }
         let row = a.row;
         let Some((silent, start_mono)) = self.measured_silence(&h) else {
             return Ok(());
         };
-        let m = self.monitor.as_ref().expect("checked");
-        if self.quiet_carry + silent >= m.silence_after {
+        let m = self.hearing.monitor.as_ref().expect("checked");
+        if self.hearing.quiet_carry + silent >= m.silence_after {
             let ago = self.clock.monotonic().saturating_sub(start_mono);
             let from = self
+                .hearing
                 .quiet_started
                 .unwrap_or(now - TimeDelta::from_std(ago).unwrap_or_default());
-            let secs = (self.quiet_carry + silent).as_secs();
+            let secs = (self.hearing.quiet_carry + silent).as_secs();
             let threshold = m.threshold_db;
             self.open_signal(
                 from,
                 format!("silence under {threshold} dBFS on the monitor for {secs} s while playing"),
             )
             .await?;
-            if let Some(o) = self.signal_open {
+            if let Some(o) = self.hearing.signal_open {
                 self.store.call(move |s| s.link_outage(row, o)).await?;
             }
         }
@@ -241,7 +385,7 @@ impl Daemon {
         ev: crate::daemon::terminals::TerminalEvent,
     ) -> Result<(), RunError> {
         // Events of an earlier prober (before a reload) are ignored.
-        if gen != self.prober_gen {
+        if gen != self.terminals.gen {
             return Ok(());
         }
         use crate::daemon::terminals::TerminalEvent;

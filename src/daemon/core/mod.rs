@@ -136,24 +136,9 @@ pub(in crate::daemon) struct Daemon {
     pub(in crate::daemon) live: watch::Sender<Live>,
     pub(in crate::daemon) since: DateTime<Utc>,
     /// Proof of air.
-    pub(in crate::daemon) monitor: Option<crate::sound::monitor::MonitorHandle>,
-    pub(in crate::daemon) listen: Option<Listening>,
-    /// Silent playing time carried over from earlier silent plays, and
-    /// when that silence began.
-    pub(in crate::daemon) quiet_carry: Duration,
-    pub(in crate::daemon) quiet_started: Option<DateTime<Utc>>,
-    /// The open `signal` outage, and when it was found.
-    pub(in crate::daemon) signal_open: Option<i64>,
-    /// Monotonic: a wall-clock step is never silence.
-    pub(in crate::daemon) signal_found: Option<Duration>,
-    /// Whether the monitor's own `output` outage is open.
-    pub(in crate::daemon) monitor_fault_open: bool,
-    /// Terminal probes and their reports.
-    pub(in crate::daemon) prober: Option<crate::daemon::terminals::Prober>,
-    pub(in crate::daemon) terminal_tx:
-        mpsc::UnboundedSender<(u64, crate::daemon::terminals::TerminalEvent)>,
-    /// Events of an earlier prober (before a reload) are ignored.
-    pub(in crate::daemon) prober_gen: u64,
+    hearing: hearing::Hearing,
+    /// The IP terminals' prober.
+    terminals: hearing::Terminals,
     /// Whether a station has been applied (a broken station file on
     /// reload keeps the settings already running).
     pub(in crate::daemon) applied: bool,
@@ -168,31 +153,6 @@ pub(in crate::daemon) struct Daemon {
     /// `waiting`, they hold the persisted `handled_until` back, so a kill
     /// meanwhile decides them again at the restart.
     pub(in crate::daemon) off_pending: Vec<OffPending>,
-}
-
-/// The monitor's counts when the play on air started.
-#[derive(Debug, Clone)]
-pub(in crate::daemon) struct Listening {
-    pub(in crate::daemon) from: DateTime<Utc>,
-    pub(in crate::daemon) from_mono: Duration,
-    pub(in crate::daemon) windows: u64,
-    pub(in crate::daemon) heard: u64,
-    pub(in crate::daemon) errors: u64,
-}
-
-impl Listening {
-    pub(in crate::daemon) fn now(
-        clock: &dyn Clock,
-        h: &crate::sound::monitor::Hearing,
-    ) -> Listening {
-        Listening {
-            from: clock.now(),
-            from_mono: clock.monotonic(),
-            windows: h.windows,
-            heard: h.heard,
-            errors: h.errors,
-        }
-    }
 }
 
 /// A firing of an off-air broadcast, waiting for its window to close.
@@ -279,7 +239,7 @@ impl Daemon {
                 .collect(),
             broadcasts: self.broadcasts.clone(),
             rules: Some(self.rules.clone()),
-            monitor: self.monitor.as_ref().map(|m| (m.name.clone(), m.hearing())),
+            monitor: self.hearing.shown(),
             errors: self.errors(),
             store: Some(self.store.clone()),
         };

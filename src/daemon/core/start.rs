@@ -3,6 +3,7 @@
 //! the last heartbeat) and the firings missed meanwhile. Runs once, before
 //! the event loop.
 
+use super::hearing::{Hearing, Terminals};
 use super::Daemon;
 use crate::clock::Clock;
 use crate::config::load::Station;
@@ -117,16 +118,8 @@ impl Daemon {
             stopping: false,
             live: watch::channel(Live::default()).0,
             since: now,
-            monitor: cfg.monitor.take(),
-            listen: None,
-            quiet_carry: Duration::ZERO,
-            quiet_started: None,
-            signal_open: None,
-            signal_found: None,
-            monitor_fault_open: false,
-            prober: None,
-            terminal_tx: term_tx,
-            prober_gen: 0,
+            hearing: Hearing::new(cfg.monitor.take()),
+            terminals: Terminals::new(term_tx),
             applied: false,
             config_open: BTreeMap::new(),
             off_air: Vec::new(),
@@ -165,13 +158,7 @@ impl Daemon {
         self.output_outage_open = open
             .iter()
             .any(|o| o.kind == OutageKind::Output && !o.subject.starts_with(MONITOR_SUBJECT));
-        self.monitor_fault_open = open
-            .iter()
-            .any(|o| o.kind == OutageKind::Output && o.subject.starts_with(MONITOR_SUBJECT));
-        if let Some(o) = open.iter().find(|o| o.kind == OutageKind::Signal) {
-            self.signal_open = Some(o.id);
-            self.signal_found = Some(self.clock.monotonic());
-        }
+        self.hearing.remember_open(open, self.clock.monotonic());
         self.content_open = open
             .iter()
             .filter(|o| o.kind == OutageKind::Content)

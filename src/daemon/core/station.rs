@@ -147,7 +147,7 @@ impl Daemon {
             .flat_map(|f| f.good.iter().cloned())
             .filter(|b| seen.insert(b.name.clone()))
             .collect();
-        if let (Some(m), Some(_)) = (&self.config.monitor, &self.monitor) {
+        if let (Some(m), Some(_)) = (&self.config.monitor, self.hearing.name()) {
             if let Some(at) = m.self_test {
                 list.push(self_test_broadcast(at));
             }
@@ -170,24 +170,7 @@ impl Daemon {
         self.off_air = off_air;
         self.sync_config_outages(&station).await?;
         self.settle_off_pending().await?;
-        let terminals = self.config.terminals.clone();
-        let same = match &self.prober {
-            Some(p) => p.terminals() == terminals.as_slice(),
-            None => terminals.is_empty(),
-        };
-        if !same {
-            self.prober_gen += 1;
-            let gen = self.prober_gen;
-            self.prober = (!terminals.is_empty()).then(|| {
-                tracing::info!(count = terminals.len(), "probing IP loudspeaker terminals");
-                crate::daemon::terminals::Prober::spawn(
-                    terminals,
-                    self.clock.clone(),
-                    self.terminal_tx.clone(),
-                    gen,
-                )
-            });
-        }
+        self.terminals.probe(&self.config.terminals, &self.clock);
         self.close_unconfigured().await?;
         let errors: Vec<String> = self.errors().iter().map(|d| d.render(Lang::Zh)).collect();
         let json = serde_json::to_string(&errors).expect("json");
@@ -317,7 +300,7 @@ impl Daemon {
     /// terminal removed or renamed, the monitor changed or removed): no one
     /// would ever close them otherwise.
     pub(in crate::daemon) async fn close_unconfigured(&mut self) -> Result<(), RunError> {
-        let monitor = self.monitor.as_ref().map(|m| m.name.clone());
+        let monitor = self.hearing.name();
         let terminals: Vec<String> = self.config.terminals.iter().map(|t| t.subject()).collect();
         let now = self.clock.now();
         let stale: Vec<(OutageKind, String)> = self
@@ -339,8 +322,7 @@ impl Daemon {
         for (kind, subject) in stale {
             tracing::info!(kind = kind.as_str(), %subject, "no longer configured: outage closed");
             if kind == OutageKind::Signal {
-                self.signal_open = None;
-                self.signal_found = None;
+                self.hearing.signal_closed();
             }
             self.store
                 .call(move |s| s.close_outage(kind, &subject, now))

@@ -67,7 +67,7 @@ pub async fn run(
     let heartbeat = Heartbeat::start(
         d.store.clone(),
         clock,
-        d.handled_shared.clone(),
+        d.handled_shared(),
         cfg.heartbeat,
         cfg.store_alarm,
         damaged,

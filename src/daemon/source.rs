@@ -1,7 +1,10 @@
-//! What goes on air, as items for the player: a scheduled or manual firing's
-//! files (probed and checked) and the daily self-test. Everything that puts
-//! sound on air enters the queue through here; it never touches the queue
-//! or the store.
+//! What goes on air, as items for the player. Everything that puts sound
+//! on air enters the queue as a firing with a [`Programme`]: a scheduled
+//! firing's files (probed just before air), a manual play's items (checked
+//! when a person asked), the daily self-test. A new kind — a live relay, a
+//! notice read aloud, an emergency message — is a new `Programme` in its
+//! own module, not a new branch in the event loop. This module never
+//! touches the queue, the player or the store.
 
 use super::settings::SELF_TEST;
 use crate::config::schedule::{Broadcast, Priority};
@@ -9,7 +12,45 @@ use crate::plan::{self, ChimeFile, Firing};
 use crate::sound::media;
 use crate::sound::output::{ItemKind, ItemSource, PlayItem};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Where a queued firing's sound comes from.
+pub trait Programme: Send + Sync + std::fmt::Debug {
+    /// The items to play, checked now: a file missing or undecodable is
+    /// `(file, what is wrong)`. Called off the run loop (it may block on
+    /// the disk), bounded in time by the caller.
+    ///
+    /// # Errors
+    /// The first file that cannot be played.
+    fn items(&self, firing: &Firing, audio_dir: &Path) -> Result<Vec<PlayItem>, (String, String)>;
+}
+
+/// A firing's own files (and chime), probed when it goes on air.
+#[derive(Debug)]
+pub struct Files;
+
+impl Programme for Files {
+    fn items(&self, firing: &Firing, audio_dir: &Path) -> Result<Vec<PlayItem>, (String, String)> {
+        build_items(audio_dir, firing)
+    }
+}
+
+/// Items made and checked before the firing was queued (a manual play:
+/// the person who asked waits for the check).
+#[derive(Debug)]
+pub struct Prepared(pub Vec<PlayItem>);
+
+impl Programme for Prepared {
+    fn items(&self, _: &Firing, _: &Path) -> Result<Vec<PlayItem>, (String, String)> {
+        Ok(self.0.clone())
+    }
+}
+
+/// The programme of a scheduled firing.
+pub fn files() -> Arc<dyn Programme> {
+    Arc::new(Files)
+}
 
 /// The daily self-test: the built-in chime, routine priority (it never
 /// cuts a broadcast; quiet hours and holidays leave it out), every day at

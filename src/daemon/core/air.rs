@@ -4,13 +4,12 @@
 
 use super::{Active, Daemon, Pending};
 use crate::daemon::settings::*;
-use crate::daemon::source::*;
+use crate::daemon::source::{self, Programme};
 use crate::plan::{reasons, Firing};
-use crate::sound::output::{self, ItemSource, Job, JobResult, PlayItem, PlayerEvent};
+use crate::sound::output::{ItemSource, JobResult, PlayItem, PlayerEvent};
 use crate::store::{OutageKind, Status};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 impl Daemon {
     /// Probes a firing's files and builds its items off the run loop. A
@@ -19,10 +18,11 @@ impl Daemon {
     pub(in crate::daemon) async fn build(
         &self,
         f: &Firing,
+        programme: Arc<dyn Programme>,
     ) -> Result<Vec<PlayItem>, (String, String)> {
         let audio = self.station_dir.join(&self.config.audio_dir);
         let firing = f.clone();
-        let probe = tokio::task::spawn_blocking(move || build_items(&audio, &firing));
+        let probe = tokio::task::spawn_blocking(move || programme.items(&firing, &audio));
         // A probe that never ends (a decoder stuck on a hostile file, a
         // file on a dead network share) fails that firing; the run loop
         // never waits on it unbounded.
@@ -51,10 +51,10 @@ impl Daemon {
     /// Builds the items and hands the job to the player. Returns false when
     /// the firing failed before any sound (a file missing or undecodable).
     pub(in crate::daemon) async fn start(&mut self, mut p: Pending) -> Result<bool, RunError> {
-        let built = match p.items.take() {
-            Some(items) => Ok(items),
-            None => self.build(&p.firing).await,
-        };
+        // A programme is used once: a play resumed after a cut is built
+        // again from its files.
+        let programme = std::mem::replace(&mut p.programme, source::files());
+        let built = self.build(&p.firing, programme).await;
         let now = self.clock.now();
         let items = match built {
             Ok(items) => items,
@@ -126,21 +126,13 @@ impl Daemon {
             }
         };
         let resumed = p.resume.is_some();
-        let job = self.next_job;
-        self.next_job += 1;
-        let cancel = Arc::new(AtomicBool::new(false));
         tracing::info!(broadcast = %p.firing.broadcast, scheduled = %p.firing.scheduled_at, delay_ms = (now - p.firing.scheduled_at).num_milliseconds(), start_index, "starting");
-        let _ = self.player.send(Job {
-            id: job,
-            broadcast: p.firing.broadcast.clone(),
-            items: items.clone(),
+        let (job, cancel) = self.player.play(
+            &p.firing.broadcast,
+            items.clone(),
             start_index,
-            cancel: cancel.clone(),
-            check: false,
-        });
-        // Until its first item starts, the device must answer soon: a hung
-        // open is found in seconds, not after the whole programme.
-        self.sent(job);
+            self.clock.monotonic(),
+        );
         self.current = Some(Active {
             job,
             row,
@@ -161,46 +153,22 @@ impl Daemon {
         &mut self,
         ev: PlayerEvent,
     ) -> Result<(), RunError> {
-        // The player answered: move the deadline on. Events of a player
-        // given up on (its jobs are no longer in flight) move nothing.
-        match &ev {
-            PlayerEvent::Finished { job, .. } => {
-                if let Some(i) = self.inflight.iter().position(|j| j == job) {
-                    self.inflight.remove(i);
-                    if i == 0 {
-                        // The next job starts now.
-                        self.head_deadline = self
-                            .inflight
-                            .front()
-                            .map(|_| self.clock.monotonic() + STUCK_AFTER);
-                    }
-                }
-                if self.check_job == Some(*job) {
-                    self.check_cancel = None;
-                }
+        let on_air = self.current.as_ref().and_then(|a| match &ev {
+            PlayerEvent::ItemStarted { job, index, .. } if a.job == *job => {
+                Some((a.job, a.items.iter().skip(*index).map(|i| i.duration).sum()))
             }
-            PlayerEvent::ItemStarted { job, index, .. } => {
-                if let Some(a) = self
-                    .current
-                    .as_ref()
-                    .filter(|a| a.job == *job && self.inflight.front() == Some(job))
-                {
-                    let left: Duration = a.items.iter().skip(*index).map(|i| i.duration).sum();
-                    self.head_deadline = Some(self.clock.monotonic() + left + STUCK_AFTER);
-                }
-            }
-        }
-        if let PlayerEvent::Finished { job, result, at } = &ev {
-            if Some(*job) == self.check_job {
-                self.check_job = None;
+            _ => None,
+        });
+        if self.player.answered(&ev, self.clock.monotonic(), on_air) {
+            if let PlayerEvent::Finished { result, at, .. } = &ev {
                 match result {
                     JobResult::Failed { error, .. } => {
                         self.output_failed(error, *at).await?;
                     }
                     _ => self.output_ok(*at).await?,
                 }
-                return Ok(());
             }
+            return Ok(());
         }
         match ev {
             PlayerEvent::ItemStarted { job, index, at } => {
@@ -284,7 +252,7 @@ impl Daemon {
                         let mut p = a.pending.clone();
                         p.resume = Some((a.row, index));
                         p.interrupted_by = Some(by);
-                        self.waiting.push(p);
+                        self.queue.push(p);
                     }
                     JobResult::Failed {
                         index,
@@ -333,29 +301,7 @@ impl Daemon {
 
     /// Asks the player whether the output works.
     pub(in crate::daemon) fn send_check(&mut self) {
-        let id = self.next_job;
-        self.next_job += 1;
-        self.check_job = Some(id);
-        let cancel = Arc::new(AtomicBool::new(false));
-        self.check_cancel = Some(cancel.clone());
-        let _ = self.player.send(Job {
-            id,
-            broadcast: String::new(),
-            items: Vec::new(),
-            start_index: 0,
-            cancel,
-            check: true,
-        });
-        self.sent(id);
-    }
-
-    /// A job was handed to the player: it runs after those in flight, and
-    /// at once (with a deadline) if there are none.
-    pub(in crate::daemon) fn sent(&mut self, job: u64) {
-        self.inflight.push_back(job);
-        if self.inflight.len() == 1 {
-            self.head_deadline = Some(self.clock.monotonic() + STUCK_AFTER);
-        }
+        self.player.check(self.clock.monotonic());
     }
 
     /// The player has not answered by its deadline: the device is stuck
@@ -364,24 +310,15 @@ impl Daemon {
     /// player thread takes over (the stuck one is left behind; its late
     /// events are ignored and its jobs are cancelled).
     pub(in crate::daemon) async fn player_stuck(&mut self) -> Result<(), RunError> {
-        let Some(job) = self.inflight.front().copied() else {
-            self.head_deadline = None;
+        let (jobs, check) = self.player.give_up();
+        let Some(job) = jobs.first().copied() else {
             return Ok(());
         };
-        // Every job handed to this player is void: the one stuck and any
-        // waiting behind it (a device check left waiting would stop every
-        // later retry).
-        let jobs: Vec<u64> = std::mem::take(&mut self.inflight).into();
-        self.head_deadline = None;
         let now = self.clock.now();
         let error = "the sound device stopped answering (stuck)";
         tracing::error!(job, "{error}: giving up on the player thread");
         let mut failed = false;
-        if self.check_job.is_some_and(|c| jobs.contains(&c)) {
-            self.check_job = None;
-            if let Some(c) = self.check_cancel.take() {
-                c.store(true, Ordering::SeqCst);
-            }
+        if check {
             self.output_failed(error, now).await?;
             failed = true;
         }
@@ -407,18 +344,7 @@ impl Daemon {
                 })
                 .await?;
         }
-        self.stuck_players
-            .retain(|alive| alive.load(Ordering::SeqCst));
-        if self.stuck_players.len() < 2 {
-            if let Some(make) = &self.output_factory {
-                let (tx, alive) =
-                    output::spawn_player_watched(make(), self.clock.clone(), self.ev_tx.clone());
-                let old = std::mem::replace(&mut self.player_alive, alive);
-                self.stuck_players.push(old);
-                self.player = tx;
-                tracing::warn!("a new player thread took over the sound output");
-            }
-        }
+        self.player.replace(self.clock.clone());
         if !self.stopping {
             self.dispatch().await?;
         }

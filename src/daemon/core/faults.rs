@@ -39,13 +39,13 @@ impl Daemon {
         at: DateTime<Utc>,
     ) -> Result<i64, RunError> {
         self.output_outage_open = true;
-        let (subject, detail) = (self.output_name.clone(), error.to_string());
+        let (subject, detail) = (self.player.name().to_string(), error.to_string());
         let (id, new) = self
             .store
             .call(move |s| s.open_outage(OutageKind::Output, &subject, at, &detail))
             .await?;
         if new {
-            tracing::error!(output = %self.output_name, %error, "sound output failing: outage opened");
+            tracing::error!(output = %self.player.name(), %error, "sound output failing: outage opened");
         }
         Ok(id)
     }
@@ -57,14 +57,14 @@ impl Daemon {
             return Ok(());
         }
         self.output_outage_open = false;
-        let subject = self.output_name.clone();
+        let subject = self.player.name().to_string();
         if self
             .store
             .call(move |s| s.close_outage(OutageKind::Output, &subject, at))
             .await?
             .is_some()
         {
-            tracing::info!(output = %self.output_name, "sound output works again: outage closed");
+            tracing::info!(output = %self.player.name(), "sound output works again: outage closed");
         }
         Ok(())
     }

@@ -7,6 +7,8 @@ mod air;
 mod faults;
 mod hearing;
 mod off_air;
+mod player;
+mod queue;
 mod requests;
 mod start;
 mod station;
@@ -19,17 +21,18 @@ use crate::config::schedule::Broadcast;
 use crate::config::station::StationConfig;
 use crate::daemon::live::*;
 use crate::daemon::settings::*;
-use crate::plan::{self, Firing, Rules, Trigger};
-use crate::sound::output::{Job, PlayItem, PlayerEvent};
+use crate::plan::{self, Firing, Rules};
+use crate::sound::output::PlayItem;
 use crate::store::Store;
 use chrono::{DateTime, Duration as TimeDelta, Utc};
+pub(in crate::daemon) use queue::Pending;
 pub(in crate::daemon) use start::{Events, Started};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 /// One schedule file's broadcasts as last loaded without errors, and its
 /// current errors.
@@ -39,25 +42,6 @@ pub(in crate::daemon) struct FileState {
     pub(in crate::daemon) errors: Vec<Diagnostic>,
     /// Whether the store's good version was already looked for.
     pub(in crate::daemon) restored: bool,
-}
-
-/// A firing waiting for the output (or to resume after an interruption).
-#[derive(Debug, Clone)]
-pub(in crate::daemon) struct Pending {
-    pub(in crate::daemon) firing: Firing,
-    pub(in crate::daemon) trigger: Trigger,
-    /// Row and item index to resume from, after an interruption.
-    pub(in crate::daemon) resume: Option<(i64, usize)>,
-    /// Who interrupted it, for the final log line.
-    pub(in crate::daemon) interrupted_by: Option<String>,
-    /// Items already built (a manual play is checked when it is asked for).
-    pub(in crate::daemon) items: Option<Vec<PlayItem>>,
-}
-
-impl Pending {
-    pub(in crate::daemon) fn deadline(&self) -> DateTime<Utc> {
-        self.firing.scheduled_at + TimeDelta::from_std(self.firing.catch_up).unwrap_or_default()
-    }
 }
 
 /// The firing on air.
@@ -86,32 +70,14 @@ pub(in crate::daemon) struct Daemon {
     pub(in crate::daemon) files: BTreeMap<String, FileState>,
     pub(in crate::daemon) station_errors: Vec<Diagnostic>,
     pub(in crate::daemon) broadcasts: Arc<Vec<Broadcast>>,
-    pub(in crate::daemon) handled_until: DateTime<Utc>,
     pub(in crate::daemon) prev_wall: DateTime<Utc>,
     pub(in crate::daemon) prev_mono: Duration,
-    pub(in crate::daemon) player: std::sync::mpsc::Sender<Job>,
-    /// Whether the player thread runs (false once it has exited).
-    pub(in crate::daemon) player_alive: Arc<AtomicBool>,
-    /// Player threads given up on while stuck in the device (true while
-    /// they still run): at most two are ever left behind.
-    pub(in crate::daemon) stuck_players: Vec<Arc<AtomicBool>>,
-    /// Jobs sent to the player and not finished, in the order it runs
-    /// them (a device check may wait behind a play).
-    pub(in crate::daemon) inflight: std::collections::VecDeque<u64>,
-    /// The monotonic time by which the player must have answered about
-    /// the job at the head of `inflight` (finished it, or started its
-    /// next item); only the head runs, so only it has a deadline.
-    pub(in crate::daemon) head_deadline: Option<Duration>,
-    pub(in crate::daemon) ev_tx: mpsc::UnboundedSender<PlayerEvent>,
-    pub(in crate::daemon) output_factory: Option<OutputFactory>,
-    pub(in crate::daemon) next_job: u64,
+    /// The player thread: jobs in flight and their deadline.
+    player: player::Player,
     pub(in crate::daemon) current: Option<Active>,
-    pub(in crate::daemon) waiting: Vec<Pending>,
-    /// What the heartbeat thread persists as `handled_until` (unix ms).
-    pub(in crate::daemon) handled_shared: Arc<AtomicI64>,
+    /// Firings waiting for the output, and how far firings are handled.
+    queue: queue::Queue,
     pub(in crate::daemon) heartbeat_every: Duration,
-    /// The output's name: the subject of its outages.
-    pub(in crate::daemon) output_name: String,
     /// A backward clock step is an open `clock` outage until wall time
     /// passes this again.
     pub(in crate::daemon) clock_sane_after: Option<DateTime<Utc>>,
@@ -123,9 +89,6 @@ pub(in crate::daemon) struct Daemon {
     /// Whether an `output` outage may be open (so a working play does not
     /// query the store every time).
     pub(in crate::daemon) output_outage_open: bool,
-    /// The device check in flight, if any, and its cancel flag.
-    pub(in crate::daemon) check_job: Option<u64>,
-    pub(in crate::daemon) check_cancel: Option<Arc<AtomicBool>>,
     /// (broadcast, instant) already warned about a missing file.
     pub(in crate::daemon) warned: std::collections::HashSet<(String, DateTime<Utc>)>,
     /// Monotonic time of the last look for missing files.
@@ -168,15 +131,13 @@ impl Daemon {
     /// never past a firing only queued in memory (it has no row yet), so a
     /// kill while it waits leaves it to be decided again at the restart.
     pub(in crate::daemon) fn publish_handled(&self) {
-        let mut h = self.handled_until;
-        for p in self.waiting.iter().filter(|p| p.resume.is_none()) {
-            h = h.min(p.firing.scheduled_at - TimeDelta::milliseconds(1));
-        }
-        for p in &self.off_pending {
-            h = h.min(p.firing.scheduled_at - TimeDelta::milliseconds(1));
-        }
-        self.handled_shared
-            .store(h.timestamp_millis(), Ordering::SeqCst);
+        self.queue
+            .publish_handled(self.off_pending.iter().map(|p| p.firing.scheduled_at));
+    }
+
+    /// What the heartbeat thread persists as `handled_until`.
+    pub(in crate::daemon) fn handled_shared(&self) -> Arc<AtomicI64> {
+        self.queue.shared()
     }
 
     /// Every current error of the station and schedule files.
@@ -188,10 +149,11 @@ impl Daemon {
 
     /// Whether a firing is already waiting or on air.
     pub(in crate::daemon) fn queued(&self, f: &Firing) -> bool {
-        let same = |p: &Pending| {
-            p.firing.broadcast == f.broadcast && p.firing.scheduled_at == f.scheduled_at
-        };
-        self.waiting.iter().any(same) || self.current.as_ref().is_some_and(|a| same(&a.pending))
+        self.queue.contains(&f.broadcast, f.scheduled_at)
+            || self.current.as_ref().is_some_and(|a| {
+                a.pending.firing.broadcast == f.broadcast
+                    && a.pending.firing.scheduled_at == f.scheduled_at
+            })
     }
 
     /// This run's identity: process id and start time.
@@ -201,17 +163,10 @@ impl Daemon {
 
     /// Tells the HTTP face what is on air and what comes next.
     pub(in crate::daemon) fn publish_live(&self) {
-        let mut queued: Vec<&Pending> = self.waiting.iter().collect();
-        queued.sort_by(|a, b| {
-            b.firing
-                .priority
-                .cmp(&a.firing.priority)
-                .then(a.firing.scheduled_at.cmp(&b.firing.scheduled_at))
-        });
         let live = Live {
             since: Some(self.since),
             instance: self.instance(),
-            output: self.output_name.clone(),
+            output: self.player.name().to_string(),
             now_playing: self.current.as_ref().map(|a| NowPlaying {
                 row: a.row,
                 broadcast: a.pending.firing.broadcast.clone(),
@@ -227,7 +182,9 @@ impl Daemon {
                 item_started_at: a.item_started_at,
                 cut_by: a.cut_by.clone(),
             }),
-            queued: queued
+            queued: self
+                .queue
+                .by_urgency()
                 .iter()
                 .map(|p| {
                     (
@@ -265,10 +222,10 @@ impl Daemon {
         for p in &self.off_pending {
             wake = wake.min(p.deadline + TimeDelta::milliseconds(1));
         }
-        for p in &self.waiting {
-            wake = wake.min(p.deadline() + TimeDelta::milliseconds(1));
+        if let Some(d) = self.queue.first_deadline() {
+            wake = wake.min(d + TimeDelta::milliseconds(1));
         }
-        if let (Some((at, _)), None) = (self.output_retry, self.check_job) {
+        if let (Some((at, _)), false) = (self.output_retry, self.player.checking()) {
             wake = wake.min(at);
         }
         if let Some(t) = self.clock_sane_after {
@@ -277,7 +234,7 @@ impl Daemon {
         if let Some(t) = self.silence_deadline() {
             wake = wake.min(t);
         }
-        if let Some(at) = self.head_deadline {
+        if let Some(at) = self.player.deadline() {
             let left = at.saturating_sub(self.clock.monotonic());
             wake = wake.min(now + TimeDelta::from_std(left).unwrap_or_default());
         }

@@ -182,7 +182,7 @@ impl Daemon {
                 .filter(|b| back.contains_key(&b.name))
                 .cloned()
                 .collect();
-            let until = self.handled_until;
+            let until = self.queue.handled_until();
             self.handle_due_of(
                 &list,
                 since - TimeDelta::nanoseconds(1),

@@ -5,10 +5,12 @@ use super::{Daemon, Pending};
 use crate::config::schedule::Priority;
 use crate::daemon::control::*;
 use crate::daemon::settings::*;
+use crate::daemon::source::{self, Prepared};
 use crate::plan::{self, Trigger};
 use crate::sound::media;
 use chrono::Duration as TimeDelta;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 impl Daemon {
     pub(in crate::daemon) async fn on_control(&mut self, c: Control) -> Result<(), RunError> {
@@ -96,18 +98,13 @@ impl Daemon {
         // its own instant (a firing's row is keyed by name and instant).
         loop {
             let (name, at) = (firing.broadcast.clone(), firing.scheduled_at);
-            let queued = self
-                .waiting
-                .iter()
-                .chain(self.current.as_ref().map(|a| &a.pending))
-                .any(|p| p.firing.broadcast == name && p.firing.scheduled_at == at);
-            if !queued && !self.store.call(move |s| s.exists(&name, at)).await? {
+            if !self.queued(&firing) && !self.store.call(move |s| s.exists(&name, at)).await? {
                 break;
             }
             firing.scheduled_at += TimeDelta::milliseconds(1);
         }
         // Every file must be playable now: a person waits for the answer.
-        let items = match self.build(&firing).await {
+        let items = match self.build(&firing, source::files()).await {
             Ok(items) => items,
             Err((file, detail)) => return Ok(Err(PlayRefused::CannotPlay { file, detail })),
         };
@@ -118,13 +115,11 @@ impl Daemon {
             priority: firing.priority,
             state: "queued",
         };
-        self.waiting.push(Pending {
+        self.queue.push(Pending::new(
             firing,
-            trigger: Trigger::Manual,
-            resume: None,
-            interrupted_by: None,
-            items: Some(items),
-        });
+            Trigger::Manual,
+            Arc::new(Prepared(items)),
+        ));
         self.dispatch().await?;
         let is_it = |p: &Pending| {
             p.firing.broadcast == accepted.broadcast

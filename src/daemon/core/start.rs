@@ -4,6 +4,8 @@
 //! the event loop.
 
 use super::hearing::{Hearing, Terminals};
+use super::player::Player;
+use super::queue::Queue;
 use super::Daemon;
 use crate::clock::Clock;
 use crate::config::load::Station;
@@ -13,12 +15,11 @@ use crate::daemon::lock::{lock_station, StationLock};
 use crate::daemon::settings::*;
 use crate::daemon::terminals::TerminalEvent;
 use crate::plan::{self, reasons, Cause, Rules};
-use crate::sound::output::{self, Output, PlayerEvent};
+use crate::sound::output::{Output, PlayerEvent};
 use crate::store::{keys, ts, OutageKind, OutageRow, Store};
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -66,10 +67,8 @@ impl Daemon {
         lock.note(&data_dir, None);
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let (term_tx, term_rx) = mpsc::unbounded_channel();
-        let output_name = output.name();
-        tracing::info!(output = %output_name, db = %store.path().display(), "starting");
-        let (player, player_alive) =
-            output::spawn_player_watched(output, clock.clone(), ev_tx.clone());
+        tracing::info!(output = %output.name(), db = %store.path().display(), "starting");
+        let player = Player::spawn(output, clock.clone(), ev_tx, cfg.output_factory.take());
         let last = last_run(&store, now, cfg.heartbeat).await?;
         // A damaged database was set aside: a `store` fault, open until a
         // person takes the kept file away.
@@ -91,28 +90,16 @@ impl Daemon {
             files: BTreeMap::new(),
             station_errors: Vec::new(),
             broadcasts: Arc::new(Vec::new()),
-            handled_until: now,
             prev_wall: now,
             prev_mono: clock.monotonic(),
             player,
-            player_alive,
-            stuck_players: Vec::new(),
-            inflight: Default::default(),
-            head_deadline: None,
-            ev_tx,
-            output_factory: cfg.output_factory.take(),
-            next_job: 1,
             current: None,
-            waiting: Vec::new(),
-            handled_shared: Arc::new(AtomicI64::new(now.timestamp_millis())),
+            queue: Queue::new(now),
             heartbeat_every: cfg.heartbeat,
-            output_name: output_name.clone(),
             clock_sane_after: None,
             content_open: Default::default(),
             output_retry: None,
             output_outage_open: false,
-            check_job: None,
-            check_cancel: None,
             warned: Default::default(),
             last_warn_check: None,
             stopping: false,
@@ -135,11 +122,10 @@ impl Daemon {
         }
         // Does the sound device work? An outage opens at once if not.
         d.send_check();
-        d.handled_until = now;
+        d.queue.handled_to(now);
         d.publish_handled();
         // The first beat is on disk before the daemon reports itself started.
-        let first =
-            DateTime::from_timestamp_millis(d.handled_shared.load(Ordering::SeqCst)).unwrap_or(now);
+        let first = d.queue.persisted().unwrap_or(now);
         d.store.call(move |s| s.beat(now, first)).await?;
         Ok(Started {
             daemon: d,

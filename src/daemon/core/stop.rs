@@ -59,7 +59,7 @@ impl Daemon {
             }
         }
         // Firings still waiting for the output are logged missed: stoppeself.
-        for p in std::mem::take(&mut self.waiting) {
+        for p in self.queue.drain() {
             if p.resume.is_none() {
                 let reason = reasons::STOPPED.to_string();
                 self.record_unplayed(&p.firing, Status::Missed, reason, p.trigger, None)

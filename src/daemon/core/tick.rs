@@ -5,6 +5,7 @@
 use super::{Daemon, Pending};
 use crate::config::schedule::Broadcast;
 use crate::daemon::settings::*;
+use crate::daemon::source;
 use crate::plan::{self, reasons, Cause, Decision, Trigger};
 use crate::store::{ts, OutageKind, Status};
 use chrono::{DateTime, Duration as TimeDelta, Utc};
@@ -21,9 +22,7 @@ impl Daemon {
         from: DateTime<Utc>,
         late: Duration,
     ) -> Result<(), RunError> {
-        if let Some(at) = self.head_deadline.as_mut() {
-            *at += late;
-        }
+        self.player.frozen(late);
         self.tick(Some((from, late))).await
     }
 
@@ -37,7 +36,7 @@ impl Daemon {
         let now = self.clock.now();
         let mono = self.clock.monotonic();
         let w = plan::window(
-            self.handled_until,
+            self.queue.handled_until(),
             self.prev_wall,
             self.prev_mono,
             now,
@@ -122,16 +121,16 @@ impl Daemon {
             self.handle_due(w.since, now, w.cause, outage).await?;
         }
         if let Some((at, _)) = self.output_retry {
-            if now >= at && self.check_job.is_none() {
+            if now >= at && !self.player.checking() {
                 self.send_check();
             }
         }
-        if self.head_deadline.is_some_and(|at| mono >= at) {
+        if self.player.deadline().is_some_and(|at| mono >= at) {
             self.player_stuck().await?;
         }
         self.warn_missing_soon(now).await?;
         self.check_monitor(now).await?;
-        self.handled_until = now;
+        self.queue.handled_to(now);
         self.publish_handled();
         let lost = match (w.cause, outage) {
             (Cause::Downtime, Some(o)) => Some((reasons::NOT_RUNNING, o)),
@@ -176,13 +175,7 @@ impl Daemon {
                 Decision::Play(trigger) => {
                     let known = self.store.call(move |s| s.exists(&name, at)).await?;
                     if !known && !self.queued(&f) {
-                        queue.push(Pending {
-                            firing: f,
-                            trigger,
-                            resume: None,
-                            interrupted_by: None,
-                            items: None,
-                        });
+                        queue.push(Pending::new(f, trigger, source::files()));
                     }
                     continue;
                 }
@@ -207,7 +200,7 @@ impl Daemon {
                 tracing::info!(broadcast = %f.broadcast, scheduled = %at, status = status.as_str(), reason, "firing not played");
             }
         }
-        self.waiting.extend(queue);
+        self.queue.extend(queue);
         Ok(())
     }
 
@@ -223,10 +216,7 @@ impl Daemon {
         now: DateTime<Utc>,
         downtime: Option<(&'static str, i64)>,
     ) -> Result<(), RunError> {
-        let (gone, keep): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.waiting)
-            .into_iter()
-            .partition(|p| p.deadline() < now);
-        self.waiting = keep;
+        let gone = self.queue.expired(now);
         let busy = self
             .current
             .as_ref()
@@ -263,21 +253,20 @@ impl Daemon {
     /// the current one for a higher priority.
     pub(in crate::daemon) async fn dispatch(&mut self) -> Result<(), RunError> {
         loop {
-            let Some(best) = self.most_urgent() else {
+            let Some(best) = self.queue.most_urgent() else {
                 return Ok(());
             };
-            let prio = self.waiting[best].firing.priority;
             match &mut self.current {
                 Some(a) => {
-                    if prio > a.pending.firing.priority && a.cut_by.is_none() {
-                        a.cut_by = Some(self.waiting[best].firing.broadcast.clone());
+                    if best.firing.priority > a.pending.firing.priority && a.cut_by.is_none() {
+                        a.cut_by = Some(best.firing.broadcast.clone());
                         a.cancel.store(true, Ordering::SeqCst);
-                        tracing::info!(cut = %a.pending.firing.broadcast, by = %self.waiting[best].firing.broadcast, "interrupting for higher priority");
+                        tracing::info!(cut = %a.pending.firing.broadcast, by = %best.firing.broadcast, "interrupting for higher priority");
                     }
                     return Ok(());
                 }
                 None => {
-                    let p = self.waiting.remove(best);
+                    let p = self.queue.take_most_urgent().expect("checked");
                     if self.start(p).await? {
                         return Ok(());
                     }
@@ -285,14 +274,5 @@ impl Daemon {
                 }
             }
         }
-    }
-
-    pub(in crate::daemon) fn most_urgent(&self) -> Option<usize> {
-        (0..self.waiting.len()).max_by(|&a, &b| {
-            let (x, y) = (&self.waiting[a].firing, &self.waiting[b].firing);
-            x.priority
-                .cmp(&y.priority)
-                .then(y.scheduled_at.cmp(&x.scheduled_at))
-        })
     }
 }

@@ -8,6 +8,7 @@ use crate::daemon::source::{self, Programme};
 use crate::plan::{reasons, Firing};
 use crate::sound::output::{ItemSource, JobResult, PlayItem, PlayerEvent};
 use crate::store::{OutageKind, Status};
+use chrono::{DateTime, Utc};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -59,71 +60,12 @@ impl Daemon {
         let items = match built {
             Ok(items) => items,
             Err((file, detail)) => {
-                let f = p.firing.clone();
-                let reason = format!("{}: {file}: {detail}", reasons::CONTENT);
-                tracing::warn!(broadcast = %f.broadcast, %reason, "cannot play");
-                let trigger = p.trigger;
-                let outage = self.open_content(&file, &detail, now).await?;
-                self.store
-                    .call(move |s| {
-                        let row = match p.resume {
-                            Some((row, _)) => {
-                                s.update(row, Status::Failed, Some(now), Some(&reason))?;
-                                Some(row)
-                            }
-                            // Failed before any sound: no start time.
-                            None => s.insert(
-                                &f.broadcast,
-                                f.scheduled_at,
-                                None,
-                                Some(now),
-                                Status::Failed,
-                                Some(&reason),
-                                trigger,
-                                f.priority.as_str(),
-                                &f.files,
-                            )?,
-                        };
-                        if let Some(row) = row {
-                            s.link_outage(row, outage)?;
-                        }
-                        Ok(())
-                    })
-                    .await?;
+                self.failed_before_sound(p, &file, &detail, now).await?;
                 return Ok(false);
             }
         };
-        let (row, start_index) = match p.resume {
-            Some((row, index)) => {
-                self.store
-                    .call(move |s| s.update(row, Status::Playing, None, None))
-                    .await?;
-                (row, index)
-            }
-            None => {
-                let f = p.firing.clone();
-                let trigger = p.trigger;
-                let id = self
-                    .store
-                    .call(move |s| {
-                        s.insert(
-                            &f.broadcast,
-                            f.scheduled_at,
-                            Some(now),
-                            None,
-                            Status::Playing,
-                            None,
-                            trigger,
-                            f.priority.as_str(),
-                            &f.files,
-                        )
-                    })
-                    .await?;
-                match id {
-                    Some(id) => (id, 0),
-                    None => return Ok(false), // already recorded: never twice
-                }
-            }
+        let Some((row, start_index)) = self.row_on_air(&p, now).await? else {
+            return Ok(false); // already recorded: never twice
         };
         let resumed = p.resume.is_some();
         tracing::info!(broadcast = %p.firing.broadcast, scheduled = %p.firing.scheduled_at, delay_ms = (now - p.firing.scheduled_at).num_milliseconds(), start_index, "starting");
@@ -149,6 +91,90 @@ impl Daemon {
         Ok(true)
     }
 
+    /// The firing failed before any sound (a file missing or
+    /// undecodable): `failed` against a `content` outage.
+    async fn failed_before_sound(
+        &mut self,
+        p: Pending,
+        file: &str,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), RunError> {
+        let f = p.firing.clone();
+        let reason = format!("{}: {file}: {detail}", reasons::CONTENT);
+        tracing::warn!(broadcast = %f.broadcast, %reason, "cannot play");
+        let trigger = p.trigger;
+        let outage = self.open_content(file, detail, now).await?;
+        self.store
+            .call(move |s| {
+                let row = match p.resume {
+                    Some((row, _)) => {
+                        s.update(row, Status::Failed, Some(now), Some(&reason))?;
+                        Some(row)
+                    }
+                    // Failed before any sound: no start time.
+                    None => s.insert(
+                        &f.broadcast,
+                        f.scheduled_at,
+                        None,
+                        Some(now),
+                        Status::Failed,
+                        Some(&reason),
+                        trigger,
+                        f.priority.as_str(),
+                        &f.files,
+                    )?,
+                };
+                if let Some(row) = row {
+                    s.link_outage(row, outage)?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The as-run row the play goes on air under, and the item to start
+    /// from: its own row when it resumes, else a new one (`None` when the
+    /// firing is already recorded: never twice).
+    async fn row_on_air(
+        &self,
+        p: &Pending,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(i64, usize)>, RunError> {
+        Ok(match p.resume {
+            Some((row, index)) => {
+                self.store
+                    .call(move |s| s.update(row, Status::Playing, None, None))
+                    .await?;
+                Some((row, index))
+            }
+            None => {
+                let f = p.firing.clone();
+                let trigger = p.trigger;
+                let id = self
+                    .store
+                    .call(move |s| {
+                        s.insert(
+                            &f.broadcast,
+                            f.scheduled_at,
+                            Some(now),
+                            None,
+                            Status::Playing,
+                            None,
+                            trigger,
+                            f.priority.as_str(),
+                            &f.files,
+                        )
+                    })
+                    .await?;
+                id.map(|id| (id, 0))
+            }
+        })
+    }
+
+    /// What the player says: an item started, a job finished (a play or
+    /// a device check).
     pub(in crate::daemon) async fn on_player_event(
         &mut self,
         ev: PlayerEvent,
@@ -171,22 +197,7 @@ impl Daemon {
             return Ok(());
         }
         match ev {
-            PlayerEvent::ItemStarted { job, index, at } => {
-                let Some(a) = self.current.as_mut().filter(|a| a.job == job) else {
-                    return Ok(());
-                };
-                tracing::debug!(item = index, label = %a.items.get(index).map(|i| i.label.as_str()).unwrap_or(""), "item started");
-                a.index = index;
-                a.item_started_at = Some(at);
-                if !a.first_sample_seen {
-                    a.first_sample_seen = true;
-                    // Judge from the first sample, not from the request.
-                    self.hearing.first_sample(self.clock.as_ref());
-                    let row = a.row;
-                    self.store.call(move |s| s.set_started(row, at)).await?;
-                    self.output_ok(at).await?;
-                }
-            }
+            PlayerEvent::ItemStarted { job, index, at } => self.item_started(job, index, at).await,
             PlayerEvent::Finished { job, result, at } => {
                 if self.current.as_ref().map(|a| a.job) != Some(job) {
                     return Ok(());
@@ -197,105 +208,151 @@ impl Daemon {
                 self.listen_end(a.row, &a.pending.firing.broadcast, sounded, at)
                     .await?;
                 match result {
-                    JobResult::Completed => {
-                        for item in a
-                            .items
-                            .iter()
-                            .filter(|i| matches!(i.source, ItemSource::File(_)))
-                        {
-                            if self.content_open.remove(&item.label) {
-                                let label = item.label.clone();
-                                self.store
-                                    .call(move |s| s.close_outage(OutageKind::Content, &label, at))
-                                    .await?;
-                            }
-                        }
-                        let reason = a
-                            .pending
-                            .interrupted_by
-                            .as_ref()
-                            .map(|b| format!("{}: {b}; resumed", reasons::INTERRUPTED_BY));
-                        self.store
-                            .call(move |s| {
-                                s.update(a.row, Status::Played, Some(at), reason.as_deref())
-                            })
-                            .await?;
-                        tracing::info!(broadcast = %a.pending.firing.broadcast, "played");
-                    }
+                    JobResult::Completed => self.played(a, at).await?,
                     JobResult::Cancelled { .. } if a.cut_by.is_none() || a.operator_stop => {
-                        let code = if a.operator_stop {
-                            reasons::OPERATOR_STOP
-                        } else {
-                            reasons::STOPPED
-                        };
-                        // A resumed play keeps the story of its first cut.
-                        let reason = match &a.pending.interrupted_by {
-                            Some(by) => format!("{}: {by}; {code}", reasons::INTERRUPTED_BY),
-                            None => code.to_string(),
-                        };
-                        self.store
-                            .call(move |s| {
-                                s.update(a.row, Status::Partial, Some(at), Some(&reason))
-                            })
-                            .await?;
-                        tracing::info!(broadcast = %a.pending.firing.broadcast, "stopped during the play");
+                        self.stopped(a, at).await?
                     }
-                    JobResult::Cancelled { index } => {
-                        let by = a.cut_by.clone().unwrap_or_default();
-                        let reason = format!("{}: {by}", reasons::INTERRUPTED_BY);
-                        self.store
-                            .call(move |s| {
-                                s.update(a.row, Status::Partial, Some(at), Some(&reason))
-                            })
-                            .await?;
-                        tracing::info!(broadcast = %a.pending.firing.broadcast, by = %by, item = index, "cut; will resume if its window allows");
-                        let mut p = a.pending.clone();
-                        p.resume = Some((a.row, index));
-                        p.interrupted_by = Some(by);
-                        self.queue.push(p);
-                    }
+                    JobResult::Cancelled { index } => self.cut(a, index, at).await?,
                     JobResult::Failed {
                         index,
                         error,
                         device,
-                    } => {
-                        let code = if device {
-                            reasons::DEVICE
-                        } else {
-                            reasons::CONTENT
-                        };
-                        let reason = format!("{code}: {error}");
-                        let status = if index == 0 && !a.first_sample_seen {
-                            Status::Failed
-                        } else {
-                            Status::Partial
-                        };
-                        tracing::error!(broadcast = %a.pending.firing.broadcast, %reason, "play failed");
-                        let outage = if device {
-                            self.output_failed(&error, at).await?
-                        } else {
-                            let file = a
-                                .items
-                                .get(index)
-                                .map(|i| i.label.clone())
-                                .unwrap_or_default();
-                            self.open_content(&file, &error, at).await?
-                        };
-                        self.store
-                            .call(move |s| {
-                                s.update(a.row, status, Some(at), Some(&reason))?;
-                                s.link_outage(a.row, outage)
-                            })
-                            .await?;
-                    }
+                    } => self.failed(a, index, &error, device, at).await?,
                 }
                 if !self.stopping {
                     let now = self.clock.now();
                     self.expire(now).await?;
                     self.dispatch().await?;
                 }
+                Ok(())
             }
         }
+    }
+
+    /// An item of the play on air started; the first one is when the play
+    /// started (and proves the device works).
+    async fn item_started(
+        &mut self,
+        job: u64,
+        index: usize,
+        at: DateTime<Utc>,
+    ) -> Result<(), RunError> {
+        let Some(a) = self.current.as_mut().filter(|a| a.job == job) else {
+            return Ok(());
+        };
+        tracing::debug!(item = index, label = %a.items.get(index).map(|i| i.label.as_str()).unwrap_or(""), "item started");
+        a.index = index;
+        a.item_started_at = Some(at);
+        if !a.first_sample_seen {
+            a.first_sample_seen = true;
+            // Judge from the first sample, not from the request.
+            self.hearing.first_sample(self.clock.as_ref());
+            let row = a.row;
+            self.store.call(move |s| s.set_started(row, at)).await?;
+            self.output_ok(at).await?;
+        }
+        Ok(())
+    }
+
+    /// Played to the end: its files' `content` outages close.
+    async fn played(&mut self, a: Active, at: DateTime<Utc>) -> Result<(), RunError> {
+        for item in a
+            .items
+            .iter()
+            .filter(|i| matches!(i.source, ItemSource::File(_)))
+        {
+            if self.content_open.remove(&item.label) {
+                let label = item.label.clone();
+                self.store
+                    .call(move |s| s.close_outage(OutageKind::Content, &label, at))
+                    .await?;
+            }
+        }
+        let reason = a
+            .pending
+            .interrupted_by
+            .as_ref()
+            .map(|b| format!("{}: {b}; resumed", reasons::INTERRUPTED_BY));
+        self.store
+            .call(move |s| s.update(a.row, Status::Played, Some(at), reason.as_deref()))
+            .await?;
+        tracing::info!(broadcast = %a.pending.firing.broadcast, "played");
+        Ok(())
+    }
+
+    /// Stopped by a person or by the daemon's stop: partial, not resumed.
+    async fn stopped(&mut self, a: Active, at: DateTime<Utc>) -> Result<(), RunError> {
+        let code = if a.operator_stop {
+            reasons::OPERATOR_STOP
+        } else {
+            reasons::STOPPED
+        };
+        // A resumed play keeps the story of its first cut.
+        let reason = match &a.pending.interrupted_by {
+            Some(by) => format!("{}: {by}; {code}", reasons::INTERRUPTED_BY),
+            None => code.to_string(),
+        };
+        self.store
+            .call(move |s| s.update(a.row, Status::Partial, Some(at), Some(&reason)))
+            .await?;
+        tracing::info!(broadcast = %a.pending.firing.broadcast, "stopped during the play");
+        Ok(())
+    }
+
+    /// Cut by a higher priority at item `index`: partial, and back in the
+    /// queue to resume there if its window allows.
+    async fn cut(&mut self, a: Active, index: usize, at: DateTime<Utc>) -> Result<(), RunError> {
+        let by = a.cut_by.clone().unwrap_or_default();
+        let reason = format!("{}: {by}", reasons::INTERRUPTED_BY);
+        self.store
+            .call(move |s| s.update(a.row, Status::Partial, Some(at), Some(&reason)))
+            .await?;
+        tracing::info!(broadcast = %a.pending.firing.broadcast, by = %by, item = index, "cut; will resume if its window allows");
+        let mut p = a.pending.clone();
+        p.resume = Some((a.row, index));
+        p.interrupted_by = Some(by);
+        self.queue.push(p);
+        Ok(())
+    }
+
+    /// Failed at item `index`: against an `output` outage (the device) or
+    /// a `content` one (the file).
+    async fn failed(
+        &mut self,
+        a: Active,
+        index: usize,
+        error: &str,
+        device: bool,
+        at: DateTime<Utc>,
+    ) -> Result<(), RunError> {
+        let code = if device {
+            reasons::DEVICE
+        } else {
+            reasons::CONTENT
+        };
+        let reason = format!("{code}: {error}");
+        let status = if index == 0 && !a.first_sample_seen {
+            Status::Failed
+        } else {
+            Status::Partial
+        };
+        tracing::error!(broadcast = %a.pending.firing.broadcast, %reason, "play failed");
+        let outage = if device {
+            self.output_failed(error, at).await?
+        } else {
+            let file = a
+                .items
+                .get(index)
+                .map(|i| i.label.clone())
+                .unwrap_or_default();
+            self.open_content(&file, error, at).await?
+        };
+        self.store
+            .call(move |s| {
+                s.update(a.row, status, Some(at), Some(&reason))?;
+                s.link_outage(a.row, outage)
+            })
+            .await?;
         Ok(())
     }
 

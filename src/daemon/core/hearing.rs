@@ -108,6 +108,70 @@ impl Hearing {
         self.monitor.as_ref().map(|m| m.name.clone())
     }
 
+    /// A play was heard: the silence carried over ends. With the `signal`
+    /// outage open, returns it and — when heard *again*, after the silence
+    /// was found (a play that went silent half-way was heard before it) —
+    /// `Some(when the sound came back)`, the outage then being closed here;
+    /// otherwise the play is only linked to it.
+    fn heard(
+        &mut self,
+        h: &crate::sound::monitor::Hearing,
+    ) -> Option<(i64, Option<Option<DateTime<Utc>>>)> {
+        self.quiet_carry = Duration::ZERO;
+        self.quiet_started = None;
+        let again = match self.signal_found {
+            Some(found) => h.last_heard_mono.is_some_and(|t| t >= found),
+            None => true,
+        };
+        let o = self.signal_open?;
+        if !again {
+            return Some((o, None));
+        }
+        self.signal_open = None;
+        self.signal_found = None;
+        // `mark` was reset when the outage opened or this play started,
+        // whichever was later.
+        Some((o, Some(h.first_heard_since_mark)))
+    }
+
+    /// A play was silent: its trailing silence adds to the silence carried
+    /// over. Returns since when and why to open the `signal` outage, once
+    /// the silence is long enough (at once for the daily self-test).
+    fn silent(
+        &mut self,
+        l: &Listening,
+        h: &crate::sound::monitor::Hearing,
+        at: DateTime<Utc>,
+        broadcast: &str,
+        mono: Duration,
+    ) -> Option<(DateTime<Utc>, String)> {
+        let m = self.monitor.as_ref()?;
+        if h.last_heard_mono.is_some_and(|t| t >= l.from_mono) {
+            // Some signal in this play: only its trailing silence counts.
+            self.quiet_carry = Duration::ZERO;
+            self.quiet_started = None;
+        }
+        let start_mono = l.from_mono.max(h.last_heard_mono.unwrap_or(l.from_mono));
+        let silent = mono.saturating_sub(start_mono);
+        self.quiet_carry += silent;
+        self.quiet_started
+            .get_or_insert(at - TimeDelta::from_std(silent).unwrap_or_default());
+        let self_test = broadcast == SELF_TEST;
+        if self.signal_open.is_some() || !(self_test || self.quiet_carry >= m.silence_after) {
+            return None;
+        }
+        let detail = if self_test {
+            "the daily self-test was not heard on the monitor".to_string()
+        } else {
+            format!(
+                "silence under {} dBFS on the monitor for {} s while playing",
+                m.threshold_db,
+                self.quiet_carry.as_secs()
+            )
+        };
+        Some((self.quiet_started.unwrap_or(l.from), detail))
+    }
+
     /// The `signal` outage was closed from outside (no longer configured).
     pub(super) fn signal_closed(&mut self) {
         self.signal_open = None;
@@ -168,6 +232,7 @@ impl Daemon {
         };
         m.set_active(false);
         let h = m.hearing();
+        let subject = m.name.clone();
         let failed = h.error.is_some() || h.errors > l.errors;
         let verdict = if sounded && !failed {
             Verdict::of(h.windows - l.windows, h.heard - l.heard)
@@ -177,63 +242,23 @@ impl Daemon {
         let heard = verdict.as_heard();
         tracing::info!(%broadcast, ?verdict, "monitor verdict");
         self.store.call(move |s| s.set_heard(row, heard)).await?;
-        let heard_in_play = h.last_heard_mono.is_some_and(|t| t >= l.from_mono);
         match verdict {
-            Verdict::Heard => {
-                self.hearing.quiet_carry = Duration::ZERO;
-                self.hearing.quiet_started = None;
-                // Heard *again* only if heard after the silence was found (a
-                // play that went silent half-way was heard before it).
-                let again = match self.hearing.signal_found {
-                    Some(found) => h.last_heard_mono.is_some_and(|t| t >= found),
-                    None => true,
-                };
-                match self.hearing.signal_open {
-                    Some(o) if !again => {
-                        self.store.call(move |s| s.link_outage(row, o)).await?;
-                    }
-                    Some(_) => {
-                        self.hearing.signal_open = None;
-                        self.hearing.signal_found = None;
-                        // `mark` was reset when the outage opened or this
-                        // play started, whichever was later.
-                        let end = h.first_heard_since_mark.unwrap_or(at);
-                        let subject = m.name.clone();
-                        self.store
-                            .call(move |s| s.close_outage(OutageKind::Signal, &subject, end))
-                            .await?;
-                        tracing::info!("the monitor hears us again: signal outage closed");
-                    }
-                    None => {}
+            Verdict::Heard => match self.hearing.heard(&h) {
+                Some((o, None)) => {
+                    self.store.call(move |s| s.link_outage(row, o)).await?;
                 }
-            }
+                Some((_, Some(end))) => {
+                    let end = end.unwrap_or(at);
+                    self.store
+                        .call(move |s| s.close_outage(OutageKind::Signal, &subject, end))
+                        .await?;
+                    tracing::info!("the monitor hears us again: signal outage closed");
+                }
+                None => {}
+            },
             Verdict::Silent => {
-                if heard_in_play {
-                    // Some signal in this play: only its trailing silence counts.
-                    self.hearing.quiet_carry = Duration::ZERO;
-                    self.hearing.quiet_started = None;
-                }
-                let start_mono = l.from_mono.max(h.last_heard_mono.unwrap_or(l.from_mono));
-                let end_mono = self.clock.monotonic();
-                let silent = end_mono.saturating_sub(start_mono);
-                self.hearing.quiet_carry += silent;
-                self.hearing
-                    .quiet_started
-                    .get_or_insert(at - TimeDelta::from_std(silent).unwrap_or_default());
-                let self_test = broadcast == SELF_TEST;
-                if self.hearing.signal_open.is_none()
-                    && (self_test || self.hearing.quiet_carry >= m.silence_after)
-                {
-                    let detail = if self_test {
-                        "the daily self-test was not heard on the monitor".to_string()
-                    } else {
-                        format!(
-                            "silence under {} dBFS on the monitor for {} s while playing",
-                            m.threshold_db,
-                            self.hearing.quiet_carry.as_secs()
-                        )
-                    };
-                    let since = self.hearing.quiet_started.unwrap_or(l.from);
+                let mono = self.clock.monotonic();
+                if let Some((since, detail)) = self.hearing.silent(&l, &h, at, broadcast, mono) {
                     self.open_signal(since, detail).await?;
                 }
                 if let Some(o) = self.hearing.signal_open {

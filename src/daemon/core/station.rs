@@ -22,6 +22,33 @@ impl Daemon {
         mut station: Station,
     ) -> Result<(), RunError> {
         self.flag_emptied_files(&mut station).await?;
+        self.apply_settings(&station);
+        if !station.schedules_read {
+            self.keep_unreadable_folder().await?;
+        }
+        self.merge_files(&station).await?;
+        self.put_on_air(&station);
+        self.sync_config_outages(&station).await?;
+        self.settle_off_pending().await?;
+        self.terminals.probe(&self.config.terminals, &self.clock);
+        self.close_unconfigured().await?;
+        let errors: Vec<String> = self.errors().iter().map(|d| d.render(Lang::Zh)).collect();
+        let json = serde_json::to_string(&errors).expect("json");
+        self.store
+            .call(move |s| s.set_meta(keys::SCHEDULE_ERRORS, &json))
+            .await?;
+        tracing::info!(
+            broadcasts = self.broadcasts.len(),
+            files = self.files.len(),
+            errors = errors.len(),
+            "schedules loaded"
+        );
+        Ok(())
+    }
+
+    /// The station file's settings, unless it has errors and settings are
+    /// already running; and its good copy kept.
+    fn apply_settings(&mut self, station: &Station) {
         if station.config_has_errors() && self.applied {
             tracing::warn!("cunxiang.toml has errors; keeping the previous settings");
         } else {
@@ -57,33 +84,41 @@ impl Daemon {
             .filter(|d| d.is_error())
             .cloned()
             .collect();
-        let now = self.clock.now();
-        if !station.schedules_read {
-            // The schedules folder is gone or unreadable (`rm -rf
-            // schedules`, a disk hiccup): that is a fault on the repair
-            // list, not an order to go silent. What was on air stays on
-            // air; at start-up, the good versions kept in the store do.
-            if self.files.is_empty() {
-                let kept = self.store.call(|s| s.good_files()).await?;
-                for (file, text) in kept {
-                    let p = crate::config::schedule::parse(&file, &text);
-                    if p.is_valid() {
-                        self.files.insert(
-                            file,
-                            FileState {
-                                good: p.broadcasts,
-                                errors: Vec::new(),
-                                restored: true,
-                            },
-                        );
-                    }
+    }
+
+    /// The schedules folder is gone or unreadable (`rm -rf schedules`, a
+    /// disk hiccup): that is a fault on the repair list, not an order to go
+    /// silent. What was on air stays on air; at start-up, the good versions
+    /// kept in the store do.
+    async fn keep_unreadable_folder(&mut self) -> Result<(), RunError> {
+        if self.files.is_empty() {
+            let kept = self.store.call(|s| s.good_files()).await?;
+            for (file, text) in kept {
+                let p = crate::config::schedule::parse(&file, &text);
+                if p.is_valid() {
+                    self.files.insert(
+                        file,
+                        FileState {
+                            good: p.broadcasts,
+                            errors: Vec::new(),
+                            restored: true,
+                        },
+                    );
                 }
             }
-            tracing::error!(
-                broadcasts = self.files.values().map(|f| f.good.len()).sum::<usize>(),
-                "the schedules folder cannot be read; the last good schedules stay on air"
-            );
         }
+        tracing::error!(
+            broadcasts = self.files.values().map(|f| f.good.len()).sum::<usize>(),
+            "the schedules folder cannot be read; the last good schedules stay on air"
+        );
+        Ok(())
+    }
+
+    /// Each schedule file as loaded: a valid one replaces its good version
+    /// (kept in the store too), a broken one keeps it (or gets it back from
+    /// the store) and shows its errors.
+    async fn merge_files(&mut self, station: &Station) -> Result<(), RunError> {
+        let now = self.clock.now();
         let mut files = BTreeMap::new();
         if !station.schedules_read {
             files = std::mem::take(&mut self.files);
@@ -140,6 +175,12 @@ impl Daemon {
                 .call(move |s| s.forget_good_files_except(&keep))
                 .await?;
         }
+        Ok(())
+    }
+
+    /// The broadcasts on air (the good version of each file, the self-test)
+    /// and those off air (only a broken file holds them).
+    fn put_on_air(&mut self, station: &Station) {
         let mut seen = std::collections::HashSet::new();
         let mut list: Vec<Broadcast> = self
             .files
@@ -168,22 +209,6 @@ impl Daemon {
             .collect();
         self.broadcasts = Arc::new(list);
         self.off_air = off_air;
-        self.sync_config_outages(&station).await?;
-        self.settle_off_pending().await?;
-        self.terminals.probe(&self.config.terminals, &self.clock);
-        self.close_unconfigured().await?;
-        let errors: Vec<String> = self.errors().iter().map(|d| d.render(Lang::Zh)).collect();
-        let json = serde_json::to_string(&errors).expect("json");
-        self.store
-            .call(move |s| s.set_meta(keys::SCHEDULE_ERRORS, &json))
-            .await?;
-        tracing::info!(
-            broadcasts = self.broadcasts.len(),
-            files = self.files.len(),
-            errors = errors.len(),
-            "schedules loaded"
-        );
-        Ok(())
     }
 
     /// A schedule file that now holds no broadcast where its good version

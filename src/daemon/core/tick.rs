@@ -43,6 +43,52 @@ impl Daemon {
             mono,
         );
         let mut w = w;
+        let mut outage = self.clock_check(&mut w, now).await?;
+        if let Some((from, gone)) = frozen {
+            outage = Some(self.frozen_outage(&mut w, from, gone, now).await?);
+        }
+        self.prev_wall = now;
+        self.prev_mono = mono;
+        if now > w.since {
+            let lost = match w.cause {
+                Cause::OnTime => None,
+                Cause::Downtime => Some((w.since, reasons::NOT_RUNNING, outage)),
+                Cause::ClockJump => Some((w.since, reasons::CLOCK_JUMP, outage)),
+            };
+            self.off_air_due(w.since, now, lost).await?;
+            self.handle_due(w.since, now, w.cause, outage).await?;
+        }
+        if let Some((at, _)) = self.output_retry {
+            if now >= at && !self.player.checking() {
+                self.send_check();
+            }
+        }
+        if self.player.deadline().is_some_and(|at| mono >= at) {
+            self.player_stuck().await?;
+        }
+        self.warn_missing_soon(now).await?;
+        self.check_monitor(now).await?;
+        self.queue.handled_to(now);
+        self.publish_handled();
+        let lost = match (w.cause, outage) {
+            (Cause::Downtime, Some(o)) => Some((reasons::NOT_RUNNING, o)),
+            (Cause::ClockJump, Some(o)) => Some((reasons::CLOCK_JUMP, o)),
+            _ => None,
+        };
+        self.expire_linked(now, lost).await?;
+        self.dispatch().await?;
+        Ok(())
+    }
+
+    /// The wall clock against the monotonic one since the last wake: a
+    /// large step opens (backwards) or records (forwards) a `clock` fault;
+    /// a clock that was behind and is right again narrows the window.
+    /// Returns the outage missed firings count against.
+    async fn clock_check(
+        &mut self,
+        w: &mut plan::Window,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, RunError> {
         let mut outage = None;
         if w.step != TimeDelta::zero() {
             tracing::warn!(step_s = w.step.num_seconds(), "wall clock stepped");
@@ -90,56 +136,36 @@ impl Daemon {
                 .max(self.clock_sane_after.unwrap_or(self.prev_wall));
             self.clock_sane_after = Some(high);
         }
-        if let Some((from, gone)) = frozen {
-            // The run loop was frozen: downtime like a power cut (the
-            // latest firing of each broadcast may still catch up; the
-            // rest are missed against this outage).
-            let detail = format!(
-                "cunxiang did not run for {} s (the process was stopped or frozen)",
-                gone.as_secs()
-            );
-            tracing::error!(gap_s = gone.as_secs(), "the daemon was frozen");
-            let from = from.min(now);
-            outage = Some(
-                self.store
-                    .call(move |s| s.closed_outage(OutageKind::Power, "", from, now, &detail))
-                    .await?,
-            );
-            if w.cause == Cause::OnTime {
-                w.cause = Cause::Downtime;
-            }
+        Ok(outage)
+    }
+
+    /// The run loop was frozen: downtime like a power cut (the latest
+    /// firing of each broadcast may still catch up; the rest are missed
+    /// against this outage).
+    async fn frozen_outage(
+        &mut self,
+        w: &mut plan::Window,
+        from: DateTime<Utc>,
+        gone: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<i64, RunError> {
+        // The run loop was frozen: downtime like a power cut (the
+        // latest firing of each broadcast may still catch up; the
+        // rest are missed against this outage).
+        let detail = format!(
+            "cunxiang did not run for {} s (the process was stopped or frozen)",
+            gone.as_secs()
+        );
+        tracing::error!(gap_s = gone.as_secs(), "the daemon was frozen");
+        let from = from.min(now);
+        let outage = self
+            .store
+            .call(move |s| s.closed_outage(OutageKind::Power, "", from, now, &detail))
+            .await?;
+        if w.cause == Cause::OnTime {
+            w.cause = Cause::Downtime;
         }
-        self.prev_wall = now;
-        self.prev_mono = mono;
-        if now > w.since {
-            let lost = match w.cause {
-                Cause::OnTime => None,
-                Cause::Downtime => Some((w.since, reasons::NOT_RUNNING, outage)),
-                Cause::ClockJump => Some((w.since, reasons::CLOCK_JUMP, outage)),
-            };
-            self.off_air_due(w.since, now, lost).await?;
-            self.handle_due(w.since, now, w.cause, outage).await?;
-        }
-        if let Some((at, _)) = self.output_retry {
-            if now >= at && !self.player.checking() {
-                self.send_check();
-            }
-        }
-        if self.player.deadline().is_some_and(|at| mono >= at) {
-            self.player_stuck().await?;
-        }
-        self.warn_missing_soon(now).await?;
-        self.check_monitor(now).await?;
-        self.queue.handled_to(now);
-        self.publish_handled();
-        let lost = match (w.cause, outage) {
-            (Cause::Downtime, Some(o)) => Some((reasons::NOT_RUNNING, o)),
-            (Cause::ClockJump, Some(o)) => Some((reasons::CLOCK_JUMP, o)),
-            _ => None,
-        };
-        self.expire_linked(now, lost).await?;
-        self.dispatch().await?;
-        Ok(())
+        Ok(outage)
     }
 
     /// Logs or queues every firing due in `(since, now]`.

@@ -276,6 +276,20 @@ impl Running {
         }
     }
 
+    /// Waits (up to 20 s real time) for `cond` with the test clock
+    /// standing still: for what the daemon does at once (a reload), whose
+    /// instant the test then checks exactly.
+    pub async fn wait_still(&self, what: &str, mut cond: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !cond() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub fn plays(&self) -> Vec<PlayRow> {
         Store::open_existing(&self.data)
             .map(|s| s.plays(&PlayFilter::default()).unwrap())

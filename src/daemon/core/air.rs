@@ -261,7 +261,7 @@ impl Daemon {
             .iter()
             .filter(|i| matches!(i.source, ItemSource::File(_)))
         {
-            if self.content_open.remove(&item.label) {
+            if self.faults.content_played(&item.label) {
                 let label = item.label.clone();
                 self.store
                     .call(move |s| s.close_outage(OutageKind::Content, &label, at))

@@ -7,9 +7,92 @@ use crate::daemon::settings::*;
 use crate::i18n::Lang;
 use crate::plan::{self, Firing};
 use crate::sound::media;
-use crate::store::{keys, ts, OutageKind};
+use crate::store::{keys, ts, OutageKind, OutageRow};
 use chrono::{DateTime, Duration as TimeDelta, Utc};
+use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
+
+/// Which output and content faults are open (kept by hand so a working
+/// play does not ask the store every time), and the device's retry.
+pub(super) struct Faults {
+    /// Next device retry (wall time) and the backoff after it, while an
+    /// `output` outage is open.
+    retry: Option<(DateTime<Utc>, Duration)>,
+    /// Whether an `output` outage may be open.
+    output_open: bool,
+    /// Files with an open `content` outage.
+    content_open: BTreeSet<String>,
+}
+
+impl Faults {
+    pub(super) fn new() -> Faults {
+        Faults {
+            retry: None,
+            output_open: false,
+            content_open: BTreeSet::new(),
+        }
+    }
+
+    /// Which of its outages the store has open (at start-up).
+    pub(super) fn remember_open(&mut self, open: &[OutageRow]) {
+        self.output_open = open
+            .iter()
+            .any(|o| o.kind == OutageKind::Output && !o.subject.starts_with(MONITOR_SUBJECT));
+        self.content_open = open
+            .iter()
+            .filter(|o| o.kind == OutageKind::Content)
+            .map(|o| o.subject.clone())
+            .collect();
+    }
+
+    /// When the device is to be tried again, if it failed.
+    pub(super) fn next_retry(&self) -> Option<DateTime<Utc>> {
+        self.retry.map(|(at, _)| at)
+    }
+
+    /// The file's `content` outage is open no longer (it played); returns
+    /// whether it was.
+    pub(super) fn content_played(&mut self, file: &str) -> bool {
+        self.content_open.remove(file)
+    }
+
+    /// The device failed again: the next retry backs off (1 s doubling to
+    /// 30 s).
+    fn back_off(&mut self, now: DateTime<Utc>) {
+        let backoff = self
+            .retry
+            .map_or(Duration::from_secs(1), |(_, b)| (b * 2).min(MAX_BACKOFF));
+        self.retry = Some((
+            now + TimeDelta::from_std(backoff).unwrap_or_default(),
+            backoff,
+        ));
+    }
+}
+
+/// Files warned about as missing before air time, and when that was last
+/// looked at.
+#[derive(Default)]
+pub(super) struct Warnings {
+    /// (broadcast, instant) already warned about a missing file.
+    warned: HashSet<(String, DateTime<Utc>)>,
+    /// Monotonic time of the last look for missing files.
+    last_check: Option<Duration>,
+}
+
+impl Warnings {
+    /// At most once a minute: a file uploaded or removed shows up soon
+    /// enough, and a broadcast firing every second costs nothing extra.
+    fn due(&mut self, mono: Duration) -> bool {
+        if self
+            .last_check
+            .is_some_and(|t| mono < t + Duration::from_secs(60))
+        {
+            return false;
+        }
+        self.last_check = Some(mono);
+        true
+    }
+}
 
 impl Daemon {
     /// The output failed: open (or keep) its outage and schedule a retry
@@ -20,14 +103,8 @@ impl Daemon {
         at: DateTime<Utc>,
     ) -> Result<i64, RunError> {
         let id = self.output_outage_id(error, at).await?;
-        let backoff = self
-            .output_retry
-            .map_or(Duration::from_secs(1), |(_, b)| (b * 2).min(MAX_BACKOFF));
         let now = self.clock.now();
-        self.output_retry = Some((
-            now + TimeDelta::from_std(backoff).unwrap_or_default(),
-            backoff,
-        ));
+        self.faults.back_off(now);
         Ok(id)
     }
 
@@ -38,7 +115,7 @@ impl Daemon {
         error: &str,
         at: DateTime<Utc>,
     ) -> Result<i64, RunError> {
-        self.output_outage_open = true;
+        self.faults.output_open = true;
         let (subject, detail) = (self.player.name().to_string(), error.to_string());
         let (id, new) = self
             .store
@@ -52,11 +129,11 @@ impl Daemon {
 
     /// The output works again: close its outage.
     pub(in crate::daemon) async fn output_ok(&mut self, at: DateTime<Utc>) -> Result<(), RunError> {
-        self.output_retry = None;
-        if !self.output_outage_open {
+        self.faults.retry = None;
+        if !self.faults.output_open {
             return Ok(());
         }
-        self.output_outage_open = false;
+        self.faults.output_open = false;
         let subject = self.player.name().to_string();
         if self
             .store
@@ -76,7 +153,7 @@ impl Daemon {
         detail: &str,
         at: DateTime<Utc>,
     ) -> Result<i64, RunError> {
-        self.content_open.insert(file.to_string());
+        self.faults.content_open.insert(file.to_string());
         let (f, d) = (file.to_string(), detail.to_string());
         Ok(self
             .store
@@ -87,11 +164,11 @@ impl Daemon {
 
     /// Closes the `content` outages of files that play again.
     pub(in crate::daemon) async fn recheck_content(&mut self) -> Result<(), RunError> {
-        if self.content_open.is_empty() {
+        if self.faults.content_open.is_empty() {
             return Ok(());
         }
         let audio = self.station_dir.join(&self.config.audio_dir);
-        let files: Vec<String> = self.content_open.iter().cloned().collect();
+        let files: Vec<String> = self.faults.content_open.iter().cloned().collect();
         let fixed: Vec<String> = tokio::task::spawn_blocking(move || {
             files
                 .into_iter()
@@ -109,7 +186,7 @@ impl Daemon {
         });
         let now = self.clock.now();
         for f in fixed {
-            self.content_open.remove(&f);
+            self.faults.content_open.remove(&f);
             tracing::info!(file = %f, "file playable again: content outage closed");
             self.store
                 .call(move |s| s.close_outage(OutageKind::Content, &f, now))
@@ -124,16 +201,9 @@ impl Daemon {
         &mut self,
         now: DateTime<Utc>,
     ) -> Result<(), RunError> {
-        // At most once a minute: a file uploaded or removed shows up soon
-        // enough, and a broadcast firing every second costs nothing extra.
-        let mono = self.clock.monotonic();
-        if self
-            .last_warn_check
-            .is_some_and(|t| mono < t + Duration::from_secs(60))
-        {
+        if !self.warnings.due(self.clock.monotonic()) {
             return Ok(());
         }
-        self.last_warn_check = Some(mono);
         let audio = self.station_dir.join(&self.config.audio_dir);
         // The first firing of each broadcast within the hour, and each
         // distinct file once.
@@ -146,7 +216,11 @@ impl Daemon {
         }
         let mut exists: std::collections::HashMap<String, bool> = Default::default();
         for f in &soon {
-            if self.warned.contains(&(f.broadcast.clone(), f.scheduled_at)) {
+            if self
+                .warnings
+                .warned
+                .contains(&(f.broadcast.clone(), f.scheduled_at))
+            {
                 continue;
             }
             let missing: Vec<&String> = f
@@ -159,7 +233,9 @@ impl Daemon {
                 })
                 .collect();
             if let Some(file) = missing.first() {
-                self.warned.insert((f.broadcast.clone(), f.scheduled_at));
+                self.warnings
+                    .warned
+                    .insert((f.broadcast.clone(), f.scheduled_at));
                 let msg = crate::i18n::Msg::WarnFileMissingSoon {
                     name: f.broadcast.clone(),
                     time: f

@@ -70,29 +70,18 @@ pub(in crate::daemon) struct Daemon {
     pub(in crate::daemon) files: BTreeMap<String, FileState>,
     pub(in crate::daemon) station_errors: Vec<Diagnostic>,
     pub(in crate::daemon) broadcasts: Arc<Vec<Broadcast>>,
-    pub(in crate::daemon) prev_wall: DateTime<Utc>,
-    pub(in crate::daemon) prev_mono: Duration,
+    /// The PC clock at the last wake.
+    clock_watch: tick::ClockWatch,
     /// The player thread: jobs in flight and their deadline.
     player: player::Player,
     pub(in crate::daemon) current: Option<Active>,
     /// Firings waiting for the output, and how far firings are handled.
     queue: queue::Queue,
     pub(in crate::daemon) heartbeat_every: Duration,
-    /// A backward clock step is an open `clock` outage until wall time
-    /// passes this again.
-    pub(in crate::daemon) clock_sane_after: Option<DateTime<Utc>>,
-    /// Files with an open `content` outage.
-    pub(in crate::daemon) content_open: std::collections::BTreeSet<String>,
-    /// Next device retry (wall time) and the backoff after it, while an
-    /// `output` outage is open.
-    pub(in crate::daemon) output_retry: Option<(DateTime<Utc>, Duration)>,
-    /// Whether an `output` outage may be open (so a working play does not
-    /// query the store every time).
-    pub(in crate::daemon) output_outage_open: bool,
-    /// (broadcast, instant) already warned about a missing file.
-    pub(in crate::daemon) warned: std::collections::HashSet<(String, DateTime<Utc>)>,
-    /// Monotonic time of the last look for missing files.
-    pub(in crate::daemon) last_warn_check: Option<Duration>,
+    /// Output and content faults open, and the device's retry.
+    faults: faults::Faults,
+    /// Files warned about as missing before air time.
+    warnings: faults::Warnings,
     /// Shutting down: nothing new starts, a cut play is logged `stopped`.
     pub(in crate::daemon) stopping: bool,
     /// What the HTTP face shows.
@@ -225,10 +214,10 @@ impl Daemon {
         if let Some(d) = self.queue.first_deadline() {
             wake = wake.min(d + TimeDelta::milliseconds(1));
         }
-        if let (Some((at, _)), false) = (self.output_retry, self.player.checking()) {
+        if let (Some(at), false) = (self.faults.next_retry(), self.player.checking()) {
             wake = wake.min(at);
         }
-        if let Some(t) = self.clock_sane_after {
+        if let Some(t) = self.clock_watch.sane_after() {
             wake = wake.min(t);
         }
         if let Some(t) = self.silence_deadline() {

@@ -3,9 +3,11 @@
 //! the last heartbeat) and the firings missed meanwhile. Runs once, before
 //! the event loop.
 
+use super::faults::{Faults, Warnings};
 use super::hearing::{Hearing, Terminals};
 use super::player::Player;
 use super::queue::Queue;
+use super::tick::ClockWatch;
 use super::Daemon;
 use crate::clock::Clock;
 use crate::config::load::Station;
@@ -90,18 +92,13 @@ impl Daemon {
             files: BTreeMap::new(),
             station_errors: Vec::new(),
             broadcasts: Arc::new(Vec::new()),
-            prev_wall: now,
-            prev_mono: clock.monotonic(),
+            clock_watch: ClockWatch::new(now, clock.monotonic()),
             player,
             current: None,
             queue: Queue::new(now),
             heartbeat_every: cfg.heartbeat,
-            clock_sane_after: None,
-            content_open: Default::default(),
-            output_retry: None,
-            output_outage_open: false,
-            warned: Default::default(),
-            last_warn_check: None,
+            faults: Faults::new(),
+            warnings: Warnings::default(),
             stopping: false,
             live: watch::channel(Live::default()).0,
             since: now,
@@ -141,15 +138,8 @@ impl Daemon {
 
     /// The hand-kept flags of which outages are open, from the store.
     fn remember_open(&mut self, open: &[OutageRow]) {
-        self.output_outage_open = open
-            .iter()
-            .any(|o| o.kind == OutageKind::Output && !o.subject.starts_with(MONITOR_SUBJECT));
+        self.faults.remember_open(open);
         self.hearing.remember_open(open, self.clock.monotonic());
-        self.content_open = open
-            .iter()
-            .filter(|o| o.kind == OutageKind::Content)
-            .map(|o| o.subject.clone())
-            .collect();
     }
 
     /// How did the last run end? A clock earlier than the last heartbeat
@@ -173,7 +163,7 @@ impl Daemon {
                 self.store
                     .call(move |s| s.open_outage(OutageKind::Clock, CLOCK_SUBJECT, now, &detail))
                     .await?;
-                self.clock_sane_after = Some(hb);
+                self.clock_watch.behind_until(hb);
             } else {
                 self.store
                     .call(move |s| s.close_outage(OutageKind::Clock, CLOCK_SUBJECT, now))
@@ -201,7 +191,7 @@ impl Daemon {
         }
         Ok(last
             .handled
-            .filter(|h| *h < now && self.clock_sane_after.is_none())
+            .filter(|h| *h < now && self.clock_watch.sane_after().is_none())
             .map(|h| (h, downtime_outage)))
     }
 }

@@ -12,6 +12,69 @@ use chrono::{DateTime, Duration as TimeDelta, Utc};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+/// The PC clock as the run loop last saw it: wall and monotonic time at the
+/// last wake (a step between them is a clock jump), and, after the clock
+/// was set back, the wall time it must pass again before firings count.
+pub(super) struct ClockWatch {
+    prev_wall: DateTime<Utc>,
+    prev_mono: Duration,
+    /// A backward clock step is an open `clock` outage until wall time
+    /// passes this again.
+    sane_after: Option<DateTime<Utc>>,
+}
+
+impl ClockWatch {
+    pub(super) fn new(now: DateTime<Utc>, mono: Duration) -> ClockWatch {
+        ClockWatch {
+            prev_wall: now,
+            prev_mono: mono,
+            sane_after: None,
+        }
+    }
+
+    /// The wall time the clock must pass again, while it is known wrong.
+    pub(super) fn sane_after(&self) -> Option<DateTime<Utc>> {
+        self.sane_after
+    }
+
+    /// The clock reads earlier than `t` (the last heartbeat): wrong until
+    /// it passes `t` again.
+    pub(super) fn behind_until(&mut self, t: DateTime<Utc>) {
+        self.sane_after = Some(t);
+    }
+
+    /// The window of this wake (see [`plan::window`]).
+    fn window(
+        &self,
+        handled_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+        mono: Duration,
+    ) -> plan::Window {
+        plan::window(handled_until, self.prev_wall, self.prev_mono, now, mono)
+    }
+
+    /// This wake is seen.
+    fn moved_to(&mut self, now: DateTime<Utc>, mono: Duration) {
+        self.prev_wall = now;
+        self.prev_mono = mono;
+    }
+
+    /// The clock known wrong is right again at `now`: returns the
+    /// high-water mark it passed.
+    fn sane_again(&mut self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.sane_after.take_if(|t| now >= *t)
+    }
+
+    /// The clock was set back: wrong until it passes again the latest
+    /// instant it showed.
+    fn set_back(&mut self) {
+        let high = self
+            .prev_wall
+            .max(self.sane_after.unwrap_or(self.prev_wall));
+        self.sane_after = Some(high);
+    }
+}
+
 impl Daemon {
     /// The run loop was frozen from `from` for `late`: the player was
     /// frozen too, so its deadline moves on by the freeze (not a stuck
@@ -35,20 +98,14 @@ impl Daemon {
     ) -> Result<(), RunError> {
         let now = self.clock.now();
         let mono = self.clock.monotonic();
-        let w = plan::window(
-            self.queue.handled_until(),
-            self.prev_wall,
-            self.prev_mono,
-            now,
-            mono,
-        );
-        let mut w = w;
+        let mut w = self
+            .clock_watch
+            .window(self.queue.handled_until(), now, mono);
         let mut outage = self.clock_check(&mut w, now).await?;
         if let Some((from, gone)) = frozen {
             outage = Some(self.frozen_outage(&mut w, from, gone, now).await?);
         }
-        self.prev_wall = now;
-        self.prev_mono = mono;
+        self.clock_watch.moved_to(now, mono);
         if now > w.since {
             let lost = match w.cause {
                 Cause::OnTime => None,
@@ -58,7 +115,7 @@ impl Daemon {
             self.off_air_due(w.since, now, lost).await?;
             self.handle_due(w.since, now, w.cause, outage).await?;
         }
-        if let Some((at, _)) = self.output_retry {
+        if let Some(at) = self.faults.next_retry() {
             if now >= at && !self.player.checking() {
                 self.send_check();
             }
@@ -93,11 +150,10 @@ impl Daemon {
         if w.step != TimeDelta::zero() {
             tracing::warn!(step_s = w.step.num_seconds(), "wall clock stepped");
         }
-        if let Some(t) = self.clock_sane_after.filter(|t| now >= *t) {
+        if let Some(t) = self.clock_watch.sane_again(now) {
             // The clock was behind and is right again: firings up to the
             // high-water mark were handled before; those after it were
             // missed while the clock was wrong, against the clock outage.
-            self.clock_sane_after = None;
             w.since = w.since.max(t);
             w.cause = Cause::ClockJump;
             outage = self
@@ -124,17 +180,14 @@ impl Daemon {
             let detail = format!(
                 "clock set back by {}s, from {} to {}",
                 -w.step.num_seconds(),
-                ts(self.prev_wall),
+                ts(self.clock_watch.prev_wall),
                 ts(now)
             );
             tracing::error!(%detail, "PC clock set back");
             self.store
                 .call(move |s| s.open_outage(OutageKind::Clock, CLOCK_SUBJECT, now, &detail))
                 .await?;
-            let high = self
-                .prev_wall
-                .max(self.clock_sane_after.unwrap_or(self.prev_wall));
-            self.clock_sane_after = Some(high);
+            self.clock_watch.set_back();
         }
         Ok(outage)
     }

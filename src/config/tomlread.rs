@@ -302,15 +302,9 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     humantime::parse_duration(&t).ok()
 }
 
-/// Shows a duration the way operators write it (`10m`, `1h 30m`, `20s`).
-pub fn show_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    let ms = d.subsec_millis();
-    if secs == 0 && ms > 0 {
-        return format!("{ms}ms");
-    }
-    humantime::format_duration(Duration::from_secs(secs)).to_string()
-}
+/// Moved to the catalogue (it is text for people); kept here so old paths
+/// still work.
+pub use crate::i18n::show_duration;
 
 /// The closest allowed word to a mistyped one, or a known alias.
 pub fn suggest(

@@ -4,6 +4,9 @@
 //! serde's `deny_unknown_fields` stops at the first error; operators need all
 //! of them at once, each with its line, so the station and schedule parsers
 //! walk the tree through this reader instead.
+//!
+//! It owns the walk over TOML values; it must not know what a key means
+//! (the station and schedule parsers do) nor word a finding.
 
 use crate::config::diag::{Diagnostic, LineIndex, Severity};
 use crate::i18n::{Msg, Want};

@@ -8,6 +8,9 @@
 //! test's switch); one thread reads it and keeps the counts the daemon
 //! looks at. Nothing is measured while nothing plays: silence then is not
 //! judged, and an idle daemon stays idle.
+//!
+//! It owns the monitor input and its counts; it must not open outages or
+//! write the store (the daemon judges and records).
 
 use crate::clock::Clock;
 use chrono::{DateTime, Utc};

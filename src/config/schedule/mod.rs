@@ -3,6 +3,7 @@
 //!
 //! Parsing is pure (text in, values and findings out). Code past this module
 //! never re-checks a broadcast: a `Broadcast` is valid by construction.
+//! It must not read the disk, the clock or the store.
 
 use crate::config::tomlread::{get, Reader};
 use crate::i18n::{Msg, Want};

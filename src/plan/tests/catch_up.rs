@@ -1,7 +1,7 @@
-#![allow(clippy::type_complexity)]
 //! Table tests of what a wake handles: the window after a stop or a clock
 //! step, catch-up, superseded and missed firings, the next deadline, and
 //! the reason codes' words.
+#![allow(clippy::type_complexity)]
 
 use super::*;
 

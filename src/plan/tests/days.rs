@@ -1,6 +1,6 @@
-#![allow(clippy::type_complexity)]
 //! Table tests of dates and days: every schedule key, weekdays, `{date}`
 //! files, half-open windows and cron's whole seconds.
+#![allow(clippy::type_complexity)]
 
 use super::*;
 

@@ -1,6 +1,6 @@
-#![allow(clippy::type_complexity)]
 //! Table tests of daylight saving time: Debian cron(8)'s rules for fixed
 //! and wildcard times in the spring gap and the repeated autumn hour.
+#![allow(clippy::type_complexity)]
 
 use super::*;
 use crate::plan::generate::fixed_wall_time;

@@ -1,7 +1,7 @@
-#![allow(clippy::type_complexity)]
 //! Table tests of the planner: each rule of PRODUCT.md §4 and every
 //! schedule key, with literal schedules and fixed windows. This file holds
 //! the shared helpers; the tests are by topic.
+#![allow(clippy::type_complexity)]
 
 use super::*;
 use crate::config::schedule::{self, Broadcast, Priority};

@@ -43,6 +43,9 @@ pub struct StationConfig {
     pub holidays: BTreeSet<NaiveDate>,
     /// How late a firing may still start when no broadcast says otherwise.
     pub catch_up: Duration,
+    /// The control socket (`[control] listen`): where the CLI, the
+    /// dashboard and the API reach the daemon. Nothing to do with the
+    /// monitor's listening for proof of air ([`MonitorConfig`]).
     pub listen: SocketAddr,
     /// Opens everything (dashboard forms, play, stop, reload).
     pub token: Option<String>,

@@ -20,6 +20,7 @@ pub struct Job {
     pub start_index: usize,
     pub cancel: Arc<AtomicBool>,
     /// Not a play: only see whether the output works ([`Output::check`]).
+    /// Sent as a job so the probe runs on the thread that owns the output.
     pub check: bool,
 }
 

@@ -88,3 +88,161 @@ impl Msg {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every finding is routed to an area file that has words for it, in
+    /// both languages (a wrong route would show the value's debug form).
+    #[test]
+    fn every_message_has_words_in_both_languages() {
+        let all = [
+            Msg::FileUnreadable { detail: "x".into() },
+            Msg::NotUtf8,
+            Msg::TomlSyntax { detail: "x".into() },
+            Msg::NoBroadcasts,
+            Msg::NoScheduleFiles { dir: "x".into() },
+            Msg::FolderMissing {
+                key: "z",
+                dir: "x".into(),
+            },
+            Msg::UnknownKey {
+                key: "x".into(),
+                suggestion: Some("y".into()),
+                allowed: vec!["a", "b"],
+            },
+            Msg::WrongType {
+                key: "x".into(),
+                want: Want::Text,
+                found: "x".into(),
+            },
+            Msg::MissingKey {
+                key: "z",
+                example: "z",
+            },
+            Msg::EmptyValue { key: "x".into() },
+            Msg::EmptyName,
+            Msg::DuplicateName {
+                name: "x".into(),
+                first: "x".into(),
+            },
+            Msg::AtAndCron,
+            Msg::NoTimes,
+            Msg::BadTime { value: "x".into() },
+            Msg::DuplicateTime { value: "x".into() },
+            Msg::BadCron {
+                value: "x".into(),
+                detail: "x".into(),
+            },
+            Msg::BadDay {
+                value: "x".into(),
+                suggestion: Some("y".into()),
+            },
+            Msg::BadDate {
+                key: "x".into(),
+                value: "x".into(),
+            },
+            Msg::UntilBeforeFrom {
+                from: "x".into(),
+                until: "x".into(),
+            },
+            Msg::BadRepeat { value: 7 },
+            Msg::BadDuration {
+                key: "x".into(),
+                value: "x".into(),
+                max: "z",
+            },
+            Msg::BadPriority {
+                value: "x".into(),
+                suggestion: Some("y".into()),
+            },
+            Msg::BadVolume { value: "x".into() },
+            Msg::PathAbsolute { path: "x".into() },
+            Msg::PathEscapes { path: "x".into() },
+            Msg::BadPlaceholder {
+                path: "x".into(),
+                placeholder: "x".into(),
+            },
+            Msg::FileMissing { path: "x".into() },
+            Msg::NotAFile { path: "x".into() },
+            Msg::NotRegularFile { path: "x".into() },
+            Msg::FileOutside { path: "x".into() },
+            Msg::FileEmpty { path: "x".into() },
+            Msg::FileUndecodable {
+                path: "x".into(),
+                detail: "x".into(),
+            },
+            Msg::BadTimezone {
+                value: "x".into(),
+                suggestion: Some("y".into()),
+            },
+            Msg::BadQuietHours { value: "x".into() },
+            Msg::BadOutput { value: "x".into() },
+            Msg::SecondDaemonRefused,
+            Msg::ScheduleEmptied,
+            Msg::StationFolderMissing { path: "x".into() },
+            Msg::PlanDaysOutOfRange {
+                value: "x".into(),
+                max: 9,
+            },
+            Msg::StoreLostStopping,
+            Msg::StoreUnreadable,
+            Msg::StoreDamaged,
+            Msg::BadListen { value: "x".into() },
+            Msg::ListenNeedsToken { value: "x".into() },
+            Msg::BadSetting {
+                key: "x".into(),
+                value: "x".into(),
+                zh: "z",
+                en: "z",
+            },
+            Msg::StationOnGoodCopy {
+                copy: "x".into(),
+                saved: "x".into(),
+            },
+            Msg::DataFolderChanged {
+                running: "x".into(),
+                configured: "x".into(),
+            },
+            Msg::StationOnDefaults {
+                data: "x".into(),
+                name: "x".into(),
+                timezone: "x".into(),
+            },
+            Msg::WarnCollisionMissed {
+                name: "x".into(),
+                at: "x".into(),
+                blocker: "x".into(),
+                start: "x".into(),
+                catch_up: "x".into(),
+            },
+            Msg::WarnQuietHours {
+                name: "x".into(),
+                time: "x".into(),
+                quiet: "x".into(),
+            },
+            Msg::WarnRangeOver {
+                name: "x".into(),
+                until: "x".into(),
+            },
+            Msg::WarnDateFileMissing {
+                name: "x".into(),
+                dates: vec!["d".into()],
+                path: "x".into(),
+            },
+            Msg::WarnFileMissingSoon {
+                name: "x".into(),
+                time: "x".into(),
+                path: "x".into(),
+            },
+        ];
+        for m in &all {
+            for lang in [Lang::Zh, Lang::En] {
+                let text = m.render(lang);
+                assert!(!text.is_empty(), "{m:?} in {lang:?}");
+                assert!(!text.starts_with(&format!("{m:?}")), "{m:?} in {lang:?}");
+            }
+        }
+    }
+}

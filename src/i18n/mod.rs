@@ -4,10 +4,10 @@
 //!
 //! Code elsewhere builds a [`Msg`] value carrying the facts (key, value, file);
 //! only this folder turns it into words, so wording changes are one diff and
-//! both languages stay in step. The catalogue is split by area: [`reading`]
-//! (files, syntax, keys), [`schedule`] (broadcast values, audio files),
-//! [`station`] (the station file), [`run`] (running, the event store),
-//! [`warnings`] (what `check` foresees) and [`words`] (report words).
+//! both languages stay in step. The catalogue is split by area: `reading`
+//! (files, syntax, keys), `schedule` (broadcast values, audio files),
+//! `station` (the station file), `run` (running, the event store),
+//! `warnings` (what `check` foresees) and `words` (report words).
 
 mod lang;
 mod msg;

@@ -4,6 +4,8 @@
 //! `tokio::time::pause()` only moves tokio's `Instant`; wall-clock jumps are
 //! simulated through [`TestClock`], which moves wall and monotonic time
 //! together ([`TestClock::advance`]) or wall time alone ([`TestClock::step`]).
+//!
+//! It owns reading time; it must not know schedules, firings or the store.
 
 use chrono::{DateTime, Utc};
 use std::future::Future;

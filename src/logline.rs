@@ -1,6 +1,7 @@
 //! Log lines stay lines: a writer for the log sinks that escapes line
 //! breaks inside one record (a broadcast name with a newline must not
 //! forge a second record in the text log a technician reads or greps).
+//! It owns that escaping only; it must not decide what is logged.
 
 use std::io::Write;
 

@@ -1,5 +1,8 @@
 //! Findings about the station's input: where (file:line:col, key, broadcast),
 //! how bad (error or warning) and what (a catalogue [`Msg`]).
+//!
+//! It owns the finding's shape and order; it must not word it (that is
+//! `i18n`'s) nor decide whether a station may run.
 
 use crate::i18n::{word, Lang, Msg};
 use std::ops::Range;

@@ -1,6 +1,12 @@
 //! The station folder on disk: reads `cunxiang.toml` and every
 //! `schedules/*.toml`, each file on its own so one broken file never hides
 //! or takes down the others.
+//!
+//! [`Station`] here is the whole station folder as loaded: the station
+//! file's `StationConfig` (`config::station`, only what `cunxiang.toml`
+//! says) plus every schedule file, with their findings and good copies.
+//! This is the one part of `config` that reads the disk; it must not
+//! plan, play or write the store.
 
 use crate::config::diag::Diagnostic;
 use crate::config::schedule::{self, Broadcast, Parsed};
@@ -85,10 +91,15 @@ impl ScheduleFile {
     }
 }
 
-/// A station folder, read.
+/// A station folder, read: the whole of it (station file, schedules, their
+/// findings, where the config came from). Not the same as
+/// [`StationConfig`], which is only what `cunxiang.toml` says and is the
+/// `config` field here.
 #[derive(Debug)]
 pub struct Station {
     pub dir: PathBuf,
+    /// The station file's settings (the file's, a good copy's or defaults;
+    /// see `config_source`).
     pub config: StationConfig,
     /// Findings about `cunxiang.toml` and the folders.
     pub station_diags: Vec<Diagnostic>,
@@ -106,58 +117,66 @@ pub struct Station {
     pub running: Option<Option<PathBuf>>,
 }
 
+/// Reads `cunxiang.toml`, falling back to its good copy, then to
+/// defaults: the config, the findings, where the config came from, and
+/// the text to keep as the next good copy.
+fn read_config(dir: &Path) -> (StationConfig, Vec<Diagnostic>, ConfigSource, Option<String>) {
+    let mut station_diags = Vec::new();
+    let cfg_path = dir.join(STATION_FILE);
+    let mut valid_text = None;
+    let mut config_source = ConfigSource::File;
+    let parsed = match read_text(&cfg_path) {
+        Ok(None) => Some(StationConfig::default()),
+        Ok(Some(text)) => {
+            let p = station::parse(STATION_FILE, &text);
+            let ok = !p.diagnostics.iter().any(|d| d.is_error());
+            station_diags.extend(p.diagnostics);
+            if ok {
+                valid_text = Some(text);
+            }
+            ok.then_some(p.config)
+        }
+        Err(msg) => {
+            station_diags.push(Diagnostic::error(Some(STATION_FILE.into()), msg));
+            None
+        }
+    };
+    let config = match parsed {
+        Some(c) => c,
+        None => match good_copy(dir) {
+            Some((config, saved)) => {
+                config_source = ConfigSource::GoodCopy;
+                station_diags.push(Diagnostic::warning(
+                    Some(STATION_FILE.into()),
+                    Msg::StationOnGoodCopy {
+                        copy: GOOD_COPY.into(),
+                        saved,
+                    },
+                ));
+                config
+            }
+            None => {
+                config_source = ConfigSource::Defaults;
+                let d = StationConfig::default();
+                station_diags.push(Diagnostic::warning(
+                    Some(STATION_FILE.into()),
+                    Msg::StationOnDefaults {
+                        data: d.data_dir.display().to_string(),
+                        name: d.name.clone(),
+                        timezone: d.timezone.name().to_string(),
+                    },
+                ));
+                d
+            }
+        },
+    };
+    (config, station_diags, config_source, valid_text)
+}
+
 impl Station {
     /// Reads the station in `dir`. Never fails: every problem is a finding.
     pub fn load(dir: &Path) -> Station {
-        let mut station_diags = Vec::new();
-        let cfg_path = dir.join(STATION_FILE);
-        let mut valid_text = None;
-        let mut config_source = ConfigSource::File;
-        let parsed = match read_text(&cfg_path) {
-            Ok(None) => Some(StationConfig::default()),
-            Ok(Some(text)) => {
-                let p = station::parse(STATION_FILE, &text);
-                let ok = !p.diagnostics.iter().any(|d| d.is_error());
-                station_diags.extend(p.diagnostics);
-                if ok {
-                    valid_text = Some(text);
-                }
-                ok.then_some(p.config)
-            }
-            Err(msg) => {
-                station_diags.push(Diagnostic::error(Some(STATION_FILE.into()), msg));
-                None
-            }
-        };
-        let config = match parsed {
-            Some(c) => c,
-            None => match good_copy(dir) {
-                Some((config, saved)) => {
-                    config_source = ConfigSource::GoodCopy;
-                    station_diags.push(Diagnostic::warning(
-                        Some(STATION_FILE.into()),
-                        Msg::StationOnGoodCopy {
-                            copy: GOOD_COPY.into(),
-                            saved,
-                        },
-                    ));
-                    config
-                }
-                None => {
-                    config_source = ConfigSource::Defaults;
-                    let d = StationConfig::default();
-                    station_diags.push(Diagnostic::warning(
-                        Some(STATION_FILE.into()),
-                        Msg::StationOnDefaults {
-                            data: d.data_dir.display().to_string(),
-                            name: d.name.clone(),
-                            timezone: d.timezone.name().to_string(),
-                        },
-                    ));
-                    d
-                }
-            },
-        };
+        let (config, station_diags, config_source, valid_text) = read_config(dir);
         let mut st = Station {
             dir: dir.to_path_buf(),
             config,
@@ -168,21 +187,10 @@ impl Station {
             running: running_daemon(dir),
             schedules_read: false,
         };
-        if let Some(Some(running)) = &st.running {
-            let configured = dir.join(&st.config.data_dir);
-            if !same_path(running, &configured) {
-                st.station_diags.push(Diagnostic::warning(
-                    Some(STATION_FILE.into()),
-                    Msg::DataFolderChanged {
-                        running: shown_path(dir, running),
-                        configured: shown_path(dir, &configured),
-                    },
-                ));
-            }
-        }
+        st.check_data_folder();
         let audio = st.audio_dir();
         if !audio.is_dir() {
-            let shown = shown_path(dir, &audio);
+            let shown = shown_path(&st.dir, &audio);
             st.station_diags.push(Diagnostic::error(
                 None,
                 Msg::FolderMissing {
@@ -191,6 +199,33 @@ impl Station {
                 },
             ));
         }
+        st.read_schedules();
+        st.check_duplicate_names();
+        st
+    }
+
+    /// A daemon running on another data folder than the file now names.
+    fn check_data_folder(&mut self) {
+        let dir = &self.dir;
+        if let Some(Some(running)) = &self.running {
+            let configured = dir.join(&self.config.data_dir);
+            if !same_path(running, &configured) {
+                self.station_diags.push(Diagnostic::warning(
+                    Some(STATION_FILE.into()),
+                    Msg::DataFolderChanged {
+                        running: shown_path(dir, running),
+                        configured: shown_path(dir, &configured),
+                    },
+                ));
+            }
+        }
+    }
+
+    /// Reads every `schedules/*.toml`, each on its own.
+    fn read_schedules(&mut self) {
+        let dir = self.dir.clone();
+        let dir = dir.as_path();
+        let st = self;
         let sched_dir = st.schedules_dir();
         let sched_shown = shown_path(dir, &sched_dir);
         match std::fs::read_dir(&sched_dir) {
@@ -240,8 +275,6 @@ impl Station {
                 }
             }
         }
-        st.check_duplicate_names();
-        st
     }
 
     /// A broadcast name used in two files: the later file is in error, so

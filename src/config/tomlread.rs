@@ -4,6 +4,9 @@
 //! serde's `deny_unknown_fields` stops at the first error; operators need all
 //! of them at once, each with its line, so the station and schedule parsers
 //! walk the tree through this reader instead.
+//!
+//! It owns the walk over TOML values; it must not know what a key means
+//! (the station and schedule parsers do) nor word a finding.
 
 use crate::config::diag::{Diagnostic, LineIndex, Severity};
 use crate::i18n::{Msg, Want};
@@ -302,15 +305,9 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     humantime::parse_duration(&t).ok()
 }
 
-/// Shows a duration the way operators write it (`10m`, `1h 30m`, `20s`).
-pub fn show_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    let ms = d.subsec_millis();
-    if secs == 0 && ms > 0 {
-        return format!("{ms}ms");
-    }
-    humantime::format_duration(Duration::from_secs(secs)).to_string()
-}
+/// Moved to the catalogue (it is text for people); kept here so old paths
+/// still work.
+pub use crate::i18n::show_duration;
 
 /// The closest allowed word to a mistyped one, or a known alias.
 pub fn suggest(

@@ -3,6 +3,7 @@
 //! eight `ALSA lib …` lines; now each is a `debug` line (the daemon logs one
 //! line per device state change itself), and the last few are kept so a
 //! device error can say what ALSA said.
+//! It must not decide anything about the device (the daemon does).
 
 use std::collections::VecDeque;
 use std::ffi::{c_char, c_int, CStr};

@@ -1,6 +1,8 @@
 //! Audio files on disk: probing them (format, duration, rate, channels) so a
 //! missing, empty or undecodable file is found before air time, and the
 //! built-in chime.
+//! It reads files; it must not play them (`output`) nor decide whether a
+//! finding stops a broadcast (`check` and the daemon do).
 
 use crate::i18n::Msg;
 use crate::plan::chime;

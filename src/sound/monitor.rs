@@ -8,6 +8,9 @@
 //! test's switch); one thread reads it and keeps the counts the daemon
 //! looks at. Nothing is measured while nothing plays: silence then is not
 //! judged, and an idle daemon stays idle.
+//!
+//! It owns the monitor input and its counts; it must not open outages or
+//! write the store (the daemon judges and records).
 
 use crate::clock::Clock;
 use chrono::{DateTime, Utc};
@@ -300,22 +303,9 @@ impl MonitorHandle {
                         continue;
                     }
                     if source.is_none() {
-                        match open() {
-                            Ok(s) => {
-                                source = Some(s);
-                            }
-                            Err(e) => {
-                                let mut h = st.lock().expect("monitor state");
-                                // One line per change, not one per retry.
-                                if h.error.as_ref() != Some(&e) {
-                                    tracing::warn!(error = %e, "monitor input cannot be opened");
-                                }
-                                h.error = Some(e);
-                                h.errors += 1;
-                                drop(h);
-                                std::thread::park_timeout(Duration::from_secs(1));
-                                continue;
-                            }
+                        source = open_input(&open, &st);
+                        if source.is_none() {
+                            continue;
                         }
                     }
                     let s = source.as_mut().expect("opened");
@@ -324,22 +314,7 @@ impl MonitorHandle {
                         was_active = true;
                     }
                     match s.read_window() {
-                        Ok(samples) => {
-                            let db = rms_dbfs(&samples);
-                            let (at, mono) = (clock.now(), clock.monotonic());
-                            let mut h = st.lock().expect("monitor state");
-                            h.windows += 1;
-                            h.last_db = Some(db);
-                            h.last_at = Some(at);
-                            h.last_at_mono = Some(mono);
-                            h.error = None;
-                            if db >= threshold_db {
-                                h.heard += 1;
-                                h.last_heard = Some(at);
-                                h.last_heard_mono = Some(mono);
-                                h.first_heard_since_mark.get_or_insert(at);
-                            }
-                        }
+                        Ok(samples) => count_window(&st, clock.as_ref(), threshold_db, &samples),
                         Err(e) => {
                             tracing::warn!(error = %e, "monitor input failed");
                             let mut h = st.lock().expect("monitor state");
@@ -500,6 +475,47 @@ pub fn open_source(
     match spec {
         MonitorSpec::File(p) => Ok(Box::new(FileSource::open(p, clock)?)),
         MonitorSpec::Device(n) => Ok(Box::new(DeviceSource::open(n.as_deref())?)),
+    }
+}
+
+/// Opens the monitor input; on failure counts it (one log line per change
+/// of error, not one per retry), waits a second and gives `None`.
+fn open_input(
+    open: &dyn Fn() -> Result<Box<dyn MonitorSource>, String>,
+    state: &Mutex<Hearing>,
+) -> Option<Box<dyn MonitorSource>> {
+    match open() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            let mut h = state.lock().expect("monitor state");
+            // One line per change, not one per retry.
+            if h.error.as_ref() != Some(&e) {
+                tracing::warn!(error = %e, "monitor input cannot be opened");
+            }
+            h.error = Some(e);
+            h.errors += 1;
+            drop(h);
+            std::thread::park_timeout(Duration::from_secs(1));
+            None
+        }
+    }
+}
+
+/// Counts one window read: its level, and whether it was heard.
+fn count_window(state: &Mutex<Hearing>, clock: &dyn Clock, threshold_db: f32, samples: &[f32]) {
+    let db = rms_dbfs(samples);
+    let (at, mono) = (clock.now(), clock.monotonic());
+    let mut h = state.lock().expect("monitor state");
+    h.windows += 1;
+    h.last_db = Some(db);
+    h.last_at = Some(at);
+    h.last_at_mono = Some(mono);
+    h.error = None;
+    if db >= threshold_db {
+        h.heard += 1;
+        h.last_heard = Some(at);
+        h.last_heard_mono = Some(mono);
+        h.first_heard_since_mark.get_or_insert(at);
     }
 }
 

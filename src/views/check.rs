@@ -87,11 +87,7 @@ impl Report {
     }
 }
 
-/// Start of a local day as an instant.
-pub fn day_start(rules: &Rules, d: NaiveDate) -> DateTime<Utc> {
-    plan::local_instant(rules.tz, d.and_hms_opt(0, 0, 0).expect("midnight"))
-        .expect("a day has a start")
-}
+pub use crate::plan::day_start;
 
 /// Checks the station as of `now`.
 pub fn check(station: &Station, now: DateTime<Utc>) -> Report {

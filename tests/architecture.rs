@@ -407,3 +407,105 @@ fn the_checker_sees_what_it_must() {
         ]
     );
 }
+
+/// Files the size limit allows to be longer, with why. Empty: every
+/// file of `src/` is under [`MAX_FILE_LINES`].
+const LONG_FILES: &[(&str, &str)] = &[];
+
+/// About 700 lines: a file longer than this holds more than one concern.
+const MAX_FILE_LINES: usize = 720;
+
+/// About 80 lines: a longer function is split into named steps, except a
+/// `match` table (one arm per message, per key) and a test's table.
+const MAX_FN_LINES: usize = 80;
+
+#[test]
+fn no_file_is_too_long() {
+    let long: Vec<String> = modules()
+        .iter()
+        .map(|m| (m.file.display().to_string(), m.text.lines().count()))
+        .filter(|(f, n)| *n > MAX_FILE_LINES && !LONG_FILES.iter().any(|l| l.0 == f))
+        .map(|(f, n)| format!("src/{f}: {n} lines"))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "over {MAX_FILE_LINES} lines:\n{}",
+        long.join("\n")
+    );
+}
+
+/// Every function of the file: (name, first line, length in lines, whether
+/// its body is one `match`, whether it is a test).
+fn functions(text: &str) -> Vec<(String, usize, usize, bool, bool)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let t = l.trim_start();
+        let indent = l.len() - t.len();
+        let rest = ["pub(crate) ", "pub(super) ", "pub "]
+            .iter()
+            .find_map(|p| t.strip_prefix(p))
+            .unwrap_or(t);
+        let rest = if rest.starts_with("pub(in ") {
+            rest.split_once(") ").map_or(rest, |x| x.1)
+        } else {
+            rest
+        };
+        let rest = rest.strip_prefix("async ").unwrap_or(rest);
+        let rest = rest.strip_prefix("const ").unwrap_or(rest);
+        let Some(sig) = rest.strip_prefix("fn ") else {
+            continue;
+        };
+        let name: String = sig
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let close = format!("{}}}", " ".repeat(indent));
+        let Some(end) = (i + 1..lines.len()).find(|&j| lines[j] == close) else {
+            continue;
+        };
+        let open = (i..end).find(|&j| lines[j].trim_end().ends_with('{'));
+        let first = open
+            .and_then(|o| lines[o + 1..end].iter().find(|l| !l.trim().is_empty()))
+            .map(|l| l.trim_start())
+            .unwrap_or("");
+        let table = ["match ", "Ok(match ", "Some(match ", "use "]
+            .iter()
+            .any(|p| first.starts_with(p))
+            && lines[end - 1].trim_start().starts_with('}');
+        let test = i > 0 && lines[i - 1].contains("test]");
+        out.push((name, i + 1, end - i + 1, table, test));
+    }
+    out
+}
+
+#[test]
+fn no_function_is_too_long() {
+    let mut long = Vec::new();
+    for m in modules() {
+        for (name, line, n, table, test) in functions(&m.text) {
+            if n > MAX_FN_LINES && !table && !test {
+                long.push(format!("src/{}:{line} {name}: {n} lines", m.file.display()));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "over {MAX_FN_LINES} lines:\n{}",
+        long.join("\n")
+    );
+}
+
+#[test]
+fn the_length_reader_sees_tables_and_tests() {
+    let text = "fn a() {\n    match x {\n        1 => 2,\n    }\n}\n\n#[test]\nfn b() {\n    let x = 1;\n}\n    pub(in crate::daemon) async fn c(\n        &self,\n    ) {\n        go();\n    }\n";
+    let f = functions(text);
+    assert_eq!(
+        f,
+        [
+            ("a".to_string(), 1, 5, true, false),
+            ("b".to_string(), 8, 3, false, true),
+            ("c".to_string(), 11, 5, false, false)
+        ]
+    );
+}

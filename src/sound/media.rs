@@ -114,13 +114,8 @@ pub fn resolve_under(audio_dir: &Path, rel: &str) -> Result<PathBuf, MediaError>
     Ok(real)
 }
 
-/// Probes a file: headers, then the first packets are decoded to prove the
-/// codec works. The duration comes from the headers when they carry it,
-/// else from the packet timestamps (no samples are decoded for that).
-///
-/// # Errors
-/// A [`MediaError`] saying why the file cannot play.
-pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
+/// A regular file with something in it, or why not.
+fn plain_file(path: &Path) -> Result<(), MediaError> {
     let meta = std::fs::metadata(path).map_err(|_| MediaError::Missing)?;
     if meta.is_dir() {
         return Err(MediaError::NotAFile);
@@ -132,6 +127,17 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
     if meta.len() == 0 {
         return Err(MediaError::Empty);
     }
+    Ok(())
+}
+
+/// Probes a file: headers, then the first packets are decoded to prove the
+/// codec works. The duration comes from the headers when they carry it,
+/// else from the packet timestamps (no samples are decoded for that).
+///
+/// # Errors
+/// A [`MediaError`] saying why the file cannot play.
+pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
+    plain_file(path)?;
     let (mut format, track, mut decoder) = open_track(path)?;
     let params = &track.codec_params;
     let codec = symphonia::default::get_codecs()

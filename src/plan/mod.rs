@@ -139,5 +139,25 @@ pub enum Trigger {
     Manual,
 }
 
+impl Trigger {
+    /// The word the as-run log stores (and JSON shows) for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+            Trigger::CatchUp => "catch_up",
+            Trigger::Manual => "manual",
+        }
+    }
+
+    /// Reads a stored word back; one it does not know is `Schedule`.
+    pub fn parse(s: &str) -> Trigger {
+        match s {
+            "catch_up" => Trigger::CatchUp,
+            "manual" => Trigger::Manual,
+            _ => Trigger::Schedule,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,7 @@ use crate::daemon::settings::*;
 use crate::daemon::source::{self, Programme};
 use crate::plan::{reasons, Firing};
 use crate::sound::output::{ItemSource, JobResult, PlayItem, PlayerEvent};
+use crate::store::NewPlay;
 use crate::store::{OutageKind, Status};
 use chrono::{DateTime, Utc};
 use std::sync::atomic::Ordering;
@@ -113,17 +114,11 @@ impl Daemon {
                         Some(row)
                     }
                     // Failed before any sound: no start time.
-                    None => s.insert(
-                        &f.broadcast,
-                        f.scheduled_at,
-                        None,
-                        Some(now),
-                        Status::Failed,
-                        Some(&reason),
-                        trigger,
-                        f.priority.as_str(),
-                        &f.files,
-                    )?,
+                    None => s.insert_play(&NewPlay {
+                        ended_at: Some(now),
+                        reason: Some(&reason),
+                        ..NewPlay::of(&f, trigger, Status::Failed)
+                    })?,
                 };
                 if let Some(row) = row {
                     s.link_outage(row, outage)?;
@@ -155,17 +150,10 @@ impl Daemon {
                 let id = self
                     .store
                     .call(move |s| {
-                        s.insert(
-                            &f.broadcast,
-                            f.scheduled_at,
-                            Some(now),
-                            None,
-                            Status::Playing,
-                            None,
-                            trigger,
-                            f.priority.as_str(),
-                            &f.files,
-                        )
+                        s.insert_play(&NewPlay {
+                            started_at: Some(now),
+                            ..NewPlay::of(&f, trigger, Status::Playing)
+                        })
                     })
                     .await?;
                 id.map(|id| (id, 0))

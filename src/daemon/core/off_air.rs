@@ -6,6 +6,7 @@ use super::{Daemon, OffPending};
 use crate::config::schedule::Broadcast;
 use crate::daemon::settings::*;
 use crate::plan::{self, reasons, Cause, Firing, Trigger};
+use crate::store::NewPlay;
 use crate::store::{OutageKind, Status};
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use std::collections::BTreeMap;
@@ -93,17 +94,10 @@ impl Daemon {
         let id = self
             .store
             .call(move |s| {
-                let id = s.insert(
-                    &f.broadcast,
-                    f.scheduled_at,
-                    None,
-                    None,
-                    status,
-                    Some(&reason),
-                    trigger,
-                    f.priority.as_str(),
-                    &f.files,
-                )?;
+                let id = s.insert_play(&NewPlay {
+                    reason: Some(&reason),
+                    ..NewPlay::of(&f, trigger, status)
+                })?;
                 if let (Some(id), Some(o)) = (id, outage) {
                     s.link_outage(id, o)?;
                 }

@@ -313,9 +313,16 @@ fn main() {
             &mut out,
             &mut err,
         ),
-        Command::Report { from, days, format } => {
-            cli::report(&cli.station, now, lang, from, days, format, &mut out)
-        }
+        Command::Report { from, days, format } => cli::report(
+            &cli.station,
+            now,
+            lang,
+            from,
+            days,
+            format,
+            &mut out,
+            &mut err,
+        ),
         Command::Status { json } => cli::status(&cli.station, now, lang, json, &mut out),
         Command::Devices => {
             let devs = cunxiang::sound::output::list_devices();

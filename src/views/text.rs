@@ -341,3 +341,40 @@ mod tests {
         assert!(c.ends_with('…') && long.starts_with(c.trim_end_matches('…')));
     }
 }
+
+/// An instant in the station's zone: written and read as RFC 3339 with
+/// the station's offset (`2026-12-01T07:30:00+08:00`), as the status JSON
+/// carries it; typed, so readers never parse strings back by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stamp(pub DateTime<chrono::FixedOffset>);
+
+impl Stamp {
+    /// `t` in the zone `tz`.
+    pub fn at(t: DateTime<Utc>, tz: Tz) -> Stamp {
+        Stamp(t.with_timezone(&tz).fixed_offset())
+    }
+
+    pub fn utc(&self) -> DateTime<Utc> {
+        self.0.with_timezone(&Utc)
+    }
+
+    /// `2026-12-01 07:30:00 +08:00`.
+    pub fn shown(&self) -> String {
+        self.0.format("%Y-%m-%d %H:%M:%S %:z").to_string()
+    }
+}
+
+impl serde::Serialize for Stamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_rfc3339_opts(SecondsFormat::Secs, false))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Stamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Stamp, D::Error> {
+        let s = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&s)
+            .map(Stamp)
+            .map_err(serde::de::Error::custom)
+    }
+}

@@ -15,8 +15,14 @@ use crate::daemon::Live;
 use crate::i18n::{status_word, trigger_word, word, Lang};
 use crate::plan::{self, Rules, Slot};
 use crate::store::{PlayFilter, PlayRow, Status, Store};
+use crate::views::check::day_start;
 use crate::views::ledger::DayReport;
+use crate::views::report::day_reports;
+use crate::views::status::{status, OpenOutage, State, Status as StationStatus};
 use crate::views::text::cut;
+use crate::views::text::Stamp;
+use crate::views::{heard_word, Reading};
+use crate::web::live::running;
 use chrono::{DateTime, Duration as TimeDelta, NaiveDate, Utc};
 use chrono_tz::Tz;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
@@ -187,33 +193,58 @@ svg text{font-size:11px;fill:#444}
 /// scripts, a meta refresh every 30 s.
 const REFRESH: &str = r#"setInterval(function(){var a=document.activeElement;if(!a||!a.form){location.reload();}},15000);"#;
 
-/// The whole page.
+/// The whole page: the station read once (its files and its store).
 pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -> String {
-    let lang = o.lang;
-    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
-    let station = Station::load(station_dir);
-    let rules = Rules::from_config(&station.config);
-    let tz = rules.tz;
-    let status = crate::cli::status_value(&station, now, lang, Some(live));
+    let reading = Reading::load(station_dir);
+    let status = status(&reading, now, o.lang, Some(&running(live, now)));
+    render(&reading, &status, now, live, o)
+}
+
+/// What the page shows besides the status, read from the one store.
+struct Tables<'a> {
+    day: Day<'a>,
+    recent: Vec<PlayRow>,
+    /// The last seven days, or why they cannot be read.
+    week: Result<Vec<DayReport>, String>,
+}
+
+fn tables<'a>(
+    r: &Reading,
+    broadcasts: &'a [Broadcast],
+    now: DateTime<Utc>,
+    lang: Lang,
+) -> Tables<'a> {
+    let rules = &r.rules;
     // A store that cannot be read shows in `status` (store_error, needs
     // repair); the page's tables are then empty, under that banner.
-    let store = crate::cli::open_store(&station).ok().flatten();
-    let today = now.with_timezone(&tz).date_naive();
-    let day_a = crate::views::check::day_start(&rules, today);
-    let day_b = crate::views::check::day_start(&rules, today + TimeDelta::days(1));
+    let store = r.store();
+    let today = now.with_timezone(&rules.tz).date_naive();
+    let day_a = day_start(rules, today);
+    let day_b = day_start(rules, today + TimeDelta::days(1));
+    Tables {
+        day: Day::load(store, broadcasts, rules, day_a, day_b),
+        recent: store
+            .and_then(|s| s.latest_plays(RECENT_ROWS).ok())
+            .unwrap_or_default(),
+        week: day_reports(r, now, today - TimeDelta::days(6), 7).map_err(|e| e.render(lang)),
+    }
+}
+
+fn render(
+    r: &Reading,
+    status: &StationStatus,
+    now: DateTime<Utc>,
+    live: &Live,
+    o: &PageOpts,
+) -> String {
+    let lang = o.lang;
+    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+    let station = &r.station;
+    let tz = r.rules.tz;
     let broadcasts = station.broadcasts();
-    let day = Day::load(store.as_ref(), &broadcasts, &rules, day_a, day_b);
-    let recent: Vec<PlayRow> = store
-        .as_ref()
-        .and_then(|s| s.latest_plays(RECENT_ROWS).ok())
-        .unwrap_or_default();
-    let week =
-        crate::cli::day_reports(&station, store.as_ref(), now, today - TimeDelta::days(6), 7);
-    let faults: Vec<&serde_json::Value> = status["open_outages"]
-        .as_array()
-        .map(|v| v.iter().filter(|o| o["fault"] == true).collect())
-        .unwrap_or_default();
-    let (state_class, state_text) = if status["needs_repair"] == true {
+    let Tables { day, recent, week } = tables(r, &broadcasts, now, lang);
+    let faults: Vec<&OpenOutage> = status.faults().collect();
+    let (state_class, state_text) = if status.needs_repair {
         ("fault", l("故障", "FAULT"))
     } else if live.now_playing.is_some() {
         ("broadcasting", l("正在播出", "broadcasting"))
@@ -226,38 +257,28 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
     };
     let show = |t: DateTime<Utc>| crate::views::text::show_instant(t, tz);
     let hm = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M:%S").to_string();
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
-    let since_ago = |v: &serde_json::Value| {
-        v.as_str()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| {
-                let t = t.with_timezone(&Utc);
-                match lang {
-                    Lang::Zh => format!("{}（{}）", show(t), ago(lang, now - t)),
-                    Lang::En => format!("{} ({})", show(t), ago(lang, now - t)),
-                }
-            })
-            .unwrap_or_default()
+    let since_ago = |t: &Stamp| {
+        let t = t.utc();
+        match lang {
+            Lang::Zh => format!("{}（{}）", show(t), ago(lang, now - t)),
+            Lang::En => format!("{} ({})", show(t), ago(lang, now - t)),
+        }
     };
     let names: Vec<String> = live
         .broadcasts
         .iter()
         .filter(|b| b.name.chars().count() <= SUGGESTION_CHARS)
         .map(|b| b.name.clone())
-        .chain(audio_files(&station))
+        .chain(audio_files(station))
         .filter(|n| n.chars().count() <= SUGGESTION_CHARS)
         .take(SUGGESTIONS)
         .collect();
     let station_name = cut(&station.config.name, NAME);
-    let errs = status["schedule_errors"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let warns = status["warnings"].as_array().cloned().unwrap_or_default();
-    let problems: Vec<(bool, &serde_json::Value)> = errs
+    let problems: Vec<(bool, &String)> = status
+        .schedule_errors
         .iter()
         .map(|e| (true, e))
-        .chain(warns.iter().map(|w| (false, w)))
+        .chain(status.warnings.iter().map(|w| (false, w)))
         .collect();
     let markup = html! {
         (DOCTYPE)
@@ -281,7 +302,7 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                     @if let Some(e) = &o.err { p.err { (cut(e, TEXT)) } }
                     section #repair-list class=(if faults.is_empty() { "ok" } else { "" }) {
                         h2 { (l("待维修", "Repair list")) }
-                        @if status["state"] == "down" {
+                        @if status.state == State::Down {
                             p.advice { (l("播控程序没有在运行：检查广播电脑", "the daemon is not running: check the broadcast PC")) }
                         }
                         @if faults.is_empty() {
@@ -290,12 +311,12 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                             ul {
                                 @for f in faults.iter().take(LISTED) {
                                     li {
-                                        strong { "[" (text(&f["what"])) "] " (cut(&text(&f["subject"]), NAME)) }
-                                        " " (l("自", "since")) " " (since_ago(&f["since"]))
-                                        " · " (l("损失节目", "broadcasts lost")) " " (f["lost"].as_i64().unwrap_or(0))
-                                        @if let Some(d) = f["detail"].as_str() { br; span.muted { (cut(d, TEXT)) } }
+                                        strong { "[" (f.what) "] " (cut(&f.subject, NAME)) }
+                                        " " (l("自", "since")) " " (since_ago(&f.since))
+                                        " · " (l("损失节目", "broadcasts lost")) " " (f.lost)
+                                        @if let Some(d) = &f.detail { br; span.muted { (cut(d, TEXT)) } }
                                         br;
-                                        span.advice { (l("检查：", "Check: ")) (cut(&text(&f["advice"]), TEXT)) }
+                                        span.advice { (l("检查：", "Check: ")) (cut(&f.advice, TEXT)) }
                                     }
                                 }
                                 (more(lang, faults.len().saturating_sub(LISTED), "cunxiang outages --open"))
@@ -305,8 +326,8 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                             h2 { (l("节目单问题", "Schedule problems")) }
                             ul {
                                 @for (error, e) in problems.iter().take(LISTED) {
-                                    @if *error { li { code { (cut(&text(e), TEXT)) } } }
-                                    @else { li { (cut(&text(e), TEXT)) } }
+                                    @if *error { li { code { (cut(e, TEXT)) } } }
+                                    @else { li { (cut(e, TEXT)) } }
                                 }
                                 (more(lang, problems.len().saturating_sub(LISTED), "cunxiang check"))
                             }
@@ -389,7 +410,10 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                     }
                     section {
                         h2 { (l("近 7 天可用率", "Availability, last 7 days")) }
-                        (availability(&week, lang))
+                        @match &week {
+                            Ok(w) => (availability(w, lang)),
+                            Err(e) => p.advice { (cut(e, TEXT)) },
+                        }
                     }
                     section #recent {
                         h2 { (l("最近播出", "Recent plays")) }
@@ -407,7 +431,7 @@ pub fn page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &PageOpts) -
                                     td { (r.started_at.map(hm).unwrap_or_default()) }
                                     td { (trigger_word(lang, r.trigger.as_str())) }
                                     td class=(match r.heard { Some(true) => "s-played", Some(false) => "s-failed", None => "" }) {
-                                        (crate::cli::heard_word(lang, r.heard))
+                                        (heard_word(lang, r.heard))
                                     }
                                     td { (r.reason.as_deref().map(|x| cut(&crate::i18n::reason_text(lang, x), REASON).into_owned()).unwrap_or_default()) }
                                 }

@@ -6,10 +6,9 @@
 //! scrape into a fresh registry: nothing is kept between scrapes, so the
 //! numbers are always what the as-run log and the ledger say.
 
-use crate::config::load::Station;
 use crate::daemon::Live;
-use crate::plan::Rules;
 use crate::store::{keys, OutageKind, Status};
+use crate::views::Reading;
 use chrono::{DateTime, Utc};
 use prometheus::{Encoder, Gauge, GaugeVec, IntGauge, IntGaugeVec, Opts, Registry};
 
@@ -18,8 +17,8 @@ fn secs(t: DateTime<Utc>) -> f64 {
 }
 
 /// Renders every metric for `station` at `now`.
-pub fn render(station: &Station, now: DateTime<Utc>, live: &Live) -> String {
-    match build(station, now, live) {
+pub fn render(reading: &Reading, now: DateTime<Utc>, live: &Live) -> String {
+    match build(reading, now, live) {
         Ok(r) => {
             let mut buf = Vec::new();
             let enc = prometheus::TextEncoder::new();
@@ -35,22 +34,26 @@ pub fn render(station: &Station, now: DateTime<Utc>, live: &Live) -> String {
     }
 }
 
-fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Result<Registry> {
+fn build(reading: &Reading, now: DateTime<Utc>, live: &Live) -> prometheus::Result<Registry> {
+    let station = &reading.station;
     let r = Registry::new();
     let gauge = |name: &str, help: &str, v: f64| -> prometheus::Result<()> {
         let g = Gauge::new(name, help)?;
         g.set(v);
         r.register(Box::new(g))
     };
-    let rules = Rules::from_config(&station.config);
+    let rules = &reading.rules;
     // A read that fails leaves its metrics out (never a false zero) and
     // sets cunxiang_store_ok to 0, for an alert.
     let store_ok = std::cell::Cell::new(true);
-    let store = crate::cli::open_store(station).unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "metrics: cannot read the store");
-        store_ok.set(false);
-        None
-    });
+    let store = match &reading.store {
+        Ok(s) => s.as_ref(),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: cannot read the store");
+            store_ok.set(false);
+            None
+        }
+    };
     fn checked<T>(ok: &std::cell::Cell<bool>, r: Result<T, crate::store::StoreError>) -> Option<T> {
         match r {
             Ok(v) => Some(v),
@@ -126,7 +129,7 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
     errors.set(live.errors.len() as i64);
     r.register(Box::new(errors))?;
 
-    let today = crate::views::check::day_start(&rules, now.with_timezone(&rules.tz).date_naive());
+    let today = crate::views::check::day_start(rules, now.with_timezone(&rules.tz).date_naive());
     let count = |since| {
         store
             .as_ref()

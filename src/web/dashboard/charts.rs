@@ -112,32 +112,40 @@ pub(super) fn status_color(s: Status) -> &'static str {
     }
 }
 
-/// Today as a 24-hour strip: planned firings above, what aired below
-/// (coloured by outcome), the current time as a line. Up to [`MARKS`]
-/// firings (and plays) are drawn one by one; a busier day is drawn as a
-/// bar per hour, its height the hour's count.
-pub(super) fn timeline(day: &Day<'_>, now: DateTime<Utc>, tz: Tz, lang: Lang) -> Markup {
-    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
-    let (a, b) = (day.a, day.b);
-    let (left, width) = (60.0, 920.0);
-    let span = (b - a).num_milliseconds().max(1) as f64;
-    let x = |t: DateTime<Utc>| {
-        left + ((t - a).num_milliseconds() as f64 / span).clamp(0.0, 1.0) * width
-    };
-    let hm = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
-    let bar = |h: &Hour| {
-        let (x0, x1) = (x(h.start), x((h.start + TimeDelta::hours(1)).min(b)));
+/// Where things go on the timeline: instants to x, hours to bars, and an
+/// hour's counts in words for its tooltip.
+struct Strip<'d, 'a> {
+    day: &'d Day<'a>,
+    now: DateTime<Utc>,
+    tz: Tz,
+    lang: Lang,
+}
+
+const LEFT: f64 = 60.0;
+const WIDTH: f64 = 920.0;
+
+impl Strip<'_, '_> {
+    fn x(&self, t: DateTime<Utc>) -> f64 {
+        let (a, b) = (self.day.a, self.day.b);
+        let span = (b - a).num_milliseconds().max(1) as f64;
+        LEFT + ((t - a).num_milliseconds() as f64 / span).clamp(0.0, 1.0) * WIDTH
+    }
+
+    fn hm(&self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.tz).format("%H:%M").to_string()
+    }
+
+    /// An hour's bar: its x and width.
+    fn bar(&self, h: &Hour) -> (f64, f64) {
+        let (x0, x1) = (
+            self.x(h.start),
+            self.x((h.start + TimeDelta::hours(1)).min(self.day.b)),
+        );
         (x0 + 1.0, (x1 - x0 - 2.0).max(1.0))
-    };
-    let max_planned = day
-        .hours
-        .iter()
-        .map(|h| h.planned)
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
-    let max_aired = day.hours.iter().map(Hour::aired).max().unwrap_or(0).max(1) as f64;
-    let counts = |h: &Hour| {
+    }
+
+    fn counts(&self, h: &Hour) -> String {
+        let l = |zh: &'static str, en: &'static str| self.lang.pick(zh, en);
         let mut parts = vec![format!("{} {}", l("计划", "planned"), h.planned)];
         if h.skipped > 0 {
             parts.push(format!(
@@ -148,72 +156,105 @@ pub(super) fn timeline(day: &Day<'_>, now: DateTime<Utc>, tz: Tz, lang: Lang) ->
         }
         for (s, n) in HOUR_STATUSES.iter().zip(h.plays) {
             if n > 0 {
-                parts.push(format!("{} {n}", status_word(lang, s.as_str())));
+                parts.push(format!("{} {n}", status_word(self.lang, s.as_str())));
             }
         }
-        format!("{} {}", hm(h.start), parts.join(" · "))
-    };
+        format!("{} {}", self.hm(h.start), parts.join(" · "))
+    }
+}
+
+/// Today as a 24-hour strip: planned firings above, what aired below
+/// (coloured by outcome), the current time as a line. Up to [`MARKS`]
+/// firings (and plays) are drawn one by one; a busier day is drawn as a
+/// bar per hour, its height the hour's count.
+pub(super) fn timeline(day: &Day<'_>, now: DateTime<Utc>, tz: Tz, lang: Lang) -> Markup {
+    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+    let st = Strip { day, now, tz, lang };
     html! {
         svg #timeline xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1000 110" width="100%" role="img"
             aria-label=(l("今日时间线", "today's timeline")) {
             text x="0" y="32" { (l("计划", "planned")) }
             text x="0" y="72" { (l("实播", "aired")) }
             @for h in (0..=24).step_by(3) {
-                @let hx = left + width * h as f64 / 24.0;
+                @let hx = LEFT + WIDTH * h as f64 / 24.0;
                 line x1=(hx) y1="15" x2=(hx) y2="88" stroke="#e3e5e8" {}
                 text x=(hx - 8.0) y="104" { (format!("{h:02}")) }
             }
-            @if day.slots.len() <= MARKS {
-                @for s in &day.slots {
-                    @let fx = x(s.at);
-                    line.planned x1=(fx) y1="20" x2=(fx) y2="40"
-                        stroke=(if s.skip.is_some() { "#bbb" } else { "#555" }) stroke-width="2" {
-                        title { (hm(s.at)) " " (cut(&day.broadcasts[s.broadcast].name, TIP_NAME)) }
-                    }
-                }
-            } @else {
-                @for h in day.hours.iter().filter(|h| h.planned > 0) {
-                    @let (bx, bw) = bar(h);
-                    @let bh = 2.0 + 18.0 * h.planned as f64 / max_planned;
-                    rect.planned x=(bx) y=(40.0 - bh) width=(bw) height=(bh) fill="#555" {
-                        title { (counts(h)) }
-                    }
+            (planned(&st))
+            (aired(&st))
+            @if now >= day.a && now < day.b {
+                line x1=(st.x(now)) y1="12" x2=(st.x(now)) y2="90" stroke="#b3261e" stroke-dasharray="4 3" {}
+            }
+        }
+    }
+}
+
+/// The planned row: each firing, or a bar per hour on a busy day.
+fn planned(st: &Strip<'_, '_>) -> Markup {
+    let day = st.day;
+    let max_planned = day
+        .hours
+        .iter()
+        .map(|h| h.planned)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    html! {
+        @if day.slots.len() <= MARKS {
+            @for s in &day.slots {
+                @let fx = st.x(s.at);
+                line.planned x1=(fx) y1="20" x2=(fx) y2="40"
+                    stroke=(if s.skip.is_some() { "#bbb" } else { "#555" }) stroke-width="2" {
+                    title { (st.hm(s.at)) " " (cut(&day.broadcasts[s.broadcast].name, TIP_NAME)) }
                 }
             }
-            @match &day.plays {
-                Some(plays) => {
-                    @for p in plays {
-                        @match p.started_at {
-                            Some(s) => {
-                                @let e = p.ended_at.unwrap_or(now);
-                                rect.aired x=(x(s)) y="58" width=((x(e) - x(s)).max(3.0)) height="20"
-                                    fill=(status_color(p.status)) {
-                                    title { (hm(s)) " " (cut(&p.broadcast, TIP_NAME)) " · " (status_word(lang, p.status.as_str())) }
-                                }
+        } @else {
+            @for h in day.hours.iter().filter(|h| h.planned > 0) {
+                @let (bx, bw) = st.bar(h);
+                @let bh = 2.0 + 18.0 * h.planned as f64 / max_planned;
+                rect.planned x=(bx) y=(40.0 - bh) width=(bw) height=(bh) fill="#555" {
+                    title { (st.counts(h)) }
+                }
+            }
+        }
+    }
+}
+
+/// The aired row: each play, or a stacked bar per hour on a busy day.
+fn aired(st: &Strip<'_, '_>) -> Markup {
+    let (day, lang) = (st.day, st.lang);
+    let max_aired = day.hours.iter().map(Hour::aired).max().unwrap_or(0).max(1) as f64;
+    html! {
+        @match &day.plays {
+            Some(plays) => {
+                @for p in plays {
+                    @match p.started_at {
+                        Some(s) => {
+                            @let e = p.ended_at.unwrap_or(st.now);
+                            rect.aired x=(st.x(s)) y="58" width=((st.x(e) - st.x(s)).max(3.0)) height="20"
+                                fill=(status_color(p.status)) {
+                                title { (st.hm(s)) " " (cut(&p.broadcast, TIP_NAME)) " · " (status_word(lang, p.status.as_str())) }
                             }
-                            None => {
-                                circle.notaired cx=(x(p.scheduled_at)) cy="68" r="5" fill=(status_color(p.status)) {
-                                    title { (hm(p.scheduled_at)) " " (cut(&p.broadcast, TIP_NAME)) " · " (status_word(lang, p.status.as_str())) }
-                                }
+                        }
+                        None => {
+                            circle.notaired cx=(st.x(p.scheduled_at)) cy="68" r="5" fill=(status_color(p.status)) {
+                                title { (st.hm(p.scheduled_at)) " " (cut(&p.broadcast, TIP_NAME)) " · " (status_word(lang, p.status.as_str())) }
                             }
                         }
                     }
                 }
-                None => {
-                    @for h in day.hours.iter().filter(|h| h.aired() > 0) {
-                        @let (bx, bw) = bar(h);
-                        @let total = 2.0 + 18.0 * h.aired() as f64 / max_aired;
-                        g.aired {
-                            title { (counts(h)) }
-                            @for (st, y, sh) in stack(h, 78.0, total) {
-                                rect x=(bx) y=(format!("{y:.1}")) width=(bw) height=(format!("{sh:.1}")) fill=(status_color(st)) {}
-                            }
+            }
+            None => {
+                @for h in day.hours.iter().filter(|h| h.aired() > 0) {
+                    @let (bx, bw) = st.bar(h);
+                    @let total = 2.0 + 18.0 * h.aired() as f64 / max_aired;
+                    g.aired {
+                        title { (st.counts(h)) }
+                        @for (c, y, sh) in stack(h, 78.0, total) {
+                            rect x=(bx) y=(format!("{y:.1}")) width=(bw) height=(format!("{sh:.1}")) fill=(status_color(c)) {}
                         }
                     }
                 }
-            }
-            @if now >= a && now < b {
-                line x1=(x(now)) y1="12" x2=(x(now)) y2="90" stroke="#b3261e" stroke-dasharray="4 3" {}
             }
         }
     }

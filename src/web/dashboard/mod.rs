@@ -192,15 +192,7 @@ fn render(
         Lang::Zh => ("?lang=en", "English"),
         Lang::En => ("?lang=zh", "中文"),
     };
-    let names: Vec<String> = live
-        .broadcasts
-        .iter()
-        .filter(|b| b.name.chars().count() <= SUGGESTION_CHARS)
-        .map(|b| b.name.clone())
-        .chain(audio_files(station))
-        .filter(|n| n.chars().count() <= SUGGESTION_CHARS)
-        .take(SUGGESTIONS)
-        .collect();
+    let names = suggestions(live, station);
     let station_name = cut(&station.config.name, NAME);
     let markup = html! {
         (DOCTYPE)
@@ -249,6 +241,18 @@ fn render(
         }
     };
     markup.into_string()
+}
+
+/// Names for the insert form: the broadcasts on air, then audio files.
+fn suggestions(live: &Live, station: &Station) -> Vec<String> {
+    live.broadcasts
+        .iter()
+        .filter(|b| b.name.chars().count() <= SUGGESTION_CHARS)
+        .map(|b| b.name.clone())
+        .chain(audio_files(station))
+        .filter(|n| n.chars().count() <= SUGGESTION_CHARS)
+        .take(SUGGESTIONS)
+        .collect()
 }
 
 /// The login form shown instead of the page when a token is set.

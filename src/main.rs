@@ -1,4 +1,5 @@
-//! The `cunxiang` binary: parses arguments and calls the library.
+//! The `cunxiang` binary: parses arguments and calls the library. It must
+//! not hold logic a test would want (that lives in the library).
 
 use clap::{Parser, Subcommand};
 use cunxiang::cli::{self, CheckFormat, PlanFormat, PlanOpts};

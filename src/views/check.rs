@@ -1,7 +1,9 @@
 //! `cunxiang check`: everything that can be known before air time — the
 //! station file, every schedule, every audio file they name — plus the
 //! warnings a careful operator wants (collisions, quiet hours, finished date
-//! ranges, daily files not uploaded yet) and a short summary.
+//! ranges, daily files not uploaded yet) and a short summary. It reads
+//! the files and probes the audio; it must not read the store nor print
+//! (`cli::check` renders).
 
 use crate::config::diag::{self, Diagnostic};
 use crate::config::load::Station;

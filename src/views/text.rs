@@ -1,5 +1,6 @@
 //! Showing things to people: tables that measure Chinese text width,
 //! instants in the station's zone with its offset, and the `plan` output.
+//! It formats what it is given; it must not read the store or the files.
 
 use crate::config::tomlread::show_duration;
 use crate::i18n::{word, Lang};

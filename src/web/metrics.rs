@@ -4,7 +4,8 @@
 //!
 //! Values are read from the store and the daemon's live view at each
 //! scrape into a fresh registry: nothing is kept between scrapes, so the
-//! numbers are always what the as-run log and the ledger say.
+//! numbers are always what the as-run log and the ledger say. It must not
+//! cache, and a read that fails leaves its metrics out (never a zero).
 
 use crate::daemon::Live;
 use crate::sound::monitor::Hearing;

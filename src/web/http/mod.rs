@@ -4,7 +4,8 @@
 //!
 //! Handlers never touch the run loop's state: they read the published
 //! [`Live`] view, ask the loop over the control channel (play, stop,
-//! reload) and read the store on the blocking pool.
+//! reload) and read the store on the blocking pool. This file owns the
+//! shared state, the routes and serving; it must not import `cli/`.
 
 mod api;
 mod error;

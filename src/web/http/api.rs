@@ -8,7 +8,6 @@ use super::guard::LangQuery;
 use super::{ask, blocking, Shared};
 use crate::config::schedule::Priority;
 use crate::daemon::{Control, PlayRequest, PlayTarget};
-use crate::i18n::Lang;
 use crate::views::ledger::DayReport;
 use crate::views::log::{plays, PlayEntry};
 use crate::views::outages::{outages, OutageEntry};
@@ -31,21 +30,6 @@ pub(super) async fn not_found() -> ApiError {
     ApiError::NotFound {
         en: "no such page".into(),
         zh: "没有这个页面".into(),
-    }
-}
-
-/// A read model's failure as the API says it: a bad option is the
-/// client's mistake (400), a store that cannot be read is the station's
-/// fault (500, its words in both languages) — never an empty answer.
-impl From<ReadError> for ApiError {
-    fn from(e: ReadError) -> ApiError {
-        match e {
-            ReadError::Usage(m) => ApiError::bad(m.clone(), m),
-            e @ ReadError::Store(_) => ApiError::Store {
-                en: e.render(Lang::En),
-                zh: e.render(Lang::Zh),
-            },
-        }
     }
 }
 

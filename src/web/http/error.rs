@@ -3,6 +3,8 @@
 //! about requests; handlers and guards choose the variant.
 
 use crate::daemon::PlayRefused;
+use crate::i18n::Lang;
+use crate::views::ReadError;
 use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -130,6 +132,21 @@ impl From<PlayRefused> for ApiError {
                 format!("「{file}」不能播放：{detail}。请检查文件是否已上传、能否打开"),
             ),
             PlayRefused::BadRepeat => ApiError::bad(en, "重复次数要在 1 到 20 之间"),
+        }
+    }
+}
+
+/// A read model's failure as the API says it: a bad option is the
+/// client's mistake (400), a store that cannot be read is the station's
+/// fault (500, its words in both languages) — never an empty answer.
+impl From<ReadError> for ApiError {
+    fn from(e: ReadError) -> ApiError {
+        match e {
+            ReadError::Usage(m) => ApiError::bad(m.clone(), m),
+            e @ ReadError::Store(_) => ApiError::Store {
+                en: e.render(Lang::En),
+                zh: e.render(Lang::Zh),
+            },
         }
     }
 }

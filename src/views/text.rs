@@ -379,3 +379,24 @@ impl<'de> serde::Deserialize<'de> for Stamp {
             .map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod stamp_tests {
+    use super::Stamp;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn a_stamp_is_written_with_the_station_offset_and_read_back() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 30, 23, 30, 0).unwrap();
+        let s = Stamp::at(t, chrono_tz::Asia::Shanghai);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, "\"2026-12-01T07:30:00+08:00\"");
+        assert_eq!(
+            json.trim_matches('"'),
+            super::rfc3339(t, chrono_tz::Asia::Shanghai)
+        );
+        assert_eq!(s.shown(), "2026-12-01 07:30:00 +08:00");
+        let back: Stamp = serde_json::from_str(&json).unwrap();
+        assert_eq!((back, back.utc()), (s, t));
+    }
+}

@@ -206,6 +206,12 @@ mod tests {
                 500,
             ),
             (ApiError::Internal("x".into()), 500),
+            (ReadError::Usage("--since x".into()).into(), 400),
+            (
+                ReadError::from(crate::store::StoreError::MissingWhileRunning { path: "x".into() })
+                    .into(),
+                500,
+            ),
             (PlayRefused::OutsideAudio("../x".into()).into(), 400),
             (PlayRefused::UnknownBroadcast("x".into()).into(), 404),
             (PlayRefused::NotFound("x".into()).into(), 404),

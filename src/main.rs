@@ -1,4 +1,5 @@
-//! The `cunxiang` binary: parses arguments and calls the library.
+//! The `cunxiang` binary: parses arguments and calls the library. It must
+//! not hold logic a test would want (that lives in the library).
 
 use clap::{Parser, Subcommand};
 use cunxiang::cli::{self, CheckFormat, PlanFormat, PlanOpts};
@@ -200,6 +201,99 @@ fn init_logging(default: &str, dir: Option<std::path::PathBuf>) -> LogGuards {
     guards
 }
 
+/// Runs one command: the match table from arguments to the library.
+fn dispatch(
+    command: Command,
+    station: &std::path::Path,
+    lang: Lang,
+    now: chrono::DateTime<chrono::Utc>,
+) -> std::io::Result<i32> {
+    // Unlocked handles: each write takes the lock for that write only. A
+    // lock held for the whole run would block every other thread's first
+    // line to the same stream.
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    match command {
+        Command::Check { format, deep } => cli::check(station, now, lang, format, deep, &mut out),
+        Command::Plan { from, days, format } => cli::plan(
+            station,
+            now,
+            lang,
+            &PlanOpts { from, days, format },
+            &mut out,
+            &mut err,
+        ),
+        Command::Run {
+            output,
+            no_watch,
+            heartbeat,
+            store_alarm,
+            listen,
+        } => cli::run(
+            station,
+            lang,
+            output.as_deref(),
+            listen,
+            !no_watch,
+            heartbeat,
+            store_alarm,
+            &mut out,
+        ),
+        Command::Play {
+            name,
+            priority,
+            repeat,
+        } => cli::play(
+            station,
+            lang,
+            &name,
+            priority.as_deref(),
+            repeat,
+            &mut out,
+            &mut err,
+        ),
+        Command::Stop => cli::stop(station, lang, &mut out, &mut err),
+        Command::Log {
+            since,
+            status,
+            format,
+        } => cli::log(
+            station, now, lang, &since, status, format, &mut out, &mut err,
+        ),
+        Command::Outages {
+            open,
+            since,
+            format,
+        } => cli::outages(
+            station,
+            now,
+            lang,
+            open,
+            since.as_deref(),
+            format,
+            &mut out,
+            &mut err,
+        ),
+        Command::Report { from, days, format } => {
+            cli::report(station, now, lang, from, days, format, &mut out, &mut err)
+        }
+        Command::Status { json } => cli::status(station, now, lang, json, &mut out),
+        Command::Devices => {
+            let devs = cunxiang::sound::output::list_devices();
+            for (id, name) in &devs {
+                println!("{id}\t{name}");
+            }
+            if devs.is_empty() {
+                eprintln!(
+                    "{}",
+                    lang.pick("没有找到声卡。", "no sound output devices found")
+                );
+            }
+            Ok(if devs.is_empty() { 1 } else { 0 })
+        }
+    }
+}
+
 fn main() {
     let cli = Cli::parse();
     // A station folder that is not there (a typo in --station or
@@ -238,99 +332,7 @@ fn main() {
     cunxiang::sound::alsa_log::route_to_tracing();
     let lang = Lang::detect(cli.lang.as_deref(), |k| std::env::var(k).ok());
     let now = chrono::Utc::now();
-    // Unlocked handles: each write takes the lock for that write only. A
-    // lock held for the whole run would block every other thread's first
-    // line to the same stream.
-    let mut out = std::io::stdout();
-    let mut err = std::io::stderr();
-    let code = match cli.command {
-        Command::Check { format, deep } => {
-            cli::check(&cli.station, now, lang, format, deep, &mut out)
-        }
-        Command::Plan { from, days, format } => cli::plan(
-            &cli.station,
-            now,
-            lang,
-            &PlanOpts { from, days, format },
-            &mut out,
-            &mut err,
-        ),
-        Command::Run {
-            output,
-            no_watch,
-            heartbeat,
-            store_alarm,
-            listen,
-        } => cli::run(
-            &cli.station,
-            lang,
-            output.as_deref(),
-            listen,
-            !no_watch,
-            heartbeat,
-            store_alarm,
-            &mut out,
-        ),
-        Command::Play {
-            name,
-            priority,
-            repeat,
-        } => cli::play(
-            &cli.station,
-            lang,
-            &name,
-            priority.as_deref(),
-            repeat,
-            &mut out,
-            &mut err,
-        ),
-        Command::Stop => cli::stop(&cli.station, lang, &mut out, &mut err),
-        Command::Log {
-            since,
-            status,
-            format,
-        } => cli::log(
-            &cli.station,
-            now,
-            lang,
-            &since,
-            status,
-            format,
-            &mut out,
-            &mut err,
-        ),
-        Command::Outages {
-            open,
-            since,
-            format,
-        } => cli::outages(
-            &cli.station,
-            now,
-            lang,
-            open,
-            since.as_deref(),
-            format,
-            &mut out,
-            &mut err,
-        ),
-        Command::Report { from, days, format } => {
-            cli::report(&cli.station, now, lang, from, days, format, &mut out)
-        }
-        Command::Status { json } => cli::status(&cli.station, now, lang, json, &mut out),
-        Command::Devices => {
-            let devs = cunxiang::sound::output::list_devices();
-            for (id, name) in &devs {
-                println!("{id}\t{name}");
-            }
-            if devs.is_empty() {
-                eprintln!(
-                    "{}",
-                    lang.pick("没有找到声卡。", "no sound output devices found")
-                );
-            }
-            Ok(if devs.is_empty() { 1 } else { 0 })
-        }
-    };
+    let code = dispatch(cli.command, &cli.station, lang, now);
     let code = match code {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,

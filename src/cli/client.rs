@@ -1,5 +1,6 @@
 //! Talking to the running daemon over its HTTP face, for `play`, `stop`
-//! and `status`.
+//! and `status`. It owns the HTTP client side; it must not render
+//! answers for people (the commands do).
 
 use crate::config::load::Station;
 use crate::store::{keys, Store};

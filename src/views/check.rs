@@ -1,7 +1,9 @@
 //! `cunxiang check`: everything that can be known before air time — the
 //! station file, every schedule, every audio file they name — plus the
 //! warnings a careful operator wants (collisions, quiet hours, finished date
-//! ranges, daily files not uploaded yet) and a short summary.
+//! ranges, daily files not uploaded yet) and a short summary. It reads
+//! the files and probes the audio; it must not read the store nor print
+//! (`cli::check` renders).
 
 use crate::config::diag::{self, Diagnostic};
 use crate::config::load::Station;
@@ -103,186 +105,19 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
         deep,
         ..Default::default()
     };
-
-    // Every static file named by any parsed broadcast, valid file or not.
     let all: Vec<&Broadcast> = station.all_broadcasts().collect();
-    let mut reported: HashSet<(String, String)> = HashSet::new();
-    for b in &all {
-        for (path, line, key) in b.audio_paths() {
-            if path.is_dated() {
-                continue;
-            }
-            let rel = path.template().to_string();
-            if let Err(e) = media.probe(station, &rel) {
-                if reported.insert((b.file.clone(), rel.clone())) {
-                    let mut d = Diagnostic::error(
-                        Some(b.file.clone()),
-                        e.to_msg(&format!("{}/{}", station.config.audio_dir.display(), rel)),
-                    )
-                    .at(Some((line, 1)))
-                    .in_broadcast(Some(&b.name));
-                    d.key = Some(key.to_string());
-                    diags.push(d);
-                }
-            }
-        }
-    }
-
+    diags.extend(static_files(station, &all, &mut media));
     let on_air = station.broadcasts();
     let by_name: HashMap<&str, &Broadcast> = on_air.iter().map(|b| (b.name.as_str(), b)).collect();
-    let mut warn = |b: &Broadcast, msg: Msg| {
-        diags.push(
-            Diagnostic::warning(Some(b.file.clone()), msg)
-                .at(Some((b.line, 1)))
-                .in_broadcast(Some(&b.name)),
-        );
-    };
-
-    // Finished date ranges and fixed times inside quiet hours.
-    for b in &on_air {
-        if let Some(u) = b.until.filter(|u| *u < today) {
-            warn(
-                b,
-                Msg::WarnRangeOver {
-                    name: b.name.clone(),
-                    until: u.to_string(),
-                },
-            );
-        }
-        if let (Times::At(times), Some(q), true) = (
-            &b.times,
-            station.config.quiet_hours,
-            b.priority != Priority::Emergency,
-        ) {
-            for t in times.iter().filter(|t| q.contains(**t)) {
-                warn(
-                    b,
-                    Msg::WarnQuietHours {
-                        name: b.name.clone(),
-                        time: t.format("%H:%M:%S").to_string(),
-                        quiet: q.to_string(),
-                    },
-                );
-            }
-        }
-    }
-
+    diags.extend(range_and_quiet(station, &on_air, today));
     // The next days: daily files, cron firings in quiet hours, collisions.
     let from = day_start(&rules, today);
     let to = day_start(&rules, today + TimeDelta::days(LOOKAHEAD_DAYS));
     let plan = plan::firings(&on_air, &rules, from, to);
-    let mut quiet_warned: HashSet<&str> = HashSet::new();
-    // Per broadcast and template: the days whose file is missing.
-    let mut dated_missing: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for f in &plan {
-        let Some(b) = by_name.get(f.broadcast.as_str()) else {
-            continue;
-        };
-        if f.skip == Some(Skip::QuietHours)
-            && matches!(b.times, Times::Cron { .. })
-            && quiet_warned.insert(&b.name)
-        {
-            let local = f.scheduled_at.with_timezone(&rules.tz);
-            let q = station
-                .config
-                .quiet_hours
-                .map(|q| q.to_string())
-                .unwrap_or_default();
-            warn(
-                b,
-                Msg::WarnQuietHours {
-                    name: b.name.clone(),
-                    time: local.format("%Y-%m-%d %H:%M:%S").to_string(),
-                    quiet: q,
-                },
-            );
-        }
-        if f.skip.is_some() {
-            continue;
-        }
-        for (p, _, _) in b.audio_paths().filter(|(p, _, _)| p.is_dated()) {
-            let rel = p.resolve(f.local_date);
-            if media.probe(station, &rel).is_err() {
-                let days = dated_missing
-                    .entry((b.name.clone(), p.template().to_string()))
-                    .or_default();
-                let day = f.local_date.to_string();
-                if !days.contains(&day) {
-                    days.push(day);
-                }
-            }
-        }
-    }
-    for ((name, template), dates) in dated_missing {
-        if let Some(b) = by_name.get(name.as_str()) {
-            warn(
-                b,
-                Msg::WarnDateFileMissing {
-                    name,
-                    dates,
-                    path: format!("{}/{}", station.config.audio_dir.display(), template),
-                },
-            );
-        }
-    }
+    diags.extend(lookahead(station, &rules, &by_name, &plan, &mut media));
     let durations: Vec<Option<Duration>> = plan.iter().map(|f| expected(f, &media)).collect();
-    let outcomes = plan::simulate(&plan, &durations);
-    let mut collision_warned: HashSet<(String, String)> = HashSet::new();
-    for (i, o) in outcomes.iter().enumerate() {
-        if let Some(blocker) = &o.missed_because {
-            let blocker = blocker.index;
-            let f = &plan[i];
-            let bf = &plan[blocker];
-            let Some(b) = by_name.get(f.broadcast.as_str()) else {
-                continue;
-            };
-            if !collision_warned.insert((f.broadcast.clone(), bf.broadcast.clone())) {
-                continue;
-            }
-            let end = bf.scheduled_at
-                + TimeDelta::from_std(durations[blocker].unwrap_or_default()).unwrap_or_default();
-            let show = |t: DateTime<Utc>| {
-                t.with_timezone(&rules.tz)
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            };
-            warn(
-                b,
-                Msg::WarnCollisionMissed {
-                    name: f.broadcast.clone(),
-                    at: show(f.scheduled_at),
-                    blocker: bf.broadcast.clone(),
-                    start: show(end),
-                    catch_up: show_duration(f.catch_up),
-                },
-            );
-        }
-    }
-
-    // Summary figures.
-    let mut days = Vec::new();
-    for n in 0..LOOKAHEAD_DAYS {
-        let d = today + TimeDelta::days(n);
-        let (mut firings, mut skipped, mut air) = (0, 0, Duration::ZERO);
-        for (f, dur) in plan
-            .iter()
-            .zip(&durations)
-            .filter(|(f, _)| f.local_date == d)
-        {
-            if f.skip.is_some() {
-                skipped += 1;
-            } else {
-                firings += 1;
-                air += dur.unwrap_or_default();
-            }
-        }
-        days.push(DayTotal {
-            date: d,
-            firings,
-            skipped,
-            air_secs: air.as_secs(),
-        });
-    }
+    diags.extend(collisions(&rules, &by_name, &plan, &durations));
+    let days = day_totals(&plan, &durations, today);
     diag::sort(&mut diags);
     let static_files: HashSet<String> = all
         .iter()
@@ -306,6 +141,213 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
         media,
         diagnostics: diags,
     }
+}
+
+/// A warning about broadcast `b`, at its line.
+fn warning(b: &Broadcast, msg: Msg) -> Diagnostic {
+    Diagnostic::warning(Some(b.file.clone()), msg)
+        .at(Some((b.line, 1)))
+        .in_broadcast(Some(&b.name))
+}
+
+/// Every static file named by any parsed broadcast, valid file or not,
+/// that cannot be played: an error each (once per file and schedule).
+fn static_files(station: &Station, all: &[&Broadcast], media: &mut MediaTable) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut reported: HashSet<(String, String)> = HashSet::new();
+    for b in all {
+        for (path, line, key) in b.audio_paths() {
+            if path.is_dated() {
+                continue;
+            }
+            let rel = path.template().to_string();
+            if let Err(e) = media.probe(station, &rel) {
+                if reported.insert((b.file.clone(), rel.clone())) {
+                    let mut d = Diagnostic::error(
+                        Some(b.file.clone()),
+                        e.to_msg(&format!("{}/{}", station.config.audio_dir.display(), rel)),
+                    )
+                    .at(Some((line, 1)))
+                    .in_broadcast(Some(&b.name));
+                    d.key = Some(key.to_string());
+                    diags.push(d);
+                }
+            }
+        }
+    }
+    diags
+}
+
+/// Finished date ranges and fixed times inside quiet hours.
+fn range_and_quiet(station: &Station, on_air: &[Broadcast], today: NaiveDate) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for b in on_air {
+        if let Some(u) = b.until.filter(|u| *u < today) {
+            diags.push(warning(
+                b,
+                Msg::WarnRangeOver {
+                    name: b.name.clone(),
+                    until: u.to_string(),
+                },
+            ));
+        }
+        if let (Times::At(times), Some(q), true) = (
+            &b.times,
+            station.config.quiet_hours,
+            b.priority != Priority::Emergency,
+        ) {
+            for t in times.iter().filter(|t| q.contains(**t)) {
+                diags.push(warning(
+                    b,
+                    Msg::WarnQuietHours {
+                        name: b.name.clone(),
+                        time: t.format("%H:%M:%S").to_string(),
+                        quiet: q.to_string(),
+                    },
+                ));
+            }
+        }
+    }
+    diags
+}
+
+/// The firings of the next days: cron firings in quiet hours (once per
+/// broadcast) and daily files not uploaded yet (the days, per file).
+fn lookahead(
+    station: &Station,
+    rules: &Rules,
+    by_name: &HashMap<&str, &Broadcast>,
+    plan: &[Firing],
+    media: &mut MediaTable,
+) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut quiet_warned: HashSet<&str> = HashSet::new();
+    // Per broadcast and template: the days whose file is missing.
+    let mut dated_missing: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for f in plan {
+        let Some(b) = by_name.get(f.broadcast.as_str()) else {
+            continue;
+        };
+        if f.skip == Some(Skip::QuietHours)
+            && matches!(b.times, Times::Cron { .. })
+            && quiet_warned.insert(&b.name)
+        {
+            let local = f.scheduled_at.with_timezone(&rules.tz);
+            let q = station
+                .config
+                .quiet_hours
+                .map(|q| q.to_string())
+                .unwrap_or_default();
+            diags.push(warning(
+                b,
+                Msg::WarnQuietHours {
+                    name: b.name.clone(),
+                    time: local.format("%Y-%m-%d %H:%M:%S").to_string(),
+                    quiet: q,
+                },
+            ));
+        }
+        if f.skip.is_some() {
+            continue;
+        }
+        for (p, _, _) in b.audio_paths().filter(|(p, _, _)| p.is_dated()) {
+            let rel = p.resolve(f.local_date);
+            if media.probe(station, &rel).is_err() {
+                let days = dated_missing
+                    .entry((b.name.clone(), p.template().to_string()))
+                    .or_default();
+                let day = f.local_date.to_string();
+                if !days.contains(&day) {
+                    days.push(day);
+                }
+            }
+        }
+    }
+    for ((name, template), dates) in dated_missing {
+        if let Some(b) = by_name.get(name.as_str()) {
+            diags.push(warning(
+                b,
+                Msg::WarnDateFileMissing {
+                    name,
+                    dates,
+                    path: format!("{}/{}", station.config.audio_dir.display(), template),
+                },
+            ));
+        }
+    }
+    diags
+}
+
+/// Firings a longer play before them makes miss (once per pair).
+fn collisions(
+    rules: &Rules,
+    by_name: &HashMap<&str, &Broadcast>,
+    plan: &[Firing],
+    durations: &[Option<Duration>],
+) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let outcomes = plan::simulate(plan, durations);
+    let mut collision_warned: HashSet<(String, String)> = HashSet::new();
+    let show = |t: DateTime<Utc>| {
+        t.with_timezone(&rules.tz)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    for (i, o) in outcomes.iter().enumerate() {
+        let Some(blocker) = &o.missed_because else {
+            continue;
+        };
+        let blocker = blocker.index;
+        let f = &plan[i];
+        let bf = &plan[blocker];
+        let Some(b) = by_name.get(f.broadcast.as_str()) else {
+            continue;
+        };
+        if !collision_warned.insert((f.broadcast.clone(), bf.broadcast.clone())) {
+            continue;
+        }
+        let end = bf.scheduled_at
+            + TimeDelta::from_std(durations[blocker].unwrap_or_default()).unwrap_or_default();
+        diags.push(warning(
+            b,
+            Msg::WarnCollisionMissed {
+                name: f.broadcast.clone(),
+                at: show(f.scheduled_at),
+                blocker: bf.broadcast.clone(),
+                start: show(end),
+                catch_up: show_duration(f.catch_up),
+            },
+        ));
+    }
+    diags
+}
+
+/// Summary figures: firings, skipped and air time per day.
+fn day_totals(plan: &[Firing], durations: &[Option<Duration>], today: NaiveDate) -> Vec<DayTotal> {
+    (0..LOOKAHEAD_DAYS)
+        .map(|n| {
+            let d = today + TimeDelta::days(n);
+            let (mut firings, mut skipped, mut air) = (0, 0, Duration::ZERO);
+            for (f, dur) in plan
+                .iter()
+                .zip(durations)
+                .filter(|(f, _)| f.local_date == d)
+            {
+                if f.skip.is_some() {
+                    skipped += 1;
+                } else {
+                    firings += 1;
+                    air += dur.unwrap_or_default();
+                }
+            }
+            DayTotal {
+                date: d,
+                firings,
+                skipped,
+                air_secs: air.as_secs(),
+            }
+        })
+        .collect()
 }
 
 /// Expected air time of a firing from probed lengths.
@@ -333,34 +375,7 @@ pub fn render(report: &Report, lang: Lang) -> String {
             report.files, report.invalid_files, report.broadcasts, report.enabled, report.audio_files, report.audio_ok
         ),
     });
-    let playable: Vec<(&String, &MediaInfo)> = report
-        .media
-        .files
-        .iter()
-        .filter_map(|(k, v)| v.as_ref().ok().map(|i| (k, i)))
-        .collect();
-    if !playable.is_empty() {
-        s.push_str(&l("可播放的音频文件：\n", "Playable audio files:\n"));
-        let mut t = crate::views::text::table();
-        t.set_header(vec![
-            l("文件", "file"),
-            l("格式", "format"),
-            l("时长", "length"),
-            l("采样率", "rate"),
-            l("声道", "channels"),
-        ]);
-        for (name, info) in playable {
-            t.add_row(vec![
-                name.clone(),
-                info.codec.clone(),
-                format!("{:.1}s", info.duration.as_secs_f64()),
-                format!("{} Hz", info.sample_rate),
-                info.channels.to_string(),
-            ]);
-        }
-        s.push_str(&t.to_string());
-        s.push('\n');
-    }
+    s.push_str(&playable_table(report, lang));
     s.push_str(&l(
         "未来 7 天每日播出：\n",
         "Air time per day, next 7 days:\n",
@@ -398,6 +413,41 @@ pub fn render(report: &Report, lang: Lang) -> String {
         (Lang::En, 0, w) => format!("Result: no errors, {w} warnings.\n"),
         (Lang::En, e, w) => format!("Result: {e} errors, {w} warnings. Schedule files with errors do not go on air; fix them and run cunxiang check again.\n"),
     });
+    s
+}
+
+/// The playable audio files with format, length, rate and channels.
+fn playable_table(report: &Report, lang: Lang) -> String {
+    let mut s = String::new();
+    let l = |zh: &str, en: &str| lang.pick(zh, en).to_string();
+    let playable: Vec<(&String, &MediaInfo)> = report
+        .media
+        .files
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().ok().map(|i| (k, i)))
+        .collect();
+    if !playable.is_empty() {
+        s.push_str(&l("可播放的音频文件：\n", "Playable audio files:\n"));
+        let mut t = crate::views::text::table();
+        t.set_header(vec![
+            l("文件", "file"),
+            l("格式", "format"),
+            l("时长", "length"),
+            l("采样率", "rate"),
+            l("声道", "channels"),
+        ]);
+        for (name, info) in playable {
+            t.add_row(vec![
+                name.clone(),
+                info.codec.clone(),
+                format!("{:.1}s", info.duration.as_secs_f64()),
+                format!("{} Hz", info.sample_rate),
+                info.channels.to_string(),
+            ]);
+        }
+        s.push_str(&t.to_string());
+        s.push('\n');
+    }
     s
 }
 

@@ -1,6 +1,7 @@
 //! Reading the ledger for people: outage words and advice, the per-day
 //! report (planned vs aired, fault minutes, availability) and the
-//! emergency-broadcast state codes. The arithmetic is pure and unit-tested.
+//! emergency-broadcast state codes. The arithmetic is pure and unit-tested;
+//! it must not open the store (its callers hand it rows).
 
 use crate::i18n::Lang;
 use crate::store::{OutageKind, OutageRow, PlayRow, Status};

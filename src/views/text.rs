@@ -1,5 +1,6 @@
 //! Showing things to people: tables that measure Chinese text width,
 //! instants in the station's zone with its offset, and the `plan` output.
+//! It formats what it is given; it must not read the store or the files.
 
 use crate::config::tomlread::show_duration;
 use crate::i18n::{word, Lang};
@@ -339,5 +340,63 @@ mod tests {
         let c = cut(&long, 60);
         assert_eq!(c.chars().count(), 60);
         assert!(c.ends_with('…') && long.starts_with(c.trim_end_matches('…')));
+    }
+}
+
+/// An instant in the station's zone: written and read as RFC 3339 with
+/// the station's offset (`2026-12-01T07:30:00+08:00`), as the status JSON
+/// carries it; typed, so readers never parse strings back by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stamp(pub DateTime<chrono::FixedOffset>);
+
+impl Stamp {
+    /// `t` in the zone `tz`.
+    pub fn at(t: DateTime<Utc>, tz: Tz) -> Stamp {
+        Stamp(t.with_timezone(&tz).fixed_offset())
+    }
+
+    pub fn utc(&self) -> DateTime<Utc> {
+        self.0.with_timezone(&Utc)
+    }
+
+    /// `2026-12-01 07:30:00 +08:00`.
+    pub fn shown(&self) -> String {
+        self.0.format("%Y-%m-%d %H:%M:%S %:z").to_string()
+    }
+}
+
+impl serde::Serialize for Stamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_rfc3339_opts(SecondsFormat::Secs, false))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Stamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Stamp, D::Error> {
+        let s = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&s)
+            .map(Stamp)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod stamp_tests {
+    use super::Stamp;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn a_stamp_is_written_with_the_station_offset_and_read_back() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 30, 23, 30, 0).unwrap();
+        let s = Stamp::at(t, chrono_tz::Asia::Shanghai);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, "\"2026-12-01T07:30:00+08:00\"");
+        assert_eq!(
+            json.trim_matches('"'),
+            super::rfc3339(t, chrono_tz::Asia::Shanghai)
+        );
+        assert_eq!(s.shown(), "2026-12-01 07:30:00 +08:00");
+        let back: Stamp = serde_json::from_str(&json).unwrap();
+        assert_eq!((back, back.utc()), (s, t));
     }
 }

@@ -4,22 +4,24 @@
 //!
 //! Values are read from the store and the daemon's live view at each
 //! scrape into a fresh registry: nothing is kept between scrapes, so the
-//! numbers are always what the as-run log and the ledger say.
+//! numbers are always what the as-run log and the ledger say. It must not
+//! cache, and a read that fails leaves its metrics out (never a zero).
 
-use crate::config::load::Station;
 use crate::daemon::Live;
-use crate::plan::Rules;
-use crate::store::{keys, OutageKind, Status};
+use crate::sound::monitor::Hearing;
+use crate::store::{keys, OutageKind, Status, Store, StoreError};
+use crate::views::Reading;
 use chrono::{DateTime, Utc};
 use prometheus::{Encoder, Gauge, GaugeVec, IntGauge, IntGaugeVec, Opts, Registry};
+use std::cell::Cell;
 
 fn secs(t: DateTime<Utc>) -> f64 {
     t.timestamp_millis() as f64 / 1000.0
 }
 
 /// Renders every metric for `station` at `now`.
-pub fn render(station: &Station, now: DateTime<Utc>, live: &Live) -> String {
-    match build(station, now, live) {
+pub fn render(reading: &Reading, now: DateTime<Utc>, live: &Live) -> String {
+    match build(reading, now, live) {
         Ok(r) => {
             let mut buf = Vec::new();
             let enc = prometheus::TextEncoder::new();
@@ -35,34 +37,83 @@ pub fn render(station: &Station, now: DateTime<Utc>, live: &Live) -> String {
     }
 }
 
-fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Result<Registry> {
-    let r = Registry::new();
-    let gauge = |name: &str, help: &str, v: f64| -> prometheus::Result<()> {
+/// One scrape: a fresh registry, the store as opened for it, and whether
+/// every read of it succeeded.
+struct Scrape<'a> {
+    r: Registry,
+    store: Option<&'a Store>,
+    /// A read that fails leaves its metrics out (never a false zero) and
+    /// sets cunxiang_store_ok to 0, for an alert.
+    store_ok: Cell<bool>,
+}
+
+impl Scrape<'_> {
+    fn gauge(&self, name: &str, help: &str, v: f64) -> prometheus::Result<()> {
         let g = Gauge::new(name, help)?;
         g.set(v);
-        r.register(Box::new(g))
-    };
-    let rules = Rules::from_config(&station.config);
-    // A read that fails leaves its metrics out (never a false zero) and
-    // sets cunxiang_store_ok to 0, for an alert.
-    let store_ok = std::cell::Cell::new(true);
-    let store = crate::cli::open_store(station).unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "metrics: cannot read the store");
-        store_ok.set(false);
-        None
-    });
-    fn checked<T>(ok: &std::cell::Cell<bool>, r: Result<T, crate::store::StoreError>) -> Option<T> {
-        match r {
+        self.r.register(Box::new(g))
+    }
+
+    fn int(&self, name: &str, help: &str, v: i64) -> prometheus::Result<()> {
+        let g = IntGauge::new(name, help)?;
+        g.set(v);
+        self.r.register(Box::new(g))
+    }
+
+    /// A store read: `None` when there is no store or the read failed
+    /// (then noted).
+    fn read<T>(&self, f: impl FnOnce(&Store) -> Result<T, StoreError>) -> Option<T> {
+        match f(self.store?) {
             Ok(v) => Some(v),
             Err(e) => {
                 tracing::warn!(error = %e, "metrics: a store read failed");
-                ok.set(false);
+                self.store_ok.set(false);
                 None
             }
         }
     }
+}
 
-    gauge("cunxiang_up", "1 while the daemon answers.", 1.0)?;
+fn build(reading: &Reading, now: DateTime<Utc>, live: &Live) -> prometheus::Result<Registry> {
+    let store_ok = Cell::new(true);
+    let store = match &reading.store {
+        Ok(s) => s.as_ref(),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: cannot read the store");
+            store_ok.set(false);
+            None
+        }
+    };
+    let sc = Scrape {
+        r: Registry::new(),
+        store,
+        store_ok,
+    };
+    let rules = &reading.rules;
+    let today = crate::views::check::day_start(rules, now.with_timezone(&rules.tz).date_naive());
+    daemon(&sc, &reading.station.config.name, now, live)?;
+    plays(&sc, today)?;
+    if let Some((_, h)) = &live.monitor {
+        monitor(&sc, today, h)?;
+    }
+    outages(&sc, live)?;
+    sc.gauge(
+        "cunxiang_store_ok",
+        "1 while the as-run log and outage ledger can be read; 0: the open outages and counts are unknown (left out, never zero).",
+        sc.store_ok.get() as i64 as f64,
+    )?;
+    Ok(sc.r)
+}
+
+/// The daemon itself: up, version, clock, start, heartbeat, what plays
+/// and waits, the next firing, the files' errors.
+fn daemon(
+    sc: &Scrape<'_>,
+    station: &str,
+    now: DateTime<Utc>,
+    live: &Live,
+) -> prometheus::Result<()> {
+    sc.gauge("cunxiang_up", "1 while the daemon answers.", 1.0)?;
     let info = IntGaugeVec::new(
         Opts::new(
             "cunxiang_build_info",
@@ -70,34 +121,33 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
         ),
         &["station", "version"],
     )?;
-    info.with_label_values(&[station.config.name.as_str(), env!("CARGO_PKG_VERSION")])
+    info.with_label_values(&[station, env!("CARGO_PKG_VERSION")])
         .set(1);
-    r.register(Box::new(info))?;
-    gauge(
+    sc.r.register(Box::new(info))?;
+    sc.gauge(
         "cunxiang_time_seconds",
         "The broadcast PC's wall clock at the scrape (compare with the scrape time to see a wrong clock).",
         secs(now),
     )?;
     if let Some(since) = live.since {
-        gauge(
+        sc.gauge(
             "cunxiang_start_time_seconds",
             "When the daemon started.",
             secs(since),
         )?;
     }
-    if let Some(hb) = store
-        .as_ref()
-        .and_then(|s| checked(&store_ok, s.meta_time(keys::HEARTBEAT)).flatten())
-    {
-        gauge(
+    if let Some(hb) = sc.read(|s| s.meta_time(keys::HEARTBEAT)).flatten() {
+        sc.gauge(
             "cunxiang_last_heartbeat_timestamp_seconds",
             "The last heartbeat written to the store.",
             secs(hb),
         )?;
     }
-    let playing = IntGauge::new("cunxiang_playing", "1 while a broadcast is on air.")?;
-    playing.set(live.now_playing.is_some() as i64);
-    r.register(Box::new(playing))?;
+    sc.int(
+        "cunxiang_playing",
+        "1 while a broadcast is on air.",
+        live.now_playing.is_some() as i64,
+    )?;
     let prio = IntGaugeVec::new(
         Opts::new(
             "cunxiang_playing_priority",
@@ -108,30 +158,28 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
     if let Some(p) = &live.now_playing {
         prio.with_label_values(&[p.priority.as_str()]).set(1);
     }
-    r.register(Box::new(prio))?;
-    let queued = IntGauge::new("cunxiang_queued", "Firings waiting for the output.")?;
-    queued.set(live.queued.len() as i64);
-    r.register(Box::new(queued))?;
+    sc.r.register(Box::new(prio))?;
+    sc.int(
+        "cunxiang_queued",
+        "Firings waiting for the output.",
+        live.queued.len() as i64,
+    )?;
     if let Some((_, at, _)) = live.next(now, 1).first() {
-        gauge(
+        sc.gauge(
             "cunxiang_next_firing_timestamp_seconds",
             "When the next planned broadcast fires.",
             secs(*at),
         )?;
     }
-    let errors = IntGauge::new(
+    sc.int(
         "cunxiang_schedule_errors",
         "Errors in the station and schedule files (the last good version stays on air).",
-    )?;
-    errors.set(live.errors.len() as i64);
-    r.register(Box::new(errors))?;
+        live.errors.len() as i64,
+    )
+}
 
-    let today = crate::views::check::day_start(&rules, now.with_timezone(&rules.tz).date_naive());
-    let count = |since| {
-        store
-            .as_ref()
-            .map(|s| checked(&store_ok, s.count_by_status(since)))
-    };
+/// As-run rows by status, all time and today.
+fn plays(sc: &Scrape<'_>, today: DateTime<Utc>) -> prometheus::Result<()> {
     // A gauge, not a counter: a row changes status (playing -> played,
     // partial -> played on resume), so per-status counts go down too.
     let plays = IntGaugeVec::new(
@@ -147,57 +195,55 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
     )?;
     // No database yet: every count is zero. A database that cannot be
     // read: no counts at all.
+    let count = |since| sc.store.map(|_| sc.read(|s| s.count_by_status(since)));
     let (all, now_day) = (count(None), count(Some(today)));
     let n = |v: &[(Status, i64)], s: Status| v.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
-    if let Some(all) = all.unwrap_or(Some(Vec::new())) {
-        for s in Status::ALL {
-            plays.with_label_values(&[s.as_str()]).set(n(&all, s));
+    for (counts, vec) in [(all, plays), (now_day, day)] {
+        if let Some(counts) = counts.unwrap_or(Some(Vec::new())) {
+            for s in Status::ALL {
+                vec.with_label_values(&[s.as_str()]).set(n(&counts, s));
+            }
+            sc.r.register(Box::new(vec))?;
         }
-        r.register(Box::new(plays))?;
     }
-    if let Some(now_day) = now_day.unwrap_or(Some(Vec::new())) {
-        for s in Status::ALL {
-            day.with_label_values(&[s.as_str()]).set(n(&now_day, s));
-        }
-        r.register(Box::new(day))?;
-    }
+    Ok(())
+}
 
-    if let Some((_, h)) = &live.monitor {
-        let (verified, judged) = store
-            .as_ref()
-            .and_then(|s| checked(&store_ok, s.count_heard(today)))
-            .unwrap_or_default();
-        let v = IntGauge::new(
-            "cunxiang_plays_verified_today",
-            "Plays today the monitor input heard (proof of air).",
+/// Proof of air: plays heard today, the input's level and health.
+fn monitor(sc: &Scrape<'_>, today: DateTime<Utc>, h: &Hearing) -> prometheus::Result<()> {
+    let (verified, judged) = sc.read(|s| s.count_heard(today)).unwrap_or_default();
+    sc.int(
+        "cunxiang_plays_verified_today",
+        "Plays today the monitor input heard (proof of air).",
+        verified,
+    )?;
+    if judged > 0 {
+        sc.gauge(
+            "cunxiang_plays_verified_share_today",
+            "Share of today's judged plays the monitor heard (0..1).",
+            verified as f64 / judged as f64,
         )?;
-        v.set(verified);
-        r.register(Box::new(v))?;
-        if judged > 0 {
-            gauge(
-                "cunxiang_plays_verified_share_today",
-                "Share of today's judged plays the monitor heard (0..1).",
-                verified as f64 / judged as f64,
-            )?;
-        }
-        if let Some(db) = h.last_db {
-            gauge(
-                "cunxiang_monitor_level_dbfs",
-                "The monitor input's last measured level (RMS, dBFS).",
-                db as f64,
-            )?;
-        }
-        let ok = IntGauge::new(
-            "cunxiang_monitor_ok",
-            "1 while the monitor input delivers sound, 0 when it failed.",
-        )?;
-        ok.set(h.error.is_none() as i64);
-        r.register(Box::new(ok))?;
     }
+    if let Some(db) = h.last_db {
+        sc.gauge(
+            "cunxiang_monitor_level_dbfs",
+            "The monitor input's last measured level (RMS, dBFS).",
+            db as f64,
+        )?;
+    }
+    sc.int(
+        "cunxiang_monitor_ok",
+        "1 while the monitor input delivers sound, 0 when it failed.",
+        h.error.is_none() as i64,
+    )
+}
 
-    let mut open = match &store {
-        Some(s) => checked(&store_ok, s.outages(true, None)),
-        None if store_ok.get() => Some(Vec::new()),
+/// The repair list: open outages by kind and since when, with the
+/// records the daemon holds in memory.
+fn outages(sc: &Scrape<'_>, live: &Live) -> prometheus::Result<()> {
+    let mut open = match sc.store {
+        Some(_) => sc.read(|s| s.outages(true, None)),
+        None if sc.store_ok.get() => Some(Vec::new()),
         None => None,
     };
     // Records the daemon holds in memory (the file cannot be written): a
@@ -206,11 +252,12 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
     if let (Some(open), Some(h)) = (open.as_mut(), &held) {
         open.push(h.outage(h.error.clone()));
     }
-    gauge(
+    sc.gauge(
         "cunxiang_records_held",
         "Play and outage rows held in memory because the database cannot be written (0 normally).",
         held.map_or(0.0, |h| h.rows as f64),
     )?;
+    let Some(open) = open else { return Ok(()) };
     let by_kind = IntGaugeVec::new(
         Opts::new(
             "cunxiang_open_outages",
@@ -225,23 +272,15 @@ fn build(station: &Station, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
         ),
         &["kind", "subject"],
     )?;
-    if let Some(open) = open {
-        for k in OutageKind::ALL.into_iter().filter(|k| k.is_fault()) {
-            let n = open.iter().filter(|o| o.kind == k).count();
-            by_kind.with_label_values(&[k.as_str()]).set(n as i64);
-        }
-        for o in &open {
-            since
-                .with_label_values(&[o.kind.as_str(), o.subject.as_str()])
-                .set(secs(o.started_at));
-        }
-        r.register(Box::new(by_kind))?;
-        r.register(Box::new(since))?;
+    for k in OutageKind::ALL.into_iter().filter(|k| k.is_fault()) {
+        let n = open.iter().filter(|o| o.kind == k).count();
+        by_kind.with_label_values(&[k.as_str()]).set(n as i64);
     }
-    gauge(
-        "cunxiang_store_ok",
-        "1 while the as-run log and outage ledger can be read; 0: the open outages and counts are unknown (left out, never zero).",
-        store_ok.get() as i64 as f64,
-    )?;
-    Ok(r)
+    for o in &open {
+        since
+            .with_label_values(&[o.kind.as_str(), o.subject.as_str()])
+            .set(secs(o.started_at));
+    }
+    sc.r.register(Box::new(by_kind))?;
+    sc.r.register(Box::new(since))
 }

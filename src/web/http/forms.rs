@@ -1,0 +1,227 @@
+//! The dashboard page and its forms (login, play, stop): a form answers
+//! with a redirect to the page carrying a result code, never free text.
+//! It must not render the page itself (that is `web::dashboard`'s).
+
+use super::api::play_request;
+use super::error::ApiError;
+use super::guard::{access, hex, level, same, Access, LangQuery, Peer};
+use super::{ask, blocking, AppState, Shared, COOKIE};
+use crate::daemon::Control;
+use crate::i18n::Lang;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Form, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Deserialize, Default)]
+pub(super) struct PageQuery {
+    lang: Option<String>,
+    /// What a form did (`played`, `stopped`, `idle`) or why it failed
+    /// (`token`, `empty`, `repeat`, `notfound`, `refused`, `busy`): codes,
+    /// never free text, so a link cannot put words on the page.
+    ok: Option<String>,
+    err: Option<String>,
+    name: Option<String>,
+}
+
+/// The sentence for a form's result code.
+pub(super) fn flash(lang: Lang, q: &PageQuery) -> (Option<String>, Option<String>) {
+    let name = q.name.as_deref().unwrap_or_default();
+    let ok = q.ok.as_deref().and_then(|c| {
+        Some(match (c, lang) {
+            ("played", Lang::Zh) => format!("已插播「{name}」"),
+            ("played", Lang::En) => format!("\"{name}\" put on air"),
+            ("stopped", Lang::Zh) => format!("已停播「{name}」"),
+            ("stopped", Lang::En) => format!("stopped \"{name}\""),
+            ("idle", _) => lang.pick("现在没有在播。", "Nothing was playing.").into(),
+            _ => return None,
+        })
+    });
+    let err = q.err.as_deref().and_then(|c| {
+        Some(match (c, lang) {
+            ("token", _) => lang.pick("口令不对。", "Wrong token.").into(),
+            ("empty", _) => lang
+                .pick("请填写节目名或音频文件。", "Name a broadcast or an audio file.")
+                .into(),
+            ("repeat", _) => lang
+                .pick("重复次数要写 1 到 20 的数字。", "Repeat must be a number from 1 to 20.")
+                .into(),
+            ("notfound", Lang::Zh) => format!("没有叫「{name}」的节目，音频文件夹里也没有这个文件。"),
+            ("notfound", Lang::En) => {
+                format!("No broadcast or audio file is named \"{name}\".")
+            }
+            ("refused", Lang::Zh) => format!(
+                "「{name}」不能播出：只能播放音频文件夹里能打开的文件（运行 cunxiang check 看原因）。"
+            ),
+            ("refused", Lang::En) => format!(
+                "\"{name}\" cannot play: only playable files under the audio folder can (cunxiang check says why)."
+            ),
+            ("busy", _) => lang
+                .pick(
+                    "播控程序没有及时回应，请稍后再试。",
+                    "The daemon did not answer in time; try again.",
+                )
+                .into(),
+            _ => return None,
+        })
+    });
+    (ok, err)
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn dashboard(
+    State(st): State<Shared>,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Html<String>, ApiError> {
+    let Query(q) = q?;
+    let lang = LangQuery {
+        lang: q.lang.clone(),
+    }
+    .lang();
+    let (msg, err) = flash(lang, &q);
+    let opts = crate::web::dashboard::PageOpts {
+        lang,
+        token_required: st.token.is_some(),
+        csrf: st.csrf.clone(),
+        msg,
+        err,
+    };
+    let live = st.live.borrow().clone();
+    let (dir, now) = (st.station_dir.clone(), st.clock.now());
+    let page = blocking(&st, move || {
+        crate::web::dashboard::page(&dir, now, &live, &opts)
+    })
+    .await?;
+    Ok(Html(page))
+}
+
+/// Back to the dashboard with a result code (a redirect, so reloading the
+/// page never repeats the action).
+pub(super) fn back(lang: Lang, key: &str, code: &str, name: &str) -> Response {
+    let q = serde_urlencoded::to_string([("lang", lang.code()), (key, code), ("name", name)])
+        .unwrap_or_default();
+    Redirect::to(&format!("/?{q}")).into_response()
+}
+
+pub(super) fn form_lang(f: &HashMap<String, String>) -> Lang {
+    f.get("lang")
+        .and_then(|l| Lang::parse(l))
+        .unwrap_or(Lang::Zh)
+}
+
+/// A form from a page this daemon served (its CSRF field), by someone with
+/// the full token (login cookie, bearer header or the form's own field).
+pub(super) fn form_refusal(
+    st: &AppState,
+    h: &HeaderMap,
+    f: &HashMap<String, String>,
+) -> Option<Response> {
+    if !f.get("csrf").is_some_and(|c| same(c, &st.csrf)) {
+        tracing::warn!("form without this page's CSRF field refused");
+        return Some(ApiError::CrossSite.into_response());
+    }
+    let ok = access(st, h) == Access::Full
+        || f.get("token").is_some_and(|t| level(st, t) == Access::Full);
+    (!ok).then(|| back(form_lang(f), "err", "token", ""))
+}
+
+/// A dashboard form's fields, once it passed [`form_refusal`].
+pub(super) fn checked_form(
+    st: &AppState,
+    h: &HeaderMap,
+    f: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<HashMap<String, String>, Box<Response>> {
+    let Form(f) = f.map_err(|e| Box::new(ApiError::from(e).into_response()))?;
+    match form_refusal(st, h, &f) {
+        Some(r) => Err(Box::new(r)),
+        None => Ok(f),
+    }
+}
+
+pub(super) async fn login(
+    State(st): State<Shared>,
+    axum::Extension(Peer(peer)): axum::Extension<Peer>,
+    f: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = match f {
+        Ok(Form(f)) => f,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let lang = form_lang(&f);
+    let presented = f.get("token").map(String::as_str).unwrap_or_default();
+    if st.token.is_some() && level(&st, presented) == Access::None {
+        st.wrong_token(peer).await;
+        return (
+            StatusCode::UNAUTHORIZED,
+            Html(crate::web::dashboard::login_page(lang, true)),
+        )
+            .into_response();
+    }
+    let cookie = format!(
+        "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
+        hex(presented.trim())
+    );
+    (
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to(&format!("/?lang={}", lang.code())),
+    )
+        .into_response()
+}
+
+pub(super) async fn form_play(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    f: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = match checked_form(&st, &headers, f) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let lang = form_lang(&f);
+    let name = f
+        .get("name")
+        .map(|n| n.trim().to_string())
+        .unwrap_or_default();
+    if name.is_empty() {
+        return back(lang, "err", "empty", "");
+    }
+    let repeat = match f.get("repeat").map(|r| r.trim()).filter(|r| !r.is_empty()) {
+        None => None,
+        Some(r) => match r.parse() {
+            Ok(n) => Some(n),
+            Err(_) => return back(lang, "err", "repeat", &name),
+        },
+    };
+    let priority = f.get("priority").map(String::as_str);
+    let result = match play_request(None, None, Some(name.clone()), priority, repeat) {
+        Ok(req) => ask(&st, |tx| Control::Play(req, tx))
+            .await
+            .and_then(|r| r.map_err(ApiError::from)),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(a) => back(lang, "ok", "played", &a.broadcast),
+        Err(ApiError::NotFound { .. }) => back(lang, "err", "notfound", &name),
+        Err(ApiError::Unavailable) => back(lang, "err", "busy", &name),
+        Err(_) => back(lang, "err", "refused", &name),
+    }
+}
+
+pub(super) async fn form_stop(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    f: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let f = match checked_form(&st, &headers, f) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let lang = form_lang(&f);
+    match ask(&st, Control::Stop).await {
+        Ok(Some(n)) => back(lang, "ok", "stopped", &n),
+        Ok(None) => back(lang, "ok", "idle", ""),
+        Err(_) => back(lang, "err", "busy", ""),
+    }
+}

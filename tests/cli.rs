@@ -429,17 +429,17 @@ fn log_formats() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
     let s = cunxiang::store::Store::open(&st.path().join("var")).unwrap();
     let t = chrono::Utc::now() - chrono::Duration::hours(1);
-    s.insert(
-        "一封信",
-        t,
-        None,
-        None,
-        cunxiang::store::Status::Missed,
-        Some("busy: 紧急通知"),
-        cunxiang::store::Trigger::Schedule,
-        "normal",
-        &["一封信.mp3".into()],
-    )
+    s.insert_play(&cunxiang::store::NewPlay {
+        broadcast: "一封信",
+        scheduled_at: t,
+        started_at: None,
+        ended_at: None,
+        status: cunxiang::store::Status::Missed,
+        reason: Some("busy: 紧急通知"),
+        trigger: cunxiang::store::Trigger::Schedule,
+        priority: "normal",
+        files: &["一封信.mp3".into()],
+    })
     .unwrap();
     let csv = cunxiang()
         .arg("--station")
@@ -491,17 +491,17 @@ fn report_csv_and_status_exit_codes_from_a_ledger() {
     let s = Store::open(&st.path().join("var")).unwrap();
     let day = |h: u32, m: u32| common::sh(&format!("2026-11-01 {h:02}:{m:02}:00"));
     // 11-01 (a past day): 07:30 played, 12:00 missed in a 2-hour power cut, 18:30 failed (card).
-    s.insert(
-        "信",
-        day(7, 30),
-        Some(day(7, 30)),
-        Some(day(7, 31)),
-        Status::Played,
-        None,
-        Trigger::Schedule,
-        "normal",
-        &[],
-    )
+    s.insert_play(&cunxiang::store::NewPlay {
+        broadcast: "信",
+        scheduled_at: day(7, 30),
+        started_at: Some(day(7, 30)),
+        ended_at: Some(day(7, 31)),
+        status: Status::Played,
+        reason: None,
+        trigger: Trigger::Schedule,
+        priority: "normal",
+        files: &[],
+    })
     .unwrap();
     let p = s
         .closed_outage(
@@ -513,31 +513,31 @@ fn report_csv_and_status_exit_codes_from_a_ledger() {
         )
         .unwrap();
     let m = s
-        .insert(
-            "信",
-            day(12, 0),
-            None,
-            None,
-            Status::Missed,
-            Some("not_running"),
-            Trigger::CatchUp,
-            "normal",
-            &[],
-        )
+        .insert_play(&cunxiang::store::NewPlay {
+            broadcast: "信",
+            scheduled_at: day(12, 0),
+            started_at: None,
+            ended_at: None,
+            status: Status::Missed,
+            reason: Some("not_running"),
+            trigger: Trigger::CatchUp,
+            priority: "normal",
+            files: &[],
+        })
         .unwrap()
         .unwrap();
     s.link_outage(m, p).unwrap();
-    s.insert(
-        "信",
-        day(18, 30),
-        Some(day(18, 30)),
-        Some(day(18, 30)),
-        Status::Failed,
-        Some("device: x"),
-        Trigger::Schedule,
-        "normal",
-        &[],
-    )
+    s.insert_play(&cunxiang::store::NewPlay {
+        broadcast: "信",
+        scheduled_at: day(18, 30),
+        started_at: Some(day(18, 30)),
+        ended_at: Some(day(18, 30)),
+        status: Status::Failed,
+        reason: Some("device: x"),
+        trigger: Trigger::Schedule,
+        priority: "normal",
+        files: &[],
+    })
     .unwrap();
     s.open_outage(OutageKind::Output, "rodio:default", day(18, 30), "no card")
         .unwrap();

@@ -326,17 +326,17 @@ fn seed_rows(store: &Store, name: &str, last: DateTime<Utc>, every: TimeDelta, n
             _ => (Status::Played, Some(at), None),
         };
         store
-            .insert(
-                name,
-                at,
-                started,
-                started.map(|s| s + TimeDelta::seconds(2)),
+            .insert_play(&cunxiang::store::NewPlay {
+                broadcast: name,
+                scheduled_at: at,
+                started_at: started,
+                ended_at: started.map(|s| s + TimeDelta::seconds(2)),
                 status,
                 reason,
-                Trigger::Schedule,
-                "normal",
-                &["a.wav".to_string()],
-            )
+                trigger: Trigger::Schedule,
+                priority: "normal",
+                files: &["a.wav".to_string()],
+            })
             .unwrap();
     }
 }
@@ -490,17 +490,17 @@ fn dashboard_stays_small_whatever_grows() {
     for k in 0..200 {
         let at = now - TimeDelta::seconds(30 * k + 60);
         store
-            .insert(
-                &format!("{k:03}{}", long_name(56)),
-                at,
-                Some(at),
-                Some(at + TimeDelta::seconds(1)),
-                Status::Failed,
-                Some(&reason),
-                Trigger::Schedule,
-                "normal",
-                &["a.wav".to_string()],
-            )
+            .insert_play(&cunxiang::store::NewPlay {
+                broadcast: &format!("{k:03}{}", long_name(56)),
+                scheduled_at: at,
+                started_at: Some(at),
+                ended_at: Some(at + TimeDelta::seconds(1)),
+                status: Status::Failed,
+                reason: Some(&reason),
+                trigger: Trigger::Schedule,
+                priority: "normal",
+                files: &["a.wav".to_string()],
+            })
             .unwrap();
     }
     drop(store);

@@ -91,17 +91,17 @@ fn seed(st: &TempStation) {
                 (Status::Played, Some(at), None)
             };
             let id = store
-                .insert(
-                    XSS,
-                    at,
-                    started,
-                    started.map(|s| s + TimeDelta::seconds(30)),
+                .insert_play(&cunxiang::store::NewPlay {
+                    broadcast: XSS,
+                    scheduled_at: at,
+                    started_at: started,
+                    ended_at: started.map(|s| s + TimeDelta::seconds(30)),
                     status,
                     reason,
-                    Trigger::Schedule,
-                    "normal",
-                    &["公告.wav".to_string()],
-                )
+                    trigger: Trigger::Schedule,
+                    priority: "normal",
+                    files: &["公告.wav".to_string()],
+                })
                 .unwrap()
                 .unwrap();
             if status == Status::Missed {
@@ -128,17 +128,17 @@ fn seed(st: &TempStation) {
         )
         .unwrap();
     let id = store
-        .insert(
-            "停水通知",
-            since,
-            Some(since),
-            Some(since),
-            Status::Failed,
-            Some("content: 通知/停水.wav: file not found"),
-            Trigger::Schedule,
-            "normal",
-            &["通知/停水.wav".to_string()],
-        )
+        .insert_play(&cunxiang::store::NewPlay {
+            broadcast: "停水通知",
+            scheduled_at: since,
+            started_at: Some(since),
+            ended_at: Some(since),
+            status: Status::Failed,
+            reason: Some("content: 通知/停水.wav: file not found"),
+            trigger: Trigger::Schedule,
+            priority: "normal",
+            files: &["通知/停水.wav".to_string()],
+        })
         .unwrap()
         .unwrap();
     store.link_outage(id, o).unwrap();

@@ -1606,17 +1606,17 @@ fn a_closed_pipe_is_a_quiet_end() {
         let s = cunxiang::store::Store::open(&st.path().join("var")).unwrap();
         let t0 = chrono::Utc::now() - chrono::Duration::hours(1);
         for i in 0..5000 {
-            s.insert(
-                "一封信",
-                t0 + chrono::Duration::milliseconds(i),
-                None,
-                None,
-                cunxiang::store::Status::Missed,
-                Some("not_running"),
-                cunxiang::store::Trigger::Schedule,
-                "normal",
-                &[],
-            )
+            s.insert_play(&cunxiang::store::NewPlay {
+                broadcast: "一封信",
+                scheduled_at: t0 + chrono::Duration::milliseconds(i),
+                started_at: None,
+                ended_at: None,
+                status: cunxiang::store::Status::Missed,
+                reason: Some("not_running"),
+                trigger: cunxiang::store::Trigger::Schedule,
+                priority: "normal",
+                files: &[],
+            })
             .unwrap();
         }
     }

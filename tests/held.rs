@@ -1110,17 +1110,17 @@ fn log_and_report_runs_while_broadcasts_fire_cause_no_late_start() {
             };
             let started = (status == Status::Played).then_some(at);
             store
-                .insert(
-                    "历史节目",
-                    at,
-                    started,
-                    started.map(|s| s + TimeDelta::seconds(60)),
+                .insert_play(&cunxiang::store::NewPlay {
+                    broadcast: "历史节目",
+                    scheduled_at: at,
+                    started_at: started,
+                    ended_at: started.map(|s| s + TimeDelta::seconds(60)),
                     status,
-                    (status == Status::Missed).then_some("busy: 别的节目"),
-                    Trigger::Schedule,
-                    "normal",
-                    &["a.wav".to_string()],
-                )
+                    reason: (status == Status::Missed).then_some("busy: 别的节目"),
+                    trigger: Trigger::Schedule,
+                    priority: "normal",
+                    files: &["a.wav".to_string()],
+                })
                 .unwrap();
         }
     }

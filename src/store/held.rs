@@ -456,22 +456,22 @@ fn copy_rows(mem: &Connection, disk: &Connection, dirty: &Dirty) -> Result<(), r
 
 #[cfg(test)]
 mod tests {
-    use crate::store::{OutageKind, PlayFilter, Status, Store, Trigger, DB_FILE};
+    use crate::store::{NewPlay, OutageKind, PlayFilter, Status, Store, Trigger, DB_FILE};
     use chrono::{DateTime, Utc};
     use rusqlite::Connection;
 
     fn row(s: &Store, name: &str, t: DateTime<Utc>) -> i64 {
-        s.insert(
-            name,
-            t,
-            Some(t),
-            None,
-            Status::Playing,
-            None,
-            Trigger::Schedule,
-            "normal",
-            &[],
-        )
+        s.insert_play(&NewPlay {
+            broadcast: name,
+            scheduled_at: t,
+            started_at: Some(t),
+            ended_at: None,
+            status: Status::Playing,
+            reason: None,
+            trigger: Trigger::Schedule,
+            priority: "normal",
+            files: &[],
+        })
         .unwrap()
         .unwrap()
     }

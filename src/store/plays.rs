@@ -205,37 +205,6 @@ impl Store {
         })
     }
 
-    /// [`Store::insert_play`] with the row's fields as arguments; kept
-    /// for the callers not yet moved to [`NewPlay`].
-    ///
-    /// # Errors
-    /// On a database failure.
-    #[allow(clippy::too_many_arguments)]
-    pub fn insert(
-        &self,
-        broadcast: &str,
-        scheduled_at: DateTime<Utc>,
-        started_at: Option<DateTime<Utc>>,
-        ended_at: Option<DateTime<Utc>>,
-        status: Status,
-        reason: Option<&str>,
-        trigger: Trigger,
-        priority: &str,
-        files: &[String],
-    ) -> Result<Option<i64>, StoreError> {
-        self.insert_play(&NewPlay {
-            broadcast,
-            scheduled_at,
-            started_at,
-            ended_at,
-            status,
-            reason,
-            trigger,
-            priority,
-            files,
-        })
-    }
-
     /// Sets a row's status (and end, and reason when given).
     ///
     /// # Errors
@@ -399,31 +368,31 @@ mod tests {
         let s = Store::open(dir.path()).unwrap();
         let t = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let id = s
-            .insert(
-                "信",
-                t,
-                Some(t),
-                None,
-                Status::Playing,
-                None,
-                Trigger::Schedule,
-                "normal",
-                &["a.mp3".into()],
-            )
+            .insert_play(&NewPlay {
+                broadcast: "信",
+                scheduled_at: t,
+                started_at: Some(t),
+                ended_at: None,
+                status: Status::Playing,
+                reason: None,
+                trigger: Trigger::Schedule,
+                priority: "normal",
+                files: &["a.mp3".into()],
+            })
             .unwrap();
         assert!(id.is_some());
         assert_eq!(
-            s.insert(
-                "信",
-                t,
-                None,
-                None,
-                Status::Missed,
-                Some("x"),
-                Trigger::Schedule,
-                "normal",
-                &[]
-            )
+            s.insert_play(&NewPlay {
+                broadcast: "信",
+                scheduled_at: t,
+                started_at: None,
+                ended_at: None,
+                status: Status::Missed,
+                reason: Some("x"),
+                trigger: Trigger::Schedule,
+                priority: "normal",
+                files: &[],
+            })
             .unwrap(),
             None
         );

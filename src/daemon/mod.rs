@@ -5,7 +5,9 @@
 //! [`Store::held`]).
 //!
 //! One task owns all state; the player thread, the store (blocking pool)
-//! and the file watcher talk to it over channels.
+//! and the file watcher talk to it over channels. This file holds only
+//! `run` and the event loop that routes each wake to the daemon
+//! (`core/`); it decides nothing itself and never imports the web face.
 
 mod control;
 mod core;

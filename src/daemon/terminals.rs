@@ -2,7 +2,8 @@
 //! TCP connection, or an HTTP GET answering 2xx); after `failures` failed
 //! probes in a row it is down, and the first answer after that brings it
 //! up. Only changes are reported to the daemon, so a healthy village costs
-//! one probe per terminal per interval and no wake of the run loop.
+//! one probe per terminal per interval and no wake of the run loop. It
+//! never touches the store: the daemon records what it reports.
 
 use crate::clock::Clock;
 use crate::config::station::{Probe, TerminalConfig};

@@ -1,6 +1,8 @@
 //! The one output: building a firing's items, starting it on the player
 //! thread, following the player's events (item started, finished, cut,
-//! resumed), device checks and a player stuck in the device.
+//! resumed), device checks and a player stuck in the device. Every row is
+//! written before the event it records is acted on; the player thread
+//! itself is `player.rs`, what a firing plays is `source.rs`.
 
 use super::{Active, Daemon, Pending};
 use crate::daemon::settings::*;

@@ -1,6 +1,7 @@
 //! Output and content outages: the sound device failing and working
 //! again (with backoff), a file that cannot be played, and the warning
-//! ahead of air time for files not there yet.
+//! ahead of air time for files not there yet. The state is the `Faults`
+//! and `Warnings` components; nothing else keeps fault flags.
 
 use super::Daemon;
 use crate::daemon::settings::*;

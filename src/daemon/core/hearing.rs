@@ -1,6 +1,7 @@
 //! Proof of air: the monitor's verdict on each play, the `signal` outage
 //! (silence while playing), the monitor input's own fault; and the IP
-//! terminals' reports.
+//! terminals' reports. The monitor state is private to `Hearing`; the
+//! other flows only call its methods.
 
 use super::Daemon;
 use crate::clock::Clock;

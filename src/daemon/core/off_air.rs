@@ -1,6 +1,6 @@
 //! Broadcasts off air because their file has errors: their firings are
 //! held until their catch-up window closes, then logged missed (or played
-//! if the file is fixed in time).
+//! if the file is fixed in time). Never plays anything itself.
 
 use super::{Daemon, OffPending};
 use crate::config::schedule::Broadcast;

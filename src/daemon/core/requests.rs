@@ -1,5 +1,6 @@
 //! Requests from people and tools (through the control channel): reload,
-//! a manual play, stop.
+//! a manual play, stop. A request is answered once the run loop has
+//! decided; nothing here waits on the device.
 
 use super::{Daemon, Pending};
 use crate::config::schedule::Priority;

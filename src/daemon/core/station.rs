@@ -1,5 +1,6 @@
 //! Applying the station: the station file and every schedule file as
-//! loaded, their last good versions, `config` outages and reloads.
+//! loaded, their last good versions, `config` outages and reloads. The
+//! only place (with `off_air.rs`) that changes what is on air.
 
 use super::{Daemon, FileState};
 use crate::config::diag::Diagnostic;

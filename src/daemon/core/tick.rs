@@ -1,6 +1,7 @@
 //! One wake of the run loop: the window since the last one (clock steps,
 //! freezes), what came due, what waited too long, and who goes on air
-//! next (priority, cutting a lower one).
+//! next (priority, cutting a lower one). What is due is the planner's
+//! decision (`plan::due`); this file only acts on it.
 
 use super::{Daemon, Pending};
 use crate::config::schedule::Broadcast;

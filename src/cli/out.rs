@@ -33,7 +33,7 @@ pub(crate) fn write_csv(
 
 /// `1h 5m` for a span (a negative one is nothing).
 pub(crate) fn human_duration(d: TimeDelta) -> String {
-    crate::config::tomlread::show_duration(Duration::from_secs(d.num_seconds().max(0) as u64))
+    crate::i18n::show_duration(Duration::from_secs(d.num_seconds().max(0) as u64))
 }
 
 /// Pretty JSON and a newline.

@@ -80,7 +80,10 @@ pub fn plan(
         let (Some(d), Some(next)) = (day(n), day(n + 1)) else {
             break;
         };
-        let (a, b) = (check::day_start(&rules, d), check::day_start(&rules, next));
+        let (a, b) = (
+            crate::plan::day_start(&rules, d),
+            crate::plan::day_start(&rules, next),
+        );
         for slot in plan::slots(&broadcasts, &rules, a, b) {
             let f = slot.firing(&broadcasts, &rules);
             for file in f.files.iter().chain(match &f.chime {

@@ -241,7 +241,8 @@ fn serve(
             crate::web::http::face(l, c.token.clone(), c.read_token.clone())
         });
         cfg.monitor = p.station.config.monitor.as_ref().map(|m| {
-            use crate::sound::monitor::{open_source, MonitorHandle, MonitorSpec};
+            use crate::config::station::MonitorSpec;
+            use crate::sound::monitor::{open_source, MonitorHandle};
             let spec = match &m.input {
                 MonitorSpec::File(p) if p.is_relative() => MonitorSpec::File(station_dir.join(p)),
                 other => other.clone(),

@@ -305,10 +305,6 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     humantime::parse_duration(&t).ok()
 }
 
-/// Moved to the catalogue (it is text for people); kept here so old paths
-/// still work.
-pub use crate::i18n::show_duration;
-
 /// The closest allowed word to a mistyped one, or a known alias.
 pub fn suggest(
     word: &str,
@@ -348,7 +344,10 @@ mod tests {
         assert_eq!(parse_duration("10分钟"), Some(Duration::from_secs(600)));
         assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration("soon"), None);
-        assert_eq!(show_duration(Duration::from_secs(5400)), "1h 30m");
+        assert_eq!(
+            crate::i18n::show_duration(Duration::from_secs(5400)),
+            "1h 30m"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! write the store (the daemon judges and records).
 
 use crate::clock::Clock;
+use crate::config::station::MonitorSpec;
 use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -133,8 +134,6 @@ pub struct Hearing {
     pub last_at_mono: Option<Duration>,
     pub last_heard_mono: Option<Duration>,
 }
-
-pub use crate::config::station::MonitorSpec;
 
 /// A source of monitor samples.
 pub trait MonitorSource: Send {

@@ -8,8 +8,9 @@
 use crate::config::diag::{self, Diagnostic};
 use crate::config::load::Station;
 use crate::config::schedule::{Broadcast, Priority, Times};
-use crate::config::tomlread::show_duration;
+use crate::i18n::show_duration;
 use crate::i18n::{Lang, Msg};
+use crate::plan::day_start;
 use crate::plan::{self, Firing, Rules, Skip};
 use crate::sound::media::{self, MediaError, MediaInfo};
 use chrono::{DateTime, Duration as TimeDelta, NaiveDate, Utc};
@@ -88,8 +89,6 @@ impl Report {
         self.diagnostics.len() - self.errors()
     }
 }
-
-pub use crate::plan::day_start;
 
 /// Checks the station as of `now`.
 pub fn check(station: &Station, now: DateTime<Utc>) -> Report {

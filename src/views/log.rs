@@ -28,7 +28,7 @@ pub fn parse_since(
         return Ok(None);
     }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(Some(super::check::day_start(rules, d)));
+        return Ok(Some(crate::plan::day_start(rules, d)));
     }
     if let Some(d) = crate::config::tomlread::parse_duration(s) {
         if let Some(t) = TimeDelta::from_std(d)

@@ -4,10 +4,10 @@
 //! schedules and the store through a [`Reading`]; it must not print, and
 //! a store that cannot be read is an error, never a week of zeros.
 
-use super::check::day_start;
 use super::ledger::{day_report, DayReport};
 use super::reading::{ReadError, Reading};
 use crate::plan;
+use crate::plan::day_start;
 use crate::store::PlayFilter;
 use chrono::{DateTime, Datelike, Duration as TimeDelta, NaiveDate, Utc};
 

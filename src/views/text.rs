@@ -2,7 +2,7 @@
 //! instants in the station's zone with its offset, and the `plan` output.
 //! It formats what it is given; it must not read the store or the files.
 
-use crate::config::tomlread::show_duration;
+use crate::i18n::show_duration;
 use crate::i18n::{word, Lang};
 use crate::plan::{ChimeFile, Firing, Outcome, Settled, Skip};
 use chrono::{DateTime, Datelike, Duration as TimeDelta, NaiveDate, SecondsFormat, Utc};

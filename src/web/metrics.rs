@@ -90,7 +90,7 @@ fn build(reading: &Reading, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
         store_ok,
     };
     let rules = &reading.rules;
-    let today = crate::views::check::day_start(rules, now.with_timezone(&rules.tz).date_naive());
+    let today = crate::plan::day_start(rules, now.with_timezone(&rules.tz).date_naive());
     daemon(&sc, &reading.station.config.name, now, live)?;
     plays(&sc, today)?;
     if let Some((_, h)) = &live.monitor {

@@ -16,8 +16,8 @@ use crate::config::load::Station;
 use crate::config::schedule::Broadcast;
 use crate::daemon::Live;
 use crate::i18n::Lang;
+use crate::plan::day_start;
 use crate::store::PlayRow;
-use crate::views::check::day_start;
 use crate::views::ledger::DayReport;
 use crate::views::report::day_reports;
 use crate::views::status::{status, Status as StationStatus};
@@ -278,9 +278,8 @@ pub fn login_page(lang: Lang, failed: bool) -> String {
 }
 
 fn ago(lang: Lang, d: TimeDelta) -> String {
-    let text = crate::config::tomlread::show_duration(std::time::Duration::from_secs(
-        d.num_seconds().max(0) as u64,
-    ));
+    let text =
+        crate::i18n::show_duration(std::time::Duration::from_secs(d.num_seconds().max(0) as u64));
     match lang {
         Lang::Zh => format!("{text}前"),
         Lang::En => format!("{text} ago"),

@@ -51,6 +51,12 @@ struct Module {
 }
 
 fn modules() -> Vec<Module> {
+    sources(false)
+}
+
+/// Every `.rs` file of `src/`; the binary (`main.rs`) too when asked (it
+/// is no module of the library, but the size rules hold for it).
+fn sources(with_main: bool) -> Vec<Module> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut out = Vec::new();
     let mut stack = vec![src.clone()];
@@ -73,7 +79,7 @@ fn modules() -> Vec<Module> {
             if path.last().map(String::as_str) == Some("mod") || path == ["lib"] {
                 path.pop();
             }
-            if path == ["main"] {
+            if path == ["main"] && !with_main {
                 continue;
             }
             let text = std::fs::read_to_string(&p).unwrap();
@@ -419,9 +425,16 @@ const MAX_FILE_LINES: usize = 720;
 /// `match` table (one arm per message, per key) and a test's table.
 const MAX_FN_LINES: usize = 80;
 
+/// Functions the length rule allows to be longer, with why.
+const LONG_FUNCTIONS: &[(&str, &str, &str)] = &[(
+    "main.rs",
+    "dispatch",
+    "the match table from the command line to the library: one arm a command",
+)];
+
 #[test]
 fn no_file_is_too_long() {
-    let long: Vec<String> = modules()
+    let long: Vec<String> = sources(true)
         .iter()
         .map(|m| (m.file.display().to_string(), m.text.lines().count()))
         .filter(|(f, n)| *n > MAX_FILE_LINES && !LONG_FILES.iter().any(|l| l.0 == f))
@@ -482,9 +495,11 @@ fn functions(text: &str) -> Vec<(String, usize, usize, bool, bool)> {
 #[test]
 fn no_function_is_too_long() {
     let mut long = Vec::new();
-    for m in modules() {
+    for m in sources(true) {
+        let file = m.file.display().to_string();
         for (name, line, n, table, test) in functions(&m.text) {
-            if n > MAX_FN_LINES && !table && !test {
+            let allowed = LONG_FUNCTIONS.iter().any(|l| l.0 == file && l.1 == name);
+            if n > MAX_FN_LINES && !table && !test && !allowed {
                 long.push(format!("src/{}:{line} {name}: {n} lines", m.file.display()));
             }
         }

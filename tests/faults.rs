@@ -1533,8 +1533,10 @@ fn the_data_folder_made_read_only() {
 fn a_sound_device_whose_open_never_returns() {
     // No reader on the card's FIFO: ALSA's open of the device blocks (as a
     // hung driver would) — the player thread is stuck, not failing.
-    let card = FifoCard::new();
-    card.set_gone(true);
+    // Gone before its reader thread starts: a reader already blocked in
+    // open() would meet the daemon's check and fail it (an I/O error, not a
+    // hang).
+    let card = FifoCard::new_gone();
     let st = TempStation::new();
     st.wav("短.wav", 1.0);
     // A long programme: a hung open must be found within seconds of its

@@ -453,6 +453,16 @@ pub struct FifoCard {
 #[cfg(target_os = "linux")]
 impl FifoCard {
     pub fn new() -> FifoCard {
+        FifoCard::starting(false)
+    }
+
+    /// A card whose reader is gone from the start (a hung driver): set
+    /// before the reader thread runs, so it never opens the FIFO first.
+    pub fn new_gone() -> FifoCard {
+        FifoCard::starting(true)
+    }
+
+    fn starting(gone_at_start: bool) -> FifoCard {
         use std::io::Read;
         use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
         use std::time::{Duration, Instant};
@@ -469,7 +479,7 @@ impl FifoCard {
         )
         .unwrap();
         let hold = std::sync::Arc::new(AtomicBool::new(false));
-        let gone = std::sync::Arc::new(AtomicBool::new(false));
+        let gone = std::sync::Arc::new(AtomicBool::new(gone_at_start));
         let bytes = std::sync::Arc::new(AtomicU64::new(0));
         let loud = std::sync::Arc::new(AtomicU64::new(0));
         let (h, g, b, l) = (hold.clone(), gone.clone(), bytes.clone(), loud.clone());

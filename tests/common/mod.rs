@@ -264,22 +264,19 @@ impl Running {
     /// Waits (up to 20 s real time) for `cond`, moving the test clock on
     /// by 100 ms every 10 ms meanwhile, so a play the daemon started late
     /// on a loaded machine still gets the virtual time it needs to finish.
-    pub async fn wait(&self, what: &str, mut cond: impl FnMut() -> bool) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while !cond() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "timed out waiting for {what}"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            self.clock.advance(Duration::from_millis(100));
-        }
+    pub async fn wait(&self, what: &str, cond: impl FnMut() -> bool) {
+        self.wait_moving(what, Duration::from_millis(100), cond)
+            .await
     }
 
-    /// Waits (up to 20 s real time) for `cond` with the test clock
-    /// standing still: for what the daemon does at once (a reload), whose
-    /// instant the test then checks exactly.
-    pub async fn wait_still(&self, what: &str, mut cond: impl FnMut() -> bool) {
+    /// [`Running::wait`] with the test clock standing still: for what the
+    /// daemon does at once (a reload), whose instant the test then checks
+    /// exactly.
+    pub async fn wait_still(&self, what: &str, cond: impl FnMut() -> bool) {
+        self.wait_moving(what, Duration::ZERO, cond).await
+    }
+
+    async fn wait_moving(&self, what: &str, step: Duration, mut cond: impl FnMut() -> bool) {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while !cond() {
             assert!(
@@ -287,6 +284,7 @@ impl Running {
                 "timed out waiting for {what}"
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
+            self.clock.advance(step);
         }
     }
 

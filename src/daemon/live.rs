@@ -70,6 +70,9 @@ pub struct NowPlaying {
     pub item_started_at: Option<DateTime<Utc>>,
     /// Set while a higher priority is cutting it.
     pub cut_by: Option<String>,
+    /// A relay's connection, read live (its state and counts move
+    /// between wakes).
+    pub relay: Option<crate::sound::relay::RelayFeed>,
 }
 
 impl NowPlaying {

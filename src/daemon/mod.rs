@@ -14,6 +14,7 @@ mod core;
 mod heartbeat;
 mod live;
 mod lock;
+mod relay;
 mod settings;
 mod source;
 pub mod terminals;
@@ -44,6 +45,7 @@ enum Woke {
     Player(PlayerEvent),
     Terminal(u64, crate::daemon::terminals::TerminalEvent),
     Control(Control),
+    Relay(crate::sound::relay::RelayEvent),
 }
 
 /// Runs the daemon until `shutdown` resolves. The store is opened under the
@@ -149,6 +151,7 @@ async fn event_loop(
             _ = sleep => Woke::Timer,
             Some(ev) = events.player.recv() => Woke::Player(ev),
             Some((gen, ev)) = events.terminals.recv() => Woke::Terminal(gen, ev),
+            Some(ev) = events.relays.recv() => Woke::Relay(ev),
             Some(c) = inputs.control.recv() => Woke::Control(c),
             Some(c) = external => Woke::Control(c),
         };
@@ -160,6 +163,7 @@ async fn event_loop(
             Woke::Player(ev) => d.on_player_event(ev).await?,
             Woke::Terminal(gen, ev) => d.on_terminal(gen, ev).await?,
             Woke::Control(c) => d.on_control(c).await?,
+            Woke::Relay(ev) => d.on_relay(ev).await?,
         }
         d.publish_live();
     }

@@ -24,6 +24,12 @@ pub trait Programme: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// The first file that cannot be played.
     fn items(&self, firing: &Firing, audio_dir: &Path) -> Result<Vec<PlayItem>, (String, String)>;
+
+    /// The programme a play resumed after a cut is built from: its files
+    /// again, by default; a live relay keeps its connection.
+    fn again(&self) -> Arc<dyn Programme> {
+        files()
+    }
 }
 
 /// A firing's own files (and chime), probed when it goes on air.
@@ -73,6 +79,7 @@ pub(super) fn self_test_broadcast(at: chrono::NaiveTime) -> Broadcast {
         volume: 1.0,
         catch_up: Some(Duration::from_secs(600)),
         enabled: true,
+        relay: None,
     }
 }
 

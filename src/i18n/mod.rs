@@ -5,13 +5,14 @@
 //! Code elsewhere builds a [`Msg`] value carrying the facts (key, value, file);
 //! only this folder turns it into words, so wording changes are one diff and
 //! both languages stay in step. The catalogue is split by area: `reading`
-//! (files, syntax, keys), `schedule` (broadcast values, audio files),
+//! (files, syntax, keys), `relay` (a relay's keys), `schedule` (broadcast values, audio files),
 //! `station` (the station file), `run` (running, the event store),
 //! `warnings` (what `check` foresees) and `words` (report words).
 
 mod lang;
 mod msg;
 mod reading;
+mod relay;
 mod run;
 mod schedule;
 mod station;
@@ -63,6 +64,14 @@ impl Msg {
             | Msg::NotAFile { .. }
             | Msg::FileEmpty { .. }
             | Msg::FileUndecodable { .. } => schedule::render(self, lang, &mut s),
+            Msg::PlayAndRelay
+            | Msg::BadRelaySource { .. }
+            | Msg::RelayNeedsLength
+            | Msg::RelayLengthTwice
+            | Msg::RelayUntilNeedsOneTime
+            | Msg::RelayUntilBeforeAt { .. }
+            | Msg::RelayOnlyKey { .. }
+            | Msg::NotForRelay { .. } => relay::render(self, lang, &mut s),
             Msg::BadTimezone { .. }
             | Msg::BadQuietHours { .. }
             | Msg::BadOutput { .. }
@@ -129,6 +138,17 @@ mod tests {
             },
             Msg::AtAndCron,
             Msg::NoTimes,
+            Msg::PlayAndRelay,
+            Msg::BadRelaySource { value: "x".into() },
+            Msg::RelayNeedsLength,
+            Msg::RelayLengthTwice,
+            Msg::RelayUntilNeedsOneTime,
+            Msg::RelayUntilBeforeAt {
+                at: "x".into(),
+                until: "y".into(),
+            },
+            Msg::RelayOnlyKey { key: "x" },
+            Msg::NotForRelay { key: "x" },
             Msg::BadTime { value: "x".into() },
             Msg::DuplicateTime { value: "x".into() },
             Msg::BadCron {

@@ -104,6 +104,25 @@ pub enum Msg {
         value: String,
     },
 
+    // --- relays (转播) ---
+    PlayAndRelay,
+    BadRelaySource {
+        value: String,
+    },
+    RelayNeedsLength,
+    RelayLengthTwice,
+    RelayUntilNeedsOneTime,
+    RelayUntilBeforeAt {
+        at: String,
+        until: String,
+    },
+    RelayOnlyKey {
+        key: &'static str,
+    },
+    NotForRelay {
+        key: &'static str,
+    },
+
     // --- audio files ---
     PathAbsolute {
         path: String,

@@ -106,6 +106,8 @@ pub fn reason_text(lang: Lang, reason: &str) -> String {
                 ("config", Lang::En) => {
                     format!("its schedule file has errors, so it was off air: {detail}")
                 }
+                ("source", Lang::Zh) => format!("转播信号源中断：{detail}"),
+                ("source", Lang::En) => format!("the relayed source was lost: {detail}"),
                 ("daemon stopped during the play", Lang::Zh) => {
                     "播出中程序中断（停电或被强行结束）".to_string()
                 }

@@ -104,6 +104,8 @@ pub mod reasons {
     pub const DEVICE: &str = "device";
     /// Its schedule file has errors and no good version was on air.
     pub const CONFIG: &str = "config";
+    /// A relay's source was lost for part (or all) of its slot.
+    pub const SOURCE: &str = "source";
     /// Written by the store when a play was on air at a crash or power
     /// cut (the row becomes `interrupted`).
     pub const DAEMON_STOPPED: &str = "daemon stopped during the play";
@@ -122,6 +124,7 @@ pub mod reasons {
         CONTENT,
         DEVICE,
         CONFIG,
+        SOURCE,
         DAEMON_STOPPED,
     ];
 }

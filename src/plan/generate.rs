@@ -4,8 +4,8 @@
 //! disk, no sound.
 
 use super::calendar::{ceil_second, local_instant, wall_span};
-use super::{ChimeFile, Firing, Rules, Skip};
-use crate::config::schedule::{Broadcast, Chime, Priority, Times};
+use super::{ChimeFile, Firing, RelayPlan, Rules, Skip};
+use crate::config::schedule::{Broadcast, Chime, Priority, RelaySource, Times};
 use chrono::{DateTime, Duration as TimeDelta, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use std::time::Duration;
@@ -114,6 +114,38 @@ pub fn manual_file_firing(
         volume: 1.0,
         catch_up: rules.catch_up,
         skip: None,
+        relay: None,
+    }
+}
+
+/// A person's request to relay a source now, for `length`, with the
+/// built-in chime before it.
+pub fn manual_relay_firing(
+    source: &RelaySource,
+    length: Duration,
+    priority: Priority,
+    rules: &Rules,
+    at: DateTime<Utc>,
+) -> Firing {
+    let subject = source.subject();
+    Firing {
+        broadcast: format!("转播 {subject}"),
+        scheduled_at: at,
+        local_date: at.with_timezone(&rules.tz).date_naive(),
+        files: Vec::new(),
+        chime: ChimeFile::Builtin,
+        priority,
+        repeat: 1,
+        gap: Duration::ZERO,
+        volume: 1.0,
+        catch_up: rules.catch_up.min(length),
+        skip: None,
+        relay: Some(RelayPlan {
+            source: source.clone(),
+            subject,
+            length,
+            fallback: Vec::new(),
+        }),
     }
 }
 
@@ -138,8 +170,18 @@ fn make_firing(
         repeat: b.repeat,
         gap: b.gap,
         volume: b.volume,
-        catch_up: b.catch_up.unwrap_or(rules.catch_up),
+        // A relay started late still ends with its slot: never later.
+        catch_up: b
+            .catch_up
+            .unwrap_or(rules.catch_up)
+            .min(b.relay.as_ref().map_or(Duration::MAX, |r| r.length)),
         skip: skip(b, rules, date, time),
+        relay: b.relay.as_ref().map(|r| RelayPlan {
+            source: r.source.clone(),
+            subject: r.source.subject(),
+            length: r.length,
+            fallback: r.fallback.iter().map(|(p, _)| p.resolve(date)).collect(),
+        }),
     }
 }
 

@@ -10,7 +10,7 @@
 //! firings, `simulate` plays them on one output, and `due` decides what a
 //! wake of the daemon must handle.
 
-use crate::config::schedule::Priority;
+use crate::config::schedule::{Priority, RelaySource};
 use crate::config::station::{QuietHours, StationConfig};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -27,7 +27,7 @@ pub use due::{
     due, next_after, reasons, upcoming, window, Cause, Decision, Window, MAX_LOOKBACK,
     STEP_TOLERANCE,
 };
-pub use generate::{firings, manual_file_firing, manual_firing, slots, Slot};
+pub use generate::{firings, manual_file_firing, manual_firing, manual_relay_firing, slots, Slot};
 pub use simulate::{simulate, Other, Outcome, Settled, Simulation};
 
 /// The station rules the planner applies on top of each broadcast's own.
@@ -84,12 +84,36 @@ pub struct Firing {
     pub volume: f32,
     pub catch_up: Duration,
     pub skip: Option<Skip>,
+    /// A live relay instead of files (`files` is then empty).
+    pub relay: Option<RelayPlan>,
+}
+
+/// A firing's relay (转播), resolved for its day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelayPlan {
+    pub source: RelaySource,
+    /// The source as the log and the ledger name it (the URL, `line-in`).
+    pub subject: String,
+    /// The slot, from the firing's instant: the relay is cut at its end.
+    pub length: Duration,
+    /// Played while the source is lost, relative to the audio folder.
+    pub fallback: Vec<String>,
 }
 
 impl Firing {
+    /// When a relay's slot ends (`None`: not a relay).
+    pub fn relay_ends_at(&self) -> Option<DateTime<Utc>> {
+        let r = self.relay.as_ref()?;
+        Some(self.scheduled_at + chrono::Duration::from_std(r.length).unwrap_or_default())
+    }
+
     /// Expected air time: chime + files × repeat + gaps between repeats.
     /// `None` when a file's length is unknown (missing or undecodable).
     pub fn expected_duration(&self, length: &dyn Fn(&str) -> Option<Duration>) -> Option<Duration> {
+        // A relay fills its slot, chime included, whatever its files.
+        if let Some(r) = &self.relay {
+            return Some(r.length);
+        }
         let chime = match &self.chime {
             ChimeFile::None => Duration::ZERO,
             ChimeFile::Builtin => chime::duration(),

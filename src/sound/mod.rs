@@ -8,3 +8,4 @@ pub mod alsa_log;
 pub mod media;
 pub mod monitor;
 pub mod output;
+pub mod relay;

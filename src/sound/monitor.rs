@@ -438,6 +438,13 @@ impl DeviceSource {
     }
 }
 
+impl DeviceSource {
+    /// Samples per second of its (mono) windows.
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+}
+
 impl MonitorSource for DeviceSource {
     fn read_window(&mut self) -> Result<Vec<f32>, String> {
         let n = (self.rate as u128 * WINDOW.as_millis() / 1000) as usize;

@@ -53,14 +53,14 @@ pub(super) fn plays(
     disk: &Connection,
     ids: &BTreeSet<i64>,
 ) -> Result<(), rusqlite::Error> {
-    const COLS: &str = "broadcast, scheduled_at, started_at, ended_at, status, reason, trigger, priority, files, outage_id, heard";
+    const COLS: &str = "broadcast, scheduled_at, started_at, ended_at, status, reason, trigger, priority, files, outage_id, heard, relayed_ms, lost_ms, reconnects";
     for &id in ids {
         let Some(row) = mem
             .query_row(
                 &format!("SELECT {COLS} FROM plays WHERE id = ?1"),
                 params![id],
                 |r| {
-                    (0..11)
+                    (0..14)
                         .map(|i| r.get::<_, rusqlite::types::Value>(i))
                         .collect::<Result<Vec<_>, _>>()
                 },
@@ -70,14 +70,14 @@ pub(super) fn plays(
             continue;
         };
         let n = disk.execute(
-            "UPDATE plays SET broadcast = ?2, scheduled_at = ?3, started_at = ?4, ended_at = ?5, status = ?6, reason = ?7, trigger = ?8, priority = ?9, files = ?10, outage_id = ?11, heard = ?12 WHERE id = ?1",
+            "UPDATE plays SET broadcast = ?2, scheduled_at = ?3, started_at = ?4, ended_at = ?5, status = ?6, reason = ?7, trigger = ?8, priority = ?9, files = ?10, outage_id = ?11, heard = ?12, relayed_ms = ?13, lost_ms = ?14, reconnects = ?15 WHERE id = ?1",
             rusqlite::params_from_iter(std::iter::once(rusqlite::types::Value::Integer(id)).chain(row.iter().cloned())),
         )?;
         if n == 0 {
             // A firing the file already has a row for (the memory did not
             // know it) keeps that row.
             disk.execute(
-                &format!("INSERT OR IGNORE INTO plays (id, {COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+                &format!("INSERT OR IGNORE INTO plays (id, {COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
                 rusqlite::params_from_iter(std::iter::once(rusqlite::types::Value::Integer(id)).chain(row)),
             )?;
         }

@@ -44,10 +44,13 @@ pub enum OutageKind {
     /// program, read-only, damaged, deleted): broadcasting went on and the
     /// records waited in memory.
     Store,
+    /// A relayed source (an HTTP stream, the line-in) was lost: the
+    /// fallback or silence went out instead.
+    Source,
 }
 
 impl OutageKind {
-    pub const ALL: [OutageKind; 9] = [
+    pub const ALL: [OutageKind; 10] = [
         OutageKind::Power,
         OutageKind::Stopped,
         OutageKind::Output,
@@ -57,6 +60,7 @@ impl OutageKind {
         OutageKind::Terminal,
         OutageKind::Config,
         OutageKind::Store,
+        OutageKind::Source,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +74,7 @@ impl OutageKind {
             OutageKind::Terminal => "terminal",
             OutageKind::Config => "config",
             OutageKind::Store => "store",
+            OutageKind::Source => "source",
         }
     }
 

@@ -77,6 +77,15 @@ pub struct PlayRow {
     pub outage_id: Option<i64>,
     /// Whether the monitor heard it: `None` without a monitor.
     pub heard: Option<bool>,
+    /// A relay's seconds of the source that went out (`None`: not a relay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relayed_s: Option<f64>,
+    /// A relay's seconds lost (fallback, silence, cut) since it went on air.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_s: Option<f64>,
+    /// A relay's connections tried after the first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconnects: Option<u32>,
 }
 
 /// A row to add to the as-run log ([`Store::insert_play`]): one value
@@ -144,6 +153,9 @@ fn play_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlayRow> {
         files: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
         outage_id: r.get(10)?,
         heard: r.get(11)?,
+        relayed_s: r.get::<_, Option<i64>>(12)?.map(|ms| ms as f64 / 1000.0),
+        lost_s: r.get::<_, Option<i64>>(13)?.map(|ms| ms as f64 / 1000.0),
+        reconnects: r.get(14)?,
     })
 }
 
@@ -239,6 +251,31 @@ impl Store {
         })
     }
 
+    /// Records what a relay put out so far.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn set_relayed(
+        &self,
+        id: i64,
+        relayed: std::time::Duration,
+        lost: std::time::Duration,
+        reconnects: u32,
+    ) -> Result<(), StoreError> {
+        self.run(|c, _| {
+            c.execute(
+                "UPDATE plays SET relayed_ms = ?2, lost_ms = ?3, reconnects = ?4 WHERE id = ?1",
+                params![
+                    id,
+                    relayed.as_millis() as i64,
+                    lost.as_millis() as i64,
+                    reconnects
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Records when the first sample of a play went out.
     ///
     /// # Errors
@@ -262,7 +299,7 @@ impl Store {
             let mut stmt = conn.prepare(
                 "SELECT id, CASE WHEN ?5 THEN '' ELSE broadcast END, scheduled_at, started_at, ended_at, status,
                         CASE WHEN ?5 THEN NULL ELSE reason END, trigger, priority,
-                        CASE WHEN ?5 THEN '[]' ELSE files END, outage_id, heard FROM plays
+                        CASE WHEN ?5 THEN '[]' ELSE files END, outage_id, heard, relayed_ms, lost_ms, reconnects FROM plays
                  WHERE (?1 IS NULL OR scheduled_at >= ?1) AND (?4 IS NULL OR scheduled_at < ?4)
                    AND (?2 IS NULL OR status = ?2)
                  ORDER BY scheduled_at, id LIMIT ?3",
@@ -288,7 +325,7 @@ impl Store {
     pub fn latest_plays(&self, limit: usize) -> Result<Vec<PlayRow>, StoreError> {
         self.run(|conn, _| {
             let mut stmt = conn.prepare(
-                "SELECT id, broadcast, scheduled_at, started_at, ended_at, status, reason, trigger, priority, files, outage_id, heard FROM plays
+                "SELECT id, broadcast, scheduled_at, started_at, ended_at, status, reason, trigger, priority, files, outage_id, heard, relayed_ms, lost_ms, reconnects FROM plays
                  ORDER BY scheduled_at DESC, id DESC LIMIT ?1",
             )?;
             let rows = stmt.query_map(params![limit as i64], play_row)?;

@@ -15,6 +15,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_config_outages.sql"),
     include_str!("migrations/0005_good_files.sql"),
     include_str!("migrations/0006_store_outages.sql"),
+    include_str!("migrations/0007_relays.sql"),
 ];
 
 /// Runs the numbered migrations on `conn` (each in an immediate
@@ -99,7 +100,7 @@ mod tests {
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
 CREATE TABLE \"outages\" (
         id          INTEGER PRIMARY KEY,
-        kind        TEXT NOT NULL CHECK (kind IN ('power','stopped','output','content','clock','signal','terminal','config','store')),
+        kind        TEXT NOT NULL CHECK (kind IN ('power','stopped','output','content','clock','signal','terminal','config','store','source')),
         subject     TEXT NOT NULL DEFAULT '',
         started_at  TEXT NOT NULL,
         ended_at    TEXT,
@@ -117,7 +118,7 @@ CREATE TABLE plays (
         reason        TEXT,
         trigger       TEXT NOT NULL CHECK (trigger IN ('schedule','catch_up','manual')),
         priority      TEXT NOT NULL DEFAULT 'normal',
-        files         TEXT NOT NULL DEFAULT '[]', outage_id INTEGER REFERENCES outages (id), heard INTEGER CHECK (heard IN (0, 1)),
+        files         TEXT NOT NULL DEFAULT '[]', outage_id INTEGER REFERENCES outages (id), heard INTEGER CHECK (heard IN (0, 1)), relayed_ms INTEGER, lost_ms INTEGER, reconnects INTEGER,
         UNIQUE (broadcast, scheduled_at)
     )
 CREATE INDEX plays_outage ON plays (outage_id)
@@ -131,7 +132,7 @@ CREATE INDEX plays_status ON plays (status)";
         let version: usize = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 6);
+        assert_eq!(version, 7);
         let sql: Vec<String> = conn
             .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
             .unwrap()

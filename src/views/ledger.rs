@@ -29,6 +29,7 @@ pub fn kind_word(lang: Lang, k: OutageKind) -> &'static str {
         OutageKind::Terminal => ("网络终端", "terminal"),
         OutageKind::Config => ("节目单/设置文件", "config"),
         OutageKind::Store => ("记录数据库", "store"),
+        OutageKind::Source => ("转播信号源", "source"),
     };
     lang.pick(zh, en)
 }
@@ -71,6 +72,10 @@ pub fn advice(lang: Lang, k: OutageKind) -> &'static str {
         OutageKind::Store => (
             "检查数据文件夹所在磁盘的剩余空间，是否有别的程序占用数据库文件，文件是否被设为只读（chattr -i）；损坏的数据库已另存备查",
             "check the free space on the data folder's disk, whether another program holds the database file, and whether it was made read-only (chattr -i); a damaged database is kept beside for inspection",
+        ),
+        OutageKind::Source => (
+            "检查转播来源：直播流地址能否打开（cunxiang check --sources）、县台/上级的推流是否中断、网络是否通；线路输入检查接线和收音机",
+            "check the relayed source: whether the stream address opens (cunxiang check --sources), whether the county's stream is up, the network; for line-in, the cable and the receiver",
         ),
     };
     lang.pick(zh, en)

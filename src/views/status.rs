@@ -14,6 +14,7 @@ use crate::config::schedule::Priority;
 use crate::i18n::{Lang, Msg};
 use crate::plan::{self, Trigger};
 use crate::sound::monitor::Hearing;
+use crate::sound::relay::{LinkState, RelayView};
 use crate::store::{
     keys, HeldState, OutageKind, OutageRow, PlayFilter, Status as PlayStatus, Store, StoreError,
 };
@@ -59,6 +60,41 @@ pub struct OnAir<'a> {
     pub duration: Duration,
     /// Set while a higher priority is cutting it.
     pub cut_by: Option<&'a str>,
+    /// A relay's live state.
+    pub relay: Option<RelayView>,
+}
+
+/// A relay on air: its link and what went out so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelayOnAir {
+    pub source: String,
+    /// `connecting`, `connected` or `lost` (reconnecting).
+    pub state: String,
+    pub why: Option<String>,
+    /// Whether the fallback is on air now.
+    pub fallback: bool,
+    pub relayed_s: f64,
+    pub lost_s: f64,
+    pub reconnects: u32,
+}
+
+impl From<&RelayView> for RelayOnAir {
+    fn from(v: &RelayView) -> Self {
+        RelayOnAir {
+            source: v.source.clone(),
+            state: match v.state {
+                LinkState::Connecting => "connecting",
+                LinkState::Connected => "connected",
+                LinkState::Lost => "lost",
+            }
+            .to_string(),
+            why: v.why.clone(),
+            fallback: v.fallback,
+            relayed_s: v.stats.relayed.as_secs_f64(),
+            lost_s: v.stats.lost.as_secs_f64(),
+            reconnects: v.stats.reconnects,
+        }
+    }
 }
 
 /// The daemon's state as far as can be told.
@@ -127,6 +163,8 @@ pub enum NowPlaying {
         position_s: f64,
         duration_s: f64,
         cut_by: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        relay: Option<RelayOnAir>,
     },
     Recorded {
         broadcast: String,
@@ -331,6 +369,7 @@ fn now_playing(
             position_s: p.position.as_secs_f64(),
             duration_s: p.duration.as_secs_f64(),
             cut_by: p.cut_by.map(str::to_string),
+            relay: p.relay.as_ref().map(RelayOnAir::from),
         }),
         // A failed read here is no play, not a fault of its own.
         None if st == State::Running => reads

@@ -24,6 +24,7 @@ pub fn running(live: &Live, now: DateTime<Utc>) -> Running<'_> {
             position: p.position(now),
             duration: p.total(),
             cut_by: p.cut_by.as_deref(),
+            relay: p.relay.as_ref().map(|f| f.view()),
         }),
         queued: &live.queued,
         next: live.next(now, 5),

@@ -22,10 +22,16 @@ pub(super) fn broadcast(r: &mut Reader<'_>, item: &Val<'_>) -> Option<Broadcast>
     let name = name(r, table, item);
     r.broadcast = name.clone();
     r.unknown_keys(table, BROADCAST_KEYS, KEY_ALIASES);
-    let play = play(r, table, item);
+    let is_relay = get(table, "relay").is_some();
+    let play = if is_relay {
+        Some(Vec::new())
+    } else {
+        play(r, table, item)
+    };
     let times = times(r, table, item);
+    let relay = super::relay::relay(r, table, item, times.as_ref());
     let days = days(r, table);
-    let (from, until) = date_range(r, table);
+    let (from, until) = date_range(r, table, is_relay);
     let repeat = repeat(r, table);
     let gap = match get(table, "gap") {
         None => Some(Duration::ZERO),
@@ -66,6 +72,7 @@ pub(super) fn broadcast(r: &mut Reader<'_>, item: &Val<'_>) -> Option<Broadcast>
         volume: volume?,
         catch_up: catch_up?,
         enabled: enabled?,
+        relay,
     })
 }
 
@@ -204,9 +211,17 @@ fn days(r: &mut Reader<'_>, table: &DeTable<'_>) -> Option<Days> {
 }
 
 /// `from` and `until`, each a date; `until` not before `from`.
-fn date_range(r: &mut Reader<'_>, table: &DeTable<'_>) -> (Option<NaiveDate>, Option<NaiveDate>) {
+/// A relay's `until` may be a time of day instead (the end of its slot).
+fn date_range(
+    r: &mut Reader<'_>,
+    table: &DeTable<'_>,
+    is_relay: bool,
+) -> (Option<NaiveDate>, Option<NaiveDate>) {
     let from = get(table, "from").map(|v| (r.date("from", v), v));
-    let until = get(table, "until").map(|v| (r.date("until", v), v));
+    let slot_end = is_relay && super::relay::until_time(table).is_some();
+    let until = get(table, "until")
+        .filter(|_| !slot_end)
+        .map(|v| (r.date("until", v), v));
     if let (Some((Some(f), _)), Some((Some(u), uv))) = (&from, &until) {
         if u < f {
             r.error(

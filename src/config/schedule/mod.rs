@@ -17,6 +17,9 @@ use std::time::Duration;
 use toml::de::DeValue;
 
 mod entry;
+mod relay;
+
+pub use relay::{Relay, RelaySource, MAX_RELAY};
 
 /// How urgent a broadcast is. Higher interrupts lower; emergency also
 /// ignores quiet hours and holidays ("应急优先于日常").
@@ -205,6 +208,8 @@ pub struct Broadcast {
     /// `None` = the station's default catch-up window.
     pub catch_up: Option<Duration>,
     pub enabled: bool,
+    /// A live relay instead of files (`play` is then empty).
+    pub relay: Option<Relay>,
 }
 
 impl Broadcast {
@@ -225,14 +230,22 @@ impl Broadcast {
             Chime::File(p) => Some((p, self.chime_line, "chime")),
             _ => None,
         };
-        self.play.iter().map(|(p, l)| (p, *l, "play")).chain(chime)
+        let fallback = self
+            .relay
+            .iter()
+            .flat_map(|r| r.fallback.iter().map(|(p, l)| (p, *l, "fallback")));
+        self.play
+            .iter()
+            .map(|(p, l)| (p, *l, "play"))
+            .chain(chime)
+            .chain(fallback)
     }
 }
 
 /// The keys a `[[broadcast]]` entry may have.
 pub const BROADCAST_KEYS: &[&str] = &[
     "name", "play", "at", "cron", "days", "from", "until", "repeat", "gap", "chime", "priority",
-    "volume", "catch_up", "enabled",
+    "volume", "catch_up", "enabled", "relay", "duration", "fallback",
 ];
 
 /// Words operators write for a key, mapped to the real key.
@@ -262,6 +275,11 @@ const KEY_ALIASES: &[(&str, &str)] = &[
     ("enable", "enabled"),
     ("disabled", "enabled"),
     ("crontab", "cron"),
+    ("stream", "relay"),
+    ("url", "relay"),
+    ("source", "relay"),
+    ("length", "duration"),
+    ("for", "duration"),
 ];
 
 /// The most times a firing may repeat its files.

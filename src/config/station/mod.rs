@@ -22,7 +22,9 @@ use toml::de::{DeTable, DeValue};
 mod sections;
 mod values;
 
-pub use values::{MonitorConfig, MonitorSpec, OutputSpec, Probe, QuietHours, TerminalConfig};
+pub use values::{
+    MonitorConfig, MonitorSpec, OutputSpec, Probe, QuietHours, RelayConfig, TerminalConfig,
+};
 
 /// The station file's name inside the station folder.
 pub const STATION_FILE: &str = "cunxiang.toml";
@@ -54,6 +56,8 @@ pub struct StationConfig {
     pub read_token: Option<String>,
     /// Proof of air; `None`: plays are unverified.
     pub monitor: Option<MonitorConfig>,
+    /// When a relayed source counts as lost.
+    pub relay: RelayConfig,
     pub terminals: Vec<TerminalConfig>,
 }
 
@@ -73,6 +77,7 @@ impl Default for StationConfig {
             token: None,
             read_token: None,
             monitor: None,
+            relay: RelayConfig::default(),
             terminals: Vec::new(),
         }
     }
@@ -88,6 +93,7 @@ const TOP_KEYS: &[&str] = &[
     "output",
     "control",
     "monitor",
+    "relay",
     "terminal",
 ];
 const TOP_ALIASES: &[(&str, &str)] = &[
@@ -103,6 +109,7 @@ const FOLDER_KEYS: &[&str] = &["audio", "schedules", "data"];
 const OUTPUT_KEYS: &[&str] = &["device"];
 const CONTROL_KEYS: &[&str] = &["listen", "token", "read_token"];
 const MONITOR_KEYS: &[&str] = &["input", "silence_db", "silence_after", "self_test"];
+const RELAY_KEYS: &[&str] = &["no_data_after", "silence_db", "silence_after", "reconnect_max"];
 
 /// The result of reading the station file: the config (defaults where a
 /// key was missing or wrong) and every finding.
@@ -137,6 +144,9 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
     }
     if let Some(t) = section(&mut r, &root, "monitor", MONITOR_KEYS) {
         c.monitor = sections::monitor(&mut r, t);
+    }
+    if let Some(t) = section(&mut r, &root, "relay", RELAY_KEYS) {
+        c.relay = sections::relay(&mut r, t);
     }
     if let Some(v) = get(&root, "terminal") {
         sections::terminals(&mut r, v, &mut c.terminals);

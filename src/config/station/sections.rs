@@ -3,7 +3,7 @@
 //! validated values and reports what is wrong; opens no device, probes
 //! nothing.
 
-use super::values::{MonitorConfig, MonitorSpec, Probe, TerminalConfig};
+use super::values::{MonitorConfig, MonitorSpec, Probe, RelayConfig, TerminalConfig};
 use crate::config::schedule::parse_time;
 use crate::config::tomlread::{get, Reader, Val};
 use crate::i18n::{Msg, Want};
@@ -58,6 +58,40 @@ fn monitor_input(r: &mut Reader<'_>, t: &DeTable<'_>) -> Option<MonitorSpec> {
         }
     }
     input
+}
+
+/// `[relay]`: when a relayed source counts as lost. A wrong key keeps
+/// its default (reported).
+pub(super) fn relay(r: &mut Reader<'_>, t: &DeTable<'_>) -> RelayConfig {
+    let mut c = RelayConfig::default();
+    let secs = |r: &mut Reader<'_>, key: &str, max: u64, max_text: &'static str| {
+        get(t, key).and_then(|v| {
+            r.duration(&format!("relay.{key}"), v, Duration::from_secs(max), max_text)
+                .map(|d| d.max(Duration::from_secs(1)))
+        })
+    };
+    c.no_data_after = secs(r, "no_data_after", 60, "60s");
+    c.silence_after = secs(r, "silence_after", 3600, "1h");
+    c.reconnect_max = secs(r, "reconnect_max", 300, "5m");
+    if let Some(v) = get(t, "silence_db") {
+        if let Some(n) = r.number("relay.silence_db", v) {
+            if (-100.0..0.0).contains(&n) {
+                c.silence_db = Some(n as f32);
+            } else {
+                r.error(
+                    &v.span(),
+                    "relay.silence_db",
+                    Msg::BadSetting {
+                        key: "relay.silence_db".into(),
+                        value: n.to_string(),
+                        zh: "请写 -100 到 0 之间的负数，例如 silence_db = -45",
+                        en: "write a negative number between -100 and 0, like silence_db = -45",
+                    },
+                );
+            }
+        }
+    }
+    c
 }
 
 /// `monitor.silence_db`, `silence_after` and `self_test`.

@@ -102,6 +102,20 @@ pub struct MonitorConfig {
     pub self_test: Option<NaiveTime>,
 }
 
+/// `[relay]`: when a relayed source counts as lost. `None` values follow
+/// `[monitor]` (silence) or the built-in defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RelayConfig {
+    /// No data from the source this long: lost.
+    pub no_data_after: Option<Duration>,
+    /// Sound under this level (dBFS) is silence.
+    pub silence_db: Option<f32>,
+    /// Silence this long: lost.
+    pub silence_after: Option<Duration>,
+    /// The longest wait between reconnects.
+    pub reconnect_max: Option<Duration>,
+}
+
 /// How a terminal is asked whether it is up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Probe {

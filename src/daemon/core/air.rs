@@ -6,7 +6,7 @@
 
 use super::{Active, Daemon, Pending};
 use crate::daemon::settings::*;
-use crate::daemon::source::{self, Programme};
+use crate::daemon::source::Programme;
 use crate::plan::{reasons, Firing};
 use crate::sound::output::{ItemSource, JobResult, PlayItem, PlayerEvent};
 use crate::store::NewPlay;
@@ -56,8 +56,9 @@ impl Daemon {
     /// the firing failed before any sound (a file missing or undecodable).
     pub(in crate::daemon) async fn start(&mut self, mut p: Pending) -> Result<bool, RunError> {
         // A programme is used once: a play resumed after a cut is built
-        // again from its files.
-        let programme = std::mem::replace(&mut p.programme, source::files());
+        // again (from its files; a relay keeps its connection).
+        let again = p.programme.again();
+        let programme = std::mem::replace(&mut p.programme, again);
         let built = self.build(&p.firing, programme).await;
         let now = self.clock.now();
         let items = match built {
@@ -246,6 +247,14 @@ impl Daemon {
 
     /// Played to the end: its files' `content` outages close.
     async fn played(&mut self, a: Active, at: DateTime<Utc>) -> Result<(), RunError> {
+        if let Some((status, lost)) = self.relay_end(&a, at).await? {
+            let reason = relay_reason(&a, &lost);
+            self.store
+                .call(move |s| s.update(a.row, status, Some(at), reason.as_deref()))
+                .await?;
+            tracing::info!(broadcast = %a.pending.firing.broadcast, status = status.as_str(), "relay ended");
+            return Ok(());
+        }
         for item in a
             .items
             .iter()
@@ -272,6 +281,7 @@ impl Daemon {
 
     /// Stopped by a person or by the daemon's stop: partial, not resumed.
     async fn stopped(&mut self, a: Active, at: DateTime<Utc>) -> Result<(), RunError> {
+        self.relay_done(&a, at, true).await?;
         let code = if a.operator_stop {
             reasons::OPERATOR_STOP
         } else {
@@ -292,6 +302,7 @@ impl Daemon {
     /// Cut by a higher priority at item `index`: partial, and back in the
     /// queue to resume there if its window allows.
     async fn cut(&mut self, a: Active, index: usize, at: DateTime<Utc>) -> Result<(), RunError> {
+        self.relay_done(&a, at, false).await?;
         let by = a.cut_by.clone().unwrap_or_default();
         let reason = format!("{}: {by}", reasons::INTERRUPTED_BY);
         self.store
@@ -315,6 +326,7 @@ impl Daemon {
         device: bool,
         at: DateTime<Utc>,
     ) -> Result<(), RunError> {
+        self.relay_done(&a, at, true).await?;
         let code = if device {
             reasons::DEVICE
         } else {
@@ -371,6 +383,7 @@ impl Daemon {
         }
         if let Some(a) = self.current.take_if(|a| jobs.contains(&a.job)) {
             a.cancel.store(true, Ordering::SeqCst);
+            self.relay_done(&a, now, true).await?;
             self.listen_end(a.row, &a.pending.firing.broadcast, false, now)
                 .await?;
             let status = if a.first_sample_seen {
@@ -396,5 +409,20 @@ impl Daemon {
             self.dispatch().await?;
         }
         Ok(())
+    }
+}
+
+/// A relay's reason: how much of its source was lost, and why (the
+/// cut that interrupted it, too).
+fn relay_reason(a: &Active, lost: &Option<String>) -> Option<String> {
+    let cut = a
+        .pending
+        .interrupted_by
+        .as_ref()
+        .map(|b| format!("{}: {b}; resumed", reasons::INTERRUPTED_BY));
+    let lost = lost.as_ref().map(|l| format!("{}: {l}", reasons::SOURCE));
+    match (cut, lost) {
+        (Some(c), Some(l)) => Some(format!("{c}; {l}")),
+        (c, l) => c.or(l),
     }
 }

@@ -9,6 +9,7 @@ mod hearing;
 mod off_air;
 mod player;
 mod queue;
+mod relays;
 mod requests;
 mod start;
 mod station;
@@ -105,6 +106,8 @@ pub(in crate::daemon) struct Daemon {
     /// `waiting`, they hold the persisted `handled_until` back, so a kill
     /// meanwhile decides them again at the restart.
     pub(in crate::daemon) off_pending: Vec<OffPending>,
+    /// Relays: their events' channel and the `source` outages open.
+    relays: relays::Relays,
 }
 
 /// A firing of an off-air broadcast, waiting for its window to close.
@@ -170,6 +173,7 @@ impl Daemon {
                 index: a.index,
                 item_started_at: a.item_started_at,
                 cut_by: a.cut_by.clone(),
+                relay: relays::feed_of(a).cloned(),
             }),
             queued: self
                 .queue

@@ -40,6 +40,7 @@ pub(in crate::daemon) struct Started {
 pub(in crate::daemon) struct Events {
     pub(in crate::daemon) player: mpsc::UnboundedReceiver<PlayerEvent>,
     pub(in crate::daemon) terminals: mpsc::UnboundedReceiver<(u64, TerminalEvent)>,
+    pub(in crate::daemon) relays: mpsc::UnboundedReceiver<crate::sound::relay::RelayEvent>,
 }
 
 /// How the last run ended, as the store remembers it.
@@ -69,6 +70,7 @@ impl Daemon {
         lock.note(&data_dir, None);
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let (term_tx, term_rx) = mpsc::unbounded_channel();
+        let (relay_tx, relay_rx) = mpsc::unbounded_channel();
         tracing::info!(output = %output.name(), db = %store.path().display(), "starting");
         let player = Player::spawn(output, clock.clone(), ev_tx, cfg.output_factory.take());
         let last = last_run(&store, now, cfg.heartbeat).await?;
@@ -108,6 +110,7 @@ impl Daemon {
             config_open: BTreeMap::new(),
             off_air: Vec::new(),
             off_pending: Vec::new(),
+            relays: super::relays::Relays::new(relay_tx),
         };
         d.apply_station(station).await?;
         d.remember_open(&last.open);
@@ -129,6 +132,7 @@ impl Daemon {
             events: Events {
                 player: ev_rx,
                 terminals: term_rx,
+                relays: relay_rx,
             },
             lock,
             data_dir,

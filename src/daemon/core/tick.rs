@@ -6,7 +6,6 @@
 use super::{Daemon, Pending};
 use crate::config::schedule::Broadcast;
 use crate::daemon::settings::*;
-use crate::daemon::source;
 use crate::plan::{self, reasons, Cause, Decision, Trigger};
 use crate::store::{ts, OutageKind, Status};
 use chrono::{DateTime, Duration as TimeDelta, Utc};
@@ -255,7 +254,8 @@ impl Daemon {
                 Decision::Play(trigger) => {
                     let known = self.store.call(move |s| s.exists(&name, at)).await?;
                     if !known && !self.queued(&f) {
-                        queue.push(Pending::new(f, trigger, source::files()));
+                        let programme = self.programme_for(&f);
+                        queue.push(Pending::new(f, trigger, programme));
                     }
                     continue;
                 }

@@ -12,6 +12,7 @@
 use crate::clock::Clock;
 use crate::config::station::OutputSpec;
 use crate::plan::chime;
+use crate::sound::relay::{RelayAir, RelayFeed};
 use crate::sound::media::builtin_chime_samples;
 use chrono::{DateTime, Utc};
 use rodio::Source;
@@ -48,6 +49,8 @@ pub enum ItemKind {
     Content,
     /// Silence between repeats.
     Gap,
+    /// A live relay (转播).
+    Relay,
 }
 
 /// Where an item's samples come from.
@@ -56,6 +59,9 @@ pub enum ItemSource {
     Builtin,
     File(PathBuf),
     Silence,
+    /// A live source, until its slot ends, with the files played while it
+    /// is lost.
+    Relay(RelayFeed, Vec<PlayItem>),
 }
 
 /// One thing to play: the chime, a file, or a gap.
@@ -101,6 +107,14 @@ pub fn open_source(item: &PlayItem) -> Result<BoxSource, OutputError> {
                 b = b.with_hint(ext);
             }
             Box::new(b.build().map_err(|e| err(e.to_string()))?)
+        }
+        ItemSource::Relay(feed, fallback) => {
+            let files = fallback.clone();
+            Box::new(RelayAir::open(
+                feed,
+                files.len(),
+                Box::new(move |i| open_source(&files[i]).ok()),
+            ))
         }
         // Gaps are paced by the player, never sent to a device.
         ItemSource::Silence => Box::new(rodio::buffer::SamplesBuffer::new(

@@ -154,6 +154,7 @@ impl Output for CaptureOutput {
                 ItemKind::Chime => "chime",
                 ItemKind::Content => "content",
                 ItemKind::Gap => "gap",
+                ItemKind::Relay => "relay",
             }
             .into(),
             duration_ms: item.duration.as_millis() as u64,

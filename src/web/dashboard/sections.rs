@@ -67,6 +67,32 @@ pub(super) fn repair_list(status: &Status, c: &Ctx<'_>) -> Markup {
     }
 }
 
+/// A relay's live state: its link (connected, reconnecting with why),
+/// whether the fallback is on air, what went out so far.
+fn relay_line(v: &crate::sound::relay::RelayView, c: &Ctx<'_>) -> Markup {
+    use crate::sound::relay::LinkState;
+    let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
+    html! {
+        p #relay {
+            (l("转播 ", "Relay "))
+            code { (cut(&v.source, NAME)) } " · "
+            @match v.state {
+                LinkState::Connected => strong { (l("已连接", "connected")) },
+                LinkState::Connecting => span { (l("正在连接", "connecting")) },
+                LinkState::Lost => span.advice {
+                    (l("信号中断，正在重连", "lost, reconnecting"))
+                    @if let Some(w) = &v.why { "（" (cut(w, TEXT)) "）" }
+                },
+            }
+            @if v.fallback { " · " span.advice { (l("正在播放中断提示", "fallback on air")) } }
+            " · " (match c.lang {
+                Lang::Zh => format!("已转播 {:.0} 秒，中断 {:.0} 秒，重连 {} 次", v.stats.relayed.as_secs_f64(), v.stats.lost.as_secs_f64(), v.stats.reconnects),
+                Lang::En => format!("relayed {:.0} s, lost {:.0} s, {} reconnects", v.stats.relayed.as_secs_f64(), v.stats.lost.as_secs_f64(), v.stats.reconnects),
+            })
+        }
+    }
+}
+
 /// The play on air with its progress and stop button, what waits, the
 /// monitor, the next firings.
 pub(super) fn now_playing(live: &Live, c: &Ctx<'_>) -> Markup {
@@ -88,6 +114,7 @@ pub(super) fn now_playing(live: &Live, c: &Ctx<'_>) -> Markup {
                         " · " (format!("{:.0}/{:.0} s", pos, total))
                     }
                     div.bar { div style=(format!("width:{:.1}%", (pos / total * 100.0).min(100.0))) {} }
+                    @if let Some(feed) = &p.relay { (relay_line(&feed.view(), c)) }
                     form method="post" action="/stop" {
                         input type="hidden" name="lang" value=(lang.code());
                         input type="hidden" name="csrf" value=(o.csrf);

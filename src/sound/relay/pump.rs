@@ -1,0 +1,230 @@
+//! The reader thread of a relay: one session after another (connect,
+//! decode, convert to the feed's format, judge the level, fill the live
+//! buffer) until the slot ends; each session's end is a loss, retried
+//! with backoff. It must not touch the output: the on-air side drains
+//! the buffer at the device's pace.
+
+use super::http::{self, Decoded, StreamEnd};
+use super::Shared;
+use crate::config::schedule::RelaySource;
+use crate::sound::monitor::{rms_dbfs, DeviceSource, MonitorSource};
+use rodio::Source;
+use std::cell::RefCell;
+use std::num::NonZero;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A session that delivered this long was a good one: the next loss
+/// starts the backoff again from its first step.
+const GOOD_SESSION: Duration = Duration::from_secs(30);
+
+/// Reads the source until the slot ends (or the feed is dropped).
+pub(super) fn run(s: &Arc<Shared>) {
+    let mut backoff = s.settings.backoff_first;
+    let mut first = true;
+    while !s.stopped() {
+        if !first {
+            s.reconnects.fetch_add(1, Ordering::SeqCst);
+        }
+        first = false;
+        s.set_connecting();
+        let began = Instant::now();
+        let ended = match &s.source {
+            RelaySource::Http(url) => http_session(s, url),
+            RelaySource::LineIn(dev) => line_in_session(s, dev.as_deref()),
+        };
+        let Some(ended) = ended else { break };
+        if s.stopped() {
+            break;
+        }
+        s.set_lost(&ended.why);
+        if began.elapsed() >= GOOD_SESSION {
+            backoff = s.settings.backoff_first;
+        }
+        if !ended.at_once {
+            rest(s, backoff);
+            backoff = (backoff * 2).min(s.settings.backoff_max);
+        }
+    }
+    tracing::debug!(source = %s.subject, "relay reader ends");
+}
+
+/// Why a session ended, and whether to reconnect without waiting.
+struct Ended {
+    why: String,
+    at_once: bool,
+}
+
+impl Ended {
+    fn wait(why: String) -> Option<Ended> {
+        Some(Ended { why, at_once: false })
+    }
+}
+
+/// Waits `d`, or until the feed stops.
+fn rest(s: &Shared, d: Duration) {
+    let until = Instant::now() + d;
+    while Instant::now() < until && !s.stopped() {
+        std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
+    }
+}
+
+fn http_session(s: &Shared, url: &str) -> Option<Ended> {
+    let answer = match http::connect(url, &s.settings) {
+        Ok(a) => a,
+        Err(e) => return Ended::wait(format!("cannot connect: {e}")),
+    };
+    if s.stopped() {
+        return None;
+    }
+    let mut d = match Decoded::open(answer, &s.settings) {
+        Ok(d) => d,
+        Err(e) => return Some(ended(e)),
+    };
+    let spec = d.spec;
+    pump(s, spec, move || d.next_samples()).map(ended)
+}
+
+fn ended(e: StreamEnd) -> Ended {
+    match e {
+        StreamEnd::Link(why) => Ended { why, at_once: false },
+        StreamEnd::FormatChanged(why) => Ended { why, at_once: true },
+        StreamEnd::Undecodable(why) => Ended {
+            why: format!("the stream cannot be decoded: {why}"),
+            at_once: false,
+        },
+    }
+}
+
+fn line_in_session(s: &Shared, device: Option<&str>) -> Option<Ended> {
+    let mut src = match DeviceSource::open(device) {
+        Ok(src) => src,
+        Err(e) => return Ended::wait(format!("cannot open the line-in: {e}")),
+    };
+    let spec = (1, src.rate());
+    pump(s, spec, move || src.read_window().map_err(StreamEnd::Link)).map(ended)
+}
+
+/// Blocks of samples at one format, as a rodio source (for the rate and
+/// channel converter); the first error ends it and is kept.
+struct Blocks<F> {
+    next: F,
+    block: Vec<f32>,
+    pos: usize,
+    spec: (u16, u32),
+    end: Rc<RefCell<Option<StreamEnd>>>,
+}
+
+impl<F: FnMut() -> Result<Vec<f32>, StreamEnd>> Iterator for Blocks<F> {
+    type Item = f32;
+    fn next(&mut self) -> Option<f32> {
+        while self.pos >= self.block.len() {
+            if self.end.borrow().is_some() {
+                return None;
+            }
+            match (self.next)() {
+                Ok(b) => {
+                    self.block = b;
+                    self.pos = 0;
+                }
+                Err(e) => {
+                    *self.end.borrow_mut() = Some(e);
+                    return None;
+                }
+            }
+        }
+        self.pos += 1;
+        Some(self.block[self.pos - 1])
+    }
+}
+
+impl<F: FnMut() -> Result<Vec<f32>, StreamEnd>> Source for Blocks<F> {
+    fn current_span_len(&self) -> Option<usize> {
+        None
+    }
+    fn channels(&self) -> rodio::ChannelCount {
+        NonZero::new(self.spec.0.max(1)).expect("channels")
+    }
+    fn sample_rate(&self) -> rodio::SampleRate {
+        NonZero::new(self.spec.1.max(1)).expect("rate")
+    }
+    fn total_duration(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// Fills the live buffer from one session's sound (at `spec`) until it
+/// ends (`Some(why)`) or the slot does (`None`). Sound is converted to
+/// the feed's format; its level is judged in 50 ms chunks: silence past
+/// `silence_after` ends the session, and while the source is lost only
+/// sound above the threshold brings it back.
+fn pump<F>(s: &Shared, spec: (u16, u32), next: F) -> Option<StreamEnd>
+where
+    F: FnMut() -> Result<Vec<f32>, StreamEnd>,
+{
+    let target = s.format_or(spec);
+    let end = Rc::new(RefCell::new(None));
+    let blocks = Blocks {
+        next,
+        block: Vec::new(),
+        pos: 0,
+        spec,
+        end: end.clone(),
+    };
+    let mut samples: Box<dyn Iterator<Item = f32>> = if spec == target {
+        Box::new(blocks)
+    } else {
+        Box::new(rodio::source::UniformSourceIterator::new(
+            blocks,
+            NonZero::new(target.0).expect("channels"),
+            NonZero::new(target.1).expect("rate"),
+        ))
+    };
+    let per_second = target.0 as u64 * target.1 as u64;
+    let chunk_len = (per_second as usize / 20).max(target.0 as usize);
+    let limit = s.settings.silence_after.as_millis() as u64 * per_second / 1000;
+    let mut silent_run = 0u64;
+    loop {
+        if s.stopped() {
+            return None;
+        }
+        let chunk: Vec<f32> = samples.by_ref().take(chunk_len).collect();
+        if chunk.len() < chunk_len {
+            let e = end.borrow_mut().take();
+            return Some(e.unwrap_or(StreamEnd::Link("the stream ended".into())));
+        }
+        let loud = rms_dbfs(&chunk) >= s.settings.silence_db;
+        silent_run = if loud { 0 } else { silent_run + chunk.len() as u64 };
+        let lost = s.lost.load(Ordering::SeqCst);
+        if loud || !lost {
+            s.set_connected();
+            push(s, chunk, per_second);
+        }
+        if silent_run >= limit && limit > 0 {
+            if !lost {
+                // What went out as the source was silence: lost, not relayed.
+                s.silent.fetch_add(limit, Ordering::SeqCst);
+            }
+            return Some(StreamEnd::Link(format!(
+                "digital silence: below {} dB for {} s",
+                s.settings.silence_db,
+                s.settings.silence_after.as_secs()
+            )));
+        }
+    }
+}
+
+/// Adds a chunk to the live buffer, dropping the oldest past its size.
+fn push(s: &Shared, chunk: Vec<f32>, per_second: u64) {
+    let max = (s.settings.buffer.as_millis() as u64 * per_second / 1000) as usize;
+    let mut b = s.buffer();
+    b.samples += chunk.len();
+    b.chunks.push_back(chunk);
+    while b.samples > max.max(1) && b.chunks.len() > 1 {
+        if let Some(old) = b.chunks.pop_front() {
+            b.samples -= old.len();
+        }
+    }
+}

@@ -6,7 +6,7 @@ use super::out::{read_failed, write_csv, write_json};
 use crate::config::load::Station;
 use crate::i18n::{reason_text, status_word, trigger_word, word, Lang};
 use crate::store::PlayRow;
-use crate::views::log::{heard_word, plays, GdjPlay, PlayEntry};
+use crate::views::log::{heard_word, plays, relay_text, GdjPlay, PlayEntry};
 use crate::views::{text, Reading};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -84,11 +84,13 @@ fn no_log_yet(
     Ok(crate::EXIT_OK)
 }
 
+/// The reason in words, and a relay's counts after it.
 fn reason(lang: Lang, r: &PlayRow) -> String {
-    r.reason
-        .as_deref()
-        .map(|x| reason_text(lang, x))
-        .unwrap_or_default()
+    let why = r.reason.as_deref().map(|x| reason_text(lang, x));
+    match (why, relay_text(lang, r)) {
+        (Some(w), Some(rl)) => format!("{w}{}{rl}", lang.pick("；", "; ")),
+        (w, rl) => w.or(rl).unwrap_or_default(),
+    }
 }
 
 fn csv(rows: &[PlayRow], tz: Tz, lang: Lang, out: &mut dyn Write) -> std::io::Result<()> {

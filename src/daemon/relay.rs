@@ -30,7 +30,11 @@ struct Inner {
 
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Relay({:?})", self.feed.lock().ok().and_then(|g| g.clone()))
+        write!(
+            f,
+            "Relay({:?})",
+            self.feed.lock().ok().and_then(|g| g.clone())
+        )
     }
 }
 
@@ -98,10 +102,7 @@ impl Programme for Relay {
         let ends_at = firing.relay_ends_at().unwrap_or(firing.scheduled_at);
         let left = (ends_at - self.0.clock.now()).to_std().unwrap_or_default();
         if left.is_zero() {
-            return Err((
-                plan.subject.clone(),
-                "the relay's slot is over".to_string(),
-            ));
+            return Err((plan.subject.clone(), "the relay's slot is over".to_string()));
         }
         // The chime (the firing has no files of its own).
         let mut items = build_items(audio_dir, firing)?;

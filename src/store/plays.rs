@@ -118,7 +118,11 @@ impl<'a> NewPlay<'a> {
             reason: None,
             trigger,
             priority: firing.priority.as_str(),
-            files: &firing.files,
+            // A relay's row names its source.
+            files: match &firing.relay {
+                Some(r) => std::slice::from_ref(&r.subject),
+                None => &firing.files,
+            },
         }
     }
 }

@@ -82,6 +82,26 @@ pub struct PlayEntry {
     pub files: Vec<String>,
     pub outage_id: Option<i64>,
     pub heard: Option<bool>,
+    /// A relay's seconds of the source that went out, seconds lost, and
+    /// reconnects (absent for files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relayed_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconnects: Option<u32>,
+}
+
+/// A relay's counts in words (`转播 2398 秒，中断 2 秒，重连 1 次`);
+/// `None` for files.
+pub fn relay_text(lang: Lang, r: &PlayRow) -> Option<String> {
+    let relayed = r.relayed_s?;
+    let lost = r.lost_s.unwrap_or_default();
+    let n = r.reconnects.unwrap_or_default();
+    Some(match lang {
+        Lang::Zh => format!("转播 {relayed:.0} 秒，中断 {lost:.0} 秒，重连 {n} 次"),
+        Lang::En => format!("relayed {relayed:.0} s, lost {lost:.0} s, {n} reconnects"),
+    })
 }
 
 impl PlayEntry {
@@ -100,6 +120,9 @@ impl PlayEntry {
             files: r.files.clone(),
             outage_id: r.outage_id,
             heard: r.heard,
+            relayed_s: r.relayed_s,
+            lost_s: r.lost_s,
+            reconnects: r.reconnects,
         }
     }
 }

@@ -4,6 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[cfg(target_os = "linux")]
+pub mod binary;
+
 /// A station folder in a temp dir that is removed when dropped.
 pub struct TempStation {
     pub dir: tempfile::TempDir,

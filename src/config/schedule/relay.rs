@@ -107,13 +107,15 @@ pub(super) fn relay(
             r.error(&k.span(), key, Msg::NotForRelay { key });
         }
     }
-    let source = r.text("relay", v).and_then(|s| match RelaySource::parse(&s) {
-        Some(src) => Some(src),
-        None => {
-            r.error(&v.span(), "relay", Msg::BadRelaySource { value: s });
-            None
-        }
-    });
+    let source = r
+        .text("relay", v)
+        .and_then(|s| match RelaySource::parse(&s) {
+            Some(src) => Some(src),
+            None => {
+                r.error(&v.span(), "relay", Msg::BadRelaySource { value: s });
+                None
+            }
+        });
     let length = length(r, table, item, times);
     let fallback = match get(table, "fallback") {
         None => Some(Vec::new()),
@@ -194,8 +196,14 @@ mod tests {
             RelaySource::parse(" http://10.0.0.1:8000/a.mp3 "),
             Some(RelaySource::Http("http://10.0.0.1:8000/a.mp3".into()))
         );
-        assert_eq!(RelaySource::parse("line-in"), Some(RelaySource::LineIn(None)));
-        assert_eq!(RelaySource::parse("线路输入"), Some(RelaySource::LineIn(None)));
+        assert_eq!(
+            RelaySource::parse("line-in"),
+            Some(RelaySource::LineIn(None))
+        );
+        assert_eq!(
+            RelaySource::parse("线路输入"),
+            Some(RelaySource::LineIn(None))
+        );
         assert_eq!(
             RelaySource::parse("Line-In:hw:1,0"),
             Some(RelaySource::LineIn(Some("hw:1,0".into())))

@@ -109,7 +109,12 @@ const FOLDER_KEYS: &[&str] = &["audio", "schedules", "data"];
 const OUTPUT_KEYS: &[&str] = &["device"];
 const CONTROL_KEYS: &[&str] = &["listen", "token", "read_token"];
 const MONITOR_KEYS: &[&str] = &["input", "silence_db", "silence_after", "self_test"];
-const RELAY_KEYS: &[&str] = &["no_data_after", "silence_db", "silence_after", "reconnect_max"];
+const RELAY_KEYS: &[&str] = &[
+    "no_data_after",
+    "silence_db",
+    "silence_after",
+    "reconnect_max",
+];
 
 /// The result of reading the station file: the config (defaults where a
 /// key was missing or wrong) and every finding.

@@ -66,8 +66,13 @@ pub(super) fn relay(r: &mut Reader<'_>, t: &DeTable<'_>) -> RelayConfig {
     let mut c = RelayConfig::default();
     let secs = |r: &mut Reader<'_>, key: &str, max: u64, max_text: &'static str| {
         get(t, key).and_then(|v| {
-            r.duration(&format!("relay.{key}"), v, Duration::from_secs(max), max_text)
-                .map(|d| d.max(Duration::from_secs(1)))
+            r.duration(
+                &format!("relay.{key}"),
+                v,
+                Duration::from_secs(max),
+                max_text,
+            )
+            .map(|d| d.max(Duration::from_secs(1)))
         })
     };
     c.no_data_after = secs(r, "no_data_after", 60, "60s");

@@ -12,8 +12,8 @@
 use crate::clock::Clock;
 use crate::config::station::OutputSpec;
 use crate::plan::chime;
-use crate::sound::relay::{RelayAir, RelayFeed};
 use crate::sound::media::builtin_chime_samples;
+use crate::sound::relay::{RelayAir, RelayFeed};
 use chrono::{DateTime, Utc};
 use rodio::Source;
 use std::num::NonZero;

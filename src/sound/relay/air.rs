@@ -72,8 +72,7 @@ impl RelayAir {
 
     /// Takes the next chunk from the buffer, if there is sound to play.
     fn refill(&mut self) -> bool {
-        let gather = self.shared.settings.prebuffer.as_millis() as usize
-            * self.rate as usize
+        let gather = self.shared.settings.prebuffer.as_millis() as usize * self.rate as usize
             / 1000
             * self.channels as usize;
         let mut b = self.shared.buffer();

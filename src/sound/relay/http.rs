@@ -69,9 +69,9 @@ fn split(url: &str) -> Result<(String, u16, String), String> {
     };
     let authority = authority.rsplit('@').next().unwrap_or(authority);
     let port = match authority.rsplit_once(':') {
-        Some((_, p)) if !authority.ends_with(']') => p
-            .parse()
-            .map_err(|_| format!("bad port in {url}"))?,
+        Some((_, p)) if !authority.ends_with(']') => {
+            p.parse().map_err(|_| format!("bad port in {url}"))?
+        }
         _ => 80,
     };
     if authority.is_empty() {
@@ -86,7 +86,10 @@ fn request(url: &str, s: &RelaySettings) -> Result<Reply, String> {
         Some((h, _)) if !authority.ends_with(']') => h.to_string(),
         _ => authority.clone(),
     };
-    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let addrs: Vec<_> = (host.as_str(), port)
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve {host}: {e}"))?
@@ -104,8 +107,12 @@ fn request(url: &str, s: &RelaySettings) -> Result<Reply, String> {
     }
     let mut stream = stream.ok_or(last)?;
     let io = |e: std::io::Error| format!("connection to {authority} failed: {e}");
-    stream.set_read_timeout(Some(s.connect_timeout)).map_err(io)?;
-    stream.set_write_timeout(Some(s.connect_timeout)).map_err(io)?;
+    stream
+        .set_read_timeout(Some(s.connect_timeout))
+        .map_err(io)?;
+    stream
+        .set_write_timeout(Some(s.connect_timeout))
+        .map_err(io)?;
     let _ = stream.set_nodelay(true);
     write!(
         stream,
@@ -291,6 +298,14 @@ impl Decoded {
                     let ch = spec.channels.count() as u16;
                     return Ok(((ch, spec.rate), buf.samples().to_vec()));
                 }
+                // The MP3 decoder refuses a frame whose rate or channels
+                // differ from the stream's so far.
+                Err(SymError::DecodeError(e)) if e.contains("signal spec") => {
+                    return Err(StreamEnd::FormatChanged(format!(
+                        "the stream changed format mid-stream (it was {} Hz {} ch)",
+                        self.spec.1, self.spec.0
+                    )));
+                }
                 Err(SymError::DecodeError(e)) => {
                     bad += 1;
                     if bad >= BAD_PACKETS {
@@ -307,9 +322,9 @@ impl Decoded {
 fn end_of(e: SymError, no_data_after: Duration) -> StreamEnd {
     match e {
         SymError::IoError(io) => match io.kind() {
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => StreamEnd::Link(
-                format!("no data for {} s", no_data_after.as_secs()),
-            ),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                StreamEnd::Link(format!("no data for {} s", no_data_after.as_secs()))
+            }
             std::io::ErrorKind::UnexpectedEof => {
                 StreamEnd::Link("the server closed the connection".into())
             }

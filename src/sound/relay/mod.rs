@@ -71,10 +71,7 @@ pub enum RelayEvent {
         at: DateTime<Utc>,
     },
     /// The source is back after a loss.
-    Back {
-        subject: String,
-        at: DateTime<Utc>,
-    },
+    Back { subject: String, at: DateTime<Utc> },
 }
 
 /// The link to the source, for the dashboard.

@@ -59,7 +59,10 @@ struct Ended {
 
 impl Ended {
     fn wait(why: String) -> Option<Ended> {
-        Some(Ended { why, at_once: false })
+        Some(Ended {
+            why,
+            at_once: false,
+        })
     }
 }
 
@@ -89,7 +92,10 @@ fn http_session(s: &Shared, url: &str) -> Option<Ended> {
 
 fn ended(e: StreamEnd) -> Ended {
     match e {
-        StreamEnd::Link(why) => Ended { why, at_once: false },
+        StreamEnd::Link(why) => Ended {
+            why,
+            at_once: false,
+        },
         StreamEnd::FormatChanged(why) => Ended { why, at_once: true },
         StreamEnd::Undecodable(why) => Ended {
             why: format!("the stream cannot be decoded: {why}"),
@@ -196,7 +202,11 @@ where
             return Some(e.unwrap_or(StreamEnd::Link("the stream ended".into())));
         }
         let loud = rms_dbfs(&chunk) >= s.settings.silence_db;
-        silent_run = if loud { 0 } else { silent_run + chunk.len() as u64 };
+        silent_run = if loud {
+            0
+        } else {
+            silent_run + chunk.len() as u64
+        };
         let lost = s.lost.load(Ordering::SeqCst);
         if loud || !lost {
             s.set_connected();

@@ -1,0 +1,327 @@
+//! Relays (转播) through the real binary in real time: a local stream
+//! server (`bench/relay_server.py`, paced MP3) is told to drop, stall,
+//! send silence, switch format or refuse, and each fault must leave the
+//! as-run row (seconds relayed and lost, reconnects), one `source` outage
+//! that closes when the source is back, and a slot that ends on time.
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use common::binary::*;
+use common::{cunxiang, TempStation};
+use serde_json::Value;
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+/// The stream server, shared by the tests of this binary (each test uses
+/// its own query string, so each has its own stream state).
+struct Server {
+    port: u16,
+    _child: Child,
+    _dir: tempfile::TempDir,
+}
+
+fn server() -> u16 {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/relay_server.py");
+            let mut child = Command::new("python3")
+                .arg(script)
+                .args(["--port", "0", "--die-with-parent", "--dir"])
+                .arg(dir.path())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("python3 bench/relay_server.py");
+            let mut line = String::new();
+            std::io::BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            let port = line
+                .trim()
+                .strip_prefix("PORT ")
+                .unwrap_or_else(|| panic!("relay_server said {line:?}"))
+                .parse()
+                .unwrap();
+            Server {
+                port,
+                _child: child,
+                _dir: dir,
+            }
+        })
+        .port
+}
+
+fn url(path: &str) -> String {
+    format!("http://127.0.0.1:{}{path}", server())
+}
+
+/// The `[relay]` settings of every case: losses are seen in 2 s.
+const RELAY: &str =
+    "[relay]\nno_data_after = \"2s\"\nsilence_after = \"2s\"\nreconnect_max = \"2s\"\n";
+
+/// What one relay left: its row, the ledger, and when it was due.
+struct Relayed {
+    row: Value,
+    outages: Vec<Value>,
+    at: DateTime<Utc>,
+    slot: f64,
+    log: String,
+}
+
+impl Relayed {
+    fn f(&self, key: &str) -> f64 {
+        self.row[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} in {}", self.row))
+    }
+
+    fn source_outages(&self) -> Vec<&Value> {
+        self.outages
+            .iter()
+            .filter(|o| o["kind"] == "source")
+            .collect()
+    }
+
+    /// The slot ended on time: the row's end is the firing's instant plus
+    /// the slot, within a second.
+    fn ended_on_time(&self) {
+        let end = instant(&self.row["ended_at"]);
+        let late = (end - self.at).num_milliseconds() as f64 / 1000.0 - self.slot;
+        assert!(
+            late.abs() < 1.0,
+            "ended {late:+.2} s off the slot: {}",
+            self.row
+        );
+    }
+
+    /// Relayed and lost add up to the slot (no chime in these cases).
+    fn adds_up(&self) {
+        let sum = self.f("relayed_s") + self.f("lost_s");
+        assert!(
+            (sum - self.slot).abs() < 1.0,
+            "relayed + lost = {sum:.2} s of a {} s slot: {}",
+            self.slot,
+            self.row
+        );
+    }
+
+    /// Exactly one `source` outage for `source`, its detail saying
+    /// `why`, closed.
+    fn one_closed_outage(&self, source: &str, why: &str) -> &Value {
+        let o = self.source_outages();
+        assert_eq!(
+            o.len(),
+            1,
+            "one source outage: {:?}\n{}",
+            self.outages,
+            self.log
+        );
+        let o = o[0];
+        assert_eq!(o["subject"], source);
+        let detail = o["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(why), "detail {detail:?} should say {why:?}");
+        assert!(!o["ended_at"].is_null(), "the outage closes: {o}");
+        o
+    }
+}
+
+/// Runs one relay of `slot` seconds from `source` through the binary and
+/// returns what it left. `schedule` is added to its entry, `wavs` are
+/// made under `audio/`, `during` runs while it is on air.
+fn relay(
+    source: &str,
+    slot: u64,
+    schedule: &str,
+    wavs: &[&str],
+    during: impl FnOnce(&Path),
+) -> Relayed {
+    let st = TempStation::new();
+    for w in wavs {
+        st.wav(w, 1.0);
+    }
+    st.write("cunxiang.toml", RELAY);
+    let (at, hms) = soon(4);
+    st.schedule(
+        "r.toml",
+        &format!(
+            "[[broadcast]]\nname = \"转播\"\nrelay = \"{source}\"\nat = [\"{hms}\"]\nduration = \"{slot}s\"\n{schedule}"
+        ),
+    );
+    let child = spawn(st.path(), "null", &[], &[]);
+    poll("the relay on air", 15, st.path(), |r| {
+        r.iter().any(|p| p["broadcast"] == "转播")
+    });
+    during(st.path());
+    let rows = poll("the relay's end", slot + 15, st.path(), |r| {
+        r.iter()
+            .any(|p| p["broadcast"] == "转播" && p["status"] != "playing")
+    });
+    signal(&child, "TERM");
+    assert!(wait_exit(child, 10).success());
+    let row = rows.into_iter().find(|p| p["broadcast"] == "转播").unwrap();
+    Relayed {
+        row,
+        outages: outages_json(st.path()),
+        at,
+        slot: slot as f64,
+        log: std::fs::read_to_string(st.path().join("daemon.log")).unwrap_or_default(),
+    }
+}
+
+#[test]
+fn a_clean_relay_goes_out_whole_and_ends_with_its_slot() {
+    let src = url("/ok.mp3?t=clean");
+    let r = relay(&src, 10, "", &[], |_| {});
+    assert_eq!(r.row["status"], "played", "{}", r.row);
+    assert_eq!(r.row["files"], serde_json::json!([src]));
+    assert_eq!(r.row["reconnects"], 0);
+    assert!(r.f("lost_s") < 1.5, "{}", r.row);
+    assert!(r.source_outages().is_empty(), "{:?}", r.outages);
+    r.adds_up();
+    r.ended_on_time();
+}
+
+#[test]
+fn a_dropped_connection_reconnects_within_the_slot() {
+    let src = url("/drop.mp3?after=4&t=drop");
+    let r = relay(&src, 12, "", &[], |_| {});
+    let o = r.one_closed_outage(&src, "connection");
+    // Lost at the drop, 4 s in; back about a second later.
+    let opened = instant(&o["started_at"]);
+    let lost_after = (opened - r.at).num_milliseconds();
+    assert!(
+        (3_500..6_500).contains(&lost_after),
+        "lost {lost_after} ms in"
+    );
+    assert_eq!(r.row["reconnects"], 1, "{}", r.row);
+    assert_eq!(r.row["outage_id"], o["id"], "the row points at its outage");
+    assert!(r.f("relayed_s") > 9.0, "{}", r.row);
+    r.adds_up();
+    r.ended_on_time();
+}
+
+#[test]
+fn a_refused_source_is_retried_with_backoff_until_it_answers() {
+    // Three 503s: retries after 1, 2 and 2 s (reconnect_max), back ~5 s in.
+    let src = url("/refuse.mp3?times=3&t=refuse");
+    let r = relay(&src, 14, "", &[], |_| {});
+    let o = r.one_closed_outage(&src, "503");
+    let back = (instant(&o["ended_at"]) - r.at).num_milliseconds();
+    assert!((4_000..9_000).contains(&back), "back {back} ms in");
+    assert_eq!(r.row["reconnects"], 3, "{}", r.row);
+    assert!(r.f("lost_s") >= 4.5, "{}", r.row);
+    assert_eq!(r.row["status"], "partial", "more than 5 s lost: {}", r.row);
+    r.adds_up();
+    r.ended_on_time();
+}
+
+#[test]
+fn a_stream_that_stalls_is_lost_after_no_data_after() {
+    let src = url("/stall.mp3?after=4&for=60&t=stall");
+    let r = relay(&src, 12, "", &[], |_| {});
+    r.one_closed_outage(&src, "no data for 2 s");
+    assert!(r.row["reconnects"].as_u64().unwrap() >= 1, "{}", r.row);
+    let lost = r.f("lost_s");
+    assert!((0.8..6.0).contains(&lost), "lost {lost} s: {}", r.row);
+    r.adds_up();
+    r.ended_on_time();
+}
+
+#[test]
+fn digital_silence_is_a_loss_until_sound_returns() {
+    // Silence from 4 s to 10 s after the first connection; lost after 2 s
+    // of it (counted from its start), back when the tone returns.
+    let src = url("/silence.mp3?after=4&for=6&t=silence");
+    let r = relay(&src, 16, "", &[], |_| {});
+    let o = r.one_closed_outage(&src, "digital silence");
+    let opened = (instant(&o["started_at"]) - r.at).num_milliseconds();
+    assert!((5_000..9_000).contains(&opened), "lost {opened} ms in");
+    let closed = (instant(&o["ended_at"]) - r.at).num_milliseconds();
+    assert!((9_000..14_000).contains(&closed), "back {closed} ms in");
+    let lost = r.f("lost_s");
+    assert!((4.0..9.0).contains(&lost), "lost {lost} s: {}", r.row);
+    r.adds_up();
+    r.ended_on_time();
+}
+
+#[test]
+fn a_format_change_mid_stream_reconnects_at_the_new_format() {
+    let src = url("/switch.mp3?after=4&t=switch");
+    let r = relay(&src, 12, "", &[], |_| {});
+    r.one_closed_outage(&src, "format");
+    assert!(r.row["reconnects"].as_u64().unwrap() >= 1, "{}", r.row);
+    assert!(r.f("relayed_s") > 8.0, "{}", r.row);
+    r.adds_up();
+    r.ended_on_time();
+}
+
+#[test]
+fn a_source_down_for_the_whole_slot_fails_and_its_outage_closes_with_the_slot() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let src = format!("http://127.0.0.1:{port}/county.mp3");
+    let r = relay(&src, 8, "", &[], |_| {});
+    assert_eq!(r.row["status"], "failed", "{}", r.row);
+    assert_eq!(r.f("relayed_s"), 0.0);
+    assert!(r.row["reconnects"].as_u64().unwrap() >= 2, "{}", r.row);
+    let o = r.one_closed_outage(&src, "cannot connect");
+    let closed = instant(&o["ended_at"]);
+    assert!(
+        (closed - r.at).num_milliseconds() >= 7_000,
+        "closed with the slot, not before: {o}"
+    );
+    r.ended_on_time();
+}
+
+/// `cunxiang status --json` while the daemon runs.
+fn status_json(station: &Path) -> Value {
+    let out = cunxiang()
+        .arg("--station")
+        .arg(station)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+#[test]
+fn the_fallback_plays_while_the_source_is_lost_and_status_says_so() {
+    let src = url("/refuse.mp3?times=1000&t=fallback");
+    let mut seen = Value::Null;
+    let r = relay(
+        &src,
+        8,
+        "fallback = [\"中断提示.wav\"]\n",
+        &["中断提示.wav"],
+        |station| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(8);
+            while std::time::Instant::now() < deadline {
+                let s = status_json(station);
+                let relay = &s["now_playing"]["relay"];
+                if relay["fallback"] == true {
+                    seen = relay.clone();
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        },
+    );
+    assert_eq!(seen["state"], "lost", "status during the loss: {seen}");
+    assert_eq!(seen["source"], src.as_str());
+    assert!(
+        seen["why"].as_str().unwrap_or_default().contains("503"),
+        "{seen}"
+    );
+    assert_eq!(r.row["status"], "failed", "{}", r.row);
+    r.ended_on_time();
+}

@@ -486,6 +486,9 @@ mod tests {
                 files: files.to_vec(),
                 outage_id: None,
                 heard: None,
+                relayed_s: None,
+                lost_s: None,
+                reconnects: None,
             }]
         );
     }

@@ -168,6 +168,8 @@ pub(crate) struct Shared {
     /// Samples counted as relayed that were silence past `silence_after`.
     pub(crate) silent: AtomicU64,
     pub(crate) reconnects: AtomicU32,
+    /// Whether the current session put sound in the buffer.
+    pub(crate) delivered: AtomicBool,
     /// When the relay first went on air.
     on_air_since: Mutex<Option<DateTime<Utc>>>,
     notify: Notify,
@@ -266,6 +268,7 @@ impl RelayFeed {
             relayed: AtomicU64::new(0),
             silent: AtomicU64::new(0),
             reconnects: AtomicU32::new(0),
+            delivered: AtomicBool::new(false),
             on_air_since: Mutex::new(None),
             notify,
         });

@@ -20,6 +20,10 @@ use std::time::{Duration, Instant};
 /// starts the backoff again from its first step.
 const GOOD_SESSION: Duration = Duration::from_secs(30);
 
+/// The pause before reconnecting at once (a server that accepts and
+/// drops at once is not hammered).
+const AGAIN: Duration = Duration::from_millis(100);
+
 /// Reads the source until the slot ends (or the feed is dropped).
 pub(super) fn run(s: &Arc<Shared>) {
     let mut backoff = s.settings.backoff_first;
@@ -30,6 +34,7 @@ pub(super) fn run(s: &Arc<Shared>) {
         }
         first = false;
         s.set_connecting();
+        s.delivered.store(false, Ordering::SeqCst);
         let began = Instant::now();
         let ended = match &s.source {
             RelaySource::Http(url) => http_session(s, url),
@@ -40,10 +45,15 @@ pub(super) fn run(s: &Arc<Shared>) {
             break;
         }
         s.set_lost(&ended.why);
-        if began.elapsed() >= GOOD_SESSION {
+        // A session that delivered sound ended: reconnect at once (the
+        // live buffer may still cover it), backing off only if that fails.
+        let delivered = s.delivered.load(Ordering::SeqCst);
+        if delivered || began.elapsed() >= GOOD_SESSION {
             backoff = s.settings.backoff_first;
         }
-        if !ended.at_once {
+        if delivered || ended.at_once {
+            rest(s, AGAIN);
+        } else {
             rest(s, backoff);
             backoff = (backoff * 2).min(s.settings.backoff_max);
         }
@@ -229,6 +239,7 @@ where
 /// Adds a chunk to the live buffer, dropping the oldest past its size.
 fn push(s: &Shared, chunk: Vec<f32>, per_second: u64) {
     let max = (s.settings.buffer.as_millis() as u64 * per_second / 1000) as usize;
+    s.delivered.store(true, Ordering::Relaxed);
     let mut b = s.buffer();
     b.samples += chunk.len();
     b.chunks.push_back(chunk);

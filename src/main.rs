@@ -32,6 +32,9 @@ enum Command {
         /// Decode every audio file to the end (slower; finds truncated files)
         #[arg(long)]
         deep: bool,
+        /// Also connect to each relayed source once, now (never by default)
+        #[arg(long)]
+        sources: bool,
     },
     /// Show every firing in a window / 列出将要播出的节目
     Plan {
@@ -66,7 +69,14 @@ enum Command {
     /// Put a broadcast or an audio file on air now (the daemon must run) / 立即插播
     Play {
         /// A broadcast's name, or a file under the audio folder
-        name: String,
+        #[arg(required_unless_present = "relay")]
+        name: Option<String>,
+        /// Relay a live source now instead: http://… or line-in[:DEVICE]
+        #[arg(long, conflicts_with = "name", requires = "length")]
+        relay: Option<String>,
+        /// How long to relay (30m, 1h)
+        #[arg(long = "for", value_name = "DURATION")]
+        length: Option<String>,
         /// normal, important or emergency (emergency cuts what is on air)
         #[arg(long)]
         priority: Option<String>,
@@ -214,7 +224,11 @@ fn dispatch(
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     match command {
-        Command::Check { format, deep } => cli::check(station, now, lang, format, deep, &mut out),
+        Command::Check {
+            format,
+            deep,
+            sources,
+        } => cli::check(station, now, lang, format, (deep, sources), &mut out),
         Command::Plan { from, days, format } => cli::plan(
             station,
             now,
@@ -241,14 +255,20 @@ fn dispatch(
         ),
         Command::Play {
             name,
+            relay,
+            length,
             priority,
             repeat,
         } => cli::play(
             station,
             lang,
-            &name,
-            priority.as_deref(),
-            repeat,
+            &cli::PlayArgs {
+                name,
+                relay,
+                length,
+                priority,
+                repeat,
+            },
             &mut out,
             &mut err,
         ),

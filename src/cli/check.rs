@@ -24,21 +24,33 @@ pub fn check(
     now: DateTime<Utc>,
     lang: Lang,
     format: CheckFormat,
-    deep: bool,
+    (deep, sources): (bool, bool),
     out: &mut dyn Write,
 ) -> std::io::Result<i32> {
     let station = Station::load(station_dir);
     let report = check::check_with(&station, now, deep);
+    // Only when asked: each relayed source tried once, now.
+    let probes = sources.then(|| crate::views::sources::probe_sources(&station));
     match format {
-        CheckFormat::Text => out.write_all(check::render(&report, lang).as_bytes())?,
-        CheckFormat::Json => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&check::to_json(&report, lang)).expect("json")
-        )?,
+        CheckFormat::Text => {
+            out.write_all(check::render(&report, lang).as_bytes())?;
+            if let Some(p) = &probes {
+                out.write_all(crate::views::sources::render(p, lang).as_bytes())?;
+            }
+        }
+        CheckFormat::Json => {
+            let mut json = check::to_json(&report, lang);
+            if let Some(p) = &probes {
+                json["sources"] = serde_json::to_value(p).expect("json");
+            }
+            writeln!(out, "{}", serde_json::to_string_pretty(&json).expect("json"))?
+        }
     }
+    let source_down = probes.is_some_and(|p| p.iter().any(|s| !s.ok));
     Ok(if report.errors() > 0 {
         crate::EXIT_CONFIG
+    } else if source_down {
+        crate::EXIT_FINDINGS
     } else {
         crate::EXIT_OK
     })

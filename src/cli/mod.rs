@@ -19,7 +19,7 @@ pub use check::{check, CheckFormat};
 pub use log::{log, LogFormat};
 pub use outages::outages;
 pub use plan::{plan, PlanFormat, PlanOpts, PLAN_MAX_DAYS};
-pub use remote::{play, stop};
+pub use remote::{play, stop, PlayArgs};
 pub use report::report;
 pub use run::run;
 pub use status::status;

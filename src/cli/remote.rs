@@ -92,9 +92,7 @@ fn client_error(
 pub fn play(
     station_dir: &Path,
     lang: Lang,
-    name: &str,
-    priority: Option<&str>,
-    repeat: Option<u32>,
+    args: &PlayArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<i32> {
@@ -102,11 +100,14 @@ pub fn play(
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    let mut body = serde_json::json!({ "name": name });
-    if let Some(p) = priority {
-        body["priority"] = p.into();
+    let mut body = match (&args.relay, &args.name) {
+        (Some(r), _) => serde_json::json!({ "relay": r, "for": args.length }),
+        (None, n) => serde_json::json!({ "name": n }),
+    };
+    if let Some(p) = &args.priority {
+        body["priority"] = p.as_str().into();
     }
-    if let Some(r) = repeat {
+    if let Some(r) = args.repeat {
         body["repeat"] = r.into();
     }
     match c.post("/api/play", &body) {
@@ -132,6 +133,17 @@ pub fn play(
         }
         Err(e) => client_error(&e, lang, err),
     }
+}
+
+/// What `cunxiang play` asks for: a broadcast or file by name, or a
+/// relay for a time.
+#[derive(Debug, Clone, Default)]
+pub struct PlayArgs {
+    pub name: Option<String>,
+    pub relay: Option<String>,
+    pub length: Option<String>,
+    pub priority: Option<String>,
+    pub repeat: Option<u32>,
 }
 
 /// `cunxiang stop`: asks the running daemon to stop the play on air.

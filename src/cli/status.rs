@@ -142,6 +142,7 @@ fn on_air(v: &Status, lang: Lang, out: &mut dyn Write) -> std::io::Result<()> {
             item,
             position_s,
             duration_s,
+            relay,
             ..
         }) => {
             let secs = |x: f64| human_duration(TimeDelta::seconds(x as i64));
@@ -155,6 +156,9 @@ fn on_air(v: &Status, lang: Lang, out: &mut dyn Write) -> std::io::Result<()> {
                 lang.pick("当前", "item"),
                 item.as_deref().unwrap_or_default()
             )?;
+            if let Some(r) = relay {
+                relay_line(r, lang, out)?;
+            }
         }
         Some(NowPlaying::Recorded {
             broadcast,
@@ -179,6 +183,39 @@ fn on_air(v: &Status, lang: Lang, out: &mut dyn Write) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// A relay's link and counts so far.
+fn relay_line(
+    r: &crate::views::status::RelayOnAir,
+    lang: Lang,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let state = match (r.state.as_str(), lang) {
+        ("connected", Lang::Zh) => "已连接".to_string(),
+        ("connected", Lang::En) => "connected".to_string(),
+        ("connecting", Lang::Zh) => "正在连接".to_string(),
+        ("connecting", Lang::En) => "connecting".to_string(),
+        (_, Lang::Zh) => format!("信号中断，正在重连（{}）", r.why.as_deref().unwrap_or("")),
+        (_, Lang::En) => format!("lost, reconnecting ({})", r.why.as_deref().unwrap_or("")),
+    };
+    let fallback = if r.fallback {
+        lang.pick("，正在播放中断提示", ", fallback on air")
+    } else {
+        ""
+    };
+    match lang {
+        Lang::Zh => writeln!(
+            out,
+            "转播: {} {state}{fallback}；已转播 {:.0} 秒，中断 {:.0} 秒，重连 {} 次",
+            r.source, r.relayed_s, r.lost_s, r.reconnects
+        ),
+        Lang::En => writeln!(
+            out,
+            "relay: {} {state}{fallback}; relayed {:.0} s, lost {:.0} s, {} reconnects",
+            r.source, r.relayed_s, r.lost_s, r.reconnects
+        ),
+    }
 }
 
 fn repair_list(v: &Status, lang: Lang, out: &mut dyn Write) -> std::io::Result<()> {

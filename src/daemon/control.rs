@@ -36,6 +36,11 @@ pub enum PlayTarget {
     File(String),
     /// A broadcast if one has this name, else a file.
     Either(String),
+    /// A live source, relayed for `length` from now.
+    Relay {
+        source: crate::config::schedule::RelaySource,
+        length: std::time::Duration,
+    },
 }
 
 /// A manual play: what, how urgent (default: the broadcast's own, or

@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod log;
 pub mod outages;
 pub mod reading;
+pub mod sources;
 pub mod report;
 pub mod status;
 pub mod text;

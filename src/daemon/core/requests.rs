@@ -72,6 +72,13 @@ impl Daemon {
             PlayTarget::Either(n) if by_name(n).is_some() => {
                 plan::manual_firing(by_name(n).expect("checked"), &self.rules, now)
             }
+            PlayTarget::Relay { source, length } => plan::manual_relay_firing(
+                source,
+                *length,
+                req.priority.unwrap_or(Priority::Normal),
+                &self.rules,
+                now,
+            ),
             PlayTarget::File(f) | PlayTarget::Either(f) => {
                 if !media::is_plain_relative(f) {
                     return Ok(Err(PlayRefused::OutsideAudio(f.clone())));
@@ -105,7 +112,10 @@ impl Daemon {
             firing.scheduled_at += TimeDelta::milliseconds(1);
         }
         // Every file must be playable now: a person waits for the answer.
-        let items = match self.build(&firing, source::files()).await {
+        // A relay starts connecting (its losses are its outages).
+        let relay = firing.relay.is_some().then(|| self.programme_for(&firing));
+        let programme = relay.clone().unwrap_or_else(source::files);
+        let items = match self.build(&firing, programme).await {
             Ok(items) => items,
             Err((file, detail)) => return Ok(Err(PlayRefused::CannotPlay { file, detail })),
         };
@@ -116,11 +126,8 @@ impl Daemon {
             priority: firing.priority,
             state: "queued",
         };
-        self.queue.push(Pending::new(
-            firing,
-            Trigger::Manual,
-            Arc::new(Prepared(items)),
-        ));
+        let programme = relay.unwrap_or_else(|| Arc::new(Prepared(items)));
+        self.queue.push(Pending::new(firing, Trigger::Manual, programme));
         self.dispatch().await?;
         let is_it = |p: &Pending| {
             p.firing.broadcast == accepted.broadcast

@@ -178,6 +178,27 @@ pub(super) fn insert_form(names: &[String], c: &Ctx<'_>) -> Markup {
                 }
                 button.urgent type="submit" { (l("立即播出", "Play now")) }
             }
+            form.insert #relay-now method="post" action="/play" {
+                input type="hidden" name="lang" value=(lang.code());
+                input type="hidden" name="csrf" value=(o.csrf);
+                label { (l("转播地址", "relay source"))
+                    input name="relay" required size="40" placeholder=(l("http://… 直播流，或 line-in", "http://… stream, or line-in"));
+                }
+                label { (l("时长", "for"))
+                    input name="for" required size="6" value="30m";
+                }
+                label { (l("优先级", "priority"))
+                    select name="priority" {
+                        option value="important" selected { (word(lang, "important")) }
+                        option value="emergency" { (word(lang, "emergency")) }
+                        option value="normal" { (word(lang, "normal")) }
+                    }
+                }
+                @if o.token_required {
+                    label { (l("口令", "token")) input type="password" name="token" required; }
+                }
+                button type="submit" { (l("立即转播", "Relay now")) }
+            }
         }
     }
 }

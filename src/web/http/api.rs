@@ -21,6 +21,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use crate::config::schedule::{RelaySource, MAX_RELAY};
+use crate::config::tomlread::parse_duration;
 
 pub(super) async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
@@ -158,31 +160,32 @@ pub(super) async fn api_report(
 
 /// `POST /api/play`: exactly one of `file`, `broadcast` or `name` (a
 /// broadcast if one has that name, else a file).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PlayBody {
-    file: Option<String>,
-    broadcast: Option<String>,
-    name: Option<String>,
-    priority: Option<String>,
-    repeat: Option<u32>,
+    pub(super) file: Option<String>,
+    pub(super) broadcast: Option<String>,
+    pub(super) name: Option<String>,
+    /// A source to relay now (`http://…`, `line-in`), for `for`.
+    pub(super) relay: Option<String>,
+    #[serde(rename = "for")]
+    pub(super) length: Option<String>,
+    pub(super) priority: Option<String>,
+    pub(super) repeat: Option<u32>,
 }
 
-pub(super) fn play_request(
-    file: Option<String>,
-    broadcast: Option<String>,
-    name: Option<String>,
-    priority: Option<&str>,
-    repeat: Option<u32>,
-) -> Result<PlayRequest, ApiError> {
-    let target = match (file, broadcast, name) {
-        (Some(f), None, None) => PlayTarget::File(f),
-        (None, Some(b), None) => PlayTarget::Broadcast(b),
-        (None, None, Some(n)) => PlayTarget::Either(n),
+/// A play request from the API's or a form's fields.
+pub(super) fn play_request(b: PlayBody) -> Result<PlayRequest, ApiError> {
+    let (priority, repeat) = (b.priority.as_deref(), b.repeat);
+    let target = match (b.file, b.broadcast, b.name, b.relay) {
+        (Some(f), None, None, None) => PlayTarget::File(f),
+        (None, Some(b), None, None) => PlayTarget::Broadcast(b),
+        (None, None, Some(n), None) => PlayTarget::Either(n),
+        (None, None, None, Some(r)) => relay_target(&r, b.length.as_deref())?,
         _ => {
             return Err(ApiError::bad(
-                "give exactly one of file, broadcast or name",
-                "file、broadcast、name 三项只能填一项",
+                "give exactly one of file, broadcast, name or relay",
+                "file、broadcast、name、relay 四项只能填一项",
             ))
         }
     };
@@ -202,6 +205,26 @@ pub(super) fn play_request(
     })
 }
 
+/// A relay now: the source and how long (`30m`, `1h`, `40分钟`).
+fn relay_target(raw: &str, length: Option<&str>) -> Result<PlayTarget, ApiError> {
+    let source = RelaySource::parse(raw).ok_or_else(|| {
+        ApiError::bad(
+            format!("{raw:?} is not a relay source: write http://… or line-in"),
+            format!("「{raw}」不是转播来源：请写 http:// 开头的直播流地址或 line-in"),
+        )
+    })?;
+    let length = length
+        .and_then(parse_duration)
+        .filter(|d| !d.is_zero() && *d <= MAX_RELAY)
+        .ok_or_else(|| {
+            ApiError::bad(
+                "a relay needs for=DURATION (like 30m), at most 12h",
+                "转播要写时长 for（如 30m），最长 12h",
+            )
+        })?;
+    Ok(PlayTarget::Relay { source, length })
+}
+
 pub(super) fn accepted_json(a: &crate::daemon::PlayAccepted) -> serde_json::Value {
     serde_json::json!({
         "broadcast": a.broadcast,
@@ -218,7 +241,7 @@ pub(super) async fn api_play(
     body: Result<Json<PlayBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let Json(b) = body?;
-    let req = play_request(b.file, b.broadcast, b.name, b.priority.as_deref(), b.repeat)?;
+    let req = play_request(b)?;
     let accepted = ask(&st, |tx| Control::Play(req, tx)).await??;
     Ok((StatusCode::ACCEPTED, Json(accepted_json(&accepted))))
 }

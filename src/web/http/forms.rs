@@ -2,7 +2,7 @@
 //! with a redirect to the page carrying a result code, never free text.
 //! It must not render the page itself (that is `web::dashboard`'s).
 
-use super::api::play_request;
+use super::api::{play_request, PlayBody};
 use super::error::ApiError;
 use super::guard::{access, hex, level, same, Access, LangQuery, Peer};
 use super::{ask, blocking, AppState, Shared, COOKIE};
@@ -180,10 +180,13 @@ pub(super) async fn form_play(
         Err(r) => return *r,
     };
     let lang = form_lang(&f);
-    let name = f
-        .get("name")
-        .map(|n| n.trim().to_string())
-        .unwrap_or_default();
+    let field = |k: &str| {
+        f.get(k)
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+    };
+    let (relay, length) = (field("relay"), field("for"));
+    let name = field("name").or_else(|| relay.clone()).unwrap_or_default();
     if name.is_empty() {
         return back(lang, "err", "empty", "");
     }
@@ -194,8 +197,15 @@ pub(super) async fn form_play(
             Err(_) => return back(lang, "err", "repeat", &name),
         },
     };
-    let priority = f.get("priority").map(String::as_str);
-    let result = match play_request(None, None, Some(name.clone()), priority, repeat) {
+    let body = PlayBody {
+        name: relay.is_none().then(|| name.clone()),
+        relay,
+        length,
+        priority: f.get("priority").cloned(),
+        repeat,
+        ..PlayBody::default()
+    };
+    let result = match play_request(body) {
         Ok(req) => ask(&st, |tx| Control::Play(req, tx))
             .await
             .and_then(|r| r.map_err(ApiError::from)),

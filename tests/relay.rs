@@ -158,7 +158,12 @@ fn relay(
         r.iter().any(|p| p["broadcast"] == "转播")
     });
     during(st.path());
-    let rows = poll("the relay's end", slot + 15, st.path(), |r| {
+    // A cut relay's row is `partial` until it resumes: look after its slot.
+    let end = at + chrono::Duration::seconds(slot as i64);
+    if let Ok(wait) = (end - Utc::now()).to_std() {
+        std::thread::sleep(wait);
+    }
+    let rows = poll("the relay's end", 15, st.path(), |r| {
         r.iter()
             .any(|p| p["broadcast"] == "转播" && p["status"] != "playing")
     });
@@ -323,5 +328,38 @@ fn the_fallback_plays_while_the_source_is_lost_and_status_says_so() {
         "{seen}"
     );
     assert_eq!(r.row["status"], "failed", "{}", r.row);
+    r.ended_on_time();
+}
+
+#[test]
+fn an_emergency_cuts_a_relay_which_resumes_at_the_live_point_and_ends_on_time() {
+    let src = url("/ok.mp3?t=emergency");
+    let r = relay(&src, 16, "", &["警报.wav"], |station| {
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        let out = cunxiang()
+            .arg("--station")
+            .arg(station)
+            .args(["play", "警报.wav", "--priority", "emergency"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+    let reason = r.row["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("interrupted_by: 警报.wav; resumed"),
+        "the cut is logged: {}",
+        r.row
+    );
+    // The source itself was never lost: played, no source outage.
+    assert_eq!(r.row["status"], "played", "{}", r.row);
+    assert!(r.source_outages().is_empty(), "{:?}", r.outages);
+    // The cut (chime + 1 s file) is lost air.
+    let lost = r.f("lost_s");
+    assert!((2.0..5.0).contains(&lost), "lost {lost} s: {}", r.row);
+    r.adds_up();
     r.ended_on_time();
 }

@@ -43,7 +43,11 @@ pub fn check(
             if let Some(p) = &probes {
                 json["sources"] = serde_json::to_value(p).expect("json");
             }
-            writeln!(out, "{}", serde_json::to_string_pretty(&json).expect("json"))?
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&json).expect("json")
+            )?
         }
     }
     let source_down = probes.is_some_and(|p| p.iter().any(|s| !s.ok));

@@ -10,8 +10,8 @@ pub mod ledger;
 pub mod log;
 pub mod outages;
 pub mod reading;
-pub mod sources;
 pub mod report;
+pub mod sources;
 pub mod status;
 pub mod text;
 

@@ -28,7 +28,11 @@ pub struct SourceProbe {
 /// Tries every source the station's broadcasts relay, once each.
 pub fn probe_sources(station: &Station) -> Vec<SourceProbe> {
     let mut by_source: BTreeMap<String, (RelaySource, Vec<String>)> = BTreeMap::new();
-    for b in station.files.iter().flat_map(|f| f.parsed.broadcasts.iter()) {
+    for b in station
+        .files
+        .iter()
+        .flat_map(|f| f.parsed.broadcasts.iter())
+    {
         if let Some(r) = &b.relay {
             by_source
                 .entry(r.source.subject())
@@ -67,7 +71,10 @@ fn probe_line_in(device: Option<&str>) -> Result<String, String> {
 /// The probes as text, one line each.
 pub fn render(probes: &[SourceProbe], lang: Lang) -> String {
     let mut s = String::new();
-    s.push_str(lang.pick("\n转播来源（现在试连一次）：\n", "\nRelay sources (tried once, now):\n"));
+    s.push_str(lang.pick(
+        "\n转播来源（现在试连一次）：\n",
+        "\nRelay sources (tried once, now):\n",
+    ));
     if probes.is_empty() {
         s.push_str(lang.pick("  没有转播节目。\n", "  no broadcast relays a source.\n"));
     }

@@ -115,13 +115,14 @@ impl Daemon {
         let st = feed.stats(at);
         let lost = format!(
             "{:.1} s lost, {} reconnects{}",
-            st.lost.as_secs_f64(),
+            st.lost.saturating_sub(st.cut).as_secs_f64(),
             st.reconnects,
             why.map(|w| format!(" ({w})")).unwrap_or_default()
         );
+        // A cut by a higher priority is lost air, not a fault of the source.
         Ok(Some(if st.relayed.is_zero() {
             (Status::Failed, Some(lost))
-        } else if st.lost > LOST_GRACE {
+        } else if st.lost.saturating_sub(st.cut) > LOST_GRACE {
             (Status::Partial, Some(lost))
         } else {
             (Status::Played, None)
@@ -149,6 +150,8 @@ impl Daemon {
         if over {
             feed.stop();
             self.source_closed(feed.subject(), at).await?;
+        } else {
+            feed.cut(at);
         }
         Ok(())
     }

@@ -127,7 +127,8 @@ impl Daemon {
             state: "queued",
         };
         let programme = relay.unwrap_or_else(|| Arc::new(Prepared(items)));
-        self.queue.push(Pending::new(firing, Trigger::Manual, programme));
+        self.queue
+            .push(Pending::new(firing, Trigger::Manual, programme));
         self.dispatch().await?;
         let is_it = |p: &Pending| {
             p.firing.broadcast == accepted.broadcast

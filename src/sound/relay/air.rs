@@ -46,7 +46,17 @@ impl RelayAir {
         let shared = feed.shared().clone();
         let (channels, rate) = shared.format_or(DEFAULT_FORMAT);
         let now = shared.clock.now();
-        feed.mark_on_air(now);
+        if feed.mark_on_air(now) {
+            // Back from a cut: the live point, not the backlog of the cut.
+            let keep = shared.settings.prebuffer.as_millis() as usize * rate as usize / 1000
+                * channels as usize;
+            let mut b = shared.buffer();
+            while b.samples > keep && b.chunks.len() > 1 {
+                if let Some(old) = b.chunks.pop_front() {
+                    b.samples -= old.len();
+                }
+            }
+        }
         let left = (shared.ends_at - now)
             .to_std()
             .unwrap_or_default()

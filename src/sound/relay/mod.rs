@@ -94,6 +94,8 @@ pub struct RelayStats {
     pub lost: Duration,
     /// Connections tried after the first.
     pub reconnects: u32,
+    /// Of `lost`, the time it was off air, cut by a higher priority.
+    pub cut: Duration,
 }
 
 /// The live view of a relay.
@@ -172,6 +174,8 @@ pub(crate) struct Shared {
     pub(crate) delivered: AtomicBool,
     /// When the relay first went on air.
     on_air_since: Mutex<Option<DateTime<Utc>>>,
+    /// When it was cut (to resume), and the time it spent cut so far.
+    cut: Mutex<(Option<DateTime<Utc>>, Duration)>,
     notify: Notify,
 }
 
@@ -270,6 +274,7 @@ impl RelayFeed {
             reconnects: AtomicU32::new(0),
             delivered: AtomicBool::new(false),
             on_air_since: Mutex::new(None),
+            cut: Mutex::new((None, Duration::ZERO)),
             notify,
         });
         let reader = shared.clone();
@@ -296,9 +301,22 @@ impl RelayFeed {
         self.shared().ends_at
     }
 
-    /// Marks the relay on air (the first time counts).
-    pub(crate) fn mark_on_air(&self, at: DateTime<Utc>) {
+    /// Marks the relay on air (the first time counts; back after a cut
+    /// adds the cut's span).
+    /// Returns whether it comes back from a cut.
+    pub(crate) fn mark_on_air(&self, at: DateTime<Utc>) -> bool {
         lock(&self.shared().on_air_since).get_or_insert(at);
+        let mut cut = lock(&self.shared().cut);
+        let from = cut.0.take();
+        if let Some(from) = from {
+            cut.1 += (at - from).to_std().unwrap_or_default();
+        }
+        from.is_some()
+    }
+
+    /// Marks the relay cut by a higher priority (it will resume).
+    pub fn cut(&self, at: DateTime<Utc>) {
+        lock(&self.shared().cut).0.get_or_insert(at);
     }
 
     /// What went out, from its first sound up to `now`.
@@ -313,10 +331,16 @@ impl RelayFeed {
         let span = lock(&s.on_air_since)
             .and_then(|t| (now - t).to_std().ok())
             .unwrap_or_default();
+        let (cut_at, mut cut) = *lock(&s.cut);
+        if let Some(from) = cut_at {
+            cut += (now - from).to_std().unwrap_or_default();
+        }
+        let lost = span.saturating_sub(relayed);
         RelayStats {
             relayed: relayed.min(span),
-            lost: span.saturating_sub(relayed),
+            lost,
             reconnects: s.reconnects.load(Ordering::SeqCst),
+            cut: cut.min(lost),
         }
     }
 

@@ -7,6 +7,8 @@ use super::error::ApiError;
 use super::guard::LangQuery;
 use super::{ask, blocking, Shared};
 use crate::config::schedule::Priority;
+use crate::config::schedule::{RelaySource, MAX_RELAY};
+use crate::config::tomlread::parse_duration;
 use crate::daemon::{Control, PlayRequest, PlayTarget};
 use crate::views::ledger::DayReport;
 use crate::views::log::{plays, PlayEntry};
@@ -21,8 +23,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use crate::config::schedule::{RelaySource, MAX_RELAY};
-use crate::config::tomlread::parse_duration;
 
 pub(super) async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed

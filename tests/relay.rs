@@ -72,6 +72,8 @@ struct Relayed {
     at: DateTime<Utc>,
     slot: f64,
     log: String,
+    /// Today's `report --format json` row.
+    report: Value,
 }
 
 impl Relayed {
@@ -141,6 +143,19 @@ fn relay(
     wavs: &[&str],
     during: impl FnOnce(&Path),
 ) -> Relayed {
+    relay_in(source, slot, schedule, wavs, &[], during)
+}
+
+/// [`relay`] with the daemon's environment changed (`HOME` for an ALSA
+/// configuration; the sound server's variables are unset).
+fn relay_in(
+    source: &str,
+    slot: u64,
+    schedule: &str,
+    wavs: &[&str],
+    env: &[(&str, &str)],
+    during: impl FnOnce(&Path),
+) -> Relayed {
     let st = TempStation::new();
     for w in wavs {
         st.wav(w, 1.0);
@@ -153,7 +168,7 @@ fn relay(
             "[[broadcast]]\nname = \"转播\"\nrelay = \"{source}\"\nat = [\"{hms}\"]\nduration = \"{slot}s\"\n{schedule}"
         ),
     );
-    let child = spawn(st.path(), "null", &[], &[]);
+    let child = spawn(st.path(), "null", env, &["XDG_RUNTIME_DIR", "PULSE_SERVER"]);
     poll("the relay on air", 15, st.path(), |r| {
         r.iter().any(|p| p["broadcast"] == "转播")
     });
@@ -176,7 +191,20 @@ fn relay(
         at,
         slot: slot as f64,
         log: std::fs::read_to_string(st.path().join("daemon.log")).unwrap_or_default(),
+        report: report_today(st.path()),
     }
+}
+
+/// The day report's row for today (the station's zone).
+fn report_today(station: &Path) -> Value {
+    let out = cunxiang()
+        .arg("--station")
+        .arg(station)
+        .args(["report", "--days", "1", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    v.get(0).cloned().unwrap_or(Value::Null)
 }
 
 #[test]
@@ -190,6 +218,14 @@ fn a_clean_relay_goes_out_whole_and_ends_with_its_slot() {
     assert!(r.source_outages().is_empty(), "{:?}", r.outages);
     r.adds_up();
     r.ended_on_time();
+    // The day report counts relay minutes.
+    let minutes = r.report["relay_minutes"].as_f64().unwrap_or_default();
+    assert!(
+        (minutes * 60.0 - r.f("relayed_s")).abs() < 1.0,
+        "report {} vs row {}",
+        r.report,
+        r.row
+    );
 }
 
 #[test]
@@ -362,4 +398,45 @@ fn an_emergency_cuts_a_relay_which_resumes_at_the_live_point_and_ends_on_time() 
     assert!((2.0..5.0).contains(&lost), "lost {lost} s: {}", r.row);
     r.adds_up();
     r.ended_on_time();
+}
+
+/// The line-in through the real capture path (cpal on ALSA), its sound
+/// from an ALSA `type file` device's `infile`: a tone is relayed whole;
+/// zeros are digital silence, a `source` outage.
+#[test]
+fn the_line_in_is_relayed_through_the_real_capture_path() {
+    let home = tempfile::tempdir().unwrap();
+    // 30 s of a 440 Hz tone as 32-bit floats (not silence in whatever
+    // sample format cpal picks) and 30 s of zeros (silence in any).
+    let tone: Vec<u8> = (0..48_000 * 30)
+        .flat_map(|i| {
+            (0.25 * (i as f32 * 440.0 * 2.0 * std::f32::consts::PI / 48_000.0).sin()).to_le_bytes()
+        })
+        .collect();
+    std::fs::write(home.path().join("tone.raw"), tone).unwrap();
+    std::fs::write(home.path().join("zero.raw"), vec![0u8; 48_000 * 4 * 30]).unwrap();
+    let h = home.path().to_str().unwrap().to_string();
+    let mut rows = Vec::new();
+    for infile in ["tone.raw", "zero.raw"] {
+        std::fs::write(
+            home.path().join(".asoundrc"),
+            format!(
+                "pcm.!default {{\n  type asym\n  playback.pcm \"null\"\n  capture.pcm \"linein\"\n}}\n\
+                 pcm.linein {{\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n  infile \"{}\"\n  format \"raw\"\n}}\n",
+                home.path().join(infile).display()
+            ),
+        )
+        .unwrap();
+        rows.push(relay_in("line-in", 8, "", &[], &[("HOME", &h)], |_| {}));
+    }
+    let (tone, zero) = (&rows[0], &rows[1]);
+    assert_eq!(tone.row["status"], "played", "{}\n{}", tone.row, tone.log);
+    assert_eq!(tone.row["files"], serde_json::json!(["line-in"]));
+    assert!(tone.source_outages().is_empty(), "{:?}", tone.outages);
+    assert!(tone.f("relayed_s") > 6.0, "{}", tone.row);
+    tone.ended_on_time();
+    zero.one_closed_outage("line-in", "digital silence");
+    assert_ne!(zero.row["status"], "played", "{}", zero.row);
+    assert!(zero.f("lost_s") > 6.0, "{}", zero.row);
+    zero.ended_on_time();
 }

@@ -72,6 +72,8 @@ fn csv(reports: &[DayReport], lang: Lang, out: &mut dyn Write) -> std::io::Resul
             "文件故障分钟",
             "时钟故障分钟",
             "可用率",
+            "转播分钟",
+            "转播中断分钟",
         ],
         Lang::En => vec![
             "date",
@@ -90,6 +92,8 @@ fn csv(reports: &[DayReport], lang: Lang, out: &mut dyn Write) -> std::io::Resul
             "content_minutes",
             "clock_minutes",
             "availability",
+            "relay_minutes",
+            "relay_lost_minutes",
         ],
     };
     let data: Vec<Vec<String>> = reports
@@ -113,10 +117,21 @@ fn csv(reports: &[DayReport], lang: Lang, out: &mut dyn Write) -> std::io::Resul
                 fm("content"),
                 fm("clock"),
                 pct(r.availability),
+                r.relay_minutes.to_string(),
+                r.relay_lost_minutes.to_string(),
             ]
         })
         .collect();
     write_csv(out, &header, &data)
+}
+
+/// Relayed minutes, and lost ones when any (`38.5 (-1.5)`).
+fn relay_min(r: &DayReport) -> String {
+    match (r.relay_minutes, r.relay_lost_minutes) {
+        (0.0, 0.0) => String::new(),
+        (m, 0.0) => m.to_string(),
+        (m, l) => format!("{m} (-{l})"),
+    }
 }
 
 fn table(reports: &[DayReport], lang: Lang, out: &mut dyn Write) -> std::io::Result<()> {
@@ -140,6 +155,7 @@ fn table(reports: &[DayReport], lang: Lang, out: &mut dyn Write) -> std::io::Res
         l("中断", "interrupted"),
         l("确认播出", "verified"),
         l("播出分钟", "on air min"),
+        l("转播分钟", "relay min"),
         l("故障分钟", "fault min"),
         l("可用率", "availability"),
     ]);
@@ -155,6 +171,7 @@ fn table(reports: &[DayReport], lang: Lang, out: &mut dyn Write) -> std::io::Res
             r.interrupted.to_string(),
             r.verified.to_string(),
             r.minutes_on_air.to_string(),
+            relay_min(r),
             faults(r),
             pct(r.availability),
         ]);

@@ -114,6 +114,10 @@ pub struct DayReport {
     /// Plays the monitor heard (proof of air).
     pub verified: usize,
     pub minutes_on_air: f64,
+    /// Minutes of relayed sources that went out, and minutes of relay
+    /// slots lost (the source lost, or cut).
+    pub relay_minutes: f64,
+    pub relay_lost_minutes: f64,
     /// Fault minutes per outage kind (overlaps within a kind counted once).
     pub fault_minutes: BTreeMap<String, f64>,
     /// Share of the (elapsed part of the) day with no fault outage open;
@@ -165,6 +169,7 @@ pub fn day_report(
         ..Default::default()
     };
     let mut air = TimeDelta::zero();
+    let (mut relayed, mut relay_lost) = (0.0, 0.0);
     for p in plays
         .iter()
         .filter(|p| p.scheduled_at >= start && p.scheduled_at < end)
@@ -172,6 +177,8 @@ pub fn day_report(
         if p.heard == Some(true) {
             r.verified += 1;
         }
+        relayed += p.relayed_s.unwrap_or_default();
+        relay_lost += p.lost_s.unwrap_or_default();
         if p.trigger == crate::plan::Trigger::Manual {
             r.manual += 1;
         } else {
@@ -193,6 +200,8 @@ pub fn day_report(
         }
     }
     r.minutes_on_air = round2(air.num_milliseconds() as f64 / 60_000.0);
+    r.relay_minutes = round2(relayed / 60.0);
+    r.relay_lost_minutes = round2(relay_lost / 60.0);
     let hi = end.min(now);
     let mut all = Vec::new();
     for k in OutageKind::ALL.into_iter().filter(|k| k.is_fault()) {

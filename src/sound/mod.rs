@@ -5,6 +5,7 @@
 
 #[cfg(target_os = "linux")]
 pub mod alsa_log;
+pub mod devices;
 pub mod media;
 pub mod monitor;
 pub mod output;

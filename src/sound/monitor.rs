@@ -388,10 +388,11 @@ impl DeviceSource {
         let host = rodio::cpal::default_host();
         let device = match name {
             None => host.default_input_device(),
-            Some(n) => host
-                .input_devices()
-                .map_err(|e| e.to_string())?
-                .find(|d| crate::sound::output::device_names(d).iter().any(|x| x == n)),
+            Some(n) => host.input_devices().map_err(|e| e.to_string())?.find(|d| {
+                crate::sound::devices::device_names(d)
+                    .iter()
+                    .any(|x| x == n)
+            }),
         }
         .ok_or_else(|| format!("no capture device {}", name.unwrap_or("(default)")))?;
         let config = device.default_input_config().map_err(|e| e.to_string())?;

@@ -63,38 +63,9 @@ impl Daemon {
             return Ok(Err(PlayRefused::BadRepeat));
         }
         let now = self.clock.now();
-        let by_name = |n: &str| self.broadcasts.iter().find(|b| b.name == n);
-        let mut firing = match &req.target {
-            PlayTarget::Broadcast(n) => match by_name(n) {
-                Some(b) => plan::manual_firing(b, &self.rules, now),
-                None => return Ok(Err(PlayRefused::UnknownBroadcast(n.clone()))),
-            },
-            PlayTarget::Either(n) if by_name(n).is_some() => {
-                plan::manual_firing(by_name(n).expect("checked"), &self.rules, now)
-            }
-            PlayTarget::Relay { source, length } => plan::manual_relay_firing(
-                source,
-                *length,
-                req.priority.unwrap_or(Priority::Normal),
-                &self.rules,
-                now,
-            ),
-            PlayTarget::File(f) | PlayTarget::Either(f) => {
-                if !media::is_plain_relative(f) {
-                    return Ok(Err(PlayRefused::OutsideAudio(f.clone())));
-                }
-                let path = self.station_dir.join(&self.config.audio_dir).join(f);
-                if matches!(req.target, PlayTarget::Either(_)) && !path.exists() {
-                    return Ok(Err(PlayRefused::NotFound(f.clone())));
-                }
-                plan::manual_file_firing(
-                    f,
-                    req.priority.unwrap_or(Priority::Normal),
-                    1,
-                    &self.rules,
-                    now,
-                )
-            }
+        let mut firing = match self.requested_firing(&req, now) {
+            Ok(f) => f,
+            Err(refused) => return Ok(Err(refused)),
         };
         if let Some(p) = req.priority {
             firing.priority = p;
@@ -140,5 +111,47 @@ impl Daemon {
             _ => "queued",
         };
         Ok(Ok(PlayAccepted { state, ..accepted }))
+    }
+
+    /// The firing a person's request names (a broadcast's, a file's, a
+    /// relay's), at `now`.
+    fn requested_firing(
+        &self,
+        req: &PlayRequest,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<plan::Firing, PlayRefused> {
+        let by_name = |n: &str| self.broadcasts.iter().find(|b| b.name == n);
+        Ok(match &req.target {
+            PlayTarget::Broadcast(n) => match by_name(n) {
+                Some(b) => plan::manual_firing(b, &self.rules, now),
+                None => return Err(PlayRefused::UnknownBroadcast(n.clone())),
+            },
+            PlayTarget::Either(n) if by_name(n).is_some() => {
+                plan::manual_firing(by_name(n).expect("checked"), &self.rules, now)
+            }
+            PlayTarget::Relay { source, length } => plan::manual_relay_firing(
+                source,
+                *length,
+                req.priority.unwrap_or(Priority::Normal),
+                &self.rules,
+                now,
+            ),
+            PlayTarget::File(f) | PlayTarget::Either(f) => {
+                if !media::is_plain_relative(f) {
+                    return Err(PlayRefused::OutsideAudio(f.clone()));
+                }
+                let path = self.station_dir.join(&self.config.audio_dir).join(f);
+                if matches!(req.target, PlayTarget::Either(_)) && !path.exists() {
+                    return Err(PlayRefused::NotFound(f.clone()));
+                }
+                plan::manual_file_firing(
+                    f,
+                    req.priority.unwrap_or(Priority::Normal),
+                    1,
+                    &self.rules,
+                    now,
+                )
+            }
+        })
     }
 }

@@ -43,6 +43,23 @@ pub(in crate::daemon) struct Events {
     pub(in crate::daemon) relays: mpsc::UnboundedReceiver<crate::sound::relay::RelayEvent>,
 }
 
+/// A damaged database was set aside: a `store` fault, open until a
+/// person takes the kept file away.
+async fn damaged_fault(
+    store: &Store,
+    damaged: Option<PathBuf>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(PathBuf, String)>, RunError> {
+    Ok(match damaged {
+        Some(kept) => store
+            .call(move |s| Ok(set_aside_fault(s, kept, now)))
+            .await?
+            .into_iter()
+            .collect(),
+        None => Vec::new(),
+    })
+}
+
 /// How the last run ended, as the store remembers it.
 struct LastRun {
     clean: Option<DateTime<Utc>>,
@@ -74,16 +91,7 @@ impl Daemon {
         tracing::info!(output = %output.name(), db = %store.path().display(), "starting");
         let player = Player::spawn(output, clock.clone(), ev_tx, cfg.output_factory.take());
         let last = last_run(&store, now, cfg.heartbeat).await?;
-        // A damaged database was set aside: a `store` fault, open until a
-        // person takes the kept file away.
-        let damaged = match damaged {
-            Some(kept) => store
-                .call(move |s| Ok(set_aside_fault(s, kept, now)))
-                .await?
-                .into_iter()
-                .collect(),
-            None => Vec::new(),
-        };
+        let damaged = damaged_fault(&store, damaged, now).await?;
 
         let mut d = Daemon {
             clock: clock.clone(),

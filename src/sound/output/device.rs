@@ -4,6 +4,7 @@
 //! their own).
 
 use super::{open_source, BoxSource, ItemKind, ItemSource, Output, OutputError, PlayItem};
+use crate::sound::devices::device_names;
 use chrono::{DateTime, Utc};
 use rodio::Source;
 use std::num::NonZero;
@@ -288,18 +289,6 @@ fn find_device(name: &str) -> Option<rodio::Device> {
     host.output_devices()
         .ok()?
         .find(|d| device_names(d).iter().any(|n| n == name))
-}
-
-pub(crate) fn device_names(d: &rodio::Device) -> Vec<String> {
-    use rodio::DeviceTrait;
-    let mut v = Vec::new();
-    if let Ok(id) = d.id() {
-        v.push(id.to_string());
-    }
-    if let Ok(desc) = d.description() {
-        v.push(desc.name().to_string());
-    }
-    v
 }
 
 /// Names of the output devices, for `cunxiang devices` (`id  name`).

@@ -25,7 +25,6 @@ mod device;
 mod paced;
 mod player;
 
-pub(crate) use device::device_names;
 pub use device::{list_devices, RodioOutput, STALL_AFTER};
 pub use paced::{CaptureOutput, CaptureRecord, NullOutput};
 pub use player::{ended_early, spawn_player, spawn_player_watched, Job, JobResult, PlayerEvent};

@@ -90,22 +90,7 @@ fn request(url: &str, s: &RelaySettings) -> Result<Reply, String> {
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
-    let addrs: Vec<_> = (host.as_str(), port)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .collect();
-    let mut last = format!("no address for {host}");
-    let mut stream = None;
-    for a in addrs {
-        match TcpStream::connect_timeout(&a, s.connect_timeout) {
-            Ok(t) => {
-                stream = Some(t);
-                break;
-            }
-            Err(e) => last = format!("cannot connect to {a}: {e}"),
-        }
-    }
-    let mut stream = stream.ok_or(last)?;
+    let mut stream = open_tcp(&host, port, s.connect_timeout)?;
     let io = |e: std::io::Error| format!("connection to {authority} failed: {e}");
     stream
         .set_read_timeout(Some(s.connect_timeout))
@@ -162,6 +147,26 @@ fn request(url: &str, s: &RelaySettings) -> Result<Reply, String> {
             resp.reason.unwrap_or("")
         )),
     }
+}
+
+/// Connects to the first address of `host` that answers.
+fn open_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, String> {
+    let addrs: Vec<_> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
+    let mut last = format!("no address for {host}");
+    let mut stream = None;
+    for a in addrs {
+        match TcpStream::connect_timeout(&a, timeout) {
+            Ok(t) => {
+                stream = Some(t);
+                break;
+            }
+            Err(e) => last = format!("cannot connect to {a}: {e}"),
+        }
+    }
+    stream.ok_or(last)
 }
 
 /// Reads up to the blank line that ends the headers.

@@ -17,9 +17,11 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-mod air;
+pub(crate) mod air;
 mod http;
 mod pump;
+#[cfg(test)]
+mod tests;
 
 pub use air::RelayAir;
 pub use http::probe_http;
@@ -257,6 +259,27 @@ impl RelayFeed {
         clock: Arc<dyn Clock>,
         notify: Notify,
     ) -> RelayFeed {
+        let feed = RelayFeed::idle(source, ends_at, settings, clock, notify);
+        let reader = feed.shared().clone();
+        let spawned = std::thread::Builder::new()
+            .name("relay".into())
+            .spawn(move || pump::run(&reader));
+        if let Err(e) = spawned {
+            feed.shared()
+                .set_lost(&format!("cannot start the relay thread: {e}"));
+        }
+        feed
+    }
+
+    /// A feed with no reader thread (the reader is started by
+    /// [`RelayFeed::start`]; tests fill the buffer themselves).
+    fn idle(
+        source: RelaySource,
+        ends_at: DateTime<Utc>,
+        settings: RelaySettings,
+        clock: Arc<dyn Clock>,
+        notify: Notify,
+    ) -> RelayFeed {
         let shared = Arc::new(Shared {
             subject: source.subject(),
             source,
@@ -277,13 +300,6 @@ impl RelayFeed {
             cut: Mutex::new((None, Duration::ZERO)),
             notify,
         });
-        let reader = shared.clone();
-        let spawned = std::thread::Builder::new()
-            .name("relay".into())
-            .spawn(move || pump::run(&reader));
-        if let Err(e) = spawned {
-            shared.set_lost(&format!("cannot start the relay thread: {e}"));
-        }
         RelayFeed(Arc::new(Handle(shared)))
     }
 

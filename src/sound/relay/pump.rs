@@ -176,7 +176,7 @@ impl<F: FnMut() -> Result<Vec<f32>, StreamEnd>> Source for Blocks<F> {
 /// the feed's format; its level is judged in 50 ms chunks: silence past
 /// `silence_after` ends the session, and while the source is lost only
 /// sound above the threshold brings it back.
-fn pump<F>(s: &Shared, spec: (u16, u32), next: F) -> Option<StreamEnd>
+pub(super) fn pump<F>(s: &Shared, spec: (u16, u32), next: F) -> Option<StreamEnd>
 where
     F: FnMut() -> Result<Vec<f32>, StreamEnd>,
 {
@@ -237,7 +237,7 @@ where
 }
 
 /// Adds a chunk to the live buffer, dropping the oldest past its size.
-fn push(s: &Shared, chunk: Vec<f32>, per_second: u64) {
+pub(super) fn push(s: &Shared, chunk: Vec<f32>, per_second: u64) {
     let max = (s.settings.buffer.as_millis() as u64 * per_second / 1000) as usize;
     s.delivered.store(true, Ordering::Relaxed);
     let mut b = s.buffer();

@@ -112,7 +112,7 @@ fn after_an_underrun_sound_is_gathered_before_it_flows_again() {
     );
     fill(&f, 0.4, 0.5);
     let more: Vec<f32> = a.by_ref().take(2 * 800).collect();
-    assert!(more.iter().any(|x| *x == 0.5), "flows once 0.6 s is there");
+    assert!(more.contains(&0.5), "flows once 0.6 s is there");
 }
 
 #[test]

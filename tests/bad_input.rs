@@ -73,6 +73,16 @@ const SCHEDULE_CASES: &[(&str, &str, usize, Option<&str>)] = &[
     ("toml_missing_quote", "[[broadcast]]\nname = \"信\nplay = [\"a.mp3\"]\n", 2, None),
     ("toml_missing_value", "[[broadcast]]\nname = \"信\"\nrepeat =\nat = [\"07:30\"]\n", 3, None),
     ("broadcast_not_tables", "broadcast = \"信\"\n", 1, Some("broadcast")),
+    ("relay_and_play", "[[broadcast]]\nname = \"转播\"\nrelay = \"http://10.0.0.1/a.mp3\"\nplay = [\"a.mp3\"]\nat = [\"10:00\"]\nduration = \"40m\"\n", 4, Some("play")),
+    ("relay_https", "[[broadcast]]\nname = \"转播\"\nrelay = \"https://10.0.0.1/a.mp3\"\nat = [\"10:00\"]\nduration = \"40m\"\n", 3, Some("relay")),
+    ("relay_no_length", "[[broadcast]]\nname = \"转播\"\nrelay = \"line-in\"\nat = [\"10:00\"]\n", 1, Some("duration")),
+    ("relay_duration_and_until", "[[broadcast]]\nname = \"转播\"\nrelay = \"line-in\"\nat = [\"10:00\"]\nduration = \"40m\"\nuntil = \"10:40\"\n", 5, Some("duration")),
+    ("relay_until_before_at", "[[broadcast]]\nname = \"转播\"\nrelay = \"line-in\"\nat = [\"10:00\"]\nuntil = \"09:40\"\n", 5, Some("until")),
+    ("relay_until_with_two_times", "[[broadcast]]\nname = \"转播\"\nrelay = \"line-in\"\nat = [\"10:00\", \"15:00\"]\nuntil = \"10:40\"\n", 5, Some("until")),
+    ("relay_too_long", "[[broadcast]]\nname = \"转播\"\nrelay = \"line-in\"\nat = [\"10:00\"]\nduration = \"13h\"\n", 5, Some("duration")),
+    ("relay_repeat", "[[broadcast]]\nname = \"转播\"\nrelay = \"line-in\"\nat = [\"10:00\"]\nduration = \"40m\"\nrepeat = 2\n", 6, Some("repeat")),
+    ("fallback_without_relay", "[[broadcast]]\nname = \"信\"\nplay = [\"a.mp3\"]\nat = [\"07:30\"]\nfallback = [\"b.mp3\"]\n", 5, Some("fallback")),
+    ("relay_fallback_escapes", "[[broadcast]]\nname = \"转播\"\nrelay = \"line-in\"\nat = [\"10:00\"]\nduration = \"40m\"\nfallback = [\"../x.mp3\"]\n", 6, Some("fallback")),
 ];
 
 #[test]

@@ -191,6 +191,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_relay_entry_with_an_end_time_or_a_duration_and_a_last_day() {
+        let text = "[[broadcast]]\nname = \"省新闻发布会转播\"\nrelay = \"http://192.168.1.10:8000/county.mp3\"\nat = [\"10:00\"]\nuntil = \"10:40\"\nchime = true\npriority = \"important\"\nfallback = [\"转播中断提示.mp3\"]\n\n[[broadcast]]\nname = \"县台\"\nrelay = \"line-in\"\nat = [\"07:00\", \"19:00\"]\nduration = \"30m\"\nuntil = 2026-12-31\n";
+        let p = crate::config::schedule::parse("schedules/r.toml", text);
+        assert!(p.is_valid(), "{:?}", p.diagnostics);
+        let r = p.broadcasts[0].relay.as_ref().unwrap();
+        assert_eq!(r.length, Duration::from_secs(40 * 60));
+        assert_eq!(r.fallback[0].0.template(), "转播中断提示.mp3");
+        assert_eq!(r.fallback[0].1, 8, "the fallback's line");
+        assert!(p.broadcasts[0].play.is_empty());
+        assert_eq!(
+            p.broadcasts[0].until, None,
+            "a time ends the slot, not the days"
+        );
+        let line_in = &p.broadcasts[1];
+        assert_eq!(
+            line_in.relay.as_ref().unwrap().source,
+            RelaySource::LineIn(None)
+        );
+        assert_eq!(
+            line_in.until,
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+            "a date keeps its meaning"
+        );
+        let paths: Vec<_> = p.broadcasts[0]
+            .audio_paths()
+            .map(|(a, _, k)| (a.template().to_string(), k))
+            .collect();
+        assert_eq!(paths, [("转播中断提示.mp3".to_string(), "fallback")]);
+    }
+
+    #[test]
     fn sources_in_every_spelling() {
         assert_eq!(
             RelaySource::parse(" http://10.0.0.1:8000/a.mp3 "),

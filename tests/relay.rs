@@ -339,6 +339,7 @@ fn status_json(station: &Path) -> Value {
 fn the_fallback_plays_while_the_source_is_lost_and_status_says_so() {
     let src = url("/refuse.mp3?times=1000&t=fallback");
     let mut seen = Value::Null;
+    let mut page = String::new();
     let r = relay(
         &src,
         8,
@@ -351,6 +352,18 @@ fn the_fallback_plays_while_the_source_is_lost_and_status_says_so() {
                 let relay = &s["now_playing"]["relay"];
                 if relay["fallback"] == true {
                     seen = relay.clone();
+                    // The dashboard shows the same.
+                    let addr = cunxiang::store::Store::open_existing(&station.join("var"))
+                        .unwrap()
+                        .meta(cunxiang::store::keys::CONTROL_ADDR)
+                        .unwrap()
+                        .unwrap();
+                    page = ureq::get(format!("http://{addr}/?lang=zh"))
+                        .call()
+                        .unwrap()
+                        .body_mut()
+                        .read_to_string()
+                        .unwrap();
                     break;
                 }
                 std::thread::sleep(std::time::Duration::from_millis(200));
@@ -358,6 +371,8 @@ fn the_fallback_plays_while_the_source_is_lost_and_status_says_so() {
         },
     );
     assert_eq!(seen["state"], "lost", "status during the loss: {seen}");
+    assert!(page.contains("信号中断，正在重连"), "{page}");
+    assert!(page.contains("正在播放中断提示"), "{page}");
     assert_eq!(seen["source"], src.as_str());
     assert!(
         seen["why"].as_str().unwrap_or_default().contains("503"),

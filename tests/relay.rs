@@ -266,7 +266,16 @@ fn a_refused_source_is_retried_with_backoff_until_it_answers() {
 fn a_stream_that_stalls_is_lost_after_no_data_after() {
     let src = url("/stall.mp3?after=4&for=60&t=stall");
     let r = relay(&src, 12, "", &[], |_| {});
-    r.one_closed_outage(&src, "no data for 2 s");
+    let o = r.one_closed_outage(&src, "no data for 2 s");
+    // The loss began with the last byte (4 s in), 2 s before it was seen.
+    let opened = (instant(&o["started_at"]) - r.at).num_milliseconds();
+    assert!((3_000..5_500).contains(&opened), "lost {opened} ms in");
+    let reason = r.row["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("source: "),
+        "the row says what was lost: {}",
+        r.row
+    );
     assert!(r.row["reconnects"].as_u64().unwrap() >= 1, "{}", r.row);
     let lost = r.f("lost_s");
     assert!((0.8..6.0).contains(&lost), "lost {lost} s: {}", r.row);
@@ -281,8 +290,9 @@ fn digital_silence_is_a_loss_until_sound_returns() {
     let src = url("/silence.mp3?after=4&for=6&t=silence");
     let r = relay(&src, 16, "", &[], |_| {});
     let o = r.one_closed_outage(&src, "digital silence");
+    // The loss began with the silence (4 s in), not when it was judged.
     let opened = (instant(&o["started_at"]) - r.at).num_milliseconds();
-    assert!((5_000..9_000).contains(&opened), "lost {opened} ms in");
+    assert!((3_000..6_500).contains(&opened), "lost {opened} ms in");
     let closed = (instant(&o["ended_at"]) - r.at).num_milliseconds();
     assert!((9_000..14_000).contains(&closed), "back {closed} ms in");
     let lost = r.f("lost_s");
@@ -454,4 +464,55 @@ fn the_line_in_is_relayed_through_the_real_capture_path() {
     assert_ne!(zero.row["status"], "played", "{}", zero.row);
     assert!(zero.f("lost_s") > 6.0, "{}", zero.row);
     zero.ended_on_time();
+}
+
+#[test]
+fn a_relay_killed_while_its_source_is_lost_leaves_no_source_outage_open_after_the_restart() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let src = format!("http://127.0.0.1:{port}/county.mp3");
+    let st = TempStation::new();
+    st.write("cunxiang.toml", RELAY);
+    let (_, hms) = soon(3);
+    st.schedule(
+        "r.toml",
+        &format!("[[broadcast]]\nname = \"转播\"\nrelay = \"{src}\"\nat = [\"{hms}\"]\nduration = \"10m\"\n"),
+    );
+    let child = spawn(st.path(), "null", &[], &[]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !outages_json(st.path())
+        .iter()
+        .any(|o| o["kind"] == "source" && o["ended_at"].is_null())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no source outage opened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    signal(&child, "KILL");
+    let _ = wait_exit(child, 10);
+    let child = spawn(st.path(), "null", &[], &[]);
+    let rows = poll("the restart", 20, st.path(), |r| {
+        r.iter().any(|p| p["status"] == "interrupted")
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let source = loop {
+        let o = outages_json(st.path());
+        if let Some(s) = o
+            .iter()
+            .find(|o| o["kind"] == "source" && !o["ended_at"].is_null())
+        {
+            break s.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "still open: {o:?}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    signal(&child, "TERM");
+    assert!(wait_exit(child, 10).success());
+    assert_eq!(source["subject"], src.as_str());
+    assert_eq!(rows[0]["status"], "interrupted", "{rows:?}");
 }

@@ -11,7 +11,7 @@ use crate::daemon::source::{self, Programme};
 use crate::plan::Firing;
 use crate::sound::output::ItemSource;
 use crate::sound::relay::{RelayEvent, RelayFeed};
-use crate::store::{OutageKind, Status};
+use crate::store::{OutageKind, OutageRow, Status};
 use std::time::Duration;
 
 /// Sound of a relay's slot that may be lost (connecting, gathering a
@@ -57,6 +57,32 @@ impl Daemon {
         } else {
             source::files()
         }
+    }
+
+    /// `source` outages left open by the last run (stopped or killed
+    /// during a relay) close when that run ended: no relay reads them now.
+    pub(super) async fn sources_ended(
+        &mut self,
+        open: &[OutageRow],
+        at: DateTime<Utc>,
+    ) -> Result<(), RunError> {
+        let left: Vec<(String, DateTime<Utc>)> = open
+            .iter()
+            .filter(|o| o.kind == OutageKind::Source)
+            .map(|o| (o.subject.clone(), at.max(o.started_at)))
+            .collect();
+        if left.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .call(move |s| {
+                for (subject, at) in &left {
+                    s.close_outage(OutageKind::Source, subject, *at)?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(())
     }
 
     /// A relay's source was lost, or is back.
@@ -120,10 +146,14 @@ impl Daemon {
             why.map(|w| format!(" ({w})")).unwrap_or_default()
         );
         // A cut by a higher priority is lost air, not a fault of the source.
+        let source_lost = st.lost.saturating_sub(st.cut);
         Ok(Some(if st.relayed.is_zero() {
             (Status::Failed, Some(lost))
-        } else if st.lost.saturating_sub(st.cut) > LOST_GRACE {
+        } else if source_lost > LOST_GRACE {
             (Status::Partial, Some(lost))
+        } else if st.reconnects > 0 || source_lost >= Duration::from_secs(1) {
+            // Played, and the row still says what was lost.
+            (Status::Played, Some(lost))
         } else {
             (Status::Played, None)
         }))

@@ -122,6 +122,10 @@ impl Daemon {
         };
         d.apply_station(station).await?;
         d.remember_open(&last.open);
+        // A relay on air at the last stop is over: its source's loss ends
+        // with that run.
+        d.sources_ended(&last.open, last.clean.or(last.beat).unwrap_or(now))
+            .await?;
         let missed_since = d.recover(&last, now).await?;
         if let Some((h, outage)) = missed_since {
             d.off_air_due(h, now, Some((h, reasons::NOT_RUNNING, outage)))

@@ -192,8 +192,12 @@ fn read_head(r: &mut BufReader<TcpStream>) -> std::io::Result<Vec<u8>> {
 /// Why a stream's sound stopped coming.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum StreamEnd {
-    /// Reading failed (closed, reset, no data): why.
+    /// Reading failed (closed, reset): why.
     Link(String),
+    /// No data for this long.
+    NoData(Duration),
+    /// Sound below the threshold for this long.
+    Silence(String, Duration),
     /// The sound changed format (channels or rate) mid-stream.
     FormatChanged(String),
     /// The bytes cannot be decoded.
@@ -328,7 +332,7 @@ fn end_of(e: SymError, no_data_after: Duration) -> StreamEnd {
     match e {
         SymError::IoError(io) => match io.kind() {
             std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-                StreamEnd::Link(format!("no data for {} s", no_data_after.as_secs()))
+                StreamEnd::NoData(no_data_after)
             }
             std::io::ErrorKind::UnexpectedEof => {
                 StreamEnd::Link("the server closed the connection".into())
@@ -357,6 +361,8 @@ pub fn probe_http(url: &str, timeout: Duration) -> Result<String, String> {
     let kind = answer.content_type.clone().unwrap_or_default();
     let d = Decoded::open(answer, &s).map_err(|e| match e {
         StreamEnd::Link(w) | StreamEnd::FormatChanged(w) | StreamEnd::Undecodable(w) => w,
+        StreamEnd::NoData(d) => format!("no data for {} s", d.as_secs()),
+        StreamEnd::Silence(w, _) => w,
     })?;
     Ok(format!(
         "{} Hz, {} ch{}",

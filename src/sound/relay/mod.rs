@@ -205,6 +205,12 @@ impl Shared {
 
     /// The source is lost: said once per loss.
     pub(crate) fn set_lost(&self, why: &str) {
+        self.set_lost_since(why, Duration::ZERO);
+    }
+
+    /// The source is lost, and was already `ago` (no data, silence: the
+    /// loss began when the last sound did).
+    pub(crate) fn set_lost_since(&self, why: &str, ago: Duration) {
         let mut link = lock(&self.link);
         let was = link.0;
         *link = (LinkState::Lost, Some(why.to_string()));
@@ -215,7 +221,7 @@ impl Shared {
             (self.notify)(RelayEvent::Lost {
                 subject: self.subject.clone(),
                 why: why.to_string(),
-                at: self.clock.now(),
+                at: self.clock.now() - chrono::Duration::from_std(ago).unwrap_or_default(),
             });
         }
     }

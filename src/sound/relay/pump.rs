@@ -44,7 +44,7 @@ pub(super) fn run(s: &Arc<Shared>) {
         if s.stopped() {
             break;
         }
-        s.set_lost(&ended.why);
+        s.set_lost_since(&ended.why, ended.ago.min(began.elapsed()));
         // A session that delivered sound ended: reconnect at once (the
         // live buffer may still cover it), backing off only if that fails.
         let delivered = s.delivered.load(Ordering::SeqCst);
@@ -65,6 +65,8 @@ pub(super) fn run(s: &Arc<Shared>) {
 struct Ended {
     why: String,
     at_once: bool,
+    /// How long before it was seen the loss began.
+    ago: Duration,
 }
 
 impl Ended {
@@ -72,6 +74,7 @@ impl Ended {
         Some(Ended {
             why,
             at_once: false,
+            ago: Duration::ZERO,
         })
     }
 }
@@ -101,17 +104,18 @@ fn http_session(s: &Shared, url: &str) -> Option<Ended> {
 }
 
 fn ended(e: StreamEnd) -> Ended {
-    match e {
-        StreamEnd::Link(why) => Ended {
-            why,
-            at_once: false,
-        },
-        StreamEnd::FormatChanged(why) => Ended { why, at_once: true },
-        StreamEnd::Undecodable(why) => Ended {
-            why: format!("the stream cannot be decoded: {why}"),
-            at_once: false,
-        },
-    }
+    let (why, at_once, ago) = match e {
+        StreamEnd::Link(why) => (why, false, Duration::ZERO),
+        StreamEnd::NoData(d) => (format!("no data for {} s", d.as_secs()), false, d),
+        StreamEnd::Silence(why, d) => (why, false, d),
+        StreamEnd::FormatChanged(why) => (why, true, Duration::ZERO),
+        StreamEnd::Undecodable(why) => (
+            format!("the stream cannot be decoded: {why}"),
+            false,
+            Duration::ZERO,
+        ),
+    };
+    Ended { why, at_once, ago }
 }
 
 fn line_in_session(s: &Shared, device: Option<&str>) -> Option<Ended> {
@@ -227,11 +231,14 @@ where
                 // What went out as the source was silence: lost, not relayed.
                 s.silent.fetch_add(limit, Ordering::SeqCst);
             }
-            return Some(StreamEnd::Link(format!(
-                "digital silence: below {} dB for {} s",
-                s.settings.silence_db,
-                s.settings.silence_after.as_secs()
-            )));
+            return Some(StreamEnd::Silence(
+                format!(
+                    "digital silence: below {} dB for {} s",
+                    s.settings.silence_db,
+                    s.settings.silence_after.as_secs()
+                ),
+                s.settings.silence_after,
+            ));
         }
     }
 }

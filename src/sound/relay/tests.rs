@@ -159,7 +159,7 @@ fn silence_past_silence_after_ends_the_session_and_counts_as_lost() {
     let (f, _, _) = feed(1000.0);
     let s = f.shared().clone();
     let end = pump(&s, (1, RATE), || Ok(vec![0.0; 800]));
-    let Some(StreamEnd::Link(why)) = end else {
+    let Some(StreamEnd::Silence(why, _)) = end else {
         panic!("{end:?}")
     };
     assert!(why.starts_with("digital silence"), "{why}");

@@ -401,7 +401,7 @@ def reconnect_phase(args, server, tmp):
         conns = server.stats().get(key, [])
     finally:
         d.stop()
-    med = statistics.median(waits) if waits else None
+    med = round(statistics.median(waits), 3) if waits else None
     summary = {
         "url": url,
         "scheduled_utc": at,

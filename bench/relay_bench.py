@@ -16,8 +16,8 @@ are the same). Every 60 s both processes are sampled: utime+stime from
 /proc/PID/stat (the whole process, all threads) and VmRSS/VmHWM from
 /proc/PID/status. At the end: CPU per minute (medians and their ratio), the
 daemon's RSS at 1 min and at the end, and the relay's as-run row as `log
---format json` gives it (and relayed/lost/reconnects read from the store,
-plays.relayed_ms/lost_ms/reconnects, as long as `log` does not show them).
+--format json` gives it, beside relayed/lost/reconnects read straight from
+the store (plays.relayed_ms/lost_ms/reconnects) as a cross-check.
 
 Reconnect phase (--reconnects N, 0 skips it): a second station relays
 /drop.mp3?after=D&times=N (each of the first N connections is cut after D
@@ -25,10 +25,9 @@ seconds with a TCP reset). From the server's /stats, each reconnect time is
 the next connection's `opened` minus the cut connection's `closed`; the
 median of N is the figure. The slot is long enough for N cuts with
 --reconnect-budget seconds each to come back; the row is read after it ends.
-The time includes the daemon's backoff: a daemon that resets its backoff
-only after a long good session (issue 12's first cut: 30 s) climbs 1, 2, 4,
-8, 15 s on 8-second sessions, so the median of 10 is then the backoff cap;
---drop-after 35 measures the first step of each reconnect instead.
+The time includes any backoff the daemon waits before reconnecting (the
+relay's first cut backed off 1, 2, 4, 8, 15 s on these 8-second sessions, so
+its median of 10 was the 15 s cap; --drop-after sets the session length).
 
 The summary goes to --out (default bench/out/relay-DATE.json; bench/out/ is
 git-ignored). Exit 0 when every phase ran, 1 when a phase could not run
@@ -168,8 +167,8 @@ class Daemon:
         return [r for r in json.loads(out.stdout or "[]") if r.get("broadcast") == name]
 
     def store_figures(self, name):
-        """relayed/lost/reconnects straight from the store (read-only), in case
-        `log --format json` does not show them: {} when the columns are absent."""
+        """relayed/lost/reconnects straight from the store (read-only), a
+        cross-check of `log --format json`: {} when the columns are absent."""
         db = os.path.join(self.st, "var", "cunxiang.db")
         try:
             con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)

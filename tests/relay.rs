@@ -297,6 +297,7 @@ fn digital_silence_is_a_loss_until_sound_returns() {
     assert!((9_000..14_000).contains(&closed), "back {closed} ms in");
     let lost = r.f("lost_s");
     assert!((4.0..9.0).contains(&lost), "lost {lost} s: {}", r.row);
+    assert!(r.row["reconnects"].as_u64().unwrap() >= 1, "{}", r.row);
     r.adds_up();
     r.ended_on_time();
 }
@@ -331,6 +332,7 @@ fn a_source_down_for_the_whole_slot_fails_and_its_outage_closes_with_the_slot() 
         (closed - r.at).num_milliseconds() >= 7_000,
         "closed with the slot, not before: {o}"
     );
+    r.adds_up();
     r.ended_on_time();
 }
 

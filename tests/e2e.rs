@@ -517,28 +517,10 @@ fn a_file_monitor_decides_heard_and_the_signal_outage() {
 /// zeros are silence.
 #[test]
 fn the_real_capture_path_through_an_alsa_infile() {
-    let home = tempfile::tempdir().unwrap();
-    // 30 s of a 440 Hz tone as 32-bit floats (whatever sample format cpal
-    // picks, these bytes are not silence) and 30 s of zeros (silence in
-    // any signed format).
-    let tone: Vec<u8> = (0..48_000 * 30)
-        .flat_map(|i| {
-            (0.25 * (i as f32 * 440.0 * 2.0 * std::f32::consts::PI / 48_000.0).sin()).to_le_bytes()
-        })
-        .collect();
-    std::fs::write(home.path().join("tone.raw"), tone).unwrap();
-    std::fs::write(home.path().join("zero.raw"), vec![0u8; 48_000 * 4 * 30]).unwrap();
+    let home = line_in_home();
     let mut heard = Vec::new();
     for infile in ["tone.raw", "zero.raw"] {
-        std::fs::write(
-            home.path().join(".asoundrc"),
-            format!(
-                "pcm.!default {{\n  type asym\n  playback.pcm \"null\"\n  capture.pcm \"monitorfile\"\n}}\n\
-                 pcm.monitorfile {{\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n  infile \"{}\"\n  format \"raw\"\n}}\n",
-                home.path().join(infile).display()
-            ),
-        )
-        .unwrap();
+        line_in_from(home.path(), infile);
         let st = TempStation::new();
         st.wav("音.wav", 2.0);
         st.write("cunxiang.toml", "[monitor]\ninput = \"rodio\"\n");

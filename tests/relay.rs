@@ -315,13 +315,7 @@ fn a_format_change_mid_stream_reconnects_at_the_new_format() {
 
 #[test]
 fn a_source_down_for_the_whole_slot_fails_and_its_outage_closes_with_the_slot() {
-    // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let src = format!("http://127.0.0.1:{port}/county.mp3");
+    let src = nobody_listens();
     let r = relay(&src, 8, "", &[], |_| {});
     assert_eq!(r.row["status"], "failed", "{}", r.row);
     assert_eq!(r.f("relayed_s"), 0.0);
@@ -334,6 +328,16 @@ fn a_source_down_for_the_whole_slot_fails_and_its_outage_closes_with_the_slot() 
     );
     r.adds_up();
     r.ended_on_time();
+}
+
+/// A stream address on a port nobody listens on.
+fn nobody_listens() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}/county.mp3")
 }
 
 /// `cunxiang status --json` while the daemon runs.
@@ -432,28 +436,11 @@ fn an_emergency_cuts_a_relay_which_resumes_at_the_live_point_and_ends_on_time() 
 /// zeros are digital silence, a `source` outage.
 #[test]
 fn the_line_in_is_relayed_through_the_real_capture_path() {
-    let home = tempfile::tempdir().unwrap();
-    // 30 s of a 440 Hz tone as 32-bit floats (not silence in whatever
-    // sample format cpal picks) and 30 s of zeros (silence in any).
-    let tone: Vec<u8> = (0..48_000 * 30)
-        .flat_map(|i| {
-            (0.25 * (i as f32 * 440.0 * 2.0 * std::f32::consts::PI / 48_000.0).sin()).to_le_bytes()
-        })
-        .collect();
-    std::fs::write(home.path().join("tone.raw"), tone).unwrap();
-    std::fs::write(home.path().join("zero.raw"), vec![0u8; 48_000 * 4 * 30]).unwrap();
+    let home = line_in_home();
     let h = home.path().to_str().unwrap().to_string();
     let mut rows = Vec::new();
     for infile in ["tone.raw", "zero.raw"] {
-        std::fs::write(
-            home.path().join(".asoundrc"),
-            format!(
-                "pcm.!default {{\n  type asym\n  playback.pcm \"null\"\n  capture.pcm \"linein\"\n}}\n\
-                 pcm.linein {{\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n  infile \"{}\"\n  format \"raw\"\n}}\n",
-                home.path().join(infile).display()
-            ),
-        )
-        .unwrap();
+        line_in_from(home.path(), infile);
         rows.push(relay_in("line-in", 8, "", &[], &[("HOME", &h)], |_| {}));
     }
     let (tone, zero) = (&rows[0], &rows[1]);
@@ -470,12 +457,7 @@ fn the_line_in_is_relayed_through_the_real_capture_path() {
 
 #[test]
 fn a_relay_killed_while_its_source_is_lost_leaves_no_source_outage_open_after_the_restart() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let src = format!("http://127.0.0.1:{port}/county.mp3");
+    let src = nobody_listens();
     let st = TempStation::new();
     st.write("cunxiang.toml", RELAY);
     let (_, hms) = soon(3);

@@ -137,3 +137,33 @@ pub fn outages_json(station: &Path) -> Vec<serde_json::Value> {
         .unwrap();
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// A `HOME` whose ALSA "line-in" can be fed from a file: `tone.raw`
+/// (30 s of a 440 Hz tone as 32-bit floats: not silence in whatever
+/// sample format cpal picks) and `zero.raw` (30 s of zeros: silence in
+/// any signed format); [`line_in_from`] picks one.
+pub fn line_in_home() -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    let tone: Vec<u8> = (0..48_000 * 30)
+        .flat_map(|i| {
+            (0.25 * (i as f32 * 440.0 * 2.0 * std::f32::consts::PI / 48_000.0).sin()).to_le_bytes()
+        })
+        .collect();
+    std::fs::write(home.path().join("tone.raw"), tone).unwrap();
+    std::fs::write(home.path().join("zero.raw"), vec![0u8; 48_000 * 4 * 30]).unwrap();
+    home
+}
+
+/// Makes `home`'s default capture device an ALSA `type file` device
+/// reading `infile` (playback goes to `null`).
+pub fn line_in_from(home: &Path, infile: &str) {
+    std::fs::write(
+        home.join(".asoundrc"),
+        format!(
+            "pcm.!default {{\n  type asym\n  playback.pcm \"null\"\n  capture.pcm \"linein\"\n}}\n\
+             pcm.linein {{\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n  infile \"{}\"\n  format \"raw\"\n}}\n",
+            home.join(infile).display()
+        ),
+    )
+    .unwrap();
+}

@@ -356,6 +356,7 @@ fn the_fallback_plays_while_the_source_is_lost_and_status_says_so() {
     let src = url("/refuse.mp3?times=1000&t=fallback");
     let mut seen = Value::Null;
     let mut page = String::new();
+    let mut metrics = String::new();
     let r = relay(
         &src,
         8,
@@ -374,12 +375,16 @@ fn the_fallback_plays_while_the_source_is_lost_and_status_says_so() {
                         .meta(cunxiang::store::keys::CONTROL_ADDR)
                         .unwrap()
                         .unwrap();
-                    page = ureq::get(format!("http://{addr}/?lang=zh"))
-                        .call()
-                        .unwrap()
-                        .body_mut()
-                        .read_to_string()
-                        .unwrap();
+                    let get = |path: &str| {
+                        ureq::get(format!("http://{addr}{path}"))
+                            .call()
+                            .unwrap()
+                            .body_mut()
+                            .read_to_string()
+                            .unwrap()
+                    };
+                    page = get("/?lang=zh");
+                    metrics = get("/metrics");
                     break;
                 }
                 std::thread::sleep(std::time::Duration::from_millis(200));
@@ -389,6 +394,10 @@ fn the_fallback_plays_while_the_source_is_lost_and_status_says_so() {
     assert_eq!(seen["state"], "lost", "status during the loss: {seen}");
     assert!(page.contains("信号中断，正在重连"), "{page}");
     assert!(page.contains("正在播放中断提示"), "{page}");
+    assert!(
+        metrics.contains(&format!("cunxiang_relay_connected{{source=\"{src}\"}} 0")),
+        "{metrics}"
+    );
     assert_eq!(seen["source"], src.as_str());
     assert!(
         seen["why"].as_str().unwrap_or_default().contains("503"),

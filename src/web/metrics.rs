@@ -97,6 +97,7 @@ fn build(reading: &Reading, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
         monitor(&sc, today, h)?;
     }
     outages(&sc, live)?;
+    relay(&sc, live)?;
     sc.gauge(
         "cunxiang_store_ok",
         "1 while the as-run log and outage ledger can be read; 0: the open outages and counts are unknown (left out, never zero).",
@@ -175,6 +176,46 @@ fn daemon(
         "cunxiang_schedule_errors",
         "Errors in the station and schedule files (the last good version stays on air).",
         live.errors.len() as i64,
+    )
+}
+
+/// A relay on air: its link, and what went out so far (absent when no
+/// relay plays).
+fn relay(sc: &Scrape<'_>, live: &Live) -> prometheus::Result<()> {
+    let Some(v) = live
+        .now_playing
+        .as_ref()
+        .and_then(|p| p.relay.as_ref())
+        .map(|f| f.view())
+    else {
+        return Ok(());
+    };
+    let link = IntGaugeVec::new(
+        Opts::new(
+            "cunxiang_relay_connected",
+            "1 while the relayed source on air is connected and sounding; 0 while it is lost or connecting (the fallback or silence goes out).",
+        ),
+        &["source"],
+    )?;
+    link.with_label_values(&[&v.source])
+        .set((v.state == crate::sound::relay::LinkState::Connected) as i64);
+    sc.r.register(Box::new(link))?;
+    let secs = GaugeVec::new(
+        Opts::new(
+            "cunxiang_relay_seconds",
+            "Seconds of the relay on air so far: relayed (the source went out) or lost.",
+        ),
+        &["source", "kind"],
+    )?;
+    secs.with_label_values(&[&v.source, "relayed"])
+        .set(v.stats.relayed.as_secs_f64());
+    secs.with_label_values(&[&v.source, "lost"])
+        .set(v.stats.lost.as_secs_f64());
+    sc.r.register(Box::new(secs))?;
+    sc.int(
+        "cunxiang_relay_reconnects",
+        "Connections the relay on air tried after its first.",
+        v.stats.reconnects as i64,
     )
 }
 

@@ -509,3 +509,106 @@ fn a_relay_killed_while_its_source_is_lost_leaves_no_source_outage_open_after_th
     assert_eq!(source["subject"], src.as_str());
     assert_eq!(rows[0]["status"], "interrupted", "{rows:?}");
 }
+
+/// A relay started now from the CLI (`play --relay URL --for`) and from
+/// the dashboard's 立即转播 form: each is a manual row that relays its
+/// source and ends after its time.
+#[test]
+fn a_relay_now_from_the_cli_and_from_the_dashboard_form() {
+    let st = TempStation::new();
+    st.write("cunxiang.toml", RELAY);
+    let child = spawn(st.path(), "null", &[], &[]);
+    let addr = {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let a = cunxiang::store::Store::open_existing(&st.path().join("var"))
+                .ok()
+                .and_then(|s| s.meta(cunxiang::store::keys::CONTROL_ADDR).ok().flatten());
+            if let Some(a) = a {
+                break a;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the daemon never listened"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    let cli_src = url("/ok.mp3?t=cli");
+    let out = cunxiang()
+        .arg("--station")
+        .arg(st.path())
+        .args(["--lang", "en", "play", "--relay", &cli_src, "--for", "4s"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("on air"));
+    poll("the CLI's relay", 20, st.path(), |r| {
+        r.iter()
+            .any(|p| p["files"][0] == cli_src.as_str() && p["status"] == "played")
+    });
+    // The form, as the page sends it (its CSRF field, same origin).
+    let page = ureq::get(format!("http://{addr}/"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        page.contains("id=\"relay-now\""),
+        "the 立即转播 form is on the page"
+    );
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let form_src = url("/ok.mp3?t=form");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let answer = agent
+        .post(format!("http://{addr}/play"))
+        .header("Origin", format!("http://{addr}"))
+        .send_form([
+            ("relay", form_src.as_str()),
+            ("for", "4s"),
+            ("priority", "important"),
+            ("csrf", csrf.as_str()),
+            ("lang", "zh"),
+        ])
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let to = answer.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.contains("ok="), "{to}");
+    let rows = poll("the form's relay", 20, st.path(), |r| {
+        r.iter()
+            .any(|p| p["files"][0] == form_src.as_str() && p["status"] == "played")
+    });
+    signal(&child, "TERM");
+    assert!(wait_exit(child, 10).success());
+    for src in [&cli_src, &form_src] {
+        let row = rows.iter().find(|p| p["files"][0] == src.as_str()).unwrap();
+        assert_eq!(row["trigger"], "manual", "{row}");
+        let took = (instant(&row["ended_at"]) - instant(&row["scheduled_at"])).num_milliseconds();
+        assert!(
+            (3_500..5_000).contains(&took),
+            "ends after its time: {took} ms {row}"
+        );
+        assert!(row["relayed_s"].as_f64().unwrap() > 1.0, "{row}");
+    }
+    let form_row = rows
+        .iter()
+        .find(|p| p["files"][0] == form_src.as_str())
+        .unwrap();
+    assert_eq!(form_row["priority"], "important");
+}

@@ -38,6 +38,9 @@ string is its own stream, so tests do not share state):
                                     with a TCP reset (SO_LINGER 0), `how=fin`
                                     with an orderly close (looks like the
                                     stream ended)
+    /trickle.mp3?after=S&for=T      first connection: after S s one byte per
+                                    0.1 s (10 B/s) for T s (default 60), then
+                                    closed; later connections stream normally
     /stall.mp3?after=S&for=T        first connection: after S s no more bytes,
                                     socket kept open T s (default 60), then
                                     closed; later connections stream normally
@@ -249,7 +252,7 @@ class Plan:
         self.clips = clips
         self.burst = qfloat(q, "burst", 0.0)
         self.after = qfloat(q, "after", 5.0)
-        self.span = qfloat(q, "for", 60.0 if kind == "stall" else 5.0)
+        self.span = qfloat(q, "for", 60.0 if kind in ("stall", "trickle") else 5.0)
         self.times = qint(q, "times", 1)
         self.i = 0  # frames taken from the current clip
         self.switched = kind == "switch" and conn.index > 0
@@ -278,6 +281,8 @@ class Plan:
             return "drop"
         if self.kind == "stall" and self.conn.index == 0 and elapsed >= self.after:
             return "close" if elapsed >= self.after + self.span else "stall"
+        if self.kind == "trickle" and self.conn.index == 0 and elapsed >= self.after:
+            return "close" if elapsed >= self.after + self.span else "trickle"
         return "stream"
 
 
@@ -296,7 +301,7 @@ def qint(q, k, default):
 
 
 KINDS = {"/ok.mp3": "ok", "/drop.mp3": "drop", "/stall.mp3": "stall", "/silence.mp3": "silence",
-         "/switch.mp3": "switch", "/refuse.mp3": "refuse"}
+         "/switch.mp3": "switch", "/refuse.mp3": "refuse", "/trickle.mp3": "trickle"}
 
 
 def log(msg):
@@ -360,6 +365,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def stream(self, sock, plan, conn):
         media = 0.0  # seconds of audio sent
+        trickle = b""  # the frame being trickled, byte by byte
         while True:
             elapsed = time.monotonic() - conn.opened_mono
             act = plan.action(elapsed)
@@ -381,6 +387,14 @@ class Handler(BaseHTTPRequestHandler):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 self.close(sock, orderly=False)
                 return
+            if act == "trickle":
+                # One byte of the stream per tick (10 B/s): never silent
+                # for long, far too slow to play.
+                if not trickle:
+                    trickle, _ = plan.frame(media)
+                sock.sendall(trickle[:1])
+                trickle = trickle[1:]
+                conn.bytes += 1
             if act == "close":
                 conn.end = "stall"
                 self.close(sock)

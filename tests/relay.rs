@@ -612,3 +612,16 @@ fn a_relay_now_from_the_cli_and_from_the_dashboard_form() {
         .unwrap();
     assert_eq!(form_row["priority"], "important");
 }
+
+#[test]
+fn a_stream_that_trickles_is_lost_like_one_that_stalls() {
+    // 10 bytes a second from 4 s in: never silent for 2 s, far too slow.
+    let src = url("/trickle.mp3?after=4&for=60&t=trickle");
+    let r = relay(&src, 12, "", &[], |_| {});
+    r.one_closed_outage(&src, "too slow");
+    assert!(r.row["reconnects"].as_u64().unwrap() >= 1, "{}", r.row);
+    let lost = r.f("lost_s");
+    assert!((0.5..6.0).contains(&lost), "lost {lost} s: {}", r.row);
+    r.adds_up();
+    r.ended_on_time();
+}

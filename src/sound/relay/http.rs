@@ -6,9 +6,9 @@
 //! a stream needs itself (headers are parsed by `httparse`).
 
 use super::RelaySettings;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::DecoderOptions;
 use symphonia::core::errors::Error as SymError;
@@ -24,7 +24,7 @@ const MAX_HEADER: usize = 16 * 1024;
 
 /// An open stream: its body, and what the server said it is.
 pub(crate) struct Answer {
-    pub(crate) body: BufReader<TcpStream>,
+    pub(crate) body: Watched<BufReader<TcpStream>>,
     pub(crate) content_type: Option<String>,
 }
 
@@ -106,13 +106,14 @@ fn request(url: &str, s: &RelaySettings) -> Result<Reply, String> {
     )
     .map_err(io)?;
     let mut body = BufReader::with_capacity(64 * 1024, stream);
-    let head = read_head(&mut body).map_err(|e| match e.kind() {
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => format!(
-            "{authority} did not answer within {} s",
-            s.connect_timeout.as_secs()
-        ),
-        _ => io(e),
-    })?;
+    let head =
+        read_head(&mut body, Instant::now() + s.connect_timeout).map_err(|e| match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => format!(
+                "{authority} did not answer within {} s",
+                s.connect_timeout.as_secs()
+            ),
+            _ => io(e),
+        })?;
     // Shoutcast answers `ICY 200 OK`: HTTP/1.0 in all but name.
     let head = match head.strip_prefix(b"ICY ") {
         Some(rest) => [b"HTTP/1.0 ".as_slice(), rest].concat(),
@@ -136,7 +137,12 @@ fn request(url: &str, s: &RelaySettings) -> Result<Reply, String> {
                 .map_err(io)?;
             Ok(Reply::Stream(Answer {
                 content_type: header("content-type"),
-                body,
+                body: Watched {
+                    inner: body,
+                    window: s.no_data_after,
+                    since: Instant::now(),
+                    bytes: 0,
+                },
             }))
         }
         301 | 302 | 303 | 307 | 308 => header("location")
@@ -169,23 +175,78 @@ fn open_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, Strin
     stream.ok_or(last)
 }
 
-/// Reads up to the blank line that ends the headers.
-fn read_head(r: &mut BufReader<TcpStream>) -> std::io::Result<Vec<u8>> {
+/// Reads up to the blank line that ends the headers: at most
+/// [`MAX_HEADER`] bytes, all of them by `deadline` (a server that
+/// trickles its answer is not waited on past it).
+fn read_head(r: &mut BufReader<TcpStream>, deadline: Instant) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::new();
     loop {
-        let n = r.read_until(b'\n', &mut head)?;
-        if n == 0 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        r.get_ref().set_read_timeout(Some(left))?;
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 "closed before its answer",
             ));
         }
-        if head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n") {
+        let mut used = 0;
+        let mut done = false;
+        for &b in buf {
+            used += 1;
+            head.push(b);
+            if head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n") {
+                done = true;
+                break;
+            }
+        }
+        r.consume(used);
+        if done {
             return Ok(head);
         }
         if head.len() > MAX_HEADER {
             return Err(std::io::Error::other("answer headers too long"));
         }
+    }
+}
+
+/// The body of a stream, watched: fewer than [`MIN_BYTES`] in any span
+/// of `window` (a server that trickles) is an error, as no byte at all
+/// is (the socket's read timeout).
+pub(crate) struct Watched<R> {
+    inner: R,
+    window: Duration,
+    since: Instant,
+    bytes: usize,
+}
+
+/// The least a stream must send per `no_data_after` (an MP3 of 8 kbit/s
+/// sends 1 KB a second).
+pub(crate) const MIN_BYTES: usize = 512;
+
+/// The start of the error a trickling stream ends with.
+const TOO_SLOW: &str = "the stream is too slow";
+
+impl<R: Read> Read for Watched<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n;
+        let spent = self.since.elapsed();
+        if spent >= self.window {
+            if self.bytes < MIN_BYTES {
+                return Err(std::io::Error::other(format!(
+                    "{TOO_SLOW}: {} bytes in {:.0} s",
+                    self.bytes,
+                    spent.as_secs_f64()
+                )));
+            }
+            self.since = Instant::now();
+            self.bytes = 0;
+        }
+        Ok(n)
     }
 }
 
@@ -337,6 +398,7 @@ fn end_of(e: SymError, no_data_after: Duration) -> StreamEnd {
             std::io::ErrorKind::UnexpectedEof => {
                 StreamEnd::Link("the server closed the connection".into())
             }
+            _ if io.to_string().starts_with(TOO_SLOW) => StreamEnd::Link(io.to_string()),
             _ => StreamEnd::Link(format!("the connection broke: {io}")),
         },
         SymError::ResetRequired => {

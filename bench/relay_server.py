@@ -38,6 +38,9 @@ string is its own stream, so tests do not share state):
                                     with a TCP reset (SO_LINGER 0), `how=fin`
                                     with an orderly close (looks like the
                                     stream ended)
+    /garbage.mp3                    bytes at the stream's rate that never decode
+    (any path) rate=R               send R seconds of audio per second (0.5:
+                                    slower than real time, 2: faster)
     /trickle.mp3?after=S&for=T      first connection: after S s one byte per
                                     0.1 s (10 B/s) for T s (default 60), then
                                     closed; later connections stream normally
@@ -274,6 +277,9 @@ class Plan:
             clip = tone
         fr = clip.frames[self.i % len(clip)]
         self.i += 1
+        if self.kind == "garbage":
+            # Bytes at the stream's rate that never decode: no frame sync.
+            fr = bytes((self.i * 7 + k * 13) % 251 for k in range(len(fr))).replace(b"\xff", b"\x00")
         return fr, clip.frame_s
 
     def action(self, elapsed):
@@ -301,7 +307,8 @@ def qint(q, k, default):
 
 
 KINDS = {"/ok.mp3": "ok", "/drop.mp3": "drop", "/stall.mp3": "stall", "/silence.mp3": "silence",
-         "/switch.mp3": "switch", "/refuse.mp3": "refuse", "/trickle.mp3": "trickle"}
+         "/switch.mp3": "switch", "/refuse.mp3": "refuse", "/trickle.mp3": "trickle",
+         "/garbage.mp3": "garbage"}
 
 
 def log(msg):
@@ -371,7 +378,8 @@ class Handler(BaseHTTPRequestHandler):
             act = plan.action(elapsed)
             # Send what is due (up to the cut, when there is one: a stream cut
             # after S seconds has carried S seconds of audio).
-            due = elapsed + plan.burst if act == "stream" else plan.after + plan.burst
+            rate = qfloat(plan.q, "rate", 1.0)
+            due = elapsed * rate + plan.burst if act == "stream" else plan.after + plan.burst
             out = []
             while media < due:
                 fr, dur = plan.frame(media)

@@ -636,9 +636,13 @@ impl Daemon {
                 return s;
             }
             if Instant::now() > deadline {
-                let _ = child.kill();
+                self.child = Some(child);
+                let stacks = self.stacks();
+                if let Some(c) = self.child.as_mut() {
+                    let _ = c.kill();
+                }
                 panic!(
-                    "daemon did not stop within {secs} s after SIGTERM\n{}",
+                    "daemon did not stop within {secs} s after SIGTERM\n{}\nstacks:\n{stacks}",
                     self.stderr()
                 );
             }
@@ -661,16 +665,45 @@ impl Daemon {
         s
     }
 
-    /// Polls `cond` every 100 ms until it holds or `secs` pass.
+    /// Polls `cond` every 100 ms until it holds or `secs` pass. On a
+    /// timeout the panic carries the daemon's stderr and, where gdb is
+    /// installed, every thread's stack (a stuck thread shows at once).
     pub fn wait(&self, what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(secs);
         while !cond() {
-            assert!(
-                Instant::now() < deadline,
-                "timed out after {secs} s waiting for {what}\nstderr:\n{}",
-                self.stderr()
-            );
+            if Instant::now() >= deadline {
+                panic!(
+                    "timed out after {secs} s waiting for {what}\nstderr:\n{}\nstacks:\n{}",
+                    self.stderr(),
+                    self.stacks()
+                );
+            }
             std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Every thread's stack of the running daemon (`gdb -batch`), or why
+    /// not.
+    pub fn stacks(&self) -> String {
+        let Some(c) = &self.child else {
+            return "(not running)".into();
+        };
+        match std::process::Command::new("gdb")
+            .args([
+                "-p",
+                &c.id().to_string(),
+                "-batch",
+                "-ex",
+                "thread apply all bt",
+            ])
+            .output()
+        {
+            Ok(o) => format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Err(e) => format!("(no gdb: {e})"),
         }
     }
 }

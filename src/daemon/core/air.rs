@@ -105,10 +105,22 @@ impl Daemon {
         now: DateTime<Utc>,
     ) -> Result<(), RunError> {
         let f = p.firing.clone();
-        let reason = format!("{}: {file}: {detail}", reasons::CONTENT);
+        // A relay whose slot is over is no file's fault: no `content`
+        // outage for its source.
+        let relay = f.relay.as_ref().is_some_and(|r| r.subject == file);
+        let code = if relay {
+            reasons::SOURCE
+        } else {
+            reasons::CONTENT
+        };
+        let reason = format!("{code}: {file}: {detail}");
         tracing::warn!(broadcast = %f.broadcast, %reason, "cannot play");
         let trigger = p.trigger;
-        let outage = self.open_content(file, detail, now).await?;
+        let outage = if relay {
+            None
+        } else {
+            Some(self.open_content(file, detail, now).await?)
+        };
         self.store
             .call(move |s| {
                 let row = match p.resume {
@@ -123,7 +135,7 @@ impl Daemon {
                         ..NewPlay::of(&f, trigger, Status::Failed)
                     })?,
                 };
-                if let Some(row) = row {
+                if let (Some(row), Some(outage)) = (row, outage) {
                     s.link_outage(row, outage)?;
                 }
                 Ok(())

@@ -35,6 +35,8 @@ pub struct RelayAir {
     fallbacks: usize,
     open_fallback: OpenFallback,
     playing: Option<(usize, Sound)>,
+    /// Fallback files that could not be opened (not tried again).
+    broken: Vec<bool>,
     /// Samples relayed not yet added to the shared count.
     relayed: u64,
 }
@@ -76,6 +78,7 @@ impl RelayAir {
             fallbacks,
             open_fallback,
             playing: None,
+            broken: vec![false; fallbacks],
             relayed: 0,
         }
     }
@@ -118,10 +121,14 @@ impl RelayAir {
                     return x;
                 }
             }
-            let index = self
-                .playing
-                .take()
-                .map_or(0, |(i, _)| (i + 1) % self.fallbacks);
+            let after = self.playing.take().map_or(self.fallbacks - 1, |(i, _)| i);
+            // The next file that opens, after the one that ended.
+            let Some(index) = (1..=self.fallbacks)
+                .map(|k| (after + k) % self.fallbacks)
+                .find(|i| !self.broken[*i])
+            else {
+                return 0.0;
+            };
             self.playing = (self.open_fallback)(index).map(|src| {
                 let uniform: Sound = Box::new(rodio::source::UniformSourceIterator::new(
                     src,
@@ -130,6 +137,9 @@ impl RelayAir {
                 ));
                 (index, uniform)
             });
+            if self.playing.is_none() {
+                self.broken[index] = true;
+            }
             self.shared.fallback_on.store(true, Ordering::Relaxed);
         }
         0.0

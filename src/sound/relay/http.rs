@@ -142,6 +142,7 @@ fn request(url: &str, s: &RelaySettings) -> Result<Reply, String> {
                     window: s.no_data_after,
                     since: Instant::now(),
                     bytes: 0,
+                    check: None,
                 },
             }))
         }
@@ -221,27 +222,45 @@ pub(crate) struct Watched<R> {
     window: Duration,
     since: Instant,
     bytes: usize,
+    /// Asked at every read: a reason to give up on the stream (the slot
+    /// is over; no sound after a while), or `None`.
+    pub(crate) check: Option<Check>,
 }
+
+/// Why a reader gives up on a stream, asked at every read.
+pub(crate) type Check = Box<dyn Fn() -> Option<String> + Send + Sync>;
+
+/// An error the watch raised (not the socket's), with its reason.
+#[derive(Debug)]
+struct GaveUp(String);
+
+impl std::fmt::Display for GaveUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GaveUp {}
 
 /// The least a stream must send per `no_data_after` (an MP3 of 8 kbit/s
 /// sends 1 KB a second).
 pub(crate) const MIN_BYTES: usize = 512;
 
-/// The start of the error a trickling stream ends with.
-const TOO_SLOW: &str = "the stream is too slow";
-
 impl<R: Read> Read for Watched<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(why) = self.check.as_ref().and_then(|c| c()) {
+            return Err(std::io::Error::other(GaveUp(why)));
+        }
         let n = self.inner.read(buf)?;
         self.bytes += n;
         let spent = self.since.elapsed();
         if spent >= self.window {
             if self.bytes < MIN_BYTES {
-                return Err(std::io::Error::other(format!(
-                    "{TOO_SLOW}: {} bytes in {:.0} s",
+                return Err(std::io::Error::other(GaveUp(format!(
+                    "the stream is too slow: {} bytes in {:.0} s",
                     self.bytes,
                     spent.as_secs_f64()
-                )));
+                ))));
             }
             self.since = Instant::now();
             self.bytes = 0;
@@ -398,7 +417,7 @@ fn end_of(e: SymError, no_data_after: Duration) -> StreamEnd {
             std::io::ErrorKind::UnexpectedEof => {
                 StreamEnd::Link("the server closed the connection".into())
             }
-            _ if io.to_string().starts_with(TOO_SLOW) => StreamEnd::Link(io.to_string()),
+            _ if io.get_ref().is_some_and(|e| e.is::<GaveUp>()) => StreamEnd::Link(io.to_string()),
             _ => StreamEnd::Link(format!("the connection broke: {io}")),
         },
         SymError::ResetRequired => {
@@ -419,8 +438,17 @@ pub fn probe_http(url: &str, timeout: Duration) -> Result<String, String> {
         no_data_after: timeout,
         ..RelaySettings::default()
     };
-    let answer = connect(url, &s)?;
+    let mut answer = connect(url, &s)?;
     let kind = answer.content_type.clone().unwrap_or_default();
+    let give_up = Instant::now() + timeout * 2;
+    answer.body.check = Some(Box::new(move || {
+        (Instant::now() > give_up).then(|| {
+            format!(
+                "no sound in {} s (is it an audio stream?)",
+                (timeout * 2).as_secs()
+            )
+        })
+    }));
     let d = Decoded::open(answer, &s).map_err(|e| match e {
         StreamEnd::Link(w) | StreamEnd::FormatChanged(w) | StreamEnd::Undecodable(w) => w,
         StreamEnd::NoData(d) => format!("no data for {} s", d.as_secs()),

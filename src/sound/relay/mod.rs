@@ -174,6 +174,8 @@ pub(crate) struct Shared {
     pub(crate) reconnects: AtomicU32,
     /// Whether the current session put sound in the buffer.
     pub(crate) delivered: AtomicBool,
+    /// Whether the current session decoded any sound.
+    pub(crate) decoded: AtomicBool,
     /// When the relay first went on air.
     on_air_since: Mutex<Option<DateTime<Utc>>>,
     /// When it was cut (to resume), and the time it spent cut so far.
@@ -302,6 +304,7 @@ impl RelayFeed {
             silent: AtomicU64::new(0),
             reconnects: AtomicU32::new(0),
             delivered: AtomicBool::new(false),
+            decoded: AtomicBool::new(false),
             on_air_since: Mutex::new(None),
             cut: Mutex::new((None, Duration::ZERO)),
             notify,

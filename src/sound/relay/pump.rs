@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 /// starts the backoff again from its first step.
 const GOOD_SESSION: Duration = Duration::from_secs(30);
 
+/// A session must last this long for its loss to be retried at once.
+const STEADY: Duration = Duration::from_secs(5);
+
 /// The pause before reconnecting at once (a server that accepts and
 /// drops at once is not hammered).
 const AGAIN: Duration = Duration::from_millis(100);
@@ -35,6 +38,7 @@ pub(super) fn run(s: &Arc<Shared>) {
         first = false;
         s.set_connecting();
         s.delivered.store(false, Ordering::SeqCst);
+        s.decoded.store(false, Ordering::SeqCst);
         let began = Instant::now();
         let ended = match &s.source {
             RelaySource::Http(url) => http_session(s, url),
@@ -48,10 +52,13 @@ pub(super) fn run(s: &Arc<Shared>) {
         // A session that delivered sound ended: reconnect at once (the
         // live buffer may still cover it), backing off only if that fails.
         let delivered = s.delivered.load(Ordering::SeqCst);
-        if delivered || began.elapsed() >= GOOD_SESSION {
+        // A session that flapped (lost within STEADY) backs off, or a
+        // flapping source would fill the ledger.
+        let steady = began.elapsed() >= STEADY;
+        if (delivered && steady) || began.elapsed() >= GOOD_SESSION {
             backoff = s.settings.backoff_first;
         }
-        if delivered || ended.at_once {
+        if (delivered || ended.at_once) && steady {
             rest(s, AGAIN);
         } else {
             rest(s, backoff);
@@ -87,14 +94,30 @@ fn rest(s: &Shared, d: Duration) {
     }
 }
 
-fn http_session(s: &Shared, url: &str) -> Option<Ended> {
-    let answer = match http::connect(url, &s.settings) {
+fn http_session(s: &Arc<Shared>, url: &str) -> Option<Ended> {
+    let mut answer = match http::connect(url, &s.settings) {
         Ok(a) => a,
         Err(e) => return Ended::wait(format!("cannot connect: {e}")),
     };
     if s.stopped() {
         return None;
     }
+    // Bytes that never become sound (not audio, a header that never
+    // ends) are a loss too, and the slot's end ends the reading.
+    let (watch, began) = (s.clone(), Instant::now());
+    let patience = s.settings.no_data_after + s.settings.connect_timeout;
+    answer.body.check = Some(Box::new(move || {
+        if watch.stopped() {
+            Some("the relay's slot is over".into())
+        } else if !watch.decoded.load(Ordering::Relaxed) && began.elapsed() > patience {
+            Some(format!(
+                "no sound in {} s (is it an audio stream?)",
+                patience.as_secs()
+            ))
+        } else {
+            None
+        }
+    }));
     let mut d = match Decoded::open(answer, &s.settings) {
         Ok(d) => d,
         Err(e) => return Some(ended(e)),
@@ -203,9 +226,14 @@ where
         ))
     };
     let per_second = target.0 as u64 * target.1 as u64;
-    let chunk_len = (per_second as usize / 20).max(target.0 as usize);
+    // 50 ms, whole frames (a dropped chunk must not swap the channels).
+    let ch = target.0 as usize;
+    let chunk_len = (per_second as usize / 20 / ch).max(1) * ch;
     let limit = s.settings.silence_after.as_millis() as u64 * per_second / 1000;
     let mut silent_run = 0u64;
+    // Sound decoded since the first of it, against the wall clock.
+    let (mut first, mut produced) = (None::<Instant>, 0u64);
+    let slack = s.settings.no_data_after.max(Duration::from_secs(3));
     loop {
         if s.stopped() {
             return None;
@@ -214,6 +242,17 @@ where
         if chunk.len() < chunk_len {
             let e = end.borrow_mut().take();
             return Some(e.unwrap_or(StreamEnd::Link("the stream ended".into())));
+        }
+        s.decoded.store(true, Ordering::Relaxed);
+        produced += chunk.len() as u64;
+        let since = first.get_or_insert_with(Instant::now).elapsed();
+        let sound = Duration::from_millis(produced * 1000 / per_second);
+        if since > sound + slack {
+            return Some(StreamEnd::Link(format!(
+                "the stream is slower than real time: {:.0} s of sound in {:.0} s",
+                sound.as_secs_f64(),
+                since.as_secs_f64()
+            )));
         }
         let loud = rms_dbfs(&chunk) >= s.settings.silence_db;
         silent_run = if loud {
@@ -250,9 +289,17 @@ pub(super) fn push(s: &Shared, chunk: Vec<f32>, per_second: u64) {
     let mut b = s.buffer();
     b.samples += chunk.len();
     b.chunks.push_back(chunk);
+    let mut dropped = false;
     while b.samples > max.max(1) && b.chunks.len() > 1 {
         if let Some(old) = b.chunks.pop_front() {
             b.samples -= old.len();
+            dropped = true;
         }
+    }
+    drop(b);
+    // A full buffer: nothing plays it (a cut), or the source runs faster
+    // than real time. Either way the reader need not race.
+    if dropped {
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -23,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use std::time::Duration;
 
 pub(super) async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
@@ -215,11 +216,11 @@ fn relay_target(raw: &str, length: Option<&str>) -> Result<PlayTarget, ApiError>
     })?;
     let length = length
         .and_then(parse_duration)
-        .filter(|d| !d.is_zero() && *d <= MAX_RELAY)
+        .filter(|d| *d >= Duration::from_secs(5) && *d <= MAX_RELAY)
         .ok_or_else(|| {
             ApiError::bad(
-                "a relay needs for=DURATION (like 30m), at most 12h",
-                "转播要写时长 for（如 30m），最长 12h",
+                "a relay needs for=DURATION (like 30m), from 5s to 12h",
+                "转播要写时长 for（如 30m），5 秒到 12 小时",
             )
         })?;
     Ok(PlayTarget::Relay { source, length })

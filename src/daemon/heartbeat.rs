@@ -140,6 +140,13 @@ impl Beats {
     /// before the readers conclude "no history", and both connections
     /// moved onto it.
     fn restore_deleted(&mut self, now: DateTime<Utc>) {
+        if self.main.path().exists() {
+            return;
+        }
+        // The beat's own connection to the deleted file closes first: a
+        // connection left on it would remove the new file's log and index
+        // by name as it closes.
+        self.beat = None;
         match self.main.restore_if_deleted() {
             Ok(true) => {
                 tracing::error!(db = %self.main.path().display(), "the database file was deleted while running: restored from the open database");

@@ -476,6 +476,44 @@ mod tests {
         .unwrap()
     }
 
+    /// The main file deleted (its log and index left at the path), with a
+    /// second connection open on it as the heartbeat has: after the
+    /// restore, what the store writes is seen by a new reader of the
+    /// path. (Were the old connections to close after the new one opened,
+    /// the last of them would remove the new file's log by name, and a
+    /// reader would see the file without the rows still in the log.)
+    #[test]
+    fn a_restored_database_keeps_its_log_where_readers_look() {
+        for sides in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let db = dir.path().join(DB_FILE);
+            let t = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+            let (s, _) = Store::open_holding(dir.path(), t).unwrap();
+            row(&s, "删之前", t);
+            let beat = s.heartbeat_handle().unwrap();
+            beat.beat(t, t).unwrap();
+            std::fs::remove_file(&db).unwrap();
+            if sides {
+                for side in ["-wal", "-shm"] {
+                    let _ = std::fs::remove_file(dir.path().join(format!("{DB_FILE}{side}")));
+                }
+            }
+            drop(beat);
+            assert!(s.restore_if_deleted().unwrap());
+            let after = row(&s, "删之后", t + chrono::Duration::minutes(1));
+            let reader =
+                Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                    .unwrap();
+            let n: i64 = reader
+                .query_row("SELECT count(*) FROM plays WHERE id = ?1", [after], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(n, 1, "sides deleted too: {sides}");
+            assert!(s.held().is_none());
+        }
+    }
+
     /// Another program holds the write lock: the daemon's handle holds its
     /// records in memory (no error), and writes them — same ids, links
     /// kept, with a `store` outage for the span — once the lock is gone.

@@ -257,18 +257,45 @@ impl Store {
         if let Some(dir) = self.path.parent() {
             file::create_folder(dir)?;
         }
+        // A write-ahead log and index still at the path (only the main file
+        // was deleted) are the deleted file's: their names go first, so no
+        // reader opens them for the new file. (Were the new connection to
+        // share the index with the old, closing the old one's descriptor
+        // would drop every POSIX lock this process holds on it; a reader
+        // would then take the index for unused and truncate it under the
+        // daemon's mapping: SIGBUS.)
+        for side in ["-wal", "-shm"] {
+            let mut p = self.path.as_os_str().to_owned();
+            p.push(side);
+            let _ = std::fs::remove_file(PathBuf::from(p));
+        }
         // Fold the write-ahead log into the (deleted) file first, so a WAL
         // still lying at the path cannot be replayed into the copy.
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(sq)?;
         conn.backup(rusqlite::MAIN_DB, &self.path, None)
             .map_err(sq)?;
-        let new = Connection::open(&self.path).map_err(sq)?;
-        new.busy_timeout(WRITE_WAIT).map_err(sq)?;
-        new.pragma_update(None, "journal_mode", "WAL").map_err(sq)?;
-        new.pragma_update(None, "synchronous", "FULL").map_err(sq)?;
-        new.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
-        *conn = new;
+        // The old connection closes before the new one opens: the last
+        // connection of a WAL database removes its log and index *by name*
+        // as it closes, which would take the new file's away.
+        drop(g.disk.take());
+        let opened = (|| {
+            let new = Connection::open(&self.path)?;
+            new.busy_timeout(WRITE_WAIT)?;
+            new.pragma_update(None, "journal_mode", "WAL")?;
+            new.pragma_update(None, "synchronous", "FULL")?;
+            new.pragma_update(None, "foreign_keys", "ON")?;
+            Ok(new)
+        })();
+        match opened {
+            Ok(new) => g.disk = Some(new),
+            Err(e) => {
+                // Records wait in memory until the file can be written.
+                let e = sq(e);
+                g.hold(&self.path, &e)?;
+                return Err(e);
+            }
+        }
         g.head = std::fs::File::open(&self.path).ok();
         Ok(true)
     }

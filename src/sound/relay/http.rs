@@ -37,19 +37,35 @@ pub(crate) fn connect(url: &str, s: &RelaySettings) -> Result<Answer, String> {
     for _ in 0..=MAX_REDIRECTS {
         match request(&url, s)? {
             Reply::Stream(a) => return Ok(a),
-            Reply::Redirect(to) => {
-                url = if to.starts_with("http://") {
-                    to
-                } else if to.starts_with("https://") {
-                    return Err(format!("redirected to {to}: https is not supported"));
-                } else {
-                    let (host, _, _) = split(&url)?;
-                    format!("http://{host}/{}", to.trim_start_matches('/'))
-                }
-            }
+            Reply::Redirect(to) => url = redirected(&url, &to)?,
         }
     }
     Err(format!("more than {MAX_REDIRECTS} redirects"))
+}
+
+/// Where a redirect from `from` to `to` (absolute, `//host/…`, `/path`
+/// or relative to `from`'s folder) leads.
+fn redirected(from: &str, to: &str) -> Result<String, String> {
+    let lower = to.to_ascii_lowercase();
+    if lower.starts_with("http://") {
+        return Ok(to.to_string());
+    }
+    if lower.starts_with("https://") {
+        return Err(format!("redirected to {to}: https is not supported"));
+    }
+    if let Some(rest) = to.strip_prefix("//") {
+        return Ok(format!("http://{rest}"));
+    }
+    let (host, _, path) = split(from)?;
+    if to.starts_with('/') {
+        return Ok(format!("http://{host}{to}"));
+    }
+    let path = path.split(['?', '#']).next().unwrap_or("/");
+    let folder = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+    Ok(format!(
+        "http://{host}{}{to}",
+        if folder.is_empty() { "/" } else { folder }
+    ))
 }
 
 enum Reply {
@@ -99,6 +115,8 @@ fn request(url: &str, s: &RelaySettings) -> Result<Reply, String> {
         .set_write_timeout(Some(s.connect_timeout))
         .map_err(io)?;
     let _ = stream.set_nodelay(true);
+    // A space written in the address is not allowed on the request line.
+    let path = path.replace(' ', "%20");
     write!(
         stream,
         "GET {path} HTTP/1.0\r\nHost: {authority}\r\nUser-Agent: cunxiang/{}\r\nAccept: */*\r\nIcy-MetaData: 0\r\nConnection: close\r\n\r\n",
@@ -485,6 +503,13 @@ mod tests {
             ("h".into(), 80, "/a?b=1".into())
         );
         assert!(split("http://h:x/").is_err());
+        let r = |to: &str| redirected("http://h:8000/live/a/b.mp3?x=1", to);
+        assert_eq!(r("c.mp3").unwrap(), "http://h:8000/live/a/c.mp3");
+        assert_eq!(r("/c.mp3").unwrap(), "http://h:8000/c.mp3");
+        assert_eq!(r("//other/c.mp3").unwrap(), "http://other/c.mp3");
+        assert_eq!(r("HTTP://x/y").unwrap(), "HTTP://x/y");
+        assert!(r("https://x/y").is_err());
+        assert_eq!(redirected("http://h", "c.mp3").unwrap(), "http://h/c.mp3");
         assert!(split("ftp://h/").is_err());
     }
 }

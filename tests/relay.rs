@@ -113,6 +113,23 @@ impl Relayed {
         );
     }
 
+    /// The source lost once for `why` and back: one closed outage, at
+    /// least one reconnect, `lost` seconds lost in `range`, relayed and
+    /// lost adding up to a slot that ended on time.
+    fn lost_and_back(&self, source: &str, why: &str, range: std::ops::Range<f64>) -> &Value {
+        let o = self.one_closed_outage(source, why);
+        assert!(
+            self.row["reconnects"].as_u64().unwrap() >= 1,
+            "{}",
+            self.row
+        );
+        let lost = self.f("lost_s");
+        assert!(range.contains(&lost), "lost {lost} s: {}", self.row);
+        self.adds_up();
+        self.ended_on_time();
+        o
+    }
+
     /// Exactly one `source` outage for `source`, its detail saying
     /// `why`, closed.
     fn one_closed_outage(&self, source: &str, why: &str) -> &Value {
@@ -266,7 +283,7 @@ fn a_refused_source_is_retried_with_backoff_until_it_answers() {
 fn a_stream_that_stalls_is_lost_after_no_data_after() {
     let src = url("/stall.mp3?after=4&for=60&t=stall");
     let r = relay(&src, 12, "", &[], |_| {});
-    let o = r.one_closed_outage(&src, "no data for 2 s");
+    let o = r.lost_and_back(&src, "no data for 2 s", 0.8..6.0);
     // The loss began with the last byte (4 s in), 2 s before it was seen.
     let opened = (instant(&o["started_at"]) - r.at).num_milliseconds();
     assert!((3_000..5_500).contains(&opened), "lost {opened} ms in");
@@ -276,11 +293,6 @@ fn a_stream_that_stalls_is_lost_after_no_data_after() {
         "the row says what was lost: {}",
         r.row
     );
-    assert!(r.row["reconnects"].as_u64().unwrap() >= 1, "{}", r.row);
-    let lost = r.f("lost_s");
-    assert!((0.8..6.0).contains(&lost), "lost {lost} s: {}", r.row);
-    r.adds_up();
-    r.ended_on_time();
 }
 
 #[test]
@@ -330,6 +342,24 @@ fn a_source_down_for_the_whole_slot_fails_and_its_outage_closes_with_the_slot() 
     r.ended_on_time();
 }
 
+/// The running daemon's dashboard address (waits until it listens).
+fn control_addr(station: &Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let a = cunxiang::store::Store::open_existing(&station.join("var"))
+            .ok()
+            .and_then(|s| s.meta(cunxiang::store::keys::CONTROL_ADDR).ok().flatten());
+        if let Some(a) = a {
+            return a;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the daemon never listened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// A stream address on a port nobody listens on.
 fn nobody_listens() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -370,11 +400,7 @@ fn the_fallback_plays_while_the_source_is_lost_and_status_says_so() {
                 if relay["fallback"] == true {
                     seen = relay.clone();
                     // The dashboard shows the same.
-                    let addr = cunxiang::store::Store::open_existing(&station.join("var"))
-                        .unwrap()
-                        .meta(cunxiang::store::keys::CONTROL_ADDR)
-                        .unwrap()
-                        .unwrap();
+                    let addr = control_addr(station);
                     let get = |path: &str| {
                         ureq::get(format!("http://{addr}{path}"))
                             .call()
@@ -518,22 +544,7 @@ fn a_relay_now_from_the_cli_and_from_the_dashboard_form() {
     let st = TempStation::new();
     st.write("cunxiang.toml", RELAY);
     let child = spawn(st.path(), "null", &[], &[]);
-    let addr = {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
-            let a = cunxiang::store::Store::open_existing(&st.path().join("var"))
-                .ok()
-                .and_then(|s| s.meta(cunxiang::store::keys::CONTROL_ADDR).ok().flatten());
-            if let Some(a) = a {
-                break a;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the daemon never listened"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    };
+    let addr = control_addr(st.path());
     let cli_src = url("/ok.mp3?t=cli");
     let out = cunxiang()
         .arg("--station")
@@ -618,12 +629,7 @@ fn a_stream_that_trickles_is_lost_like_one_that_stalls() {
     // 10 bytes a second from 4 s in: never silent for 2 s, far too slow.
     let src = url("/trickle.mp3?after=4&for=60&t=trickle");
     let r = relay(&src, 12, "", &[], |_| {});
-    r.one_closed_outage(&src, "too slow");
-    assert!(r.row["reconnects"].as_u64().unwrap() >= 1, "{}", r.row);
-    let lost = r.f("lost_s");
-    assert!((0.5..6.0).contains(&lost), "lost {lost} s: {}", r.row);
-    r.adds_up();
-    r.ended_on_time();
+    r.lost_and_back(&src, "too slow", 0.5..6.0);
 }
 
 #[test]

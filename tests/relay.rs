@@ -680,3 +680,49 @@ fn a_stream_slower_than_real_time_is_lost_not_played_as_gaps() {
     r.adds_up();
     r.ended_on_time();
 }
+
+/// `check --sources` tries each relayed source once, now: one that
+/// streams says its format, one nobody serves is down (exit 1); plain
+/// `check` touches no network (exit 0, no sources).
+#[test]
+fn check_sources_tries_each_source_once() {
+    let st = TempStation::new();
+    let (good, dead) = (url("/ok.mp3?t=check"), nobody_listens());
+    st.schedule(
+        "r.toml",
+        &format!(
+            "[[broadcast]]\nname = \"好\"\nrelay = \"{good}\"\nat = [\"10:00\"]\nduration = \"5m\"\n\n[[broadcast]]\nname = \"坏\"\nrelay = \"{dead}\"\nat = [\"11:00\"]\nduration = \"5m\"\n"
+        ),
+    );
+    let run = |args: &[&str]| {
+        cunxiang()
+            .arg("--station")
+            .arg(st.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["check", "--sources", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "a source is down");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let by = |s: &str| {
+        v["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["source"] == s)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by(&good)["ok"], true);
+    assert!(by(&good)["detail"]
+        .as_str()
+        .unwrap()
+        .contains("44100 Hz, 2 ch"));
+    assert_eq!(by(&dead)["ok"], false);
+    assert_eq!(by(&dead)["broadcasts"], serde_json::json!(["坏"]));
+    let plain = run(&["check", "--format", "json"]);
+    assert_eq!(plain.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert!(v.get("sources").is_none());
+}

@@ -10,7 +10,13 @@
 //! and says how many more, and names and texts are cut with an ellipsis.
 
 mod charts;
+mod library;
+mod manage;
+mod schedules;
 mod sections;
+mod week;
+
+pub use manage::manage_page;
 
 use crate::config::load::Station;
 use crate::config::schedule::Broadcast;
@@ -209,6 +215,7 @@ fn render(
                     h1 { (station_name) }
                     span.state { (state_text) }
                     span { (c.show(now)) }
+                    (manage::nav(lang, "status"))
                     a href=(other.0) { (other.1) }
                 }
                 main {

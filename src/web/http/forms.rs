@@ -97,12 +97,45 @@ pub(super) async fn dashboard(
     Ok(Html(page))
 }
 
+/// The operator's page (`/manage`), with a form's result.
+#[tracing::instrument(skip_all)]
+pub(super) async fn manage(
+    State(st): State<Shared>,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Html<String>, ApiError> {
+    let Query(q) = q?;
+    let lang = LangQuery {
+        lang: q.lang.clone(),
+    }
+    .lang();
+    let (msg, err) = flash(lang, &q);
+    let opts = crate::web::dashboard::PageOpts {
+        lang,
+        token_required: st.token.is_some(),
+        csrf: st.csrf.clone(),
+        msg,
+        err,
+    };
+    let live = st.live.borrow().clone();
+    let (dir, now) = (st.station_dir.clone(), st.clock.now());
+    let page = blocking(&st, move || {
+        crate::web::dashboard::manage_page(&dir, now, &live, &opts)
+    })
+    .await?;
+    Ok(Html(page))
+}
+
 /// Back to the dashboard with a result code (a redirect, so reloading the
 /// page never repeats the action).
 pub(super) fn back(lang: Lang, key: &str, code: &str, name: &str) -> Response {
+    back_to("/", lang, key, code, name)
+}
+
+/// Back to `page` (`/` or `/manage`) with a result code.
+pub(super) fn back_to(page: &str, lang: Lang, key: &str, code: &str, name: &str) -> Response {
     let q = serde_urlencoded::to_string([("lang", lang.code()), (key, code), ("name", name)])
         .unwrap_or_default();
-    Redirect::to(&format!("/?{q}")).into_response()
+    Redirect::to(&format!("{page}?{q}")).into_response()
 }
 
 pub(super) fn form_lang(f: &HashMap<String, String>) -> Lang {

@@ -22,7 +22,7 @@ use api::*;
 use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
-use forms::{dashboard, form_play, form_stop, login};
+use forms::{dashboard, form_play, form_stop, login, manage};
 use guard::guard;
 use listener::{Capped, PeerAddr};
 use std::collections::HashMap;
@@ -179,6 +179,7 @@ pub fn spawn(
 fn router(state: Shared) -> Router {
     Router::new()
         .route("/", get(dashboard))
+        .route("/manage", get(manage))
         .route("/login", post(login))
         .route("/play", post(form_play))
         .route("/stop", post(form_stop))

@@ -84,6 +84,8 @@ pub struct PageOpts {
     /// A message after a form action.
     pub msg: Option<String>,
     pub err: Option<String>,
+    /// The operator's page: an audio file to prefill "add to a schedule".
+    pub add: Option<String>,
 }
 
 const CSS: &str = r#"

@@ -24,6 +24,9 @@ pub(super) struct PageQuery {
     ok: Option<String>,
     err: Option<String>,
     name: Option<String>,
+    /// An audio file to prefill the operator's page's "add to a schedule"
+    /// form with (the library's and the upload's link).
+    add: Option<String>,
 }
 
 /// The sentence for a form's result code.
@@ -87,6 +90,7 @@ pub(super) async fn dashboard(
         csrf: st.csrf.clone(),
         msg,
         err,
+        add: q.add.clone(),
     };
     let live = st.live.borrow().clone();
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
@@ -115,6 +119,7 @@ pub(super) async fn manage(
         csrf: st.csrf.clone(),
         msg,
         err,
+        add: q.add.clone(),
     };
     let live = st.live.borrow().clone();
     let (dir, now) = (st.station_dir.clone(), st.clock.now());

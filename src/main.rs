@@ -84,6 +84,20 @@ enum Command {
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
         repeat: Option<u32>,
     },
+    /// Read a typed notice aloud now (the daemon must run), or into a WAV file / 文字广播
+    Say {
+        /// The notice, in Chinese (at most 1000 characters)
+        text: String,
+        /// normal, important or emergency (emergency cuts what is on air)
+        #[arg(long)]
+        priority: Option<String>,
+        /// How many times to read it
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
+        repeat: Option<u32>,
+        /// Only read it into this WAV file (no daemon; nothing goes on air)
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["priority", "repeat"])]
+        wav: Option<std::path::PathBuf>,
+    },
     /// Stop the broadcast on air (the daemon keeps running) / 停止当前播出
     Stop,
     /// Show the as-run log / 播出记录
@@ -268,6 +282,29 @@ fn dispatch(
                 length,
                 priority,
                 repeat,
+                say: None,
+            },
+            &mut out,
+            &mut err,
+        ),
+        Command::Say {
+            text,
+            wav: Some(wav),
+            ..
+        } => cli::say_to_wav(station, lang, &text, &wav, &mut out, &mut err),
+        Command::Say {
+            text,
+            priority,
+            repeat,
+            wav: None,
+        } => cli::play(
+            station,
+            lang,
+            &cli::PlayArgs {
+                say: Some(text),
+                priority,
+                repeat,
+                ..Default::default()
             },
             &mut out,
             &mut err,

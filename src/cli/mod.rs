@@ -13,6 +13,7 @@ pub mod plan;
 pub mod remote;
 pub mod report;
 pub mod run;
+mod say;
 pub mod status;
 
 pub use check::{check, CheckFormat};
@@ -22,6 +23,7 @@ pub use plan::{plan, PlanFormat, PlanOpts, PLAN_MAX_DAYS};
 pub use remote::{play, stop, PlayArgs};
 pub use report::report;
 pub use run::run;
+pub use say::say_to_wav;
 pub use status::status;
 
 /// Output format of `outages` and `report`.

@@ -100,9 +100,10 @@ pub fn play(
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    let mut body = match (&args.relay, &args.name) {
-        (Some(r), _) => serde_json::json!({ "relay": r, "for": args.length }),
-        (None, n) => serde_json::json!({ "name": n }),
+    let mut body = match (&args.relay, &args.say, &args.name) {
+        (Some(r), _, _) => serde_json::json!({ "relay": r, "for": args.length }),
+        (None, Some(s), _) => serde_json::json!({ "say": s }),
+        (None, None, n) => serde_json::json!({ "name": n }),
     };
     if let Some(p) = &args.priority {
         body["priority"] = p.as_str().into();
@@ -144,6 +145,8 @@ pub struct PlayArgs {
     pub length: Option<String>,
     pub priority: Option<String>,
     pub repeat: Option<u32>,
+    /// A typed notice to read aloud instead.
+    pub say: Option<String>,
 }
 
 /// `cunxiang stop`: asks the running daemon to stop the play on air.

@@ -36,6 +36,8 @@ pub enum PlayTarget {
     File(String),
     /// A broadcast if one has this name, else a file.
     Either(String),
+    /// A typed notice, read aloud now (checked: [`notice_text`](crate::config::schedule::notice_text)).
+    Say(String),
     /// A live source, relayed for `length` from now.
     Relay {
         source: crate::config::schedule::RelaySource,

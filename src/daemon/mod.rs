@@ -14,6 +14,7 @@ mod core;
 mod heartbeat;
 mod live;
 mod lock;
+pub mod notice;
 mod relay;
 mod settings;
 mod source;

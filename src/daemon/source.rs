@@ -80,6 +80,7 @@ pub(super) fn self_test_broadcast(at: chrono::NaiveTime) -> Broadcast {
         catch_up: Some(Duration::from_secs(600)),
         enabled: true,
         relay: None,
+        say: None,
     }
 }
 
@@ -88,36 +89,10 @@ pub(super) fn self_test_broadcast(at: chrono::NaiveTime) -> Broadcast {
 /// # Errors
 /// The first file that cannot play, and why.
 pub fn build_items(audio_dir: &Path, f: &Firing) -> Result<Vec<PlayItem>, (String, String)> {
-    let probe = |rel: &str| -> Result<(PathBuf, Duration), (String, String)> {
-        let p =
-            media::resolve_under(audio_dir, rel).map_err(|e| (rel.to_string(), e.to_string()))?;
-        let info = media::probe(&p).map_err(|e| (rel.to_string(), e.to_string()))?;
-        Ok((p, info.duration))
-    };
-    let mut items = Vec::new();
-    match &f.chime {
-        ChimeFile::None => {}
-        ChimeFile::Builtin => items.push(PlayItem {
-            kind: ItemKind::Chime,
-            source: ItemSource::Builtin,
-            label: "(builtin chime)".into(),
-            volume: f.volume,
-            duration: plan::chime::duration(),
-        }),
-        ChimeFile::File(rel) => {
-            let (p, d) = probe(rel)?;
-            items.push(PlayItem {
-                kind: ItemKind::Chime,
-                source: ItemSource::File(p),
-                label: rel.clone(),
-                volume: f.volume,
-                duration: d,
-            });
-        }
-    }
+    let mut items: Vec<PlayItem> = chime_item(audio_dir, f)?.into_iter().collect();
     let mut content = Vec::new();
     for rel in &f.files {
-        let (p, d) = probe(rel)?;
+        let (p, d) = probe(audio_dir, rel)?;
         content.push(PlayItem {
             kind: ItemKind::Content,
             source: ItemSource::File(p),
@@ -126,6 +101,47 @@ pub fn build_items(audio_dir: &Path, f: &Firing) -> Result<Vec<PlayItem>, (Strin
             duration: d,
         });
     }
+    items.extend(repeated(f, &content));
+    Ok(items)
+}
+
+/// A file under the audio folder, checked: its path and length.
+fn probe(audio_dir: &Path, rel: &str) -> Result<(PathBuf, Duration), (String, String)> {
+    let p = media::resolve_under(audio_dir, rel).map_err(|e| (rel.to_string(), e.to_string()))?;
+    let info = media::probe(&p).map_err(|e| (rel.to_string(), e.to_string()))?;
+    Ok((p, info.duration))
+}
+
+/// The firing's chime, if it has one.
+///
+/// # Errors
+/// A chime file that cannot play, and why.
+pub fn chime_item(audio_dir: &Path, f: &Firing) -> Result<Option<PlayItem>, (String, String)> {
+    Ok(match &f.chime {
+        ChimeFile::None => None,
+        ChimeFile::Builtin => Some(PlayItem {
+            kind: ItemKind::Chime,
+            source: ItemSource::Builtin,
+            label: "(builtin chime)".into(),
+            volume: f.volume,
+            duration: plan::chime::duration(),
+        }),
+        ChimeFile::File(rel) => {
+            let (p, d) = probe(audio_dir, rel)?;
+            Some(PlayItem {
+                kind: ItemKind::Chime,
+                source: ItemSource::File(p),
+                label: rel.clone(),
+                volume: f.volume,
+                duration: d,
+            })
+        }
+    })
+}
+
+/// The content `repeat` times, with the firing's gap between.
+pub fn repeated(f: &Firing, content: &[PlayItem]) -> Vec<PlayItem> {
+    let mut items = Vec::new();
     for r in 0..f.repeat {
         if r > 0 && !f.gap.is_zero() {
             items.push(PlayItem {
@@ -138,5 +154,5 @@ pub fn build_items(audio_dir: &Path, f: &Firing) -> Result<Vec<PlayItem>, (Strin
         }
         items.extend(content.iter().cloned());
     }
-    Ok(items)
+    items
 }

@@ -11,6 +11,7 @@
 
 mod lang;
 mod msg;
+mod notice;
 mod reading;
 mod relay;
 mod run;
@@ -72,6 +73,9 @@ impl Msg {
             | Msg::RelayUntilBeforeAt { .. }
             | Msg::RelayOnlyKey { .. }
             | Msg::NotForRelay { .. } => relay::render(self, lang, &mut s),
+            Msg::SayAndOther { .. } | Msg::SayEmpty | Msg::SayTooLong { .. } => {
+                notice::render(self, lang, &mut s)
+            }
             Msg::BadTimezone { .. }
             | Msg::BadQuietHours { .. }
             | Msg::BadOutput { .. }
@@ -149,6 +153,9 @@ mod tests {
             },
             Msg::RelayOnlyKey { key: "x" },
             Msg::NotForRelay { key: "x" },
+            Msg::SayAndOther { key: "play" },
+            Msg::SayEmpty,
+            Msg::SayTooLong { chars: 2, max: 1 },
             Msg::BadTime { value: "x".into() },
             Msg::DuplicateTime { value: "x".into() },
             Msg::BadCron {

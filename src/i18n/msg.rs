@@ -123,6 +123,16 @@ pub enum Msg {
         key: &'static str,
     },
 
+    // --- typed notices (文字广播) ---
+    SayAndOther {
+        key: &'static str,
+    },
+    SayEmpty,
+    SayTooLong {
+        chars: usize,
+        max: usize,
+    },
+
     // --- audio files ---
     PathAbsolute {
         path: String,

@@ -115,6 +115,7 @@ pub fn manual_file_firing(
         catch_up: rules.catch_up,
         skip: None,
         relay: None,
+        say: None,
     }
 }
 
@@ -146,8 +147,44 @@ pub fn manual_relay_firing(
             length,
             fallback: Vec::new(),
         }),
+        say: None,
     }
 }
+
+/// A person's typed notice, read aloud now once with the built-in chime
+/// before it. Its name in the as-run log is the notice's beginning.
+pub fn manual_say_firing(
+    text: &str,
+    priority: Priority,
+    repeat: u32,
+    rules: &Rules,
+    at: DateTime<Utc>,
+) -> Firing {
+    let head: String = text.chars().take(SAY_NAME_CHARS).collect();
+    let more = if text.chars().count() > SAY_NAME_CHARS {
+        "…"
+    } else {
+        ""
+    };
+    Firing {
+        broadcast: format!("文字广播：{head}{more}"),
+        scheduled_at: at,
+        local_date: at.with_timezone(&rules.tz).date_naive(),
+        files: Vec::new(),
+        chime: ChimeFile::Builtin,
+        priority,
+        repeat: repeat.max(1),
+        gap: Duration::from_secs(3),
+        volume: 1.0,
+        catch_up: rules.catch_up,
+        skip: None,
+        relay: None,
+        say: Some(text.to_string()),
+    }
+}
+
+/// Characters of a typed notice that name its manual play.
+const SAY_NAME_CHARS: usize = 16;
 
 fn make_firing(
     b: &Broadcast,
@@ -182,6 +219,7 @@ fn make_firing(
             length: r.length,
             fallback: r.fallback.iter().map(|(p, _)| p.resolve(date)).collect(),
         }),
+        say: b.say.clone(),
     }
 }
 

@@ -27,7 +27,9 @@ pub use due::{
     due, next_after, reasons, upcoming, window, Cause, Decision, Window, MAX_LOOKBACK,
     STEP_TOLERANCE,
 };
-pub use generate::{firings, manual_file_firing, manual_firing, manual_relay_firing, slots, Slot};
+pub use generate::{
+    firings, manual_file_firing, manual_firing, manual_relay_firing, manual_say_firing, slots, Slot,
+};
 pub use simulate::{simulate, Other, Outcome, Settled, Simulation};
 
 /// The station rules the planner applies on top of each broadcast's own.
@@ -86,6 +88,8 @@ pub struct Firing {
     pub skip: Option<Skip>,
     /// A live relay instead of files (`files` is then empty).
     pub relay: Option<RelayPlan>,
+    /// A typed notice read aloud instead of files (`files` is then empty).
+    pub say: Option<String>,
 }
 
 /// A firing's relay (转播), resolved for its day.
@@ -119,12 +123,20 @@ impl Firing {
             ChimeFile::Builtin => chime::duration(),
             ChimeFile::File(f) => length(f)?,
         };
-        let mut one = Duration::ZERO;
+        let mut one = self.say.as_deref().map_or(Duration::ZERO, say_estimate);
         for f in &self.files {
             one += length(f)?;
         }
         Some(chime + one * self.repeat + self.gap * self.repeat.saturating_sub(1))
     }
+}
+
+/// How long a typed notice takes read aloud at the default rate, before
+/// it is rendered: about a quarter of a second a character (espeak-ng's
+/// Mandarin voice at 150 words a minute). The rendered file's length
+/// replaces it on air.
+pub fn say_estimate(text: &str) -> Duration {
+    Duration::from_millis(250 * text.chars().count() as u64)
 }
 
 /// The built-in "ding-dong"'s score: what the planner needs to know its

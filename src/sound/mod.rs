@@ -10,3 +10,4 @@ pub mod media;
 pub mod monitor;
 pub mod output;
 pub mod relay;
+pub mod speech;

@@ -23,13 +23,15 @@ pub(super) fn broadcast(r: &mut Reader<'_>, item: &Val<'_>) -> Option<Broadcast>
     r.broadcast = name.clone();
     r.unknown_keys(table, BROADCAST_KEYS, KEY_ALIASES);
     let is_relay = get(table, "relay").is_some();
-    let play = if is_relay {
+    let is_say = get(table, "say").is_some();
+    let play = if is_relay || is_say {
         Some(Vec::new())
     } else {
         play(r, table, item)
     };
     let times = times(r, table, item);
     let relay = super::relay::relay(r, table, item, times.as_ref());
+    let say = super::say::say(r, table, item);
     let days = days(r, table);
     let (from, until) = date_range(r, table, is_relay);
     let repeat = repeat(r, table);
@@ -73,6 +75,7 @@ pub(super) fn broadcast(r: &mut Reader<'_>, item: &Val<'_>) -> Option<Broadcast>
         catch_up: catch_up?,
         enabled: enabled?,
         relay,
+        say,
     })
 }
 

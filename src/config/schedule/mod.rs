@@ -18,8 +18,10 @@ use toml::de::DeValue;
 
 mod entry;
 mod relay;
+mod say;
 
 pub use relay::{Relay, RelaySource, MAX_RELAY};
+pub use say::{notice_text, MAX_SAY_CHARS};
 
 /// How urgent a broadcast is. Higher interrupts lower; emergency also
 /// ignores quiet hours and holidays ("应急优先于日常").
@@ -210,6 +212,8 @@ pub struct Broadcast {
     pub enabled: bool,
     /// A live relay instead of files (`play` is then empty).
     pub relay: Option<Relay>,
+    /// A typed notice read aloud instead of files (`play` is then empty).
+    pub say: Option<String>,
 }
 
 impl Broadcast {
@@ -245,7 +249,7 @@ impl Broadcast {
 /// The keys a `[[broadcast]]` entry may have.
 pub const BROADCAST_KEYS: &[&str] = &[
     "name", "play", "at", "cron", "days", "from", "until", "repeat", "gap", "chime", "priority",
-    "volume", "catch_up", "enabled", "relay", "duration", "fallback",
+    "volume", "catch_up", "enabled", "relay", "duration", "fallback", "say",
 ];
 
 /// Words operators write for a key, mapped to the real key.

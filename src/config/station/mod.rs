@@ -23,7 +23,8 @@ mod sections;
 mod values;
 
 pub use values::{
-    MonitorConfig, MonitorSpec, OutputSpec, Probe, QuietHours, RelayConfig, TerminalConfig,
+    MonitorConfig, MonitorSpec, OutputSpec, Probe, QuietHours, RelayConfig, SpeechConfig,
+    TerminalConfig,
 };
 
 /// The station file's name inside the station folder.
@@ -58,6 +59,8 @@ pub struct StationConfig {
     pub monitor: Option<MonitorConfig>,
     /// When a relayed source counts as lost.
     pub relay: RelayConfig,
+    /// How typed notices are read aloud.
+    pub speech: SpeechConfig,
     pub terminals: Vec<TerminalConfig>,
 }
 
@@ -78,6 +81,7 @@ impl Default for StationConfig {
             read_token: None,
             monitor: None,
             relay: RelayConfig::default(),
+            speech: SpeechConfig::default(),
             terminals: Vec::new(),
         }
     }
@@ -94,6 +98,7 @@ const TOP_KEYS: &[&str] = &[
     "control",
     "monitor",
     "relay",
+    "speech",
     "terminal",
 ];
 const TOP_ALIASES: &[(&str, &str)] = &[
@@ -109,6 +114,7 @@ const FOLDER_KEYS: &[&str] = &["audio", "schedules", "data"];
 const OUTPUT_KEYS: &[&str] = &["device"];
 const CONTROL_KEYS: &[&str] = &["listen", "token", "read_token"];
 const MONITOR_KEYS: &[&str] = &["input", "silence_db", "silence_after", "self_test"];
+const SPEECH_KEYS: &[&str] = &["engine", "voice", "rate", "volume"];
 const RELAY_KEYS: &[&str] = &[
     "no_data_after",
     "silence_db",
@@ -152,6 +158,9 @@ pub fn parse(file: &str, text: &str) -> ParsedStation {
     }
     if let Some(t) = section(&mut r, &root, "relay", RELAY_KEYS) {
         c.relay = sections::relay(&mut r, t);
+    }
+    if let Some(t) = section(&mut r, &root, "speech", SPEECH_KEYS) {
+        c.speech = sections::speech(&mut r, t);
     }
     if let Some(v) = get(&root, "terminal") {
         sections::terminals(&mut r, v, &mut c.terminals);

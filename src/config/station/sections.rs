@@ -3,7 +3,7 @@
 //! validated values and reports what is wrong; opens no device, probes
 //! nothing.
 
-use super::values::{MonitorConfig, MonitorSpec, Probe, RelayConfig, TerminalConfig};
+use super::values::{MonitorConfig, MonitorSpec, Probe, RelayConfig, SpeechConfig, TerminalConfig};
 use crate::config::schedule::parse_time;
 use crate::config::tomlread::{get, Reader, Val};
 use crate::i18n::{Msg, Want};
@@ -94,6 +94,53 @@ pub(super) fn relay(r: &mut Reader<'_>, t: &DeTable<'_>) -> RelayConfig {
                     },
                 );
             }
+        }
+    }
+    c
+}
+
+/// `[speech]`: the engine, voice, rate and volume of typed notices. A
+/// wrong key keeps its default (reported).
+pub(super) fn speech(r: &mut Reader<'_>, t: &DeTable<'_>) -> SpeechConfig {
+    let mut c = SpeechConfig::default();
+    let text = |r: &mut Reader<'_>, key: &str| {
+        get(t, key)
+            .and_then(|v| r.text(&format!("speech.{key}"), v))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    c.engine = text(r, "engine");
+    c.voice = text(r, "voice");
+    if let Some(v) = get(t, "rate") {
+        match r.integer("speech.rate", v) {
+            Some(n) if (80..=300).contains(&n) => c.rate = Some(n as u32),
+            Some(n) => r.error(
+                &v.span(),
+                "speech.rate",
+                Msg::BadSetting {
+                    key: "speech.rate".into(),
+                    value: n.to_string(),
+                    zh: "语速请写 80 到 300 之间的整数（每分钟字数），例如 rate = 150",
+                    en: "write the rate as a whole number from 80 to 300 (words a minute), like rate = 150",
+                },
+            ),
+            None => {}
+        }
+    }
+    if let Some(v) = get(t, "volume") {
+        match r.number("speech.volume", v) {
+            Some(n) if (0.0..=2.0).contains(&n) => c.volume = Some(n as f32),
+            Some(n) => r.error(
+                &v.span(),
+                "speech.volume",
+                Msg::BadSetting {
+                    key: "speech.volume".into(),
+                    value: n.to_string(),
+                    zh: "音量请写 0 到 2 之间的数，1 是正常音量，例如 volume = 1.2",
+                    en: "write the volume as a number from 0 to 2, 1 being normal, like volume = 1.2",
+                },
+            ),
+            None => {}
         }
     }
     c

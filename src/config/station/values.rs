@@ -116,6 +116,20 @@ pub struct RelayConfig {
     pub reconnect_max: Option<Duration>,
 }
 
+/// `[speech]`: how typed notices are read aloud (文字广播). `None` values
+/// take the engine's defaults (`sound::speech::Voice::default`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpeechConfig {
+    /// The text-to-speech program (default `espeak-ng`, found on `PATH`).
+    pub engine: Option<String>,
+    /// Its voice (default `cmn-latn-pinyin`, Mandarin).
+    pub voice: Option<String>,
+    /// Words a minute (80–300).
+    pub rate: Option<u32>,
+    /// Loudness, 0.0–2.0 (1.0 = the engine's normal).
+    pub volume: Option<f32>,
+}
+
 /// How a terminal is asked whether it is up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Probe {

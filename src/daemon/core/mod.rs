@@ -66,6 +66,8 @@ pub(in crate::daemon) struct Daemon {
     pub(in crate::daemon) clock: Arc<dyn Clock>,
     pub(in crate::daemon) store: Store,
     pub(in crate::daemon) station_dir: PathBuf,
+    /// The data folder (the store, rendered notices).
+    pub(in crate::daemon) data_dir: PathBuf,
     pub(in crate::daemon) config: StationConfig,
     pub(in crate::daemon) rules: Rules,
     pub(in crate::daemon) files: BTreeMap<String, FileState>,

@@ -5,6 +5,7 @@
 //! `daemon::relay`; the reading `sound::relay`.
 
 use super::{Active, Daemon};
+use crate::daemon::notice::{self, Notice};
 use crate::daemon::relay::{self, Relay};
 use crate::daemon::settings::RunError;
 use crate::daemon::source::{self, Programme};
@@ -54,6 +55,8 @@ impl Daemon {
                 self.clock.clone(),
                 self.relays.events.clone(),
             ))
+        } else if f.say.is_some() {
+            Arc::new(Notice::new(notice::voice(&self.config), &self.data_dir))
         } else {
             source::files()
         }

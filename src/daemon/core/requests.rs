@@ -6,7 +6,7 @@ use super::{Daemon, Pending};
 use crate::config::schedule::Priority;
 use crate::daemon::control::*;
 use crate::daemon::settings::*;
-use crate::daemon::source::{self, Prepared};
+use crate::daemon::source::Prepared;
 use crate::plan::{self, Trigger};
 use crate::sound::media;
 use chrono::Duration as TimeDelta;
@@ -83,9 +83,11 @@ impl Daemon {
             firing.scheduled_at += TimeDelta::milliseconds(1);
         }
         // Every file must be playable now: a person waits for the answer.
-        // A relay starts connecting (its losses are its outages).
-        let relay = firing.relay.is_some().then(|| self.programme_for(&firing));
-        let programme = relay.clone().unwrap_or_else(source::files);
+        // A relay starts connecting (its losses are its outages); a notice
+        // is read aloud into its file (the web face rendered it already,
+        // so this finds it).
+        let programme = self.programme_for(&firing);
+        let relay = firing.relay.is_some().then(|| programme.clone());
         let items = match self.build(&firing, programme).await {
             Ok(items) => items,
             Err((file, detail)) => return Ok(Err(PlayRefused::CannotPlay { file, detail })),
@@ -133,6 +135,13 @@ impl Daemon {
                 source,
                 *length,
                 req.priority.unwrap_or(Priority::Normal),
+                &self.rules,
+                now,
+            ),
+            PlayTarget::Say(text) => plan::manual_say_firing(
+                text,
+                req.priority.unwrap_or(Priority::Normal),
+                1,
                 &self.rules,
                 now,
             ),

@@ -97,6 +97,7 @@ impl Daemon {
             clock: clock.clone(),
             store,
             station_dir: cfg.station_dir.clone(),
+            data_dir: data_dir.clone(),
             config: station.config.clone(),
             rules: Rules::from_config(&station.config),
             files: BTreeMap::new(),

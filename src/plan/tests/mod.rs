@@ -88,6 +88,7 @@ fn firing(name: &str, at_secs: i64, prio: Priority, catch_up: u64) -> Firing {
         catch_up: Duration::from_secs(catch_up),
         skip: None,
         relay: None,
+        say: None,
     }
 }
 

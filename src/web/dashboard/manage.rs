@@ -17,7 +17,6 @@ use std::path::Path;
 /// The page's own styles, after the status page's.
 const MANAGE_CSS: &str = r#"
 nav.pages{display:flex;gap:1em} nav.pages a{color:#fff;font-weight:bold}
-textarea{font-size:1.05em;width:100%;box-sizing:border-box}
 "#;
 
 /// The whole operator's page, from the station read once.
@@ -74,14 +73,13 @@ pub(super) fn nav(lang: Lang, here: &str) -> Markup {
 
 /// A typed notice read aloud now (文字广播).
 fn notice_form(c: &Ctx<'_>) -> Markup {
-    let (lang, o) = (c.lang, c.o);
+    let lang = c.lang;
     let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
     html! {
         section #notice {
             h2 { (l("文字广播（电脑朗读）", "Typed notice, read aloud")) }
-            p.muted { (l("把通知文字粘贴到这里，电脑用普通话朗读后播出。", "Paste the notice; the PC reads it aloud in Mandarin and puts it on air.")) }
-            p.muted { "(TODO: say form)" }
-            @if o.token_required { }
+            p.muted { (l("把通知文字粘贴到这里，电脑用普通话朗读后播出（先响提示音）。", "Paste the notice; the PC reads it aloud in Mandarin and puts it on air (after the chime).")) }
+            (super::sections::say_form(c, "manage"))
         }
     }
 }

@@ -105,7 +105,8 @@ table{border-collapse:collapse;width:100%} td,th{padding:.25em .5em;border-botto
 .s-played{color:#2f6f3e}.s-partial{color:#c76b00}.s-failed,.s-missed,.s-interrupted{color:#b3261e}.s-skipped{color:#777}.s-playing{color:#1f5fa8}
 .msg{background:#e6f4ea;padding:.5em 1em;border-radius:4px}.err{background:#fce8e6;padding:.5em 1em;border-radius:4px}
 .bar{background:#e3e5e8;height:14px;border-radius:7px;overflow:hidden}.bar>div{background:#1f5fa8;height:100%}
-form.insert{display:flex;flex-wrap:wrap;gap:.6em;align-items:end} form.insert label{display:flex;flex-direction:column;font-size:.9em}
+form.insert{display:flex;flex-wrap:wrap;gap:.6em;align-items:end;margin-bottom:.6em} form.insert label{display:flex;flex-direction:column;font-size:.9em}
+form.insert label.wide{flex:1 1 100%} textarea{font-size:1.05em;width:100%;box-sizing:border-box}
 input,select,button{font-size:1em;padding:.3em .5em} button.urgent{background:#b3261e;color:#fff;border:0;border-radius:4px;padding:.5em 1.2em}
 svg text{font-size:11px;fill:#444}
 .muted{color:#777}

@@ -199,6 +199,40 @@ pub(super) fn insert_form(names: &[String], c: &Ctx<'_>) -> Markup {
                 }
                 button type="submit" { (l("立即转播", "Relay now")) }
             }
+            (say_form(c, "status"))
+        }
+    }
+}
+
+/// A typed notice read aloud now (文字广播): the text, priority and
+/// repeat; `back` is the page the answer returns to (`manage` or
+/// `status`).
+pub(super) fn say_form(c: &Ctx<'_>, back: &str) -> Markup {
+    let (lang, o) = (c.lang, c.o);
+    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+    html! {
+        form.insert #say method="post" action="/say" {
+            input type="hidden" name="lang" value=(lang.code());
+            input type="hidden" name="csrf" value=(o.csrf);
+            input type="hidden" name="back" value=(back);
+            label.wide { (l("通知文字（电脑用普通话朗读，最多 1000 字）", "Notice text (read aloud in Mandarin, at most 1000 characters)"))
+                textarea name="say" rows="3" maxlength="1000" required
+                    placeholder=(l("例如：今晚8点停水，请各户提前储水。", "e.g. 今晚8点停水，请各户提前储水。")) {}
+            }
+            label { (l("优先级", "priority"))
+                select name="priority" {
+                    option value="important" selected { (word(lang, "important")) }
+                    option value="emergency" { (word(lang, "emergency")) }
+                    option value="normal" { (word(lang, "normal")) }
+                }
+            }
+            label { (l("重复次数", "repeat"))
+                input name="repeat" type="number" min="1" max="20" value="2";
+            }
+            @if o.token_required {
+                label { (l("口令", "token")) input type="password" name="token" required; }
+            }
+            button.urgent type="submit" { (l("朗读并播出", "Read aloud now")) }
         }
     }
 }

@@ -7,9 +7,10 @@ use super::error::ApiError;
 use super::guard::LangQuery;
 use super::{ask, blocking, Shared};
 use crate::config::schedule::Priority;
-use crate::config::schedule::{RelaySource, MAX_RELAY};
+use crate::config::schedule::{notice_text, RelaySource, MAX_RELAY};
 use crate::config::tomlread::parse_duration;
 use crate::daemon::{Control, PlayRequest, PlayTarget};
+use crate::i18n::Lang;
 use crate::views::ledger::DayReport;
 use crate::views::log::{plays, PlayEntry};
 use crate::views::outages::{outages, OutageEntry};
@@ -173,20 +174,25 @@ pub(super) struct PlayBody {
     pub(super) length: Option<String>,
     pub(super) priority: Option<String>,
     pub(super) repeat: Option<u32>,
+    /// A typed notice to read aloud now.
+    pub(super) say: Option<String>,
 }
 
 /// A play request from the API's or a form's fields.
 pub(super) fn play_request(b: PlayBody) -> Result<PlayRequest, ApiError> {
     let (priority, repeat) = (b.priority.as_deref(), b.repeat);
-    let target = match (b.file, b.broadcast, b.name, b.relay) {
-        (Some(f), None, None, None) => PlayTarget::File(f),
-        (None, Some(b), None, None) => PlayTarget::Broadcast(b),
-        (None, None, Some(n), None) => PlayTarget::Either(n),
-        (None, None, None, Some(r)) => relay_target(&r, b.length.as_deref())?,
+    let target = match (b.file, b.broadcast, b.name, b.relay, b.say) {
+        (Some(f), None, None, None, None) => PlayTarget::File(f),
+        (None, Some(b), None, None, None) => PlayTarget::Broadcast(b),
+        (None, None, Some(n), None, None) => PlayTarget::Either(n),
+        (None, None, None, Some(r), None) => relay_target(&r, b.length.as_deref())?,
+        (None, None, None, None, Some(s)) => PlayTarget::Say(
+            notice_text(&s).map_err(|m| ApiError::bad(m.render(Lang::En), m.render(Lang::Zh)))?,
+        ),
         _ => {
             return Err(ApiError::bad(
-                "give exactly one of file, broadcast, name or relay",
-                "file、broadcast、name、relay 四项只能填一项",
+                "give exactly one of file, broadcast, name, relay or say",
+                "file、broadcast、name、relay、say 五项只能填一项",
             ))
         }
     };
@@ -243,6 +249,9 @@ pub(super) async fn api_play(
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let Json(b) = body?;
     let req = play_request(b)?;
+    if let PlayTarget::Say(text) = &req.target {
+        super::say::render_notice(&st, text.clone()).await?;
+    }
     let accepted = ask(&st, |tx| Control::Play(req, tx)).await??;
     Ok((StatusCode::ACCEPTED, Json(accepted_json(&accepted))))
 }

@@ -61,6 +61,9 @@ pub(super) fn flash(lang: Lang, q: &PageQuery) -> (Option<String>, Option<String
             ("refused", Lang::En) => format!(
                 "\"{name}\" cannot play: only playable files under the audio folder can (cunxiang check says why)."
             ),
+            (c, _) if super::say::flash_words(c, lang).is_some() => {
+                super::say::flash_words(c, lang)?.to_string()
+            }
             ("busy", _) => lang
                 .pick(
                     "播控程序没有及时回应，请稍后再试。",

@@ -12,6 +12,7 @@ mod error;
 mod forms;
 mod guard;
 mod listener;
+mod say;
 
 pub use error::ApiError;
 pub use listener::{IDLE_TIMEOUT, MAX_CONNECTIONS};
@@ -183,6 +184,7 @@ fn router(state: Shared) -> Router {
         .route("/login", post(login))
         .route("/play", post(form_play))
         .route("/stop", post(form_stop))
+        .route("/say", post(say::form_say))
         .route("/api/status", get(api_status))
         .route("/api/plays", get(api_plays))
         .route("/api/outages", get(api_outages))

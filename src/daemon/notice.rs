@@ -20,14 +20,7 @@ pub const SPEECH_CACHE: &str = "speech";
 /// The voice a station's `[speech]` section asks for (the engine's
 /// defaults where it says nothing).
 pub fn voice(c: &StationConfig) -> Voice {
-    let d = Voice::default();
-    let s = &c.speech;
-    Voice {
-        engine: s.engine.as_ref().map_or(d.engine, PathBuf::from),
-        voice: s.voice.clone().unwrap_or(d.voice),
-        rate: s.rate.unwrap_or(d.rate),
-        volume: s.volume.unwrap_or(d.volume),
-    }
+    speech::station_voice(&c.speech)
 }
 
 /// How the ledger and the as-run log name a notice's content: `say:` and

@@ -73,9 +73,12 @@ impl Msg {
             | Msg::RelayUntilBeforeAt { .. }
             | Msg::RelayOnlyKey { .. }
             | Msg::NotForRelay { .. } => relay::render(self, lang, &mut s),
-            Msg::SayAndOther { .. } | Msg::SayEmpty | Msg::SayTooLong { .. } => {
-                notice::render(self, lang, &mut s)
-            }
+            Msg::SayAndOther { .. }
+            | Msg::SayEmpty
+            | Msg::SayTooLong { .. }
+            | Msg::SayNoEngine { .. }
+            | Msg::SayNoVoice { .. }
+            | Msg::SayEngineFails { .. } => notice::render(self, lang, &mut s),
             Msg::BadTimezone { .. }
             | Msg::BadQuietHours { .. }
             | Msg::BadOutput { .. }
@@ -156,6 +159,14 @@ mod tests {
             Msg::SayAndOther { key: "play" },
             Msg::SayEmpty,
             Msg::SayTooLong { chars: 2, max: 1 },
+            Msg::SayNoEngine {
+                program: "x".into(),
+            },
+            Msg::SayNoVoice { voice: "x".into() },
+            Msg::SayEngineFails {
+                program: "x".into(),
+                detail: "y".into(),
+            },
             Msg::BadTime { value: "x".into() },
             Msg::DuplicateTime { value: "x".into() },
             Msg::BadCron {

@@ -132,6 +132,16 @@ pub enum Msg {
         chars: usize,
         max: usize,
     },
+    SayNoEngine {
+        program: String,
+    },
+    SayNoVoice {
+        voice: String,
+    },
+    SayEngineFails {
+        program: String,
+        detail: String,
+    },
 
     // --- audio files ---
     PathAbsolute {

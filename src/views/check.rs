@@ -13,6 +13,7 @@ use crate::i18n::{Lang, Msg};
 use crate::plan::day_start;
 use crate::plan::{self, Firing, Rules, Skip};
 use crate::sound::media::{self, MediaError, MediaInfo};
+use crate::sound::speech;
 use chrono::{DateTime, Duration as TimeDelta, NaiveDate, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -106,6 +107,7 @@ pub fn check_with(station: &Station, now: DateTime<Utc>, deep: bool) -> Report {
     };
     let all: Vec<&Broadcast> = station.all_broadcasts().collect();
     diags.extend(static_files(station, &all, &mut media));
+    diags.extend(notices(station, &all));
     let on_air = station.broadcasts();
     let by_name: HashMap<&str, &Broadcast> = on_air.iter().map(|b| (b.name.as_str(), b)).collect();
     diags.extend(range_and_quiet(station, &on_air, today));
@@ -175,6 +177,37 @@ fn static_files(station: &Station, all: &[&Broadcast], media: &mut MediaTable) -
         }
     }
     diags
+}
+
+/// Typed notices need the speech engine and its voice: when either is
+/// missing, an error at each entry that reads a notice aloud.
+fn notices(station: &Station, all: &[&Broadcast]) -> Vec<Diagnostic> {
+    let says: Vec<&&Broadcast> = all.iter().filter(|b| b.say.is_some()).collect();
+    if says.is_empty() {
+        return Vec::new();
+    }
+    let voice = speech::station_voice(&station.config.speech);
+    let Err(e) = speech::engine_ready(&voice) else {
+        return Vec::new();
+    };
+    let program = voice.engine.display().to_string();
+    let msg = match e {
+        speech::SpeechError::EngineMissing { .. } => Msg::SayNoEngine { program },
+        speech::SpeechError::VoiceMissing { voice } => Msg::SayNoVoice { voice },
+        other => Msg::SayEngineFails {
+            program,
+            detail: other.to_string(),
+        },
+    };
+    says.iter()
+        .map(|b| {
+            let mut d = Diagnostic::error(Some(b.file.clone()), msg.clone())
+                .at(Some((b.line, 1)))
+                .in_broadcast(Some(&b.name));
+            d.key = Some("say".to_string());
+            d
+        })
+        .collect()
 }
 
 /// Finished date ranges and fixed times inside quiet hours.

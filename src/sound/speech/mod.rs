@@ -1,6 +1,9 @@
 //! PLACEHOLDER while the speech engine is built on branch wip-speech: the
 //! API the daemon codes against. Replaced whole at the merge.
 
+mod config;
+pub use config::station_voice;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

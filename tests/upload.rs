@@ -57,13 +57,7 @@ fn listing(dir: &Path) -> BTreeSet<String> {
             if e.file_type().unwrap().is_dir() {
                 dirs.push(e.path());
             } else {
-                out.insert(
-                    e.path()
-                        .strip_prefix(dir)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into(),
-                );
+                out.insert(e.path().strip_prefix(dir).unwrap().to_string_lossy().into());
             }
         }
     }
@@ -265,6 +259,26 @@ fn mp3(secs: f32) -> Vec<u8> {
     std::fs::read(mp3).unwrap()
 }
 
+/// A real WAV of 2 h 1 min: 8-bit mono at 1 kHz (7 MB).
+fn long_wav() -> Vec<u8> {
+    let frames: u32 = 1000 * (2 * 3600 + 60);
+    let mut v = Vec::with_capacity(44 + frames as usize);
+    v.extend_from_slice(b"RIFF");
+    v.extend_from_slice(&(36 + frames).to_le_bytes());
+    v.extend_from_slice(b"WAVEfmt ");
+    v.extend_from_slice(&16u32.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes());
+    v.extend_from_slice(&1000u32.to_le_bytes());
+    v.extend_from_slice(&1000u32.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes());
+    v.extend_from_slice(&8u16.to_le_bytes());
+    v.extend_from_slice(b"data");
+    v.extend_from_slice(&frames.to_le_bytes());
+    v.extend((0..frames).map(|i| if i % 4 < 2 { 100u8 } else { 156 }));
+    v
+}
+
 fn start(st: &Station) -> (Daemon, String) {
     let d = Daemon::start(&st.path(), &["--output", "null", "--no-watch"]);
     let addr = d.address("var");
@@ -297,15 +311,34 @@ fn audio_uploaded_from_the_page_is_stored_listed_and_plays() {
     // The next steps: play it now, or add it to a schedule.
     let next = page.split("id=\"upload-next\"").nth(1).expect("next steps");
     assert!(next.contains("立即播放"), "{next}");
-    assert!(next.contains("name=\"name\" value=\"通知 测试.wav\""), "{next}");
+    assert!(
+        next.contains("name=\"name\" value=\"通知 测试.wav\""),
+        "{next}"
+    );
     assert!(next.contains("加入节目单"), "{next}");
-    assert!(next.contains("add=%E9%80%9A%E7%9F%A5+%E6%B5%8B%E8%AF%95.wav#add"), "{next}");
-    assert_eq!(std::fs::read(st.path().join("audio/通知 测试.wav")).unwrap(), wav);
+    assert!(
+        next.contains("add=%E9%80%9A%E7%9F%A5+%E6%B5%8B%E8%AF%95.wav#add"),
+        "{next}"
+    );
+    assert_eq!(
+        std::fs::read(st.path().join("audio/通知 测试.wav")).unwrap(),
+        wav
+    );
 
     // An MP3, and the same name again: stored beside, never over it.
-    let a = upload(&addr, &fields, Some(("公告.mp3", Content::Bytes(mp3(3.0)))), false);
+    let a = upload(
+        &addr,
+        &fields,
+        Some(("公告.mp3", Content::Bytes(mp3(3.0)))),
+        false,
+    );
     assert!(follow(&addr, &a, None).contains("已上传「公告.mp3」"));
-    let a = upload(&addr, &fields, Some(("通知 测试.wav", Content::Bytes(wav))), false);
+    let a = upload(
+        &addr,
+        &fields,
+        Some(("通知 测试.wav", Content::Bytes(wav))),
+        false,
+    );
     assert!(follow(&addr, &a, None).contains("已上传「通知 测试 (2).wav」"));
     assert_eq!(
         st.audio(),
@@ -318,18 +351,33 @@ fn audio_uploaded_from_the_page_is_stored_listed_and_plays() {
     // The library lists them with their lengths, and /api/audio too.
     let page = get(&addr, "/manage", None).body;
     let library = page.split("id=\"library\"").nth(1).expect("the library");
-    assert!(library.contains("<tr class=\"audio\" data-name=\"通知 测试.wav\">"), "{library}");
+    assert!(
+        library.contains("<tr class=\"audio\" data-name=\"通知 测试.wav\">"),
+        "{library}"
+    );
     assert!(library.contains("<td>0:02</td>"), "{library}");
     assert!(library.contains("<td>0:03</td>"), "{library}");
     assert!(library.contains("class=\"play-now\""), "{library}");
     assert!(library.contains("class=\"add-to-schedule\""), "{library}");
     let v = json(&addr, "/api/audio");
-    let files: Vec<&str> = v.as_array().unwrap().iter().map(|e| e["file"].as_str().unwrap()).collect();
-    assert_eq!(files, ["公告.mp3", "通知 测试 (2).wav", "通知 测试.wav"], "{v}");
+    let files: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        ["公告.mp3", "通知 测试 (2).wav", "通知 测试.wav"],
+        "{v}"
+    );
     assert_eq!(v[0]["playable"], true);
     let secs = v[0]["seconds"].as_f64().unwrap();
     assert!((2.9..3.2).contains(&secs), "{v}");
-    assert_eq!(v[2]["bytes"], 32_044, "44 bytes of header, 2 s of 8 kHz 16-bit mono");
+    assert_eq!(
+        v[2]["bytes"], 32_044,
+        "44 bytes of header, 2 s of 8 kHz 16-bit mono"
+    );
 
     // 「播放」: the library's form plays it now, and it is logged as played.
     let mut s = TcpStream::connect(&addr).unwrap();
@@ -351,13 +399,19 @@ fn audio_uploaded_from_the_page_is_stored_listed_and_plays() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let plays = json(&addr, "/api/plays?since=all");
-        let played = plays.as_array().unwrap().iter().any(|p| {
-            p["status"] == "played" && p.to_string().contains("公告.mp3")
-        });
+        let played = plays
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["status"] == "played" && p.to_string().contains("公告.mp3"));
         if played {
             break;
         }
-        assert!(Instant::now() < deadline, "not played: {plays}\n{}", d.stderr());
+        assert!(
+            Instant::now() < deadline,
+            "not played: {plays}\n{}",
+            d.stderr()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     d.stop(10);
@@ -372,37 +426,110 @@ fn bad_uploads_are_refused_with_a_sentence_and_leave_nothing() {
     let before = st.audio();
     let above = listing(st.root.path());
     let check = |what: &str, a: Answer, code: &str, sentence: &str| {
-        assert!(a.location().contains(&format!("err={code}")), "{what}: {}", a.head);
+        assert!(
+            a.location().contains(&format!("err={code}")),
+            "{what}: {}",
+            a.head
+        );
         let page = follow(&addr, &a, None);
         let flash = page.split("id=\"flash\"").nth(1).unwrap_or_default();
         assert!(flash.contains(sentence), "{what}: {page}");
         assert_eq!(st.audio(), before, "{what}: nothing new under audio/");
         assert!(st.temps().is_empty(), "{what}: temp left {:?}", st.temps());
-        assert_eq!(listing(st.root.path()), above, "{what}: nothing written outside");
+        assert_eq!(
+            listing(st.root.path()),
+            above,
+            "{what}: nothing written outside"
+        );
     };
 
     // 200 MB: refused from its declared length, before it is read.
     let t = Instant::now();
-    let a = upload(&addr, &fields, Some(("大.mp3", Content::Zeros(200 << 20))), false);
+    let a = upload(
+        &addr,
+        &fields,
+        Some(("大.mp3", Content::Zeros(200 << 20))),
+        false,
+    );
     eprintln!("200 MB refused in {:?}", t.elapsed());
-    check("200 MB", a, "upload_big", "文件太大（超过 100 MB）：请先压缩成 MP3 再上传");
+    check(
+        "200 MB",
+        a,
+        "upload_big",
+        "文件太大（超过 100 MB）：请先压缩成 MP3 再上传",
+    );
     // Without a declared length (chunked): stopped at the route's limit.
-    let a = upload(&addr, &fields, Some(("大.mp3", Content::Zeros(200 << 20))), true);
+    let a = upload(
+        &addr,
+        &fields,
+        Some(("大.mp3", Content::Zeros(200 << 20))),
+        true,
+    );
     check("200 MB chunked", a, "upload_big", "文件太大（超过 100 MB）");
 
-    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde".repeat(40);
-    let a = upload(&addr, &fields, Some(("照片.mp3", Content::Bytes(png.clone()))), false);
-    check("a PNG named .mp3", a, "upload_not_audio", "「照片.mp3」不是能播放的音频");
-    let a = upload(&addr, &fields, Some(("照片.png", Content::Bytes(png))), false);
+    let png =
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde".repeat(40);
+    let a = upload(
+        &addr,
+        &fields,
+        Some(("照片.mp3", Content::Bytes(png.clone()))),
+        false,
+    );
+    check(
+        "a PNG named .mp3",
+        a,
+        "upload_not_audio",
+        "「照片.mp3」不是能播放的音频",
+    );
+    let a = upload(
+        &addr,
+        &fields,
+        Some(("照片.png", Content::Bytes(png))),
+        false,
+    );
+    check("a .png", a, "upload_type", "不是支持的音频格式");
+    let a = upload(
+        &addr,
+        &fields,
+        Some(("长.wav", Content::Bytes(long_wav()))),
+        false,
+    );
+    check(
+        "over 2 hours",
+        a,
+        "upload_long",
+        "「长.wav」超过 2 小时：请剪短或分成几段再上传",
+    );
+    let a = upload(
+        &addr,
+        &fields,
+        Some(("照片.png", Content::Bytes(Vec::from(&b"x"[..])))),
+        false,
+    );
     check("a .png", a, "upload_type", "不是支持的音频格式");
 
-    for evil in ["../../evil.mp3", "..\\..\\evil.mp3", "/tmp/evil.mp3", ".hidden.mp3"] {
-        let a = upload(&addr, &fields, Some((evil, Content::Bytes(mp3(1.0)))), false);
+    for evil in [
+        "../../evil.mp3",
+        "..\\..\\evil.mp3",
+        "/tmp/evil.mp3",
+        ".hidden.mp3",
+    ] {
+        let a = upload(
+            &addr,
+            &fields,
+            Some((evil, Content::Bytes(mp3(1.0)))),
+            false,
+        );
         check(evil, a, "upload_name", "不能用");
     }
     assert!(!st.root.path().join("evil.mp3").exists());
 
-    let a = upload(&addr, &fields, Some(("空.mp3", Content::Bytes(Vec::new()))), false);
+    let a = upload(
+        &addr,
+        &fields,
+        Some(("空.mp3", Content::Bytes(Vec::new()))),
+        false,
+    );
     check("an empty file", a, "upload_empty", "没有收到文件");
     let a = upload(&addr, &fields, None, false);
     check("no file part", a, "upload_empty", "请选一个音频文件再上传");
@@ -436,7 +563,10 @@ fn with_a_token_an_upload_needs_it() {
         wav(),
         false,
     );
-    assert!(follow(&addr, &a, Some("look")).contains("口令不对"), "the read token opens no upload");
+    assert!(
+        follow(&addr, &a, Some("look")).contains("口令不对"),
+        "the read token opens no upload"
+    );
     assert!(st.audio().is_empty());
     assert!(st.temps().is_empty());
     let a = upload(
@@ -446,7 +576,10 @@ fn with_a_token_an_upload_needs_it() {
         false,
     );
     let page = follow(&addr, &a, Some("look"));
-    assert!(page.contains("Uploaded \"通知.wav\"") || page.contains("Uploaded &quot;通知.wav&quot;"), "{page}");
+    assert!(
+        page.contains("Uploaded \"通知.wav\"") || page.contains("Uploaded &quot;通知.wav&quot;"),
+        "{page}"
+    );
     assert_eq!(st.audio(), ["通知.wav".to_string()].into());
     d.stop(10);
 }

@@ -317,7 +317,14 @@ mod tests {
     #[test]
     fn hidden_and_temp_files_are_not_in_the_library() {
         let d = tempfile::tempdir().unwrap();
-        for f in ["b.mp3", "子/a.wav", ".hidden.mp3", ".x/c.mp3", "d.mp3.part", "e.tmp-write"] {
+        for f in [
+            "b.mp3",
+            "子/a.wav",
+            ".hidden.mp3",
+            ".x/c.mp3",
+            "d.mp3.part",
+            "e.tmp-write",
+        ] {
             let p = d.path().join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, b"x").unwrap();

@@ -116,8 +116,29 @@ fn files(audio: &Path) -> Vec<(String, PathBuf)> {
             }
         }
     }
-    out.sort();
+    out.sort_by_cached_key(|(rel, _)| natural(rel));
     out
+}
+
+/// A sort key where `2` comes before `10` (`公告 2.mp3`, `公告 10.mp3`).
+fn natural(s: &str) -> Vec<(String, u128)> {
+    let mut key = Vec::new();
+    let mut text = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !c.is_ascii_digit() {
+            text.push(c);
+            continue;
+        }
+        let mut n = u128::from(c as u8 - b'0');
+        while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+            n = n.saturating_mul(10).saturating_add(u128::from(d));
+            chars.next();
+        }
+        key.push((std::mem::take(&mut text), n));
+    }
+    key.push((text, 0));
+    key
 }
 
 /// The first `max` audio files of `audio` with their lengths, and how
@@ -331,5 +352,23 @@ mod tests {
         }
         let names: Vec<String> = files(d.path()).into_iter().map(|f| f.0).collect();
         assert_eq!(names, ["b.mp3", "子/a.wav"]);
+        let mut v = [
+            "公告 10.mp3",
+            "公告 2.mp3",
+            "公告 1.mp3",
+            "a.mp3",
+            "公告.mp3",
+        ];
+        v.sort_by_cached_key(|s| natural(s));
+        assert_eq!(
+            v,
+            [
+                "a.mp3",
+                "公告 1.mp3",
+                "公告 2.mp3",
+                "公告 10.mp3",
+                "公告.mp3"
+            ]
+        );
     }
 }

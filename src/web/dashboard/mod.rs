@@ -111,7 +111,7 @@ table{border-collapse:collapse;width:100%} td,th{padding:.25em .5em;border-botto
 form.insert{display:flex;flex-wrap:wrap;gap:.6em;align-items:end} form.insert label{display:flex;flex-direction:column;font-size:.9em}
 input,select,button{font-size:1em;padding:.3em .5em} button.urgent{background:#b3261e;color:#fff;border:0;border-radius:4px;padding:.5em 1.2em}
 svg text{font-size:11px;fill:#444}
-.scroll{overflow-x:auto;max-height:70vh;overflow-y:auto} #library td.name{word-break:break-all}
+.scroll{overflow-x:auto;max-height:70vh;overflow-y:auto} #library th,#library td{white-space:nowrap} #library td.name{white-space:normal;min-width:9em;overflow-wrap:anywhere}
 form.play-now{display:inline-flex;gap:.3em;margin:0} #upload-next{margin:.5em 0;display:flex;gap:1em;align-items:center;flex-wrap:wrap}
 #upload{margin-bottom:.8em} #upload p{margin:.3em 0}
 .muted{color:#777}

@@ -47,6 +47,7 @@ pub fn manage_page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &Page
                 }
                 main {
                     @if let Some(m) = &o.msg { p.msg #flash { (cut(m, TEXT)) } }
+                    (library::next_steps(&c))
                     @if let Some(e) = &o.err { p.err #flash { (cut(e, TEXT)) } }
                     (notice_form(&c))
                     (library::section(&r, live, &c))

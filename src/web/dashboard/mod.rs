@@ -16,6 +16,7 @@ mod schedules;
 mod sections;
 mod week;
 
+pub use library::{audio_entries, AudioEntry, MAX_UPLOAD};
 pub use manage::manage_page;
 
 use crate::config::load::Station;
@@ -86,6 +87,8 @@ pub struct PageOpts {
     pub err: Option<String>,
     /// The operator's page: an audio file to prefill "add to a schedule".
     pub add: Option<String>,
+    /// The operator's page: the file just uploaded (its next steps).
+    pub uploaded: Option<String>,
 }
 
 const CSS: &str = r#"
@@ -109,6 +112,9 @@ form.insert{display:flex;flex-wrap:wrap;gap:.6em;align-items:end;margin-bottom:.
 form.insert label.wide{flex:1 1 100%} textarea{font-size:1.05em;width:100%;box-sizing:border-box}
 input,select,button{font-size:1em;padding:.3em .5em} button.urgent{background:#b3261e;color:#fff;border:0;border-radius:4px;padding:.5em 1.2em}
 svg text{font-size:11px;fill:#444}
+.scroll{overflow-x:auto;max-height:70vh;overflow-y:auto} #library th,#library td{white-space:nowrap} #library td.name{white-space:normal;min-width:9em;overflow-wrap:anywhere}
+form.play-now{display:inline-flex;gap:.3em;margin:0} #upload-next{margin:.5em 0;display:flex;gap:1em;align-items:center;flex-wrap:wrap}
+#upload{margin-bottom:.8em} #upload p{margin:.3em 0}
 .muted{color:#777}
 "#;
 

@@ -39,6 +39,8 @@ pub(super) fn flash(lang: Lang, q: &PageQuery) -> (Option<String>, Option<String
             ("stopped", Lang::Zh) => format!("已停播「{name}」"),
             ("stopped", Lang::En) => format!("stopped \"{name}\""),
             ("idle", _) => lang.pick("现在没有在播。", "Nothing was playing.").into(),
+            ("uploaded", Lang::Zh) => format!("已上传「{name}」，已放进音频库。"),
+            ("uploaded", Lang::En) => format!("Uploaded \"{name}\" into the audio library."),
             _ => return None,
         })
     });
@@ -70,10 +72,60 @@ pub(super) fn flash(lang: Lang, q: &PageQuery) -> (Option<String>, Option<String
                     "The daemon did not answer in time; try again.",
                 )
                 .into(),
-            _ => return None,
+            (c, _) => return upload_flash(lang, c, name),
         })
     });
     (ok, err)
+}
+
+/// Why an upload was refused (`upload_*`), and what to do.
+fn upload_flash(lang: Lang, code: &str, name: &str) -> Option<String> {
+    let name = crate::sound::media::visible(name);
+    Some(match (code, lang) {
+        ("upload_big", _) => lang
+            .pick(
+                "文件太大（超过 100 MB）：请先压缩成 MP3 再上传。",
+                "The file is too big (over 100 MB): compress it to MP3 first, then upload it.",
+            )
+            .into(),
+        ("upload_not_audio", Lang::Zh) => format!(
+            "「{name}」不是能播放的音频（文件坏了，或只是改了扩展名）：请重新导出成 MP3 再上传。"
+        ),
+        ("upload_not_audio", Lang::En) => format!(
+            "\"{name}\" is not playable audio (damaged, or only renamed): export it again as MP3, then upload it."
+        ),
+        ("upload_long", Lang::Zh) => {
+            format!("「{name}」超过 2 小时：请剪短或分成几段再上传。")
+        }
+        ("upload_long", Lang::En) => format!(
+            "\"{name}\" is longer than 2 hours: cut it or split it into parts, then upload them."
+        ),
+        ("upload_name", Lang::Zh) => format!(
+            "文件名「{name}」不能用：不能有 / \\ : * ? \" < > | 、“..”或控制字符，不能以“.”开头，最多 100 个字。请改名后再上传。"
+        ),
+        ("upload_name", Lang::En) => format!(
+            "The file name \"{name}\" cannot be used: no / \\ : * ? \" < > |, \"..\" or control characters, no leading \".\", at most 100 characters. Rename the file, then upload it."
+        ),
+        ("upload_type", Lang::Zh) => format!(
+            "「{name}」不是支持的音频格式：只能上传 MP3、WAV、M4A、AAC、OGG 或 FLAC 文件。"
+        ),
+        ("upload_type", Lang::En) => format!(
+            "\"{name}\" is not a supported audio format: upload MP3, WAV, M4A, AAC, OGG or FLAC."
+        ),
+        ("upload_empty", _) => lang
+            .pick(
+                "没有收到文件（没有选文件，或文件是空的）：请选一个音频文件再上传。",
+                "No file came (none chosen, or it is empty): choose an audio file, then upload it.",
+            )
+            .into(),
+        ("upload_failed", _) => lang
+            .pick(
+                "上传没有完成（连接断了，或广播电脑的磁盘写不进去）：请重试；再不行请检查磁盘空间。",
+                "The upload did not finish (the connection broke, or the PC's disk could not be written): try again, then check the disk space.",
+            )
+            .into(),
+        _ => return None,
+    })
 }
 
 #[tracing::instrument(skip_all)]
@@ -94,6 +146,7 @@ pub(super) async fn dashboard(
         msg,
         err,
         add: q.add.clone(),
+        uploaded: uploaded(&q),
     };
     let live = st.live.borrow().clone();
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
@@ -102,6 +155,14 @@ pub(super) async fn dashboard(
     })
     .await?;
     Ok(Html(page))
+}
+
+/// The file just uploaded, for the next steps offered beside the message.
+fn uploaded(q: &PageQuery) -> Option<String> {
+    (q.ok.as_deref() == Some("uploaded"))
+        .then(|| q.name.clone())
+        .flatten()
+        .filter(|n| !n.is_empty())
 }
 
 /// The operator's page (`/manage`), with a form's result.
@@ -123,6 +184,7 @@ pub(super) async fn manage(
         msg,
         err,
         add: q.add.clone(),
+        uploaded: uploaded(&q),
     };
     let live = st.live.borrow().clone();
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
@@ -159,13 +221,23 @@ pub(super) fn form_refusal(
     h: &HeaderMap,
     f: &HashMap<String, String>,
 ) -> Option<Response> {
+    form_refusal_to("/", st, h, f)
+}
+
+/// [`form_refusal`] for a form of `page` (a wrong token goes back there).
+pub(super) fn form_refusal_to(
+    page: &str,
+    st: &AppState,
+    h: &HeaderMap,
+    f: &HashMap<String, String>,
+) -> Option<Response> {
     if !f.get("csrf").is_some_and(|c| same(c, &st.csrf)) {
         tracing::warn!("form without this page's CSRF field refused");
         return Some(ApiError::CrossSite.into_response());
     }
     let ok = access(st, h) == Access::Full
         || f.get("token").is_some_and(|t| level(st, t) == Access::Full);
-    (!ok).then(|| back(form_lang(f), "err", "token", ""))
+    (!ok).then(|| back_to(page, form_lang(f), "err", "token", ""))
 }
 
 /// A dashboard form's fields, once it passed [`form_refusal`].

@@ -13,6 +13,7 @@ mod forms;
 mod guard;
 mod listener;
 mod say;
+mod upload;
 
 pub use error::ApiError;
 pub use listener::{IDLE_TIMEOUT, MAX_CONNECTIONS};
@@ -20,6 +21,7 @@ pub use listener::{IDLE_TIMEOUT, MAX_CONNECTIONS};
 use crate::clock::Clock;
 use crate::daemon::{Control, Live};
 use api::*;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
@@ -185,6 +187,11 @@ fn router(state: Shared) -> Router {
         .route("/play", post(form_play))
         .route("/stop", post(form_stop))
         .route("/say", post(say::form_say))
+        .route(
+            "/upload",
+            post(upload::upload).layer(DefaultBodyLimit::max(upload::BODY_LIMIT)),
+        )
+        .route("/api/audio", get(upload::api_audio))
         .route("/api/status", get(api_status))
         .route("/api/plays", get(api_plays))
         .route("/api/outages", get(api_outages))

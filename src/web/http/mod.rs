@@ -12,6 +12,7 @@ mod error;
 mod forms;
 mod guard;
 mod listener;
+mod schedules;
 
 pub use error::ApiError;
 pub use listener::{IDLE_TIMEOUT, MAX_CONNECTIONS};
@@ -183,6 +184,8 @@ fn router(state: Shared) -> Router {
         .route("/login", post(login))
         .route("/play", post(form_play))
         .route("/stop", post(form_stop))
+        .route("/schedule/enabled", post(schedules::form_enabled))
+        .route("/schedule/add", post(schedules::form_add))
         .route("/api/status", get(api_status))
         .route("/api/plays", get(api_plays))
         .route("/api/outages", get(api_outages))

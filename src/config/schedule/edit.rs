@@ -186,7 +186,10 @@ pub fn add_broadcast(text: &str, b: &NewBroadcast) -> Result<String, EditError> 
         Days::parse_word(d).ok_or_else(|| EditError::BadDay { value: d.clone() })?;
     }
     document(text)?;
-    if entries(text)?.iter().any(|(n, _)| n.as_deref() == Some(name)) {
+    if entries(text)?
+        .iter()
+        .any(|(n, _)| n.as_deref() == Some(name))
+    {
         return Err(EditError::DuplicateName { name: name.into() });
     }
     let nl = newline(text);

@@ -128,7 +128,8 @@ fn refusals_leave_the_text_alone() {
         Err(EditError::NotTables)
     );
     // A wrongly typed `enabled` is the file's own error, not a new one.
-    let odd = "[[broadcast]]\nname = \"a\"\nplay = [\"a.mp3\"]\nat = [\"07:00\"]\nenabled = \"no\"\n";
+    let odd =
+        "[[broadcast]]\nname = \"a\"\nplay = [\"a.mp3\"]\nat = [\"07:00\"]\nenabled = \"no\"\n";
     assert!(set_enabled(odd, 0, None, false).is_ok());
 }
 

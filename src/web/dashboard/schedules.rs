@@ -22,6 +22,7 @@ pub(super) const CSS: &str = r#"
 ul.findings li.error{color:#b3261e}ul.findings li.warning{color:#c76b00}
 tr.paused td{color:#777}.paused-tag{color:#c76b00;font-weight:bold}
 form.toggle{margin:0;display:flex;gap:.3em}button.toggle{white-space:nowrap}
+@media (max-width:640px){table.broadcasts thead{display:none}table.broadcasts tr{display:block;border-bottom:1px solid #e3e5e8;padding:.3em 0}table.broadcasts td{display:inline-block;border:0;padding:.1em .4em}}
 form#add{border-top:1px solid #e3e5e8;padding-top:.6em}form#add h3{width:100%;margin:.2em 0;font-size:1em}
 "#;
 
@@ -164,12 +165,23 @@ fn when(b: &Broadcast, lang: Lang) -> String {
     let times = match &b.times {
         Times::At(ts) => ts
             .iter()
-            .map(|t| t.format(if t.format("%S").to_string() == "00" { "%H:%M" } else { "%H:%M:%S" }).to_string())
+            .map(|t| {
+                t.format(if t.format("%S").to_string() == "00" {
+                    "%H:%M"
+                } else {
+                    "%H:%M:%S"
+                })
+                .to_string()
+            })
             .collect::<Vec<_>>()
             .join(lang.pick("、", ", ")),
         Times::Cron { expr, .. } => format!("cron {expr}"),
     };
-    let mut out = format!("{} {}", days(b.days, lang), times);
+    // A cron expression names its own days.
+    let mut out = match b.times {
+        Times::At(_) => format!("{} {}", days(b.days, lang), times),
+        Times::Cron { .. } => times,
+    };
     if b.from.is_some() || b.until.is_some() {
         let d = |x: Option<chrono::NaiveDate>| x.map(|d| d.to_string()).unwrap_or_default();
         out.push_str(&format!(" ({}–{})", d(b.from), d(b.until)));

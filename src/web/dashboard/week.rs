@@ -64,7 +64,10 @@ fn day(broadcasts: &[Broadcast], r: &Reading, d: NaiveDate, today: bool, c: &Ctx
     let lang = c.lang;
     let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
     let rules = &r.rules;
-    let (a, b) = (plan::day_start(rules, d), plan::day_start(rules, d + TimeDelta::days(1)));
+    let (a, b) = (
+        plan::day_start(rules, d),
+        plan::day_start(rules, d + TimeDelta::days(1)),
+    );
     let slots = plan::slots(broadcasts, rules, a, b);
     let holiday = rules.holidays.contains(&d);
     html! {

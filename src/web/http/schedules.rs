@@ -353,7 +353,10 @@ mod tests {
 
     #[test]
     fn typed_lists_split_on_any_separator() {
-        assert_eq!(words("07:30, 12:00，18:30、 19:00"), ["07:30", "12:00", "18:30", "19:00"]);
+        assert_eq!(
+            words("07:30, 12:00，18:30、 19:00"),
+            ["07:30", "12:00", "18:30", "19:00"]
+        );
         assert!(words(" ,， ").is_empty());
     }
 
@@ -366,10 +369,21 @@ mod tests {
         assert_eq!(ok("通知.toml").unwrap(), "schedules/通知.toml");
         assert_eq!(ok("schedules/a.toml").unwrap(), "schedules/a.toml");
         assert_eq!(ok("b").unwrap(), "schedules/b.toml");
-        for bad in ["../cunxiang.toml", "a/b.toml", ".x.toml", "", ".toml", "..\\x.toml", "C:x.toml"] {
+        for bad in [
+            "../cunxiang.toml",
+            "a/b.toml",
+            ".x.toml",
+            "",
+            ".toml",
+            "..\\x.toml",
+            "C:x.toml",
+        ] {
             assert_eq!(ok(bad).unwrap_err().code, "badnewfile", "{bad}");
         }
-        assert_eq!(existing_file(&st, "../cunxiang.toml").unwrap_err().code, "nofile");
+        assert_eq!(
+            existing_file(&st, "../cunxiang.toml").unwrap_err().code,
+            "nofile"
+        );
     }
 
     #[test]
@@ -378,7 +392,25 @@ mod tests {
             assert!(sentence(Lang::Zh, "ok", code, "x").is_some());
             assert!(sentence(Lang::En, "ok", code, "x").is_some());
         }
-        for code in ["stale", "nofile", "syntax", "notables", "noname", "dupname", "noaudio", "badplay", "notime", "badtime", "badday", "badprio", "badnewfile", "badform", "unreadable", "writefail", "wouldbreak"] {
+        for code in [
+            "stale",
+            "nofile",
+            "syntax",
+            "notables",
+            "noname",
+            "dupname",
+            "noaudio",
+            "badplay",
+            "notime",
+            "badtime",
+            "badday",
+            "badprio",
+            "badnewfile",
+            "badform",
+            "unreadable",
+            "writefail",
+            "wouldbreak",
+        ] {
             let zh = sentence(Lang::Zh, "err", code, "x").unwrap();
             let en = sentence(Lang::En, "err", code, "x").unwrap();
             assert_ne!(zh, en, "{code}");

@@ -207,12 +207,17 @@ fn days(d: Days, lang: Lang) -> String {
         some => some
             .iter()
             .map(|w| match lang {
-                Lang::Zh => super::week::weekday_zh(*w).to_string(),
+                Lang::Zh => weekday_zh(*w).to_string(),
                 Lang::En => w.to_string(),
             })
             .collect::<Vec<_>>()
             .join(" "),
     }
+}
+
+/// `周一`…`周日`.
+pub(super) fn weekday_zh(w: Weekday) -> &'static str {
+    ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][w.num_days_from_monday() as usize]
 }
 
 /// What it plays: its files, or the source it relays.

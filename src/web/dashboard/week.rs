@@ -4,14 +4,14 @@
 //! planner's reason when one will not play (quiet hours, a holiday).
 //! Rendering only: it must not decide what fires.
 
-use super::schedules::priority_tag;
+use super::schedules::{priority_tag, weekday_zh};
 use super::{Ctx, NAME};
 use crate::config::schedule::Broadcast;
 use crate::i18n::{word, Lang};
 use crate::plan::{self, Firing, Skip};
 use crate::views::text::cut;
 use crate::views::Reading;
-use chrono::{Datelike, Duration as TimeDelta, NaiveDate, Weekday};
+use chrono::{Datelike, Duration as TimeDelta, NaiveDate};
 use maud::{html, Markup};
 
 /// The section's styles: days side by side on a wide screen, one under
@@ -105,10 +105,6 @@ fn day_title(d: NaiveDate, lang: Lang) -> String {
         Lang::Zh => format!("{}月{}日 {}", d.month(), d.day(), weekday_zh(d.weekday())),
         Lang::En => d.format("%a %-d %b").to_string(),
     }
-}
-
-pub(super) fn weekday_zh(w: Weekday) -> &'static str {
-    ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][w.num_days_from_monday() as usize]
 }
 
 /// One firing: time, name, priority, what kind of content, and why it

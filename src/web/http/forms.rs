@@ -39,7 +39,7 @@ pub(super) fn flash(lang: Lang, q: &PageQuery) -> (Option<String>, Option<String
             ("stopped", Lang::Zh) => format!("已停播「{name}」"),
             ("stopped", Lang::En) => format!("stopped \"{name}\""),
             ("idle", _) => lang.pick("现在没有在播。", "Nothing was playing.").into(),
-            _ => return super::schedules::sentence(lang, "ok", c, name),
+            _ => return super::schedule_text::sentence(lang, "ok", c, name),
         })
     });
     let err = q.err.as_deref().and_then(|c| {
@@ -67,7 +67,7 @@ pub(super) fn flash(lang: Lang, q: &PageQuery) -> (Option<String>, Option<String
                     "The daemon did not answer in time; try again.",
                 )
                 .into(),
-            _ => return super::schedules::sentence(lang, "err", c, name),
+            _ => return super::schedule_text::sentence(lang, "err", c, name),
         })
     });
     (ok, err)

@@ -12,6 +12,7 @@ mod error;
 mod forms;
 mod guard;
 mod listener;
+mod schedule_text;
 mod schedules;
 
 pub use error::ApiError;

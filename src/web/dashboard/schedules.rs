@@ -240,6 +240,9 @@ fn add_form(r: &Reading, c: &Ctx<'_>) -> Markup {
     let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
     let files = &r.station.files;
     let play = o.add.as_deref().unwrap_or_default();
+    // Offered first: a file that goes on air (a broken one's additions
+    // would wait for its fix).
+    let first_valid = files.iter().find(|f| f.is_valid()).map(|f| &f.shown);
     let suggested = play
         .rsplit('/')
         .next()
@@ -268,7 +271,7 @@ fn add_form(r: &Reading, c: &Ctx<'_>) -> Markup {
             }
             label { (l("加到文件", "into file"))
                 select name="file" {
-                    @for f in files { option value=(f.shown) { (f.shown) } }
+                    @for f in files { option value=(f.shown) selected[Some(&f.shown) == first_valid] { (f.shown) } }
                     option value="" selected[files.is_empty()] { (l("新建文件…", "new file…")) }
                 }
             }

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use toml::de::DeValue;
 
+pub mod edit;
 mod entry;
 mod relay;
 mod say;

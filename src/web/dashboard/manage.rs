@@ -38,7 +38,7 @@ pub fn manage_page(station_dir: &Path, now: DateTime<Utc>, live: &Live, o: &Page
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (l("节目管理", "Programmes")) " · " (station_name) }
-                style { (PreEscaped(CSS)) (PreEscaped(MANAGE_CSS)) }
+                style { (PreEscaped(CSS)) (PreEscaped(MANAGE_CSS)) (PreEscaped(week::CSS)) (PreEscaped(schedules::CSS)) }
             }
             body {
                 header.normal {

@@ -41,7 +41,7 @@ pub(super) fn flash(lang: Lang, q: &PageQuery) -> (Option<String>, Option<String
             ("idle", _) => lang.pick("现在没有在播。", "Nothing was playing.").into(),
             ("uploaded", Lang::Zh) => format!("已上传「{name}」，已放进音频库。"),
             ("uploaded", Lang::En) => format!("Uploaded \"{name}\" into the audio library."),
-            _ => return None,
+            _ => return super::schedule_text::sentence(lang, "ok", c, name),
         })
     });
     let err = q.err.as_deref().and_then(|c| {
@@ -72,7 +72,10 @@ pub(super) fn flash(lang: Lang, q: &PageQuery) -> (Option<String>, Option<String
                     "The daemon did not answer in time; try again.",
                 )
                 .into(),
-            (c, _) => return upload_flash(lang, c, name),
+            (c, _) => {
+                return upload_flash(lang, c, name)
+                    .or_else(|| super::schedule_text::sentence(lang, "err", c, name))
+            }
         })
     });
     (ok, err)

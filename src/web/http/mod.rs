@@ -13,6 +13,8 @@ mod forms;
 mod guard;
 mod listener;
 mod say;
+mod schedule_text;
+mod schedules;
 mod upload;
 
 pub use error::ApiError;
@@ -192,6 +194,8 @@ fn router(state: Shared) -> Router {
             post(upload::upload).layer(DefaultBodyLimit::max(upload::BODY_LIMIT)),
         )
         .route("/api/audio", get(upload::api_audio))
+        .route("/schedule/enabled", post(schedules::form_enabled))
+        .route("/schedule/add", post(schedules::form_add))
         .route("/api/status", get(api_status))
         .route("/api/plays", get(api_plays))
         .route("/api/outages", get(api_outages))

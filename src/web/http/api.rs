@@ -250,7 +250,7 @@ pub(super) async fn api_play(
     let Json(b) = body?;
     let req = play_request(b)?;
     if let PlayTarget::Say(text) = &req.target {
-        super::say::render_notice(&st, text.clone()).await?;
+        super::notice::render_notice(&st, text.clone()).await?;
     }
     let accepted = ask(&st, |tx| Control::Play(req, tx)).await??;
     Ok((StatusCode::ACCEPTED, Json(accepted_json(&accepted))))

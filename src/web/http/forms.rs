@@ -63,8 +63,8 @@ pub(super) fn flash(lang: Lang, q: &PageQuery) -> (Option<String>, Option<String
             ("refused", Lang::En) => format!(
                 "\"{name}\" cannot play: only playable files under the audio folder can (cunxiang check says why)."
             ),
-            (c, _) if super::say::flash_words(c, lang).is_some() => {
-                super::say::flash_words(c, lang)?.to_string()
+            (c, _) if super::notice::flash_words(c, lang).is_some() => {
+                super::notice::flash_words(c, lang)?.to_string()
             }
             ("busy", _) => lang
                 .pick(

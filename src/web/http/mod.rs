@@ -12,6 +12,7 @@ mod error;
 mod forms;
 mod guard;
 mod listener;
+mod notice;
 mod say;
 mod schedule_text;
 mod schedules;

@@ -83,6 +83,9 @@ const SCHEDULE_CASES: &[(&str, &str, usize, Option<&str>)] = &[
     ("relay_repeat", "[[broadcast]]\nname = \"转播\"\nrelay = \"line-in\"\nat = [\"10:00\"]\nduration = \"40m\"\nrepeat = 2\n", 6, Some("repeat")),
     ("fallback_without_relay", "[[broadcast]]\nname = \"信\"\nplay = [\"a.mp3\"]\nat = [\"07:30\"]\nfallback = [\"b.mp3\"]\n", 5, Some("fallback")),
     ("relay_fallback_escapes", "[[broadcast]]\nname = \"转播\"\nrelay = \"line-in\"\nat = [\"10:00\"]\nduration = \"40m\"\nfallback = [\"../x.mp3\"]\n", 6, Some("fallback")),
+    ("say_empty", "[[broadcast]]\nname = \"通知\"\nsay = \"  \"\nat = [\"10:00\"]\n", 3, Some("say")),
+    ("say_and_play", "[[broadcast]]\nname = \"通知\"\nsay = \"今晚停水\"\nplay = [\"a.mp3\"]\nat = [\"10:00\"]\n", 4, Some("play")),
+    ("say_not_text", "[[broadcast]]\nname = \"通知\"\nsay = [\"今晚停水\"]\nat = [\"10:00\"]\n", 3, Some("say")),
 ];
 
 #[test]
@@ -163,6 +166,17 @@ const STATION_CASES: &[(&str, &str, usize, Option<&str>)] = &[
         "[folders]\nmusic = \"audio\"\n",
         2,
         Some("music"),
+    ),    (
+        "speech_rate_too_fast",
+        "[speech]\nrate = 500\n",
+        2,
+        Some("speech.rate"),
+    ),
+    (
+        "speech_volume_too_loud",
+        "[speech]\nvolume = 5\n",
+        2,
+        Some("speech.volume"),
     ),
 ];
 

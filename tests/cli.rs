@@ -192,6 +192,7 @@ fn sample_week_by_hand() -> BTreeSet<(String, String)> {
                 want.insert(("周末轻音乐".to_string(), format!("{d}T{t}:00+08:00")));
             }
         }
+        want.insert(("傍晚防火提示".to_string(), format!("{d}T19:00:00+08:00")));
         if *d <= "2026-12-05" {
             for t in ["08:00", "17:30"] {
                 want.insert(("每日公告".to_string(), format!("{d}T{t}:00+08:00")));
@@ -235,7 +236,7 @@ fn plan_json_lists_exactly_the_sample_firings() {
     let want = sample_week_by_hand();
     assert_eq!(got.len(), want.len(), "no duplicates, nothing extra");
     assert_eq!(got.iter().cloned().collect::<BTreeSet<_>>(), want);
-    assert_eq!(v.len(), 39);
+    assert_eq!(v.len(), 46);
     // In time order.
     let mut sorted = got.clone();
     sorted.sort_by(|a, b| a.1.cmp(&b.1));
@@ -300,8 +301,8 @@ fn plan_table_shows_days_and_totals() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout.contains("2026-12-05 09:00:00 +08:00"), "{stdout}");
     assert!(stdout.contains("2026-12-05 周六"), "{stdout}");
-    assert!(stdout.contains("当日合计 7 次"), "{stdout}");
-    assert!(stdout.contains("当日合计 5 次"), "{stdout}");
+    assert!(stdout.contains("当日合计 8 次"), "{stdout}");
+    assert!(stdout.contains("当日合计 6 次"), "{stdout}");
     assert!(stdout.contains("循环 3 次"), "{stdout}");
 }
 

@@ -224,6 +224,11 @@ impl PlanOut for PlanTable<'_> {
             ChimeFile::File(c) => files.push(format!("({c})")),
         }
         files.extend(f.files.iter().cloned());
+        if let Some(s) = &f.say {
+            let head: String = s.chars().take(20).collect();
+            let more = if s.chars().count() > 20 { "…" } else { "" };
+            files.push(format!("{}「{head}{more}」", lang.pick("朗读", "read aloud")));
+        }
         let end = r.duration.map_or_else(
             || "?".to_string(),
             |d| {
@@ -311,6 +316,7 @@ pub fn plan_item(r: &Settled, tz: Tz) -> serde_json::Value {
         "duration_s": r.duration.map(|d| (d.as_secs_f64() * 1000.0).round() / 1000.0),
         "date": f.local_date.to_string(),
         "files": f.files,
+        "say": f.say,
         "chime": match &f.chime {
             ChimeFile::None => serde_json::Value::Null,
             ChimeFile::Builtin => serde_json::json!("builtin"),

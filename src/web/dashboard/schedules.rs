@@ -220,11 +220,12 @@ pub(super) fn weekday_zh(w: Weekday) -> &'static str {
     ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][w.num_days_from_monday() as usize]
 }
 
-/// What it plays: its files, or the source it relays.
+/// What it plays: its files, the source it relays, or the notice it reads.
 fn content(b: &Broadcast, lang: Lang) -> String {
-    let text = match &b.relay {
-        Some(r) => format!("{} {}", lang.pick("转播", "relay"), r.source),
-        None => b
+    let text = match (&b.relay, &b.say) {
+        (Some(r), _) => format!("{} {}", lang.pick("转播", "relay"), r.source),
+        (None, Some(s)) => format!("{}「{s}」", lang.pick("朗读", "read aloud")),
+        (None, None) => b
             .play
             .iter()
             .map(|(p, _)| p.template().to_string())

@@ -120,6 +120,7 @@ fn firing(f: &Firing, past: bool, c: &Ctx<'_>) -> Markup {
     };
     let kind = match (&f.relay, f.files.len()) {
         (Some(_), _) => l("转播", "relay").to_string(),
+        (None, _) if f.say.is_some() => l("文字朗读", "read aloud").to_string(),
         (None, 1) => l("音频", "audio").to_string(),
         (None, n) => match lang {
             Lang::Zh => format!("音频 {n} 个"),

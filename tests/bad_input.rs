@@ -166,7 +166,8 @@ const STATION_CASES: &[(&str, &str, usize, Option<&str>)] = &[
         "[folders]\nmusic = \"audio\"\n",
         2,
         Some("music"),
-    ),    (
+    ),
+    (
         "speech_rate_too_fast",
         "[speech]\nrate = 500\n",
         2,

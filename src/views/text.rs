@@ -227,7 +227,10 @@ impl PlanOut for PlanTable<'_> {
         if let Some(s) = &f.say {
             let head: String = s.chars().take(20).collect();
             let more = if s.chars().count() > 20 { "…" } else { "" };
-            files.push(format!("{}「{head}{more}」", lang.pick("朗读", "read aloud")));
+            files.push(format!(
+                "{}「{head}{more}」",
+                lang.pick("朗读", "read aloud")
+            ));
         }
         let end = r.duration.map_or_else(
             || "?".to_string(),

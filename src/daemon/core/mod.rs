@@ -6,6 +6,7 @@
 mod air;
 mod faults;
 mod hearing;
+mod notices;
 mod off_air;
 mod player;
 mod queue;

@@ -33,6 +33,7 @@ impl Daemon {
         self.settle_off_pending().await?;
         self.terminals.probe(&self.config.terminals, &self.clock);
         self.close_unconfigured().await?;
+        self.warm_notices();
         let errors: Vec<String> = self.errors().iter().map(|d| d.render(Lang::Zh)).collect();
         let json = serde_json::to_string(&errors).expect("json");
         self.store

@@ -3,8 +3,7 @@
 //! through a temporary file, and kept bounded (oldest dropped first).
 //! It must not run the engine, and it deletes nothing but its own files.
 
-use super::engine::io_error;
-use super::SpeechError;
+use super::{io_error, SpeechError};
 use crate::sound::media;
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -33,9 +32,8 @@ pub(super) fn file_name(words: &str, settings: &str, version: &str) -> String {
 }
 
 fn is_ours(name: &str) -> bool {
-    name.strip_suffix(".wav").is_some_and(|stem| {
-        stem.len() == NAME_HEX && stem.bytes().all(|b| b.is_ascii_hexdigit())
-    })
+    name.strip_suffix(".wav")
+        .is_some_and(|stem| stem.len() == NAME_HEX && stem.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The duration of a cached file that still decodes, its mtime touched so
@@ -141,7 +139,9 @@ pub(super) fn prune(dir: &Path, keep: &Path, max_files: usize, max_bytes: u64) -
         if count > max_files || bytes > max_bytes {
             match fs::remove_file(&path) {
                 Ok(()) => removed += 1,
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot prune the speech cache"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot prune the speech cache")
+                }
             }
         }
     }
@@ -157,13 +157,16 @@ mod tests {
 
     #[test]
     fn names_are_stable_and_differ_by_every_part() {
-        let a = file_name("今晚八点停水", "cmn-latn-pinyin\0150\0100", "1.51");
-        assert_eq!(a, file_name("今晚八点停水", "cmn-latn-pinyin\0150\0100", "1.51"));
+        let a = file_name("今晚八点停水", "cmn-latn-pinyin/150/100", "1.51");
+        assert_eq!(
+            a,
+            file_name("今晚八点停水", "cmn-latn-pinyin/150/100", "1.51")
+        );
         assert!(is_ours(&a), "{a}");
         for other in [
-            file_name("今晚九点停水", "cmn-latn-pinyin\0150\0100", "1.51"),
-            file_name("今晚八点停水", "cmn-latn-pinyin\0160\0100", "1.51"),
-            file_name("今晚八点停水", "cmn-latn-pinyin\0150\0100", "1.52"),
+            file_name("今晚九点停水", "cmn-latn-pinyin/150/100", "1.51"),
+            file_name("今晚八点停水", "cmn-latn-pinyin/160/100", "1.51"),
+            file_name("今晚八点停水", "cmn-latn-pinyin/150/100", "1.52"),
         ] {
             assert_ne!(a, other);
         }

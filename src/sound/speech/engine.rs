@@ -5,7 +5,7 @@
 //! typed anywhere but from its argument.
 
 use super::cache;
-use super::{normalise, Rendered, SpeechError, Voice, MAX_NOTICE_CHARS};
+use super::{io_error, normalise, Rendered, SpeechError, Voice, MAX_NOTICE_CHARS};
 use crate::sound::media;
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -27,7 +27,12 @@ const QUICK: Duration = Duration::from_secs(10);
 pub fn engine_ready(v: &Voice) -> Result<(), SpeechError> {
     engine_version(v)?;
     let args = voice_args(v);
-    let ran = run(v, &[&args[..], &["-q".into(), "-x".into()]].concat(), "一", QUICK)?;
+    let ran = run(
+        v,
+        &[&args[..], &["-q".into(), "-x".into()]].concat(),
+        "一",
+        QUICK,
+    )?;
     if !ran.status.success() {
         return Err(failure(v, ran.status, &ran.stderr));
     }
@@ -133,7 +138,13 @@ fn engine_version(v: &Voice) -> Result<String, SpeechError> {
     if !ran.status.success() {
         return Err(failure(v, ran.status, &ran.stderr));
     }
-    Ok(ran.stdout.lines().next().unwrap_or_default().trim().to_string())
+    Ok(ran
+        .stdout
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string())
 }
 
 fn failure(v: &Voice, status: ExitStatus, stderr: &str) -> SpeechError {
@@ -146,10 +157,6 @@ fn failure(v: &Voice, status: ExitStatus, stderr: &str) -> SpeechError {
         status: status.to_string(),
         stderr: stderr.trim().chars().take(500).collect(),
     }
-}
-
-pub(super) fn io_error(what: &str, path: &Path, e: &std::io::Error) -> SpeechError {
-    SpeechError::Io(format!("{what} {}: {e}", path.display()))
 }
 
 struct Ran {

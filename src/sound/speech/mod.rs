@@ -14,7 +14,7 @@ pub use engine::{engine_ready, render};
 pub use normalise::normalise;
 
 use crate::i18n::Msg;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The longest notice read at once, in characters (about four minutes of
@@ -106,6 +106,11 @@ impl SpeechError {
             },
         }
     }
+}
+
+/// An I/O failure on `path` while doing `what` (`create`, `sync`, …).
+fn io_error(what: &str, path: &Path, e: &std::io::Error) -> SpeechError {
+    SpeechError::Io(format!("{what} {}: {e}", path.display()))
 }
 
 #[cfg(test)]

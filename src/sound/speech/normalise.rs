@@ -49,7 +49,17 @@ const RANGE: &[char] = &['-', '~', '～', '〜', '－', '—', '–'];
 
 /// Words before a number that make it a phone number or hotline.
 const PHONE_BEFORE: &[&str] = &[
-    "电话", "热线", "拨打", "致电", "手机", "号码", "联系方式", "传真", "呼叫", "Tel", "TEL",
+    "电话",
+    "热线",
+    "拨打",
+    "致电",
+    "手机",
+    "号码",
+    "联系方式",
+    "传真",
+    "呼叫",
+    "Tel",
+    "TEL",
     "tel",
 ];
 /// Words right after a number that make it a hotline (`110报警`).
@@ -59,7 +69,18 @@ const PHONE_AFTER: &[&str] = &["热线", "电话", "报警", "急救", "火警"]
 const LIANG_CHARS: &str =
     "个人名位户次天条件辆台只头间张本斤吨亩周遍家所座处支批套元块米岁倍起趟架场根桶箱袋瓶包";
 const LIANG_WORDS: &[&str] = &[
-    "小时", "公斤", "公里", "千米", "分钟", "公顷", "千克", "毫米", "厘米", "平方米", "立方米", "毫升",
+    "小时",
+    "公斤",
+    "公里",
+    "千米",
+    "分钟",
+    "公顷",
+    "千克",
+    "毫米",
+    "厘米",
+    "平方米",
+    "立方米",
+    "毫升",
 ];
 
 /// Units written in Latin letters or symbols, longest first.
@@ -122,14 +143,9 @@ impl Scanner<'_> {
 
     /// The text from `j` starts with `word`.
     fn has(&self, j: usize, word: &str) -> bool {
-        let mut k = j;
-        for w in word.chars() {
-            if self.at(k) != Some(w) {
-                return false;
-            }
-            k += 1;
-        }
-        true
+        word.chars()
+            .enumerate()
+            .all(|(k, w)| self.at(j + k) == Some(w))
     }
 
     fn step(&mut self) {

@@ -3,6 +3,10 @@
 //! their arguments; the scanner in `normalise` decides which reading a
 //! number in a notice gets. It must not look at the text around a number.
 
+const WAN: u64 = 10_000;
+const YI: u64 = 100_000_000;
+const WAN_YI: u64 = 1_000_000_000_000;
+
 const DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
 
 /// One digit as its plain word (`0` → 零).
@@ -43,16 +47,11 @@ pub(super) fn cardinal(n: u64) -> String {
     if n == 0 {
         return "零".into();
     }
-    if n >= 10_000_0000_0000_0000 {
+    if n >= WAN_YI * WAN {
         return digits(&n.to_string(), DigitStyle::Plain);
     }
     const BIG: [&str; 4] = ["", "万", "亿", "万亿"];
-    let groups = [
-        n % 10_000,
-        n / 10_000 % 10_000,
-        n / 10_000_0000 % 10_000,
-        n / 10_000_0000_0000,
-    ];
+    let groups = [n % WAN, n / WAN % WAN, n / YI % WAN, n / WAN_YI];
     let mut out = String::new();
     let mut zero_pending = false;
     for k in (0..4).rev() {

@@ -37,11 +37,20 @@ fn phonemes(voice: &str, text: &str) -> String {
 fn the_default_voice_reads_chinese_in_mandarin_not_as_latin() {
     let text = "今晚停水，请各户提前储水。";
     let default = phonemes(&Voice::default().voice, text);
-    assert!(!default.contains("(en)"), "default voice switches to English: {default}");
-    assert!(default.contains("55") || default.contains("35"), "no Mandarin tones: {default}");
+    assert!(
+        !default.contains("(en)"),
+        "default voice switches to English: {default}"
+    );
+    assert!(
+        default.contains("55") || default.contains("35"),
+        "no Mandarin tones: {default}"
+    );
     // The test can tell the voices apart: plain `cmn` reads them as English.
     let plain = phonemes("cmn", text);
-    assert!(plain.contains("(en)"), "plain cmn should read Latin: {plain}");
+    assert!(
+        plain.contains("(en)"),
+        "plain cmn should read Latin: {plain}"
+    );
 }
 
 #[test]
@@ -69,7 +78,10 @@ fn engine_ready_knows_a_missing_program_and_a_missing_voice() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(render(&gone, NOTICE, dir.path()), Err(missing.clone()));
     let zh = missing.to_msg().render(Lang::Zh);
-    assert!(zh.contains("apt-get install espeak-ng") && zh.contains("朗读程序"), "{zh}");
+    assert!(
+        zh.contains("apt-get install espeak-ng") && zh.contains("朗读程序"),
+        "{zh}"
+    );
     let en = missing.to_msg().render(Lang::En);
     assert!(en.contains("apt-get install espeak-ng"), "{en}");
 }
@@ -82,7 +94,10 @@ fn empty_and_overlong_notices_are_refused_before_the_engine_runs() {
         engine: "/nonexistent/espeak-ng".into(),
         ..Voice::default()
     };
-    assert_eq!(render(&gone, " \n\t　", dir.path()), Err(SpeechError::Empty));
+    assert_eq!(
+        render(&gone, " \n\t　", dir.path()),
+        Err(SpeechError::Empty)
+    );
     let long = "停".repeat(5000);
     assert_eq!(
         render(&gone, &long, dir.path()),
@@ -96,7 +111,12 @@ fn empty_and_overlong_notices_are_refused_before_the_engine_runs() {
         render(&gone, &ok_length, dir.path()),
         Err(SpeechError::EngineMissing { .. })
     ));
-    let zh = SpeechError::TooLong { chars: 5000, max: 1000 }.to_msg().render(Lang::Zh);
+    let zh = SpeechError::TooLong {
+        chars: 5000,
+        max: 1000,
+    }
+    .to_msg()
+    .render(Lang::Zh);
     assert!(zh.contains("5000") && zh.contains("1000"), "{zh}");
 }
 
@@ -116,7 +136,11 @@ fn a_notice_is_spoken_audibly_and_about_as_long_as_it_reads() {
     );
     let (samples, rate) = decode(&r.path);
     let decoded = samples.len() as f64 / f64::from(rate.max(1));
-    assert!((decoded - r.duration.as_secs_f64()).abs() < 0.1, "{decoded} vs {:?}", r.duration);
+    assert!(
+        (decoded - r.duration.as_secs_f64()).abs() < 0.1,
+        "{decoded} vs {:?}",
+        r.duration
+    );
     let dbfs = rms_dbfs(&samples);
     assert!(dbfs > -40.0, "nearly silent: {dbfs:.1} dBFS");
     // Nothing but the notice is left in the folder: no temporary file.
@@ -132,10 +156,18 @@ fn the_same_notice_comes_from_the_cache_and_another_speed_does_not() {
     let first = render(&v, NOTICE, dir.path()).expect("renders");
     let again = render(&v, &format!("  {NOTICE}\n"), dir.path()).expect("renders");
     assert!(again.cached && again.path == first.path && again.duration == first.duration);
-    let faster = Voice { rate: 200, ..v.clone() };
+    let faster = Voice {
+        rate: 200,
+        ..v.clone()
+    };
     let fast = render(&faster, NOTICE, dir.path()).expect("renders");
     assert!(!fast.cached && fast.path != first.path);
-    assert!(fast.duration < first.duration, "{:?} vs {:?}", fast.duration, first.duration);
+    assert!(
+        fast.duration < first.duration,
+        "{:?} vs {:?}",
+        fast.duration,
+        first.duration
+    );
     // A broken cached file is spoken again, not played.
     std::fs::write(&first.path, b"not a wav").unwrap();
     let mended = render(&v, NOTICE, dir.path()).expect("renders");
@@ -147,9 +179,15 @@ fn volume_scales_the_sound() {
     need_espeak();
     let dir = tempfile::tempdir().unwrap();
     let loud = render(&Voice::default(), "请注意", dir.path()).unwrap();
-    let quiet = Voice { volume: 0.25, ..Voice::default() };
+    let quiet = Voice {
+        volume: 0.25,
+        ..Voice::default()
+    };
     let soft = render(&quiet, "请注意", dir.path()).unwrap();
-    let (a, b) = (rms_dbfs(&decode(&loud.path).0), rms_dbfs(&decode(&soft.path).0));
+    let (a, b) = (
+        rms_dbfs(&decode(&loud.path).0),
+        rms_dbfs(&decode(&soft.path).0),
+    );
     assert!(a - b > 6.0, "loud {a:.1} dBFS, quiet {b:.1} dBFS");
 }
 
@@ -159,7 +197,9 @@ fn volume_scales_the_sound() {
 #[ignore]
 fn bench_render_100_chars() {
     need_espeak();
-    let hanzi = NOTICE_100.chars().filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c));
+    let hanzi = NOTICE_100
+        .chars()
+        .filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c));
     assert_eq!(hanzi.count(), 100);
     let mut times = Vec::new();
     let mut audio = 0.0;
@@ -189,7 +229,12 @@ fn decode(path: &Path) -> (Vec<f32>, u32) {
     let file = std::fs::File::open(path).unwrap();
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let probed = symphonia::default::get_probe()
-        .format(&Default::default(), mss, &Default::default(), &Default::default())
+        .format(
+            &Default::default(),
+            mss,
+            &Default::default(),
+            &Default::default(),
+        )
         .unwrap();
     let mut format = probed.format;
     let track = format.default_track().unwrap().clone();

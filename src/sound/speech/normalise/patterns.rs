@@ -51,7 +51,10 @@ impl Scanner<'_> {
         if !(7..=8).contains(&local.len()) {
             return None;
         }
-        Some((end, format!("{}，{}", digits(&area, Phone), grouped(&local))))
+        Some((
+            end,
+            format!("{}，{}", digits(&area, Phone), grouped(&local)),
+        ))
     }
 
     /// `20:00` → 二十点, `8:30` → 八点三十分, `08:05` → 八点零五分,
@@ -153,7 +156,8 @@ impl Scanner<'_> {
         }
         let leading_zero = run.len() >= 2 && run.starts_with('0');
         let next = self.at(end);
-        if leading_zero && run.len() == 2 && next.is_some_and(|c| "月日号时分秒".contains(c)) {
+        if leading_zero && run.len() == 2 && next.is_some_and(|c| "月日号时分秒".contains(c))
+        {
             return Some((end, cardinal(run.parse().ok()?)));
         }
         let amount = next.is_some_and(|c| "元万亿%".contains(c)) || self.unit_at(end).is_some();
@@ -210,7 +214,10 @@ impl Scanner<'_> {
         }
         let unit = self.unit_at(end);
         let yuan = sign == Sign::Yuan || self.at(end) == Some('元');
-        let zero_frac = num.frac.as_deref().is_some_and(|f| f.bytes().all(|b| b == b'0'));
+        let zero_frac = num
+            .frac
+            .as_deref()
+            .is_some_and(|f| f.bytes().all(|b| b == b'0'));
         let frac = if yuan && zero_frac { None } else { num.frac };
         let mut n = decimal(&num.whole, frac.as_deref())?;
         let word = unit.map(|(_, w)| w);
@@ -248,7 +255,10 @@ impl Scanner<'_> {
     /// A measure word at `end` (or the unit's word) before which 2 is 两.
     fn liang_next(&self, end: usize, unit: Option<&str>) -> bool {
         match unit {
-            Some(u) => LIANG_WORDS.contains(&u) || u.chars().next().is_some_and(|c| LIANG_CHARS.contains(c)),
+            Some(u) => {
+                LIANG_WORDS.contains(&u)
+                    || u.chars().next().is_some_and(|c| LIANG_CHARS.contains(c))
+            }
             None => {
                 self.at(end).is_some_and(|c| LIANG_CHARS.contains(c))
                     || LIANG_WORDS.iter().any(|w| self.has(end, w))

@@ -67,7 +67,7 @@ const PHONE_AFTER: &[&str] = &["热线", "电话", "报警", "急救", "火警"]
 
 /// Measure words before which a lone 2 is 两.
 const LIANG_CHARS: &str =
-    "个人名位户次天条件辆台只头间张本斤吨亩周遍家所座处支批套元块米岁倍起趟架场根桶箱袋瓶包";
+    "个人名位户次天条件辆台只头间张本斤吨亩周遍家所座处支批套元块米岁倍起趟架场根桶箱袋瓶包千万亿升克";
 const LIANG_WORDS: &[&str] = &[
     "小时",
     "公斤",
@@ -172,7 +172,10 @@ impl Scanner<'_> {
                 return;
             }
         }
-        self.out.push(c);
+        match symbol(c, self.after_number(self.i)) {
+            Some(words) => self.out.push_str(words),
+            None => self.out.push(c),
+        }
         self.i += 1;
     }
 
@@ -260,6 +263,23 @@ impl Scanner<'_> {
         let end = self.run_end(i);
         (self.c[i..end].iter().collect(), end)
     }
+}
+
+/// A symbol espeak-ng would read in English (`/` as "slash", `+` as
+/// "plus"), as Chinese words; `None` for every other character.
+fn symbol(c: char, after_number: bool) -> Option<&'static str> {
+    Some(match c {
+        '/' if after_number => "每",
+        '/' => "、",
+        '#' if after_number => "号",
+        '&' => "和",
+        '+' => "加",
+        '=' => "等于",
+        '±' => "正负",
+        '℃' => "摄氏度",
+        '#' | '~' | '*' | '@' | '\\' | '%' | '^' | '`' => "",
+        _ => return None,
+    })
 }
 
 fn is_punct(c: char) -> bool {

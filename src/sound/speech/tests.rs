@@ -191,6 +191,56 @@ fn volume_scales_the_sound() {
     assert!(a - b > 6.0, "loud {a:.1} dBFS, quiet {b:.1} dBFS");
 }
 
+/// A stand-in for espeak-ng: answers `--version`, runs `body` otherwise.
+#[cfg(unix)]
+fn fake_engine(dir: &Path, body: &str) -> Voice {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("fake-espeak");
+    let script = format!(
+        "#!/bin/sh\ncat >/dev/null\nif [ \"$1\" = --version ]; then echo 'fake 1.0'; exit 0; fi\n{body}\n"
+    );
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    Voice {
+        engine: path,
+        ..Voice::default()
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_failing_engine_or_a_broken_file_is_an_error_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let failing = fake_engine(dir.path(), "echo 'oops: broken' >&2; exit 3");
+    match render(&failing, NOTICE, &cache) {
+        Err(SpeechError::Failed { status, stderr }) => {
+            assert!(
+                status.contains('3') && stderr == "oops: broken",
+                "{status} {stderr}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let garbage = fake_engine(
+        dir.path(),
+        r#"while [ $# -gt 0 ]; do [ "$1" = -w ] && echo 'not a wav' > "$2"; shift; done"#,
+    );
+    assert!(matches!(
+        render(&garbage, NOTICE, &cache),
+        Err(SpeechError::BadOutput(_))
+    ));
+    let left: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+    let zh = SpeechError::Failed {
+        status: "exit status: 3".into(),
+        stderr: "oops".into(),
+    }
+    .to_msg()
+    .render(Lang::Zh);
+    assert!(zh.contains("oops") && zh.contains("再试"), "{zh}");
+}
+
 /// Median of 5 uncached renders of a 100-character notice, and the
 /// real-time factor. `cargo test --release --lib -- --ignored bench_render --nocapture`
 #[test]

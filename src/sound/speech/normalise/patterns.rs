@@ -103,7 +103,9 @@ impl Scanner<'_> {
             j -= 1;
         }
         let before: String = self.c[j.saturating_sub(4)..j].iter().collect();
-        PHONE_BEFORE.iter().any(|w| before.ends_with(w))
+        // An extension: `0571-88888888转8001`.
+        let extension = j >= 2 && self.c[j - 1] == '转' && self.c[j - 2].is_ascii_digit();
+        extension || PHONE_BEFORE.iter().any(|w| before.ends_with(w))
     }
 
     /// 热线 or 报警 right after, or 热线 after a few more letters
@@ -117,10 +119,15 @@ impl Scanner<'_> {
             .any(|j| self.has(j, "热线"))
     }
 
-    /// `2026年` → 二〇二六 (the 年 stays as written).
+    /// `2026年` → 二〇二六 (the 年 stays as written), and the first year
+    /// of `2025-2026年`.
     pub(super) fn year(&self, i: usize) -> Found {
         let (y, end) = self.run(i);
-        (y.len() == 4 && self.at(end) == Some('年')).then(|| (end, digits(&y, Year)))
+        let range = self.at(end).is_some_and(|c| RANGE.contains(&c)) && {
+            let (y2, e2) = self.run(end + 1);
+            y2.len() == 4 && self.at(e2) == Some('年')
+        };
+        (y.len() == 4 && (self.at(end) == Some('年') || range)).then(|| (end, digits(&y, Year)))
     }
 
     /// `8点` → 八点, `2点` → 两点, `8点30分` and `8点30` → 八点三十分,

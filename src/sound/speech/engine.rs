@@ -41,7 +41,9 @@ pub fn engine_ready(v: &Voice) -> Result<(), SpeechError> {
 
 /// Speaks `text` into a WAV file under `cache_dir` and returns it. The same
 /// words with the same voice, speed, loudness and engine version come from
-/// the cache without running the engine again.
+/// the cache without running the engine again. It blocks (the engine runs
+/// for about 0.1 s per 100 characters, at most 30 s + 0.2 s a character):
+/// call it from a blocking thread, not the async runtime.
 ///
 /// # Errors
 /// [`SpeechError::Empty`] and [`SpeechError::TooLong`] before anything

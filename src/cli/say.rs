@@ -68,7 +68,7 @@ pub fn say_to_wav(
             Ok(crate::EXIT_OK)
         }
         Err(e) => {
-            writeln!(err, "cunxiang: {e}")?;
+            writeln!(err, "cunxiang: {}", e.to_msg().render(lang))?;
             Ok(crate::EXIT_FINDINGS)
         }
     }

@@ -5,9 +5,10 @@
 //! Code elsewhere builds a [`Msg`] value carrying the facts (key, value, file);
 //! only this folder turns it into words, so wording changes are one diff and
 //! both languages stay in step. The catalogue is split by area: `reading`
-//! (files, syntax, keys), `relay` (a relay's keys), `schedule` (broadcast values, audio files),
-//! `station` (the station file), `run` (running, the event store),
-//! `warnings` (what `check` foresees) and `words` (report words).
+//! (files, syntax, keys), `relay` (a relay's keys), `schedule` (broadcast
+//! values, audio files), `speech` (a typed notice read aloud), `station`
+//! (the station file), `run` (running, the event store), `warnings` (what
+//! `check` foresees) and `words` (report words).
 
 mod lang;
 mod msg;
@@ -16,6 +17,7 @@ mod reading;
 mod relay;
 mod run;
 mod schedule;
+mod speech;
 mod station;
 mod warnings;
 mod words;
@@ -73,12 +75,17 @@ impl Msg {
             | Msg::RelayUntilBeforeAt { .. }
             | Msg::RelayOnlyKey { .. }
             | Msg::NotForRelay { .. } => relay::render(self, lang, &mut s),
-            Msg::SayAndOther { .. }
-            | Msg::SayEmpty
-            | Msg::SayTooLong { .. }
-            | Msg::SayNoEngine { .. }
-            | Msg::SayNoVoice { .. }
-            | Msg::SayEngineFails { .. } => notice::render(self, lang, &mut s),
+            Msg::SayAndOther { .. } | Msg::SayEmpty | Msg::SayTooLong { .. } => {
+                notice::render(self, lang, &mut s)
+            }
+            Msg::SpeechEmpty
+            | Msg::SpeechTooLong { .. }
+            | Msg::SpeechEngineMissing { .. }
+            | Msg::SpeechVoiceMissing { .. }
+            | Msg::SpeechFailed { .. }
+            | Msg::SpeechTimedOut { .. }
+            | Msg::SpeechIo { .. }
+            | Msg::SpeechBadOutput { .. } => speech::render(self, lang, &mut s),
             Msg::BadTimezone { .. }
             | Msg::BadQuietHours { .. }
             | Msg::BadOutput { .. }
@@ -159,14 +166,6 @@ mod tests {
             Msg::SayAndOther { key: "play" },
             Msg::SayEmpty,
             Msg::SayTooLong { chars: 2, max: 1 },
-            Msg::SayNoEngine {
-                program: "x".into(),
-            },
-            Msg::SayNoVoice { voice: "x".into() },
-            Msg::SayEngineFails {
-                program: "x".into(),
-                detail: "y".into(),
-            },
             Msg::BadTime { value: "x".into() },
             Msg::DuplicateTime { value: "x".into() },
             Msg::BadCron {
@@ -211,6 +210,19 @@ mod tests {
                 path: "x".into(),
                 detail: "x".into(),
             },
+            Msg::SpeechEmpty,
+            Msg::SpeechTooLong { chars: 5, max: 1 },
+            Msg::SpeechEngineMissing {
+                program: "x".into(),
+            },
+            Msg::SpeechVoiceMissing { voice: "x".into() },
+            Msg::SpeechFailed {
+                status: "x".into(),
+                detail: "x".into(),
+            },
+            Msg::SpeechTimedOut { secs: 3 },
+            Msg::SpeechIo { detail: "x".into() },
+            Msg::SpeechBadOutput { detail: "x".into() },
             Msg::BadTimezone {
                 value: "x".into(),
                 suggestion: Some("y".into()),

@@ -132,16 +132,6 @@ pub enum Msg {
         chars: usize,
         max: usize,
     },
-    SayNoEngine {
-        program: String,
-    },
-    SayNoVoice {
-        voice: String,
-    },
-    SayEngineFails {
-        program: String,
-        detail: String,
-    },
 
     // --- audio files ---
     PathAbsolute {
@@ -219,6 +209,40 @@ pub enum Msg {
         value: String,
         zh: &'static str,
         en: &'static str,
+    },
+
+    // --- a typed notice read aloud (朗读) ---
+    /// The notice has no text.
+    SpeechEmpty,
+    /// The notice is longer than the engine is allowed to read at once.
+    SpeechTooLong {
+        chars: usize,
+        max: usize,
+    },
+    /// The text-to-speech program is not installed (or not where the
+    /// station says).
+    SpeechEngineMissing {
+        program: String,
+    },
+    /// The program runs but has no such voice.
+    SpeechVoiceMissing {
+        voice: String,
+    },
+    /// The program failed: its exit status and what it said.
+    SpeechFailed {
+        status: String,
+        detail: String,
+    },
+    SpeechTimedOut {
+        secs: u64,
+    },
+    /// The cache folder cannot be written or read.
+    SpeechIo {
+        detail: String,
+    },
+    /// The program ran but its sound file is empty or broken.
+    SpeechBadOutput {
+        detail: String,
     },
 
     // --- warnings ---

@@ -35,30 +35,6 @@ pub(super) fn render(msg: &Msg, lang: Lang, w: &mut String) {
             w,
             "the text to read aloud is too long: {chars} characters, at most {max}; split it into several notices, or record it as an audio file"
         ),
-        (Msg::SayNoEngine { program }, Zh) => write!(
-            w,
-            "这条文字广播要用朗读程序 {program}，但广播电脑上没有找到它。请安装：apt-get install espeak-ng（或在 cunxiang.toml 的 [speech] engine 写对它的路径）"
-        ),
-        (Msg::SayNoEngine { program }, En) => write!(
-            w,
-            "this notice is read aloud by {program}, which is not on this PC; install it (apt-get install espeak-ng) or give its path as [speech] engine in cunxiang.toml"
-        ),
-        (Msg::SayNoVoice { voice }, Zh) => write!(
-            w,
-            "朗读程序没有 {voice} 这个声音。普通话请用 cmn-latn-pinyin（在 cunxiang.toml 的 [speech] voice）"
-        ),
-        (Msg::SayNoVoice { voice }, En) => write!(
-            w,
-            "the speech engine has no voice {voice}; for Mandarin use cmn-latn-pinyin ([speech] voice in cunxiang.toml)"
-        ),
-        (Msg::SayEngineFails { program, detail }, Zh) => write!(
-            w,
-            "朗读程序 {program} 不能正常工作（{detail}）。请重新安装：apt-get install --reinstall espeak-ng"
-        ),
-        (Msg::SayEngineFails { program, detail }, En) => write!(
-            w,
-            "the speech engine {program} does not work ({detail}); reinstall it: apt-get install --reinstall espeak-ng"
-        ),
         _ => Ok(()),
     };
 }

@@ -1,5 +1,6 @@
 //! Sound in and out: the output devices (rodio, null, capture) and the
-//! player thread, the monitor inputs that prove air, probing audio files.
+//! player thread, the monitor inputs that prove air, probing audio files,
+//! typed notices spoken by espeak-ng.
 //! It knows nothing of schedules' meaning, the store or the daemon's
 //! state.
 

@@ -190,15 +190,7 @@ fn notices(station: &Station, all: &[&Broadcast]) -> Vec<Diagnostic> {
     let Err(e) = speech::engine_ready(&voice) else {
         return Vec::new();
     };
-    let program = voice.engine.display().to_string();
-    let msg = match e {
-        speech::SpeechError::EngineMissing { .. } => Msg::SayNoEngine { program },
-        speech::SpeechError::VoiceMissing { voice } => Msg::SayNoVoice { voice },
-        other => Msg::SayEngineFails {
-            program,
-            detail: other.to_string(),
-        },
-    };
+    let msg = e.to_msg();
     says.iter()
         .map(|b| {
             let mut d = Diagnostic::error(Some(b.file.clone()), msg.clone())

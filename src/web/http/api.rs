@@ -250,7 +250,9 @@ pub(super) async fn api_play(
     let Json(b) = body?;
     let req = play_request(b)?;
     if let PlayTarget::Say(text) = &req.target {
-        super::notice::render_notice(&st, text.clone()).await?;
+        super::notice::render_notice(&st, text.clone())
+            .await?
+            .map_err(|e| super::notice::refusal(&e))?;
     }
     let accepted = ask(&st, |tx| Control::Play(req, tx)).await??;
     Ok((StatusCode::ACCEPTED, Json(accepted_json(&accepted))))

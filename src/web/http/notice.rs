@@ -14,36 +14,36 @@ use crate::sound::speech::SpeechError;
 /// it was read before).
 ///
 /// # Errors
-/// Why it cannot be read aloud, in both languages.
-pub(super) async fn render_notice(st: &AppState, text: String) -> Result<(), ApiError> {
+/// Why it cannot be read aloud.
+pub(super) async fn render_notice(
+    st: &AppState,
+    text: String,
+) -> Result<Result<(), SpeechError>, ApiError> {
     let dir = st.station_dir.clone();
-    let rendered = blocking(st, move || {
+    blocking(st, move || {
         let station = Station::load(&dir);
         let n = Notice::new(notice::voice(&station.config), &station.data_dir());
         n.render(&text).map(|_| ())
     })
-    .await?;
-    rendered.map_err(|e| {
-        let (en, zh) = speech_words(&e);
-        ApiError::bad(en, zh)
-    })
+    .await
 }
 
-/// What a person is told when a notice cannot be read aloud.
-pub(super) fn speech_words(e: &SpeechError) -> (String, String) {
+/// A notice that cannot be read aloud, for the API: what to do, in both
+/// languages.
+pub(super) fn refusal(e: &SpeechError) -> ApiError {
+    let m = e.to_msg();
+    ApiError::bad(m.render(Lang::En), m.render(Lang::Zh))
+}
+
+/// The result code a notice that cannot be read aloud takes back to the
+/// page: the engine or voice missing (the technician must act), or
+/// another failure.
+pub(super) fn code_of(e: &SpeechError) -> &'static str {
     match e {
-        SpeechError::EngineMissing { program } => (
-            format!("the text-to-speech program {program} is missing: apt-get install espeak-ng"),
-            format!("没有找到朗读程序 {program}：请安装（apt-get install espeak-ng）"),
-        ),
-        SpeechError::VoiceMissing { voice } => (
-            format!("the voice {voice} is missing: check [speech] voice in cunxiang.toml"),
-            format!("朗读程序没有 {voice} 这个声音：请检查 cunxiang.toml 的 [speech] voice"),
-        ),
-        other => (
-            format!("the notice could not be read aloud: {other}"),
-            format!("通知没能朗读出来：{other}"),
-        ),
+        SpeechError::EngineMissing { .. } | SpeechError::VoiceMissing { .. } => "say_engine",
+        SpeechError::Empty => "say_empty",
+        SpeechError::TooLong { .. } => "say_long",
+        _ => "say_failed",
     }
 }
 

@@ -8,25 +8,17 @@
 use super::api::{play_request, PlayBody};
 use super::error::ApiError;
 use super::forms::{back_to, checked_form, form_lang};
-use super::notice::render_notice;
+use super::notice::{code_of, render_notice};
 use super::{ask, AppState, Shared};
+use crate::config::schedule::notice_text;
 use crate::daemon::Control;
+use crate::i18n::Msg;
+use crate::sound::speech::SpeechError;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use std::collections::HashMap;
-
-/// The result code a refused notice takes back to the page.
-fn code_of(e: &ApiError) -> &'static str {
-    match e {
-        ApiError::Unavailable => "busy",
-        ApiError::BadRequest { en, .. } if en.contains("is empty") => "say_empty",
-        ApiError::BadRequest { en, .. } if en.contains("too long") => "say_long",
-        ApiError::BadRequest { en, .. } if en.contains("is missing") => "say_engine",
-        _ => "say_failed",
-    }
-}
 
 /// `POST /say`: the text box. Back to the page it was sent from (`back`:
 /// `manage` or the status page).
@@ -44,7 +36,11 @@ pub(super) async fn form_say(
         Some("manage") => "/manage",
         _ => "/",
     };
-    let text = f.get("say").cloned().unwrap_or_default();
+    let text = match notice_text(f.get("say").map(String::as_str).unwrap_or_default()) {
+        Ok(t) => t,
+        Err(Msg::SayTooLong { .. }) => return back_to(page, lang, "err", "say_long", ""),
+        Err(_) => return back_to(page, lang, "err", "say_empty", ""),
+    };
     let repeat = f
         .get("repeat")
         .map(|r| r.trim())
@@ -57,10 +53,15 @@ pub(super) async fn form_say(
         ..PlayBody::default()
     };
     match say_now(&st, body).await {
-        Ok(name) => back_to(page, lang, "ok", "played", &name),
+        Ok(Ok(name)) => back_to(page, lang, "ok", "played", &name),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "a typed notice cannot be read aloud");
+            back_to(page, lang, "err", code_of(&e), "")
+        }
+        Err(ApiError::Unavailable) => back_to(page, lang, "err", "busy", ""),
         Err(e) => {
             tracing::info!(error = %e, "typed notice refused");
-            back_to(page, lang, "err", code_of(&e), "")
+            back_to(page, lang, "err", "say_failed", "")
         }
     }
 }
@@ -71,11 +72,16 @@ pub(super) async fn form_say(
 /// # Errors
 /// A text that cannot be read aloud, a refused play, a loop that does not
 /// answer.
-pub(super) async fn say_now(st: &AppState, body: PlayBody) -> Result<String, ApiError> {
+pub(super) async fn say_now(
+    st: &AppState,
+    body: PlayBody,
+) -> Result<Result<String, SpeechError>, ApiError> {
     let req = play_request(body)?;
     if let crate::daemon::PlayTarget::Say(text) = &req.target {
-        render_notice(st, text.clone()).await?;
+        if let Err(e) = render_notice(st, text.clone()).await? {
+            return Ok(Err(e));
+        }
     }
     let accepted = ask(st, |tx| Control::Play(req, tx)).await??;
-    Ok(accepted.broadcast)
+    Ok(Ok(accepted.broadcast))
 }

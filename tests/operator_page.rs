@@ -90,7 +90,12 @@ fn an_operator_uploads_plays_says_and_pauses_from_the_page() {
     b.set_file("form#upload input[type=file]", &file);
     b.leave_with("document.querySelector('form#upload button[type=submit]').click()");
     let flash = text(&mut b, "#flash");
-    assert!(flash.contains("村委会通知.wav"), "{flash}");
+    assert!(
+        flash.contains("村委会通知.wav"),
+        "{flash}\n{}\n{}",
+        b.eval("location.href"),
+        text(&mut b, "body")
+    );
     assert!(st.path().join("audio/村委会通知.wav").is_file());
     let row = "tr.audio[data-name=\"村委会通知.wav\"]";
     let listed = text(&mut b, row);

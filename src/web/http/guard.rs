@@ -56,9 +56,13 @@ pub(super) async fn guard(State(st): State<Shared>, req: Request, next: Next) ->
         header::X_CONTENT_TYPE_OPTIONS,
         "nosniff".parse().expect("header"),
     );
+    // `same-origin`, not `no-referrer`: under `no-referrer` Chromium
+    // sends `Origin: null` with the page's own form POSTs, and the
+    // same-origin rule above refused every form a browser sent (found by
+    // tests/operator_page.rs; tools send no Origin and never saw it).
     h.insert(
         header::REFERRER_POLICY,
-        "no-referrer".parse().expect("header"),
+        "same-origin".parse().expect("header"),
     );
     resp
 }

@@ -6,7 +6,7 @@ use super::out::{human_duration, read_failed, write_csv, write_json};
 use super::LedgerFormat;
 use crate::i18n::Lang;
 use crate::store::OutageRow;
-use crate::views::ledger::{advice, kind_word};
+use crate::views::ledger::{advice_for, kind_word};
 use crate::views::outages::{outages as read, GdjOutage, OutageEntry};
 use crate::views::{text, Reading};
 use chrono::{DateTime, Utc};
@@ -105,7 +105,7 @@ fn csv(
                 lasted(o, now),
                 o.lost.to_string(),
                 o.detail.clone().unwrap_or_default(),
-                advice(lang, o.kind).to_string(),
+                advice_for(lang, o.kind, &o.subject).to_string(),
             ]
         })
         .collect();
@@ -148,7 +148,7 @@ fn table(
                 .map_or_else(|| lang.pick("未恢复", "open").to_string(), show),
             lasted(o, now),
             o.lost.to_string(),
-            advice(lang, o.kind).to_string(),
+            advice_for(lang, o.kind, &o.subject).to_string(),
         ]);
     }
     writeln!(out, "{t}")?;

@@ -34,6 +34,18 @@ pub fn kind_word(lang: Lang, k: OutageKind) -> &'static str {
     lang.pick(zh, en)
 }
 
+/// What to check for one outage: a typed notice that could not be read
+/// aloud (`say:…`) points at the speech engine, not at an audio file.
+pub fn advice_for(lang: Lang, k: OutageKind, subject: &str) -> &'static str {
+    if k == OutageKind::Content && subject.starts_with("say:") {
+        return lang.pick(
+            "这条文字广播没能朗读：运行 cunxiang check 看原因，安装或修好朗读程序（apt-get install espeak-ng）",
+            "this typed notice could not be read aloud: run cunxiang check for why, and install or repair the speech engine (apt-get install espeak-ng)",
+        );
+    }
+    advice(lang, k)
+}
+
 /// What to check for an outage kind: the repair list's last column.
 pub fn advice(lang: Lang, k: OutageKind) -> &'static str {
     let (zh, en) = match k {

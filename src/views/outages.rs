@@ -3,7 +3,7 @@
 //! It reads the store through a [`Reading`]; it must not print, and must
 //! not turn a store that cannot be read into an empty list.
 
-use super::ledger::{advice, outage_state};
+use super::ledger::{advice_for, outage_state};
 use super::log::parse_since;
 use super::reading::{ReadError, Reading};
 use super::text::rfc3339_ms;
@@ -70,7 +70,7 @@ impl OutageEntry {
             fault: o.kind.is_fault(),
             detail: o.detail.clone(),
             lost: o.lost,
-            advice: advice(lang, o.kind).to_string(),
+            advice: advice_for(lang, o.kind, &o.subject).to_string(),
         }
     }
 }

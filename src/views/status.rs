@@ -6,7 +6,7 @@
 //! [`Running`]), and a store that cannot be read is shown as such
 //! (`store_error`, state `unknown`), never as "all clear".
 
-use super::ledger::{advice, kind_word, state};
+use super::ledger::{advice_for, kind_word, state};
 use super::reading::{store_msg, Reading};
 use super::text::Stamp;
 use crate::config::diag::Diagnostic;
@@ -430,7 +430,7 @@ fn open_outage(o: &OutageRow, tz: Tz, lang: Lang) -> OpenOutage {
         fault: o.kind.is_fault(),
         detail: o.detail.clone(),
         what: kind_word(lang, o.kind).to_string(),
-        advice: advice(lang, o.kind).to_string(),
+        advice: advice_for(lang, o.kind, &o.subject).to_string(),
     }
 }
 

@@ -233,6 +233,11 @@ pub(super) fn section(r: &Reading, _live: &Live, c: &Ctx<'_>) -> Markup {
                     }) }
                 }
             }
+            // The playable files, for the add-to-a-schedule form's choice
+            // (`list="audio-files"` in `schedules.rs`).
+            datalist #audio-files {
+                @for e in entries.iter().filter(|e| e.playable) { option value=(e.file) {} }
+            }
             script { (PreEscaped(SCRIPT)) }
         }
     }

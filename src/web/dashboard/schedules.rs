@@ -255,7 +255,7 @@ fn add_form(r: &Reading, c: &Ctx<'_>) -> Markup {
             input type="hidden" name="lang" value=(lang.code());
             input type="hidden" name="csrf" value=(o.csrf);
             label { (l("节目名", "name")) input name="name" required size="24" value=(suggested); }
-            label { (l("音频文件（audio 文件夹里）", "audio file (in audio/)")) input name="play" required size="28" value=(play); }
+            label { (l("音频文件（audio 文件夹里）", "audio file (in audio/)")) input name="play" list="audio-files" autocomplete="off" required size="28" value=(play); }
             label { (l("播出时间（可写几个）", "times (one or more)")) input name="at" required size="18" placeholder="07:30 12:00 18:30"; }
             label { (l("哪几天（每天、工作日、周末，或 周一 周三）", "days (daily, weekdays, weekends, or mon wed)"))
                 input name="days" list="day-words" size="14" value=(l("每天", "daily"));

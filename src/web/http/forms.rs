@@ -12,6 +12,7 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Extension;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -219,18 +220,25 @@ pub(super) fn form_lang(f: &HashMap<String, String>) -> Lang {
 
 /// A form from a page this daemon served (its CSRF field), by someone with
 /// the full token (login cookie, bearer header or the form's own field).
-pub(super) fn form_refusal(
+pub(super) async fn form_refusal(
     st: &AppState,
+    peer: Option<std::net::IpAddr>,
     h: &HeaderMap,
     f: &HashMap<String, String>,
 ) -> Option<Response> {
-    form_refusal_to("/", st, h, f)
+    form_refusal_to("/", st, peer, h, f).await
 }
 
 /// [`form_refusal`] for a form of `page` (a wrong token goes back there).
-pub(super) fn form_refusal_to(
+///
+/// A token typed into the form is a guess like a header's: an address
+/// whose last guess was wrong waits (429 meanwhile), and each wrong one
+/// costs [`FAILED_AUTH_DELAY`](super::FAILED_AUTH_DELAY), so a read-token
+/// holder (who sees the CSRF field) cannot try full tokens at speed.
+pub(super) async fn form_refusal_to(
     page: &str,
     st: &AppState,
+    peer: Option<std::net::IpAddr>,
     h: &HeaderMap,
     f: &HashMap<String, String>,
 ) -> Option<Response> {
@@ -238,19 +246,32 @@ pub(super) fn form_refusal_to(
         tracing::warn!("form without this page's CSRF field refused");
         return Some(ApiError::CrossSite.into_response());
     }
-    let ok = access(st, h) == Access::Full
-        || f.get("token").is_some_and(|t| level(st, t) == Access::Full);
-    (!ok).then(|| back_to(page, form_lang(f), "err", "token", ""))
+    if access(st, h) == Access::Full {
+        return None;
+    }
+    let refused = || Some(back_to(page, form_lang(f), "err", "token", ""));
+    let Some(t) = f.get("token").filter(|t| !t.is_empty()) else {
+        return refused();
+    };
+    if !st.may_guess(peer) {
+        return Some(ApiError::TooManyGuesses.into_response());
+    }
+    if level(st, t) == Access::Full {
+        return None;
+    }
+    st.wrong_token(peer).await;
+    refused()
 }
 
 /// A dashboard form's fields, once it passed [`form_refusal`].
-pub(super) fn checked_form(
+pub(super) async fn checked_form(
     st: &AppState,
+    peer: Option<std::net::IpAddr>,
     h: &HeaderMap,
     f: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<HashMap<String, String>, Box<Response>> {
     let Form(f) = f.map_err(|e| Box::new(ApiError::from(e).into_response()))?;
-    match form_refusal(st, h, &f) {
+    match form_refusal(st, peer, h, &f).await {
         Some(r) => Err(Box::new(r)),
         None => Ok(f),
     }
@@ -288,10 +309,11 @@ pub(super) async fn login(
 
 pub(super) async fn form_play(
     State(st): State<Shared>,
+    Extension(Peer(peer)): Extension<Peer>,
     headers: HeaderMap,
     f: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = match checked_form(&st, &headers, f) {
+    let f = match checked_form(&st, peer, &headers, f).await {
         Ok(f) => f,
         Err(r) => return *r,
     };
@@ -337,10 +359,11 @@ pub(super) async fn form_play(
 
 pub(super) async fn form_stop(
     State(st): State<Shared>,
+    Extension(Peer(peer)): Extension<Peer>,
     headers: HeaderMap,
     f: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = match checked_form(&st, &headers, f) {
+    let f = match checked_form(&st, peer, &headers, f).await {
         Ok(f) => f,
         Err(r) => return *r,
     };

@@ -8,6 +8,7 @@
 use super::api::{play_request, PlayBody};
 use super::error::ApiError;
 use super::forms::{back_to, checked_form, form_lang};
+use super::guard::Peer;
 use super::notice::{code_of, render_notice};
 use super::{ask, AppState, Shared};
 use crate::config::schedule::notice_text;
@@ -18,16 +19,18 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use axum::Extension;
 use std::collections::HashMap;
 
 /// `POST /say`: the text box. Back to the page it was sent from (`back`:
 /// `manage` or the status page).
 pub(super) async fn form_say(
     State(st): State<Shared>,
+    Extension(Peer(peer)): Extension<Peer>,
     headers: HeaderMap,
     f: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = match checked_form(&st, &headers, f) {
+    let f = match checked_form(&st, peer, &headers, f).await {
         Ok(f) => f,
         Err(r) => return *r,
     };

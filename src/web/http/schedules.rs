@@ -11,6 +11,7 @@
 //! changed since. It must not render the page.
 
 use super::forms::{back_to, checked_form, form_lang};
+use super::guard::Peer;
 use super::{blocking, Shared};
 use crate::config::load::Station;
 use crate::config::schedule::edit::{self, EditError, NewBroadcast};
@@ -21,6 +22,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use axum::Extension;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -51,10 +53,11 @@ fn refuse(code: &'static str, subject: &str) -> Refusal {
 #[tracing::instrument(skip_all)]
 pub(super) async fn form_enabled(
     State(st): State<Shared>,
+    Extension(Peer(peer)): Extension<Peer>,
     headers: HeaderMap,
     f: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = match checked_form(&st, &headers, f) {
+    let f = match checked_form(&st, peer, &headers, f).await {
         Ok(f) => f,
         Err(r) => return *r,
     };
@@ -70,10 +73,11 @@ pub(super) async fn form_enabled(
 #[tracing::instrument(skip_all)]
 pub(super) async fn form_add(
     State(st): State<Shared>,
+    Extension(Peer(peer)): Extension<Peer>,
     headers: HeaderMap,
     f: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let f = match checked_form(&st, &headers, f) {
+    let f = match checked_form(&st, peer, &headers, f).await {
         Ok(f) => f,
         Err(r) => return *r,
     };

@@ -10,6 +10,7 @@
 use super::error::ApiError;
 use super::forms::{back_to, form_lang, form_refusal_to};
 use super::guard::LangQuery;
+use super::guard::Peer;
 use super::{blocking, Shared};
 use crate::config::load::Station;
 use crate::i18n::Lang;
@@ -21,6 +22,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Multipart, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -177,6 +179,7 @@ fn refused(lang: Lang, why: Refusal, name: &str) -> Response {
 #[tracing::instrument(skip_all)]
 pub(super) async fn upload(
     State(st): State<Shared>,
+    Extension(Peer(peer)): Extension<Peer>,
     q: Result<Query<LangQuery>, QueryRejection>,
     headers: HeaderMap,
     mp: Result<Multipart, MultipartRejection>,
@@ -212,7 +215,7 @@ pub(super) async fn upload(
             }
             continue;
         }
-        if let Some(r) = form_refusal_to("/manage", &st, &headers, &fields) {
+        if let Some(r) = form_refusal_to("/manage", &st, peer, &headers, &fields).await {
             return r;
         }
         let original = field.file_name().unwrap_or_default().to_string();
@@ -223,7 +226,7 @@ pub(super) async fn upload(
             Err(why) => refused(lang, why, &original),
         };
     }
-    match form_refusal_to("/manage", &st, &headers, &fields) {
+    match form_refusal_to("/manage", &st, peer, &headers, &fields).await {
         Some(r) => r,
         None => refused(lang, Refusal::Empty, ""),
     }

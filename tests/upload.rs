@@ -583,3 +583,52 @@ fn with_a_token_an_upload_needs_it() {
     assert_eq!(st.audio(), ["通知.wav".to_string()].into());
     d.stop(10);
 }
+
+#[test]
+fn a_token_typed_into_any_form_is_a_guess_that_costs_time() {
+    let st = Station::new("[control]\ntoken = \"s3cret\"\nread_token = \"look\"\n");
+    let (d, addr) = start(&st);
+    let csrf = csrf(&addr, Some("look"));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let post = |path: &str, token: &str| {
+        let t0 = std::time::Instant::now();
+        let r = agent
+            .post(&format!("http://{addr}{path}"))
+            .send_form([
+                ("csrf", csrf.as_str()),
+                ("token", token),
+                ("name", "x"),
+                ("say", ""),
+                ("lang", "zh"),
+            ])
+            .unwrap();
+        let to = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        (r.status().as_u16(), to, t0.elapsed())
+    };
+    // A wrong token typed into a form waits like a wrong header, on every
+    // form: a read-token holder cannot try full tokens at speed.
+    for path in ["/play", "/say", "/schedule/enabled", "/schedule/add"] {
+        let (status, to, took) = post(path, "guess");
+        assert_eq!(status, 303, "{path}");
+        assert!(to.contains("err=token"), "{path}: {to}");
+        assert!(
+            took >= std::time::Duration::from_millis(450),
+            "{path}: a wrong token answered in {took:?}"
+        );
+    }
+    // The right token typed into the notice form passes (it was a raw 401
+    // before): the empty notice is refused for what it is.
+    let (status, to, _) = post("/say", "s3cret");
+    assert_eq!(status, 303);
+    assert!(to.contains("err=say_empty"), "{to}");
+    d.stop(10);
+}

@@ -160,7 +160,11 @@ pub fn manual_say_firing(
     rules: &Rules,
     at: DateTime<Utc>,
 ) -> Firing {
-    let head: String = text.chars().take(SAY_NAME_CHARS).collect();
+    let head: String = text
+        .chars()
+        .take(SAY_NAME_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let more = if text.chars().count() > SAY_NAME_CHARS {
         "…"
     } else {

@@ -216,11 +216,26 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
 /// [`MediaError::Undecodable`] with where it broke, or when the decoded
 /// length falls short of what the header promised.
 pub fn decode_all(path: &Path) -> Result<Duration, MediaError> {
+    decode_up_to(path, None).map(|d| d.unwrap_or_default())
+}
+
+/// [`decode_all`], stopping once more than `most` is decoded: `Ok(None)`
+/// then. A file whose header understates its length (a hostile upload
+/// saying 60 s over hours of frames) costs no more than `most` of
+/// decoding.
+///
+/// # Errors
+/// As [`decode_all`].
+pub fn decode_up_to(path: &Path, most: Option<Duration>) -> Result<Option<Duration>, MediaError> {
     let (mut format, track, mut decoder) = open_track(path)?;
     let rate = track.codec_params.sample_rate.unwrap_or(0).max(1) as f64;
+    let most_frames = most.map(|d| (d.as_secs_f64() * rate) as u64);
     let mut frames: u64 = 0;
     let mut bad = 0u32;
     loop {
+        if most_frames.is_some_and(|m| frames > m) {
+            return Ok(None);
+        }
         let packet = match format.next_packet() {
             Ok(p) => p,
             Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
@@ -268,7 +283,7 @@ pub fn decode_all(path: &Path) -> Result<Duration, MediaError> {
     if frames == 0 {
         return Err(MediaError::Undecodable("no audio data".into()));
     }
-    Ok(Duration::from_secs_f64(decoded))
+    Ok(Some(Duration::from_secs_f64(decoded)))
 }
 
 type Opened = (
@@ -386,5 +401,31 @@ mod tests {
         let text = dir.path().join("t.mp3");
         std::fs::write(&text, "这不是音频文件 this is not audio\n".repeat(50)).unwrap();
         assert!(matches!(probe(&text), Err(MediaError::Undecodable(_))));
+    }
+
+    #[test]
+    fn decoding_stops_past_the_limit() {
+        // 3 s of 8 kHz mono 16-bit silence, as a plain WAV.
+        let (rate, secs) = (8000u32, 3u32);
+        let data = rate * secs * 2;
+        let mut wav = Vec::new();
+        wav.extend_from_slice(b"RIFF");
+        wav.extend_from_slice(&(36 + data).to_le_bytes());
+        wav.extend_from_slice(b"WAVEfmt ");
+        for v in [16u32, 1 | (1 << 16), rate, rate * 2, 2 | (16 << 16)] {
+            wav.extend_from_slice(&v.to_le_bytes());
+        }
+        wav.extend_from_slice(b"data");
+        wav.extend_from_slice(&data.to_le_bytes());
+        wav.resize(wav.len() + data as usize, 0);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.wav");
+        std::fs::write(&path, wav).unwrap();
+        assert_eq!(decode_up_to(&path, Some(Duration::from_secs(1))), Ok(None));
+        let whole = decode_up_to(&path, Some(Duration::from_secs(10)))
+            .unwrap()
+            .unwrap();
+        assert!((whole.as_secs_f64() - 3.0).abs() < 0.01, "{whole:?}");
+        assert_eq!(decode_all(&path).unwrap(), whole);
     }
 }

@@ -10,13 +10,20 @@ use toml::de::DeTable;
 /// The longest notice, in characters (about four minutes read aloud).
 pub const MAX_SAY_CHARS: usize = 1000;
 
-/// A typed notice's text as a person gave it: trimmed, not empty, at most
-/// [`MAX_SAY_CHARS`] characters.
+/// A typed notice's text as a person gave it, cleaned: control
+/// characters (an escape sequence pasted from a terminal) and invisible
+/// ones (zero-width spaces, direction overrides, a BOM) left out, line
+/// breaks kept, trimmed; not empty, at most [`MAX_SAY_CHARS`] characters.
 ///
 /// # Errors
 /// The message for an empty or too long text.
 pub fn notice_text(raw: &str) -> Result<String, Msg> {
-    let text = raw.trim();
+    let invisible = |c: char| matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+    let cleaned: String = raw
+        .chars()
+        .filter(|&c| (c == '\n' || !c.is_control()) && !invisible(c))
+        .collect();
+    let text = cleaned.trim();
     let chars = text.chars().count();
     if chars == 0 {
         Err(Msg::SayEmpty)
@@ -64,6 +71,19 @@ mod tests {
         assert!(b.play.is_empty());
         assert_eq!(b.repeat, 2);
         assert_eq!(b.audio_paths().count(), 0);
+    }
+
+    #[test]
+    fn control_and_invisible_characters_are_left_out() {
+        use super::notice_text;
+        assert_eq!(
+            notice_text("通知\u{1b}[31m红色\u{7}\r\n明天").unwrap(),
+            "通知[31m红色\n明天"
+        );
+        assert_eq!(
+            notice_text("\u{200b}\u{feff} \u{202e}"),
+            Err(crate::i18n::Msg::SayEmpty)
+        );
     }
 
     #[test]

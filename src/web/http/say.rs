@@ -44,11 +44,13 @@ pub(super) async fn form_say(
         Err(Msg::SayTooLong { .. }) => return back_to(page, lang, "err", "say_long", ""),
         Err(_) => return back_to(page, lang, "err", "say_empty", ""),
     };
-    let repeat = f
-        .get("repeat")
-        .map(|r| r.trim())
-        .filter(|r| !r.is_empty())
-        .map(|r| r.parse().unwrap_or(0));
+    let repeat = match f.get("repeat").map(|r| r.trim()).filter(|r| !r.is_empty()) {
+        None => None,
+        Some(r) => match r.parse::<u32>() {
+            Ok(n) if (1..=20).contains(&n) => Some(n),
+            _ => return back_to(page, lang, "err", "repeat", ""),
+        },
+    };
     let body = PlayBody {
         say: Some(text),
         priority: f.get("priority").cloned(),

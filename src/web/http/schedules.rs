@@ -162,7 +162,13 @@ fn add(dir: &Path, f: &HashMap<String, String>) -> Result<&'static str, Refusal>
 
 /// The form's broadcast, each field checked with a sentence of its own.
 fn new_broadcast(station: &Station, f: &HashMap<String, String>) -> Result<NewBroadcast, Refusal> {
-    let name = field(f, "name");
+    // Control characters (a pasted escape sequence, a newline) never
+    // reach the file, the log or a terminal.
+    let name: String = field(f, "name")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    let name = name.trim().to_string();
     if name.is_empty() {
         return Err(refuse("noname", ""));
     }
@@ -231,10 +237,8 @@ fn new_file(station: &Station, raw: &str) -> Result<(PathBuf, String), Refusal> 
     } else {
         format!("{name}.toml")
     };
-    let plain = !name.is_empty()
-        && name.len() > ".toml".len()
-        && !name.starts_with('.')
-        && !name.contains(['/', '\\', ':', '\0'])
+    let plain = name.len() > ".toml".len()
+        && super::upload::safe_file_name(&name)
         && name.chars().count() <= 80;
     if !plain {
         return Err(refuse("badnewfile", raw));

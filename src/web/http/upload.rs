@@ -35,6 +35,8 @@ pub(super) const BODY_LIMIT: usize = MAX_UPLOAD as usize + 64 * 1024;
 const MAX_LENGTH: Duration = Duration::from_secs(2 * 3600);
 /// Characters of a stored file name.
 const MAX_NAME: usize = 100;
+/// Bytes of a stored name (UTF-8: 66 Chinese characters).
+const MAX_NAME_BYTES: usize = 200;
 /// What the decoder (symphonia's features in Cargo.toml) and the player read.
 pub const EXTENSIONS: &[&str] = &["mp3", "wav", "m4a", "mp4", "aac", "ogg", "oga", "flac"];
 /// The folder under the data folder where uploads are written first.
@@ -78,23 +80,9 @@ impl Refusal {
 /// not be written on Windows; `Type` when its extension is not audio the
 /// player reads. Chinese and spaces are kept.
 pub(super) fn check_name(name: &str) -> Result<(), Refusal> {
-    let bad_char = |c: char| {
-        c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
-    };
-    let stem = name.split('.').next().unwrap_or_default().trim();
-    let reserved = ["CON", "PRN", "AUX", "NUL"].contains(&stem.to_ascii_uppercase().as_str())
-        || (stem.len() == 4
-            && stem.is_ascii()
-            && ["COM", "LPT"].contains(&stem[..3].to_ascii_uppercase().as_str())
-            && stem.as_bytes()[3].is_ascii_digit());
-    if name.trim().is_empty()
-        || name.chars().count() > MAX_NAME
-        || name.starts_with('.')
-        || name.ends_with('.')
-        || name.contains("..")
-        || name.chars().any(bad_char)
-        || reserved
-    {
+    // Braces name a dated file in a schedule (`{date}`): such a name
+    // could not be added to one as itself.
+    if !safe_file_name(name) || name.contains(['{', '}']) {
         return Err(Refusal::Name);
     }
     let ext = Path::new(name)
@@ -105,6 +93,45 @@ pub(super) fn check_name(name: &str) -> Result<(), Refusal> {
         Some(e) if EXTENSIONS.contains(&e.as_str()) => Ok(()),
         _ => Err(Refusal::Type),
     }
+}
+
+/// A plain file name that is the same on every system the daemon runs on
+/// and that a person can read: no separators or characters Windows
+/// forbids, no control or invisible characters (zero-width, direction
+/// overrides, BOM), no leading or trailing dot or space, no `..`, not a
+/// Windows device name (CON, COM1, COM¹, CONIN$…), at most [`MAX_NAME`]
+/// characters and [`MAX_NAME_BYTES`] bytes (Linux allows 255, and the
+/// numbered and temporary names add some).
+pub(super) fn safe_file_name(name: &str) -> bool {
+    let invisible = |c: char| matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+    let bad_char = |c: char| {
+        c.is_control()
+            || invisible(c)
+            || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+    };
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_uppercase();
+    let device = |p: &str| {
+        stem.strip_prefix(p).is_some_and(|n| {
+            n.chars().count() == 1 && (n.chars().all(|c| c.is_numeric() || "¹²³".contains(c)))
+        })
+    };
+    let reserved = ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"].contains(&stem.as_str())
+        || device("COM")
+        || device("LPT");
+    !(name.trim().is_empty()
+        || name != name.trim()
+        || name.chars().count() > MAX_NAME
+        || name.len() > MAX_NAME_BYTES
+        || name.starts_with('.')
+        || name.ends_with('.')
+        || name.contains("..")
+        || name.chars().any(bad_char)
+        || reserved)
 }
 
 /// The `n`th name tried for `name`: itself, then `名字 (2).mp3`, …
@@ -334,11 +361,12 @@ fn check_audio(path: &Path, name: &str) -> Result<(), Refusal> {
     if info.duration > MAX_LENGTH {
         return Err(Refusal::Long);
     }
-    let length = media::decode_all(path).map_err(not_audio)?;
-    if length > MAX_LENGTH {
-        return Err(Refusal::Long);
+    // Decoding stops past the limit: a header that understates the length
+    // must not cost hours of decoding.
+    match media::decode_up_to(path, Some(MAX_LENGTH)).map_err(not_audio)? {
+        Some(length) if length <= MAX_LENGTH => Ok(()),
+        _ => Err(Refusal::Long),
     }
-    Ok(())
 }
 
 /// Links the checked temp file into `audio/` under `name`, or `名字 (2)`
@@ -433,9 +461,19 @@ mod tests {
             ("com1.wav", Err(Name)),
             ("console.mp3", Ok(())),
             ("a长.mp3", Ok(())),
-            (&"长".repeat(97), Err(Type)),
-            (&format!("{}.mp3", "长".repeat(96)), Ok(())),
-            (&format!("{}.mp3", "长".repeat(97)), Err(Name)),
+            (&"长".repeat(97), Err(Name)),
+            (&format!("{}.mp3", "长".repeat(64)), Ok(())),
+            (&format!("{}.mp3", "长".repeat(66)), Err(Name)),
+            (&format!("{}.mp3", "a".repeat(96)), Ok(())),
+            (&format!("{}.mp3", "a".repeat(97)), Err(Name)),
+            ("{date}.mp3", Err(Name)),
+            ("通知{yyyy}.mp3", Err(Name)),
+            ("COM¹.wav", Err(Name)),
+            ("conin$.wav", Err(Name)),
+            ("\u{200b}.wav", Err(Name)),
+            ("\u{202e}3pm.wav", Err(Name)),
+            ("\u{feff}a.wav", Err(Name)),
+            (" a.wav", Err(Name)),
             ("picture.png", Err(Type)),
             ("no extension", Err(Type)),
             ("script.mp3.exe", Err(Type)),

@@ -372,11 +372,40 @@ impl Store {
         &self,
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<(Status, i64)>, StoreError> {
-        self.run(|conn, _| {
-            let mut stmt = conn.prepare(
-                "SELECT status, COUNT(*) FROM plays WHERE (?1 IS NULL OR scheduled_at >= ?1) GROUP BY status",
-            )?;
-            let rows = stmt.query_map(params![since.map(ts)], |r| {
+        // `+status`: group without the status index, so a window is read
+        // through the time index (a year of rows cost 23 ms a scrape when
+        // SQLite walked the status index instead).
+        let sql = match since {
+            Some(_) => {
+                "SELECT status, COUNT(*) FROM plays WHERE scheduled_at >= ?1 GROUP BY +status"
+            }
+            None => "SELECT status, COUNT(*) FROM plays WHERE ?1 IS NULL GROUP BY status",
+        };
+        self.status_counts(sql, since)
+    }
+
+    /// As-run rows by status scheduled before `until` (the settled past).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub fn count_by_status_before(
+        &self,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<(Status, i64)>, StoreError> {
+        self.status_counts(
+            "SELECT status, COUNT(*) FROM plays WHERE scheduled_at < ?1 GROUP BY +status",
+            Some(until),
+        )
+    }
+
+    fn status_counts(
+        &self,
+        sql: &'static str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(Status, i64)>, StoreError> {
+        self.run(move |conn, _| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let rows = stmt.query_map(params![at.map(ts)], |r| {
                 Ok((Status::parse(&r.get::<_, String>(0)?), r.get(1)?))
             })?;
             Ok(rows.collect::<Result<_, _>>()?)

@@ -237,7 +237,8 @@ fn plays(sc: &Scrape<'_>, today: DateTime<Utc>) -> prometheus::Result<()> {
     // No database yet: every count is zero. A database that cannot be
     // read: no counts at all.
     let count = |since| sc.store.map(|_| sc.read(|s| s.count_by_status(since)));
-    let (all, now_day) = (count(None), count(Some(today)));
+    let all = sc.store.map(|_| sc.read(|s| all_time(s, today)));
+    let now_day = count(Some(today));
     let n = |v: &[(Status, i64)], s: Status| v.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
     for (counts, vec) in [(all, plays), (now_day, day)] {
         if let Some(counts) = counts.unwrap_or(Some(Vec::new())) {
@@ -248,6 +249,60 @@ fn plays(sc: &Scrape<'_>, today: DateTime<Utc>) -> prometheus::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Rows older than this are settled: their status no longer changes (a
+/// crashed run's `playing` row is settled at the next start, a cut play
+/// resumes the same day).
+const SETTLED_AFTER: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
+/// The settled past's counts by status, per database file, as of a cut.
+struct Settled {
+    file: (std::path::PathBuf, u64),
+    cut: DateTime<Utc>,
+    counts: Vec<(Status, i64)>,
+}
+
+static SETTLED: std::sync::Mutex<Option<Settled>> = std::sync::Mutex::new(None);
+
+/// The database file, told apart from a new one at the same path (a
+/// deleted database restored) by its inode where there is one.
+fn file_id(store: &Store) -> (std::path::PathBuf, u64) {
+    let path = store.path().to_path_buf();
+    #[cfg(unix)]
+    let id = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(&path).map_or(0, |m| m.ino())
+    };
+    #[cfg(not(unix))]
+    let id = 0;
+    (path, id)
+}
+
+/// All-time counts by status without reading a year of rows per scrape:
+/// the settled past (older than a week before today) counted once a day
+/// and kept, plus the last week read through the time index. Measured
+/// with 193,000 rows: 40 ms a scrape before, see README.
+fn all_time(store: &Store, today: DateTime<Utc>) -> Result<Vec<(Status, i64)>, StoreError> {
+    let cut = today - SETTLED_AFTER;
+    let file = file_id(store);
+    let mut cache = SETTLED.lock().unwrap_or_else(|p| p.into_inner());
+    let fresh = cache
+        .as_ref()
+        .is_some_and(|c| c.cut == cut && c.file == file);
+    if !fresh {
+        let counts = store.count_by_status_before(cut)?;
+        *cache = Some(Settled { file, cut, counts });
+    }
+    let mut counts = cache.as_ref().map(|c| c.counts.clone()).unwrap_or_default();
+    drop(cache);
+    for (status, n) in store.count_by_status(Some(cut))? {
+        match counts.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, total)) => *total += n,
+            None => counts.push((status, n)),
+        }
+    }
+    Ok(counts)
 }
 
 /// Proof of air: plays heard today, the input's level and health.
@@ -324,4 +379,79 @@ fn outages(sc: &Scrape<'_>, live: &Live) -> prometheus::Result<()> {
     }
     sc.r.register(Box::new(by_kind))?;
     sc.r.register(Box::new(since))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{NewPlay, Trigger};
+
+    fn play(store: &Store, name: &str, at: DateTime<Utc>, status: Status) {
+        store
+            .insert_play(&NewPlay {
+                broadcast: name,
+                scheduled_at: at,
+                started_at: Some(at),
+                ended_at: Some(at),
+                status,
+                reason: None,
+                trigger: Trigger::Schedule,
+                priority: "normal",
+                files: &[],
+            })
+            .unwrap();
+    }
+
+    fn n(v: &[(Status, i64)], s: Status) -> i64 {
+        v.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n)
+    }
+
+    #[test]
+    fn all_time_counts_add_the_kept_past_to_the_last_week() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let today: DateTime<Utc> = "2026-12-03T16:00:00Z".parse().unwrap();
+        for d in 1..=40 {
+            let status = if d % 10 == 0 {
+                Status::Missed
+            } else {
+                Status::Played
+            };
+            play(&store, "a", today - chrono::TimeDelta::days(d), status);
+        }
+        let first = all_time(&store, today).unwrap();
+        assert_eq!(
+            (n(&first, Status::Played), n(&first, Status::Missed)),
+            (36, 4)
+        );
+        // A new row this week counts at once; the past comes from the cache.
+        play(&store, "b", today, Status::Failed);
+        let second = all_time(&store, today).unwrap();
+        assert_eq!(n(&second, Status::Failed), 1);
+        assert_eq!(n(&second, Status::Played), 36);
+        // The next day moves the cut: the sums stay whole.
+        let next = all_time(&store, today + chrono::TimeDelta::days(1)).unwrap();
+        for st in [Status::Played, Status::Missed, Status::Failed] {
+            assert_eq!(n(&next, st), n(&second, st), "{st:?}");
+        }
+        assert_eq!(
+            n(&next, Status::Played) + n(&next, Status::Missed) + n(&next, Status::Failed),
+            41
+        );
+        // A new database at the same path (a deleted one restored) is
+        // counted afresh, not from the old file's cache.
+        drop(store);
+        std::fs::remove_dir_all(dir.path()).unwrap();
+        std::fs::create_dir_all(dir.path()).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        play(
+            &store,
+            "c",
+            today - chrono::TimeDelta::days(30),
+            Status::Played,
+        );
+        let fresh = all_time(&store, today).unwrap();
+        assert_eq!(n(&fresh, Status::Played), 1);
+        assert_eq!(n(&fresh, Status::Missed), 0);
+    }
 }

@@ -1,6 +1,7 @@
 //! The `cunxiang` binary: parses arguments and calls the library. It must
 //! not hold logic a test would want (that lives in the library).
 
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use cunxiang::cli::{self, CheckFormat, PlanFormat, PlanOpts};
 use cunxiang::i18n::Lang;
@@ -132,6 +133,24 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: cli::LedgerFormat,
     },
+    /// A county's month per village from its Prometheus: online, plays, availability, fault minutes (CSV with BOM) / 县级月报
+    CountyReport {
+        /// The county's Prometheus, e.g. http://10.0.0.5:9090
+        #[arg(long)]
+        prometheus: String,
+        /// The month, YYYY-MM
+        #[arg(long, value_parser = month)]
+        month: NaiveDate,
+        /// The villages' time zone (their day ends)
+        #[arg(long, default_value = "Asia/Shanghai")]
+        timezone: chrono_tz::Tz,
+        /// A file holding a bearer token for Prometheus, if it needs one
+        #[arg(long)]
+        token_file: Option<std::path::PathBuf>,
+        /// JSON instead of CSV
+        #[arg(long)]
+        json: bool,
+    },
     /// Live state from the daemon (or the store); exit 1 when something needs repair / 状态
     Status {
         #[arg(long)]
@@ -139,6 +158,12 @@ enum Command {
     },
     /// List sound output devices (for [output] device = "rodio:NAME") / 列出声卡
     Devices,
+}
+
+/// `--month YYYY-MM` (its first day).
+fn month(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(&format!("{}-01", s.trim()), "%Y-%m-%d")
+        .map_err(|_| format!("月份请写成 2026-12 这样 / write the month like 2026-12: {s:?}"))
 }
 
 /// `plan --days`: 1 to [`cli::PLAN_MAX_DAYS`]. The refusal is in both
@@ -335,6 +360,28 @@ fn dispatch(
             cli::report(station, now, lang, from, days, format, &mut out, &mut err)
         }
         Command::Status { json } => cli::status(station, now, lang, json, &mut out),
+        Command::CountyReport {
+            prometheus,
+            month,
+            timezone,
+            token_file,
+            json,
+        } => {
+            let token = token_file
+                .and_then(|f| std::fs::read_to_string(f).ok())
+                .map(|t| t.trim().to_string());
+            cli::county::county_report(
+                &prometheus,
+                token.as_deref(),
+                month,
+                timezone,
+                now,
+                json,
+                lang,
+                &mut out,
+                &mut err,
+            )
+        }
         Command::Devices => {
             let devs = cunxiang::sound::output::list_devices();
             for (id, name) in &devs {

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod client;
+pub mod county;
 pub mod log;
 mod out;
 pub mod outages;

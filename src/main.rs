@@ -151,6 +151,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The county's view as one static HTML page: townships, failing villages longest first / 县级监控页面
+    CountyPage {
+        /// The county's Prometheus, e.g. http://10.0.0.5:9090
+        #[arg(long)]
+        prometheus: String,
+        /// The villages' time zone
+        #[arg(long, default_value = "Asia/Shanghai")]
+        timezone: chrono_tz::Tz,
+        /// A file holding a bearer token for Prometheus, if it needs one
+        #[arg(long)]
+        token_file: Option<std::path::PathBuf>,
+    },
     /// Live state from the daemon (or the store); exit 1 when something needs repair / 状态
     Status {
         #[arg(long)]
@@ -360,6 +372,24 @@ fn dispatch(
             cli::report(station, now, lang, from, days, format, &mut out, &mut err)
         }
         Command::Status { json } => cli::status(station, now, lang, json, &mut out),
+        Command::CountyPage {
+            prometheus,
+            timezone,
+            token_file,
+        } => {
+            let token = token_file
+                .and_then(|f| std::fs::read_to_string(f).ok())
+                .map(|t| t.trim().to_string());
+            cli::county_page::county_page(
+                &prometheus,
+                token.as_deref(),
+                timezone,
+                now,
+                lang,
+                &mut out,
+                &mut err,
+            )
+        }
         Command::CountyReport {
             prometheus,
             month,

@@ -158,3 +158,97 @@ fn a_month_per_village_from_the_countys_prometheus() {
         "{text}"
     );
 }
+
+/// Starts Prometheus on `config` with a fresh storage; its base URL.
+fn prometheus(dir: &std::path::Path, config: &str) -> (std::process::Child, String) {
+    let file = dir.join("prometheus.yml");
+    std::fs::write(&file, config).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", file.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus is needed: apt-get install prometheus");
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+#[test]
+fn the_county_page_lists_a_dead_village_and_a_broken_schedule() {
+    use common::{Daemon, TempStation};
+    let ok = TempStation::new();
+    ok.wav("a.wav", 1.0);
+    ok.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"a\"\nplay = [\"a.wav\"]\nat = [\"03:00\"]\n",
+    );
+    let broken = TempStation::new();
+    broken.wav("a.wav", 1.0);
+    broken.schedule(
+        "a.toml",
+        "[[broadcast]]\nname = \"a\"\nplay = [\"a.wav\"]\nat = [\"03:00\"]\n",
+    );
+    broken.schedule("b.toml", "[[broadcast]\nname = \"坏\"\n");
+    let d_ok = Daemon::start(ok.path(), &["--output", "null"]);
+    let d_broken = Daemon::start(broken.path(), &["--output", "null"]);
+    let config = format!(
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: cunxiang\n    static_configs:\n      - targets: [\"{}\"]\n        labels: {{station: 李家村, township: 城关镇}}\n      - targets: [\"{}\"]\n        labels: {{station: 王庄, township: 河口乡}}\n",
+        d_ok.address("var"),
+        d_broken.address("var")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (mut prom, base) = prometheus(dir.path(), &config);
+    let page = || {
+        let out = cunxiang()
+            .args(["county-page", "--prometheus", &base])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let wait = |what: &str, cond: &dyn Fn(&str) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let p = page();
+            if cond(&p) {
+                return p;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}:\n{p}"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    };
+    let p = wait("both villages and the broken schedule", &|p| {
+        p.contains("<td>城关镇</td><td>1</td>")
+            && p.contains("<td>河口乡</td><td>1</td>")
+            && p.contains("节目单/设置文件")
+    });
+    assert!(p.contains("王庄") && p.contains("schedules/b.toml"), "{p}");
+    assert!(!p.contains("断电"), "nothing is down yet: {p}");
+    // A power cut at 李家村: it heads the list as power, since it was last heard.
+    d_ok.signal(nix::sys::signal::Signal::SIGKILL);
+    let p = wait("the dead village", &|p| p.contains("断电/死机"));
+    assert!(
+        p.contains("<td>李家村</td><td class=\"bad\">断电/死机</td>"),
+        "{p}"
+    );
+    // Longest first: the schedule error began before the power cut.
+    assert!(p.find("节目单/设置文件") < p.find("断电/死机"), "{p}");
+    assert!(
+        p.contains("检查广播电脑和功放/发射机供电"),
+        "what to check: {p}"
+    );
+    let _ = prom.kill();
+    let _ = prom.wait();
+    d_broken.stop(20);
+}

@@ -126,7 +126,7 @@ fn village<'a>(
 }
 
 /// Asks Prometheus' HTTP API (`/api/v1/query` or `query_range`).
-fn ask(
+pub(super) fn ask(
     base: &str,
     token: Option<&str>,
     path: &str,

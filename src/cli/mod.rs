@@ -7,6 +7,7 @@
 pub mod check;
 pub mod client;
 pub mod county;
+pub mod county_page;
 pub mod log;
 mod out;
 pub mod outages;

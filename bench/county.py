@@ -123,10 +123,11 @@ class Hook(BaseHTTPRequestHandler):
 
 
 class Station:
-    def __init__(self, root, i, binary):
+    def __init__(self, root, i, n, binary):
         self.i, self.binary = i, binary
         self.name = f"村{i:03d}"
-        self.township = f"乡镇{i // PER_TOWNSHIP + 1:02d}"
+        townships = max(2, n // PER_TOWNSHIP)
+        self.township = f"乡镇{i * townships // n + 1:02d}"
         self.port = BASE_PORT + i
         self.dir = os.path.join(root, f"s{i:03d}")
         self.proc = None
@@ -188,7 +189,7 @@ class County:
         write_wav(os.path.join(self.root, "tone5.wav"), 5, 0.3)
         write_wav(os.path.join(self.root, "silence.wav"), 1, 0.0)
         n = self.args.stations
-        self.stations = [Station(self.root, i, self.binary) for i in range(n)]
+        self.stations = [Station(self.root, i, n, self.binary) for i in range(n)]
         self.assign_faults()
         for s in self.stations:
             s.setup()
@@ -433,7 +434,7 @@ class County:
         faulted = {s.township for s in self.stations if s.fault and s.fault != "stop"}
         assert townships == faulted, (townships, faulted)
         self.groups = len(groups)
-        log(f"{len(groups)} alert groups, one per township with a fault ({len(townships)})")
+        log(f"{len(groups)} alert groups (receiver x township): every township with a fault ({len(townships)}), no other")
 
     def check_notifications(self, stopped):
         with Hook.lock:
@@ -458,7 +459,7 @@ class County:
         f = self.figures
         prom = rss_kib(self.prom.pid)
         print("\n== county bench ==")
-        print(f"stations: {len(self.stations)} ({len(self.stations) // PER_TOWNSHIP or 1} townships), "
+        print(f"stations: {len(self.stations)} ({len({s.township for s in self.stations})} townships), "
               f"scrape interval {self.args.scrape} s, wall time {wall:.0f} s")
         print(f"rules: CunxiangStationDown for {self.args.down_for} s, CunxiangFaultOpen > {self.args.fault_after} s, "
               f"CunxiangScheduleErrors for {self.args.errors_for} s")

@@ -169,6 +169,22 @@ class Station:
             start_new_session=True,
         )
 
+    def unwatched(self):
+        """Its file watcher failed (inotify instances are per user: 128 by
+        default, fewer than a county's daemons on one machine)."""
+        try:
+            with open(os.path.join(self.dir, "stderr.txt"), errors="replace") as f:
+                return "cannot watch files" in f.read()
+        except OSError:
+            return False
+
+    def reload_if_unwatched(self):
+        # What `systemctl reload` does (SIGHUP), where inotify is out.
+        if self.unwatched():
+            self.proc.send_signal(signal.SIGHUP)
+            return True
+        return False
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -323,10 +339,17 @@ class County:
                 os.remove(p)
             os.mkdir(p)
             t[s.name] = time.time()
+        hup = 0
         for s in self.by_fault["schedule"]:
             with open(s.schedule_path(), "w") as f:
                 f.write(BROKEN)
+            hup += s.reload_if_unwatched()
             t[s.name] = time.time()
+        unwatched = sum(s.unwatched() for s in self.stations if s.alive())
+        if unwatched:
+            log(f"note: {unwatched} daemons could not watch their files (inotify max_user_instances = "
+                f"{open('/proc/sys/fs/inotify/max_user_instances').read().strip()}); "
+                f"{hup} broken schedules reloaded by SIGHUP instead")
         for s in self.by_fault["stop"]:
             s.proc.send_signal(signal.SIGTERM)
             t[s.name] = time.time()
@@ -357,6 +380,7 @@ class County:
         for s in self.by_fault["schedule"]:
             with open(s.schedule_path(), "w") as f:
                 f.write(s.schedule_text)
+            s.reload_if_unwatched()
             t[s.name] = time.time()
         return t
 

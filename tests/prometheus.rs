@@ -96,3 +96,34 @@ async fn a_real_scrape_passes_promtool_check_metrics() {
     assert!(ok, "{out}\n{text}");
     d.stop().await;
 }
+
+/// A clean stop with a steady scraper: the sound stops, the face stays
+/// up until the next /metrics, which says `cunxiang_stopping 1`, then the
+/// process exits (the rule's way to tell it from a power cut). With no
+/// scraper the stop is immediate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_stop_tells_the_next_scrape_then_exits() {
+    use common::Daemon;
+    let st = TempStation::new();
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    let url = format!("http://{}/metrics", d.address("var"));
+    let (_, first) = http("GET", &url, None, &[]).await;
+    assert!(first.contains("cunxiang_stopping 0"), "{first}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    http("GET", &url, None, &[]).await;
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (code, last) = http("GET", &url, None, &[]).await;
+    assert_eq!(code, 200);
+    assert!(last.contains("cunxiang_stopping 1"), "{last}");
+    let t = std::time::Instant::now();
+    assert!(d.stop(3).success());
+    assert!(t.elapsed() < Duration::from_secs(2));
+
+    // No scraper: SIGTERM ends it at once.
+    let d = Daemon::start(st.path(), &["--output", "null"]);
+    d.address("var");
+    let t = std::time::Instant::now();
+    assert!(d.stop(3).success());
+    assert!(t.elapsed() < Duration::from_secs(2));
+}

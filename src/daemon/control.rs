@@ -89,6 +89,8 @@ pub struct FaceParts {
     pub clock: Arc<dyn Clock>,
     pub control: mpsc::Sender<Control>,
     pub live: watch::Receiver<Live>,
+    /// Notes each `/metrics` answer; says when the daemon is stopping.
+    pub scrapes: Arc<super::Scrapes>,
 }
 
 /// See [`RunConfig::face`]: starts serving, says where, and hands back the

@@ -18,6 +18,7 @@ pub mod notice;
 mod relay;
 mod settings;
 mod source;
+mod stopping;
 pub mod terminals;
 mod watcher;
 
@@ -27,6 +28,7 @@ pub use live::*;
 pub use lock::{lock_station, StationLock, LOCK_FILE};
 pub use settings::*;
 pub use source::build_items;
+pub use stopping::{Scrapes, MAX_LINGER};
 use watcher::watch_files;
 pub use watcher::{reload_wanted, WatchedPaths, RELOAD_QUIET};
 
@@ -79,8 +81,12 @@ pub async fn run(
     );
     let (ctl_tx, ctl_rx) = mpsc::channel::<Control>(16);
     d.publish_live();
+    let scrapes = Arc::new(Scrapes::default());
     let server = match cfg.face.take() {
-        Some(face) => serve(&mut d, face, ctl_tx.clone(), &lock, &data_dir).await?,
+        Some(face) => {
+            let face = (face, scrapes.clone());
+            serve(&mut d, face, ctl_tx.clone(), &lock, &data_dir).await?
+        }
         None => None,
     };
     let _watcher = if cfg.watch {
@@ -97,12 +103,14 @@ pub async fn run(
         d.end_on_air_first(&e, &mut events.player).await;
         return Err(e);
     }
-    if let Some(t) = server {
-        t.abort();
-    }
     d.stop_all(&mut events.player).await?;
     heartbeat.stop();
     d.close_store().await?;
+    if let Some(t) = server {
+        // A scraper that reads /metrics learns that this is a clean stop.
+        scrapes.stop().await;
+        t.abort();
+    }
     tracing::info!("stopped cleanly");
     Ok(())
 }
@@ -213,7 +221,7 @@ impl Asleep {
 /// answers, for the CLI.
 async fn serve(
     d: &mut Daemon,
-    face: Face,
+    (face, scrapes): (Face, Arc<Scrapes>),
     control: mpsc::Sender<Control>,
     lock: &StationLock,
     data_dir: &std::path::Path,
@@ -223,6 +231,7 @@ async fn serve(
         clock: d.clock.clone(),
         control,
         live: d.live.subscribe(),
+        scrapes,
     };
     match face(parts) {
         Ok((addr, task)) => {

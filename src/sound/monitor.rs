@@ -146,8 +146,12 @@ pub trait MonitorSource: Send {
     fn set_active(&mut self, _active: bool) {}
 }
 
-/// A WAV read at real-time pace (by the clock), looping.
+/// A WAV read at real-time pace (by the clock), looping; a file replaced
+/// meanwhile is read again at the end of a loop (to demonstrate a signal
+/// that goes silent, or comes back).
 pub struct FileSource {
+    path: std::path::PathBuf,
+    modified: Option<std::time::SystemTime>,
     samples: Vec<f32>,
     rate: u32,
     pos: usize,
@@ -163,6 +167,7 @@ impl FileSource {
     pub fn open(path: &std::path::Path, clock: Arc<dyn Clock>) -> Result<FileSource, String> {
         use rodio::Source;
         let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let modified = f.metadata().and_then(|m| m.modified()).ok();
         let dec = rodio::Decoder::try_from(f).map_err(|e| format!("{}: {e}", path.display()))?;
         let channels = dec.channels().get() as usize;
         let rate = dec.sample_rate().get();
@@ -175,12 +180,28 @@ impl FileSource {
             return Err(format!("{}: no samples", path.display()));
         }
         Ok(FileSource {
+            path: path.to_path_buf(),
+            modified,
             samples,
             rate,
             pos: 0,
             clock,
             next: None,
         })
+    }
+}
+
+impl FileSource {
+    /// At the end of a loop: the file again, if it was replaced.
+    fn reread(&mut self) -> Result<(), String> {
+        let now = std::fs::metadata(&self.path)
+            .and_then(|m| m.modified())
+            .ok();
+        if now != self.modified {
+            let fresh = FileSource::open(&self.path, self.clock.clone())?;
+            (self.samples, self.rate, self.modified) = (fresh.samples, fresh.rate, fresh.modified);
+        }
+        Ok(())
     }
 }
 
@@ -194,6 +215,9 @@ impl MonitorSource for FileSource {
         for _ in 0..n {
             out.push(self.samples[self.pos]);
             self.pos = (self.pos + 1) % self.samples.len();
+            if self.pos == 0 {
+                self.reread()?;
+            }
         }
         Ok(out)
     }
@@ -582,6 +606,39 @@ mod tests {
             );
         }
         assert_eq!(Verdict::of(windows, heard), Verdict::Heard);
+    }
+
+    /// A mono 16-bit WAV of `n` samples at 1 kHz, all `v`.
+    fn wav(path: &std::path::Path, n: u32, v: i16) {
+        let mut b = Vec::new();
+        b.extend_from_slice(b"RIFF");
+        b.extend_from_slice(&(36 + n * 2).to_le_bytes());
+        b.extend_from_slice(b"WAVEfmt ");
+        for x in [16u32, 0x0001_0001, 1000, 2000, 0x0010_0002] {
+            b.extend_from_slice(&x.to_le_bytes());
+        }
+        b.extend_from_slice(b"data");
+        b.extend_from_slice(&(n * 2).to_le_bytes());
+        for _ in 0..n {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        std::fs::write(path, b).unwrap();
+    }
+
+    #[test]
+    fn a_file_input_replaced_is_heard_anew_at_the_end_of_its_loop() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.wav");
+        wav(&p, 100, 8000);
+        let clock: Arc<dyn Clock> = crate::clock::SystemClock::new();
+        let mut src = FileSource::open(&p, clock).unwrap();
+        let loud = src.read_window().unwrap();
+        assert!(rms_dbfs(&loud) > -20.0);
+        std::thread::sleep(Duration::from_millis(20));
+        wav(&p, 100, 0);
+        src.read_window().unwrap();
+        let silent = src.read_window().unwrap();
+        assert!(rms_dbfs(&silent) < -90.0, "{}", rms_dbfs(&silent));
     }
 
     #[test]

@@ -19,9 +19,10 @@ fn secs(t: DateTime<Utc>) -> f64 {
     t.timestamp_millis() as f64 / 1000.0
 }
 
-/// Renders every metric for `station` at `now`.
-pub fn render(reading: &Reading, now: DateTime<Utc>, live: &Live) -> String {
-    match build(reading, now, live) {
+/// Renders every metric for `station` at `now`; `stopping`: the daemon
+/// is stopping cleanly (see `daemon::Scrapes`).
+pub fn render(reading: &Reading, now: DateTime<Utc>, live: &Live, stopping: bool) -> String {
+    match build(reading, now, live, stopping) {
         Ok(r) => {
             let mut buf = Vec::new();
             let enc = prometheus::TextEncoder::new();
@@ -74,7 +75,12 @@ impl Scrape<'_> {
     }
 }
 
-fn build(reading: &Reading, now: DateTime<Utc>, live: &Live) -> prometheus::Result<Registry> {
+fn build(
+    reading: &Reading,
+    now: DateTime<Utc>,
+    live: &Live,
+    stopping: bool,
+) -> prometheus::Result<Registry> {
     let store_ok = Cell::new(true);
     let store = match &reading.store {
         Ok(s) => s.as_ref(),
@@ -92,6 +98,11 @@ fn build(reading: &Reading, now: DateTime<Utc>, live: &Live) -> prometheus::Resu
     let rules = &reading.rules;
     let today = crate::plan::day_start(rules, now.with_timezone(&rules.tz).date_naive());
     daemon(&sc, &reading.station.config.name, now, live)?;
+    sc.int(
+        "cunxiang_stopping",
+        "1 when the daemon is stopping cleanly (SIGTERM, Ctrl-C): the `up == 0` that follows is a person's stop, not a power cut.",
+        stopping as i64,
+    )?;
     plays(&sc, today)?;
     if let Some((_, h)) = &live.monitor {
         monitor(&sc, today, h)?;

@@ -168,4 +168,20 @@ impl Output for CaptureOutput {
     fn last_decoded(&self) -> Option<Duration> {
         self.decoded
     }
+
+    /// The capture file, when there is one, can be appended to (a
+    /// directory or an unwritable file there is a failed output).
+    fn check(&mut self) -> Result<(), OutputError> {
+        if !self.path.exists() {
+            return Ok(());
+        }
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .map(drop)
+            .map_err(|e| OutputError::Capture {
+                path: self.path.clone(),
+                detail: e.to_string(),
+            })
+    }
 }

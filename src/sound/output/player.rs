@@ -149,7 +149,9 @@ fn run_job(
             Ok(true) => {}
             Ok(false) => return JobResult::Cancelled { index },
             Err(e) => {
-                let device = matches!(e, OutputError::Device(_));
+                // The capture file is the output: failing to write it is the
+                // output failing, like a sound card.
+                let device = matches!(e, OutputError::Device(_) | OutputError::Capture { .. });
                 return JobResult::Failed {
                     index,
                     error: e.to_string(),

@@ -283,10 +283,12 @@ pub(super) async fn api_reload(
 pub(super) async fn metrics(State(st): State<Shared>) -> Result<Response, ApiError> {
     let live = st.live.borrow().clone();
     let (dir, now) = (st.station_dir.clone(), st.clock.now());
+    let stopping = st.scrapes.stopping();
     let text = blocking(&st, move || {
-        crate::web::metrics::render(&Reading::load(&dir), now, &live)
+        crate::web::metrics::render(&Reading::load(&dir), now, &live, stopping)
     })
     .await?;
+    st.scrapes.scraped(std::time::Instant::now(), stopping);
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -60,6 +60,8 @@ pub struct AppState {
     /// [`FAILED_AUTH_DELAY`], so guesses run at two a second per address
     /// however many are sent at once.
     guessing: std::sync::Mutex<HashMap<std::net::IpAddr, tokio::time::Instant>>,
+    /// Each `/metrics` answer is noted here; says when the daemon stops.
+    scrapes: Arc<crate::daemon::Scrapes>,
 }
 
 impl AppState {
@@ -81,6 +83,7 @@ impl AppState {
             csrf: random_hex(),
             work: tokio::sync::Semaphore::new(2),
             guessing: Default::default(),
+            scrapes: Default::default(),
         }
     }
 
@@ -146,7 +149,8 @@ pub fn face(
     read_token: Option<String>,
 ) -> crate::daemon::Face {
     Box::new(move |p: crate::daemon::FaceParts| {
-        let state = AppState::new(p.station_dir, p.clock, p.control, p.live, token, read_token);
+        let mut state = AppState::new(p.station_dir, p.clock, p.control, p.live, token, read_token);
+        state.scrapes = p.scrapes;
         spawn(listener, state)
     })
 }

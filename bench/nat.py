@@ -7,7 +7,7 @@
 Starts, in a temp dir, all on 127.0.0.1:
   - a station daemon (cunxiang run --output null), a 1-s WAV fired every minute;
   - a county Prometheus with the remote-write receiver (and an out-of-order
-    window, as deploy/nat/county/prometheus-flags.txt says), scraping itself so
+    window, as deploy/nat/county/prometheus-nat.yml says), scraping itself so
     its head moves on while the village is silent, loaded with
     deploy/nat/cunxiang-nat-alerts.yml;
   - the "4G link": a TCP proxy in this script between the agent and the county;
@@ -231,8 +231,11 @@ class County:
         return sorted(out)
 
     def newest(self, metric):
-        res = self.q(f"timestamp({metric})")
-        return max((float(r["value"][1]) for r in res), default=None)
+        """Timestamp of the newest raw sample in the last 2 hours (a plain
+        instant query would see nothing once the series is 5 minutes stale)."""
+        now = time.time()
+        s = self.raw(metric, now - 7200, now)
+        return s[-1][0] if s else None
 
 
 # ---------------------------------------------------------------- the run

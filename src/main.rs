@@ -172,6 +172,12 @@ enum Command {
     Devices,
 }
 
+/// A bearer token kept in a file (`--token-file`), trimmed.
+fn token_from(file: Option<PathBuf>) -> Option<String> {
+    file.and_then(|f| std::fs::read_to_string(f).ok())
+        .map(|t| t.trim().to_string())
+}
+
 /// `--month YYYY-MM` (its first day).
 fn month(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(&format!("{}-01", s.trim()), "%Y-%m-%d")
@@ -377,9 +383,7 @@ fn dispatch(
             timezone,
             token_file,
         } => {
-            let token = token_file
-                .and_then(|f| std::fs::read_to_string(f).ok())
-                .map(|t| t.trim().to_string());
+            let token = token_from(token_file);
             cli::county_page::county_page(
                 &prometheus,
                 token.as_deref(),
@@ -397,9 +401,7 @@ fn dispatch(
             token_file,
             json,
         } => {
-            let token = token_file
-                .and_then(|f| std::fs::read_to_string(f).ok())
-                .map(|t| t.trim().to_string());
+            let token = token_from(token_file);
             cli::county::county_report(
                 &prometheus,
                 token.as_deref(),

@@ -59,27 +59,24 @@ pub fn read(
     // Not answering (scraped), or no sample for 5 minutes (pushed): since
     // the last time it was heard.
     let silent = q("max by (township, station) (last_over_time(cunxiang_time_seconds[30d])) unless max by (township, station) (cunxiang_time_seconds)")?;
-    for s in silent["data"]["result"].as_array().into_iter().flatten() {
-        let m = &s["metric"];
-        let last = s["value"][1]
-            .as_str()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0);
-        failing.push(Failing {
-            township: label(m, "township"),
-            station: label(m, "station"),
-            kind: OutageKind::Power,
-            subject: String::new(),
-            since: instant(last),
-        });
-    }
     let open = q("cunxiang_outage_open_since_timestamp_seconds")?;
-    for s in open["data"]["result"].as_array().into_iter().flatten() {
+    // A silent village is a power cut since it was last heard; an open
+    // outage says its own kind and subject.
+    let series =
+        |a: &serde_json::Value| a["data"]["result"].as_array().cloned().unwrap_or_default();
+    for (s, outage) in series(&silent)
+        .iter()
+        .map(|s| (s, false))
+        .chain(series(&open).iter().map(|s| (s, true)))
+    {
         let m = &s["metric"];
-        let Some(kind) = kind_of(&label(m, "kind")) else {
-            continue;
+        let kind = if outage {
+            kind_of(&label(m, "kind"))
+        } else {
+            Some(OutageKind::Power)
         };
-        let since = s["value"][1]
+        let Some(kind) = kind else { continue };
+        let at = s["value"][1]
             .as_str()
             .and_then(|v| v.parse().ok())
             .unwrap_or(0.0);
@@ -87,8 +84,12 @@ pub fn read(
             township: label(m, "township"),
             station: label(m, "station"),
             kind,
-            subject: label(m, "subject"),
-            since: instant(since),
+            subject: if outage {
+                label(m, "subject")
+            } else {
+                String::new()
+            },
+            since: instant(at),
         });
     }
     failing.sort_by(|a, b| a.since.cmp(&b.since).then(a.station.cmp(&b.station)));
